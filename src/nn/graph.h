@@ -1,0 +1,122 @@
+// The layer graph: an architecture described as torchvision describes it, one
+// layer per leaf module (or functional op), named by its module path, so that a
+// checkpoint's keys bind to it one to one. Builders in src/models make graphs;
+// the binder fills in weights; the reference runs them; the exporter lowers them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/tensor.h"
+
+namespace pt2onnx::nn {
+
+enum class LayerKind {
+  Conv2d,
+  BatchNorm2d,
+  ReLU,
+  SiLU,
+  Sigmoid,
+  Hardswish,
+  Hardsigmoid,
+  AdaptiveAvgPool2d,  // output 1x1 only
+  MaxPool2d,
+  Mul,                // x * s, s broadcast over H and W (squeeze-excitation scale)
+  Add,                // residual add, same shapes
+  Flatten,
+  Dropout,            // identity in eval
+  StochasticDepth,    // identity in eval
+  Linear,
+};
+
+std::string_view layer_kind_name(LayerKind kind);  // "Conv2d", ...
+
+struct Conv2dAttrs {
+  std::int64_t in_channels = 0;
+  std::int64_t out_channels = 0;
+  std::int64_t kernel[2] = {1, 1};
+  std::int64_t stride[2] = {1, 1};
+  std::int64_t padding[2] = {0, 0};  // symmetric, as torch.nn.Conv2d
+  std::int64_t dilation[2] = {1, 1};
+  std::int64_t groups = 1;
+  bool bias = false;
+};
+
+struct BatchNormAttrs {
+  std::int64_t num_features = 0;
+  double eps = 1e-5;
+};
+
+struct LinearAttrs {
+  std::int64_t in_features = 0;
+  std::int64_t out_features = 0;
+  bool bias = true;
+};
+
+struct PoolAttrs {
+  std::int64_t kernel[2] = {1, 1};
+  std::int64_t stride[2] = {1, 1};
+  std::int64_t padding[2] = {0, 0};
+};
+
+struct DropoutAttrs {
+  double p = 0.0;
+};
+
+struct FlattenAttrs {
+  std::int64_t start_dim = 1;
+};
+
+using LayerAttrs =
+    std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs, FlattenAttrs>;
+
+using ValueId = int;  // an activation; 0 is the graph input
+
+// One expected parameter or buffer: local name ("weight", "running_mean") and shape.
+struct ParamSpec {
+  std::string local_name;
+  Shape shape;
+  bool is_buffer = false;
+};
+
+struct Layer {
+  LayerKind kind{};
+  std::string path;  // torchvision module path: "features.1.0.block.0.0"
+  std::vector<ValueId> inputs;
+  ValueId output = -1;
+  LayerAttrs attrs;
+  // Filled by bind(): local name -> float32 tensor.
+  std::map<std::string, Tensor> params;
+
+  // The parameters and buffers this layer expects, in torch's registration order.
+  [[nodiscard]] std::vector<ParamSpec> expected_params() const;
+  template <typename T>
+  [[nodiscard]] const T& as() const { return std::get<T>(attrs); }
+};
+
+struct ModelOptions {
+  std::int64_t num_outputs = 2;
+  double dropout = 0.2;
+};
+
+struct Graph {
+  std::string arch;  // "efficientnet_b0"
+  std::vector<Layer> layers;  // topological order
+  ValueId input = 0;
+  ValueId output = 0;
+  int num_values = 1;
+  std::int64_t input_channels = 3;
+  std::int64_t input_size = 224;  // square H = W the family is trained at
+  std::int64_t num_outputs = 0;
+
+  // Adds a layer reading `inputs`, returns its output value.
+  ValueId add(LayerKind kind, std::string path, std::vector<ValueId> inputs, LayerAttrs attrs = {});
+  // Full state-dict keys ("features.0.0.weight") with shapes, in registration order.
+  [[nodiscard]] std::vector<std::pair<std::string, ParamSpec>> expected_state() const;
+};
+
+}  // namespace pt2onnx::nn

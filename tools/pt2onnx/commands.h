@@ -1,0 +1,33 @@
+// Each subcommand lives in its own file and adds itself to the CLI app here.
+// A command's action returns the exit code of a successful-or-judged run
+// (e.g. verification failing is a judged run); errors are thrown as
+// pt2onnx::Error and turned into one paragraph and an exit code by main.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "common/error.h"
+
+namespace pt2onnx::cli {
+
+using Action = std::function<int()>;
+
+// Documented in README.md, "Exit codes".
+enum class ExitCode : int {
+  Ok = 0,
+  Internal = 1,
+  Usage = 2,
+  BadInput = 3,
+  ArchMismatch = 4,
+  ExportFailed = 5,
+  VerifyFailed = 6,
+  Unsupported = 7,
+};
+
+ExitCode exit_code_for(ErrorKind kind);
+
+void add_inspect_command(CLI::App& app, Action& action);
+
+}  // namespace pt2onnx::cli

@@ -1,0 +1,51 @@
+// The pt2onnx inference engine: load an ONNX model, ask its inputs and outputs,
+// run it on float32 tensors. Built on oneDNN; no Python, no ONNX Runtime.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+
+namespace pt2onnx::runtime {
+
+struct TensorInfo {
+  std::string name;
+  Shape shape;                          // -1 where the dimension is symbolic
+  std::vector<std::string> dim_params;  // the symbolic names ("batch"), "" for fixed dims
+};
+
+struct Options {
+  int threads = 0;                           // 0: the number of physical cores
+  bool optimize = true;                      // run the graph pass pipeline
+  std::vector<std::string> disabled_passes;  // by name, for debugging
+};
+
+class Model {
+ public:
+  // Throws Error (BadInput for a malformed file, Unsupported for an operator or
+  // dtype the engine does not run), with the file and node named.
+  static Model load(const std::filesystem::path& path, const Options& options = {});
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  [[nodiscard]] const std::vector<TensorInfo>& inputs() const;
+  [[nodiscard]] const std::vector<TensorInfo>& outputs() const;
+
+  // One tensor per graph input, in inputs() order; returns one per output.
+  // Input names, ranks, fixed dims and dtypes are checked (Error naming the input).
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+  struct Impl;
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pt2onnx::runtime

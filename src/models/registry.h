@@ -1,0 +1,25 @@
+// Architecture builders, one per family (efficientnet.cpp, resnet.cpp, ...),
+// listed explicitly in registry.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checkpoint/state_dict.h"
+#include "nn/graph.h"
+
+namespace pt2onnx::models {
+
+// Names accepted by --arch, e.g. "efficientnet_b0".
+std::vector<std::string> architectures();
+
+// The unbound layer graph. Throws Error(Usage) for an unknown name.
+nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
+
+// Builds `arch` with num_outputs read from the state dict's classifier, binds it
+// (nn::bind), and on a mismatch names the registered architecture the keys fit
+// instead ("this looks like efficientnet_b1"). Throws Error(ArchMismatch).
+nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout);
+
+}  // namespace pt2onnx::models

@@ -41,8 +41,9 @@ class Model {
   // One tensor per graph input, in inputs() order; returns one per output.
   // Input names, ranks, fixed dims and dtypes are checked (Error naming the input).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
-  // The same with inputs by name; every input must be given once.
-  std::vector<Tensor> run(const std::map<std::string, Tensor>& inputs);
+  // The same with inputs by name; every input must be given once. (Not an
+  // overload of run: {a, b} would be ambiguous.)
+  std::vector<Tensor> run_named(const std::map<std::string, Tensor>& inputs);
 
   // The thread count the engine runs with.
   [[nodiscard]] int threads() const;

@@ -197,7 +197,10 @@ bool can_evaluate(const Graph& g, const Node& n) {
     const auto& d = g.value(out).dims;
     if (!d || !all_known(*d)) return false;
   }
-  if (n.op == OpType::Shape) return true;
+  if (n.op == OpType::Shape) {
+    const auto& d = g.value(n.inputs.at(0)).dims;
+    return d && all_known(*d);
+  }
   for (auto in : n.inputs) {
     if (in != kNoValue && !g.is_constant(in)) return false;
   }

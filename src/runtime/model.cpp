@@ -172,7 +172,7 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   return compiled.instance->run(ptrs);
 }
 
-std::vector<Tensor> Model::run(const std::map<std::string, Tensor>& inputs) {
+std::vector<Tensor> Model::run_named(const std::map<std::string, Tensor>& inputs) {
   std::vector<Tensor> ordered;
   std::vector<std::string> names;
   for (const auto& info : impl_->inputs) names.push_back(info.name);

@@ -93,12 +93,13 @@ void check_supported(const Graph& g) {
       }
       if (n.op == OpType::BatchNormalization) {
         for (std::size_t i = 1; i < n.inputs.size(); ++i) {
-          if (!g.is_constant(n.inputs[i])) {
+          if (!known[static_cast<std::size_t>(n.inputs[i])]) {
             throw_error(ErrorKind::Unsupported, fmt::format("parameter '{}' must be a constant", g.value(n.inputs[i]).name));
           }
         }
       }
-      if (n.op == OpType::Conv && !g.is_constant(n.inputs[1])) {
+      // Constants, possibly behind an Identity that is folded at plan time.
+      if (n.op == OpType::Conv && !known[static_cast<std::size_t>(n.inputs[1])]) {
         throw_error(ErrorKind::Unsupported, "the weight must be a constant");
       }
     });

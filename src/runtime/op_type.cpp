@@ -33,6 +33,7 @@ constexpr std::array kOps{
     OpName{OpType::MatMul, "MatMul"},
     OpName{OpType::Concat, "Concat"},
     OpName{OpType::Softmax, "Softmax"},
+    OpName{OpType::Pad, "Pad"},
     OpName{OpType::Flatten, "Flatten"},
     OpName{OpType::Reshape, "Reshape"},
     OpName{OpType::Squeeze, "Squeeze"},

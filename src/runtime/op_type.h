@@ -29,6 +29,7 @@ enum class OpType {
   MatMul,
   Concat,
   Softmax,
+  Pad,
   // Layout-free reshapes: views of their input at run time.
   Flatten,
   Reshape,

@@ -95,6 +95,38 @@ std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node
   return axes;
 }
 
+std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank) {
+  const auto mode = n.attrs.get_string("mode", "constant");
+  if (mode != "constant") throw_error(ErrorKind::Unsupported, fmt::format("mode '{}' is not supported (only constant)", mode));
+  std::vector<std::int64_t> pads;
+  PadSpec spec;
+  if (g.opset < 11) {
+    pads = n.attrs.get_ints("pads", {});
+    spec.value = n.attrs.get_float("value", 0.0f);
+  } else {
+    auto p = constant_ints(g, optional_input(n, 1));
+    if (!p) return std::nullopt;
+    pads = *p;
+    const auto v = optional_input(n, 2);
+    if (v != kNoValue) {
+      auto value = constant_scalar(g, v);
+      if (!value) return std::nullopt;
+      spec.value = *value;
+    }
+    if (optional_input(n, 3) != kNoValue) throw_error(ErrorKind::Unsupported, "the axes input is not supported");
+  }
+  if (pads.size() != 2 * rank) {
+    throw_error(ErrorKind::BadInput, fmt::format("pads has {} values for rank {}", pads.size(), rank));
+  }
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (pads[i] < 0 || pads[i + rank] < 0) throw_error(ErrorKind::Unsupported, "negative pads (cropping) are not supported");
+    if (pads[i] > (1 << 20) || pads[i + rank] > (1 << 20)) throw_error(ErrorKind::BadInput, "pads are too large");
+    spec.begin.push_back(pads[i]);
+    spec.end.push_back(pads[i + rank]);
+  }
+  return spec;
+}
+
 std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v) {
   const auto& dims = g.value(v).dims;
   if (!dims || !all_known(*dims)) {

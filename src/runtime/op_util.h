@@ -34,6 +34,14 @@ ValueId optional_input(const Node& n, std::size_t i);
 // The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input after.
 std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node& n);
 
+// Pad's begin and end pads per axis (constant mode only), from the input
+// (opset 11+) or the attribute; nullopt when they are not constants.
+struct PadSpec {
+  std::vector<std::int64_t> begin, end;
+  float value = 0.0f;
+};
+std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank);
+
 // Concrete dims of a value whose shape is fully known (plan time); throws Internal otherwise.
 std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v);
 

@@ -84,6 +84,7 @@ std::vector<OutputInfo> infer_node(const Graph& g, const Node& n) {
     case OpType::Gather: return infer_gather(g, n);
     case OpType::Cast: return infer_cast(g, n);
     case OpType::Slice: return infer_slice(g, n);
+    case OpType::Pad: return infer_pad(g, n);
   }
   throw_error(ErrorKind::Internal, "no shape rule");
 }

@@ -33,6 +33,7 @@ std::vector<OutputInfo> infer_concat(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_shape_op(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n);
+std::vector<OutputInfo> infer_pad(const Graph& g, const Node& n);
 
 // Helpers for the rules.
 void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs);

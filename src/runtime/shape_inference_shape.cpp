@@ -215,6 +215,24 @@ std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n) {
   return {{dtype, out}};
 }
 
+std::vector<OutputInfo> infer_pad(const Graph& g, const Node& n) {
+  expect_arity(n, 1, g.opset < 11 ? 1 : 4);
+  const auto dtype = input_dtype(g, n, 0);
+  const auto& x = input_dims(g, n, 0);
+  if (!x) return {{dtype, std::nullopt}};
+  const auto spec = pad_spec(g, n, x->size());
+  if (!spec) return {{dtype, Dims(x->size())}};
+  Dims out = *x;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i].is_known()) {
+      out[i] = Dim::known(out[i].value() + spec->begin[i] + spec->end[i]);
+    } else if (spec->begin[i] + spec->end[i] != 0) {
+      out[i] = Dim();
+    }
+  }
+  return {{dtype, out}};
+}
+
 std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n) {
   expect_arity(n, g.opset < 10 ? 1 : 3, g.opset < 10 ? 1 : 5);
   const auto dtype = input_dtype(g, n, 0);

@@ -23,7 +23,8 @@ bool is_parameter_input(const Node& n, std::size_t i) {
     case OpType::Reshape:
     case OpType::Squeeze:
     case OpType::Unsqueeze: return i == 1;
-    case OpType::Clip: return i >= 1;
+    case OpType::Clip:
+    case OpType::Pad: return i >= 1;
     case OpType::Dropout: return i >= 1;
     default: return false;
   }

@@ -189,6 +189,40 @@ TEST(RuntimeReshape, ShapeGatherUnsqueezeConcatChainFoldsPerBatch) {
   }
 }
 
+TEST(RuntimePad, ConstantModeAsymmetricPads) {
+  struct Case {
+    std::vector<std::int64_t> dims, pads;
+    float value;
+  };
+  for (const auto& c : std::vector<Case>{{{1, 2, 3, 4}, {0, 0, 1, 2, 0, 0, 2, 1}, 0.0f},
+                                         {{2, 3, 5}, {1, 0, 2, 0, 3, 1}, -1.5f},
+                                         {{4}, {2, 3}, 7.0f}}) {
+    SCOPED_TRACE("Pad x " + dims_str(c.dims) + " pads " + dims_str(c.pads) + " value " + std::to_string(c.value));
+    const auto rank = c.dims.size();
+    const auto x = random_values(static_cast<std::size_t>(numel(c.dims)), 15);
+    ModelBuilder mb;
+    mb.input("x", c.dims).output("y");
+    mb.initializer_i64("pads", {static_cast<std::int64_t>(2 * rank)}, c.pads);
+    mb.initializer("value", {}, {c.value});
+    mb.node("Pad", {"x", "pads", "value"}, {"y"});
+    std::vector<std::int64_t> out_dims(rank);
+    for (std::size_t i = 0; i < rank; ++i) out_dims[i] = c.dims[i] + c.pads[i] + c.pads[i + rank];
+    std::vector<float> want(static_cast<std::size_t>(numel(out_dims)), c.value);
+    for (std::int64_t i = 0; i < numel(c.dims); ++i) {
+      std::int64_t rest = i, dst = 0, stride = 1;
+      for (auto d = rank; d-- > 0;) {
+        dst += (rest % c.dims[d] + c.pads[d]) * stride;
+        rest /= c.dims[d];
+        stride *= out_dims[d];
+      }
+      want[static_cast<std::size_t>(dst)] = x[static_cast<std::size_t>(i)];
+    }
+    const auto out = run_model(mb, "pad.onnx", {make_f32(c.dims, x)});
+    EXPECT_EQ(out[0].shape(), out_dims);
+    EXPECT_TRUE(all_close(values_of(out[0]), want, 0, 0));
+  }
+}
+
 TEST(RuntimeReshape, IdentityAndDropoutPassThrough) {
   const auto x = random_values(24, 9);
   for (bool optimize : {true, false}) {

@@ -24,6 +24,7 @@ void build_matmul(PlanBuilder& b, const Node& n);
 void build_concat(PlanBuilder& b, const Node& n);
 void build_softmax(PlanBuilder& b, const Node& n);
 void build_reshape(PlanBuilder& b, const Node& n);
+void build_pad(PlanBuilder& b, const Node& n);
 
 // Post-ops (post_ops.cpp).
 struct EltwiseOp {

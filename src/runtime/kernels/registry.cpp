@@ -23,6 +23,7 @@ KernelBuilder kernel_for(OpType op) {
     case OpType::MatMul: return build_matmul;
     case OpType::Concat: return build_concat;
     case OpType::Softmax: return build_softmax;
+    case OpType::Pad: return build_pad;
     case OpType::Flatten:
     case OpType::Reshape:
     case OpType::Squeeze:

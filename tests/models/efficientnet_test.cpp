@@ -137,7 +137,9 @@ TEST(EfficientNet, VariantsScaleAsTorchvision) {
     EXPECT_EQ(layer_at(g, "classifier.1").as<nn::LinearAttrs>().in_features, e.head_channels) << e.arch;
     EXPECT_EQ(g.input_size, e.input_size) << e.arch;
     for (const auto& l : g.layers) {
-      if (l.kind == LayerKind::BatchNorm2d) EXPECT_EQ(l.as<nn::BatchNormAttrs>().eps, e.eps) << e.arch << " " << l.path;
+      if (l.kind == LayerKind::BatchNorm2d) {
+        EXPECT_EQ(l.as<nn::BatchNormAttrs>().eps, e.eps) << e.arch << " " << l.path;
+      }
     }
   }
 }

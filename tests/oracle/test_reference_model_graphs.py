@@ -3,15 +3,21 @@ it expects exactly torchvision's state_dict (the same keys, in the same order,
 with the same shapes, minus num_batches_tracked, which the binder ignores), and
 each layer is the torchvision module at its path with the same attributes
 (kernel, stride, padding, dilation, groups, bias, BatchNorm eps, pooling).
+Real torchvision checkpoints of efficientnet_b1 and resnet18 offered as
+efficientnet_b0 are refused, naming what they look like.
 The numbers are checked by test_reference_efficientnet and test_reference_resnet."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import torch
 import torchvision.models as tvm
+
+import reference_util as ru
 
 TOOL = os.environ["PT2ONNX_REFERENCE_TOOL"]
 
@@ -105,8 +111,27 @@ def check_layers(arch, model, n_out):
     return problems
 
 
-def main():
+def check_recognition():
+    """Returns the number of failures."""
     failures = 0
+    x = ru.WORK / "x.npy"
+    np.save(x, np.zeros((1, 3, 32, 32), np.float32))
+    for arch in ("efficientnet_b1", "resnet18"):
+        state = ru.save_state_dir(seed_head(getattr(tvm, arch)(weights=None), 2), ru.WORK / arch)
+        proc = subprocess.run([TOOL, "run", "--arch", "efficientnet_b0", "--state-dir", str(state), "--input", str(x),
+                               "--output", str(ru.WORK / "y.npy")], capture_output=True, text=True)
+        want = f"This looks like {arch}"
+        ok = proc.returncode != 0 and want in proc.stderr and "does not fit efficientnet_b0" in proc.stderr
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {arch} offered as efficientnet_b0: exit {proc.returncode}: "
+              f"{proc.stderr.strip()[:160]} ... {proc.stderr.strip()[-80:]}")
+    return failures
+
+
+def main():
+    shutil.rmtree(ru.WORK, ignore_errors=True)
+    ru.WORK.mkdir(parents=True)
+    failures = check_recognition()
     for arch in ARCHS:
         for n_out in (1000, 3):
             model = seed_head(getattr(tvm, arch)(weights=None), n_out)

@@ -183,7 +183,8 @@ Tensor parse(std::span<const std::byte> bytes) {
   const std::size_t preamble = major == 1 ? kPreambleV1 : kPreambleV2;
   if (bytes.size() < preamble) bad("truncated before the header length");
   const std::size_t header_len = read_le(bytes.data() + 8, preamble - 8);
-  if (header_len > kMaxHeaderLen) bad(fmt::format("header length {} exceeds the limit of {}", header_len, kMaxHeaderLen));
+  if (header_len > kMaxHeaderLen)
+    bad(fmt::format("header length {} exceeds the limit of {}", header_len, kMaxHeaderLen));
   if (bytes.size() - preamble < header_len) {
     bad(fmt::format("truncated header: {} bytes declared, {} present", header_len, bytes.size() - preamble));
   }

@@ -17,7 +17,7 @@ struct ConvNormActivation {
   std::int64_t kernel = 3;
   std::int64_t stride = 1;
   std::int64_t groups = 1;
-  double eps = 1e-5;  // the BatchNorm2d's
+  double eps = 1e-5;                                              // the BatchNorm2d's
   std::optional<nn::LayerKind> activation = nn::LayerKind::ReLU;  // nullopt: none
 };
 

@@ -46,7 +46,7 @@ struct Variant {
   std::string_view name;
   double width_mult;
   double depth_mult;
-  double bn_eps;             // b5-b7 use BatchNorm2d(eps=0.001)
+  double bn_eps;            // b5-b7 use BatchNorm2d(eps=0.001)
   std::int64_t input_size;  // crop_size of torchvision's IMAGENET1K weights
 };
 
@@ -103,8 +103,7 @@ ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const M
 
   ValueId x = input;
   if (expanded != c.input_channels) {
-    x = add_conv_norm_activation(g, next(), x,
-                                 {c.input_channels, expanded, 1, 1, 1, c.bn_eps, LayerKind::SiLU});
+    x = add_conv_norm_activation(g, next(), x, {c.input_channels, expanded, 1, 1, 1, c.bn_eps, LayerKind::SiLU});
   }
   x = add_conv_norm_activation(g, next(), x,
                                {expanded, expanded, c.kernel, c.stride, expanded, c.bn_eps, LayerKind::SiLU});
@@ -139,7 +138,11 @@ nn::Graph build_efficientnet(const Variant& v, const nn::ModelOptions& options) 
     const std::int64_t out = adjust_channels(static_cast<double>(s.out_channels), v.width_mult);
     const std::int64_t layers = adjust_depth(s.num_layers, v.depth_mult);
     for (std::int64_t i = 0; i < layers; ++i) {
-      MBConvConfig c{s.expand_ratio, s.kernel, i == 0 ? s.stride : 1, i == 0 ? in : out, out,
+      MBConvConfig c{s.expand_ratio,
+                     s.kernel,
+                     i == 0 ? s.stride : 1,
+                     i == 0 ? in : out,
+                     out,
                      kStochasticDepthProb * static_cast<double>(block_id) / static_cast<double>(total_blocks),
                      v.bn_eps};
       x = add_mbconv(g, fmt::format("features.{}.{}", stage + 1, i), x, c);

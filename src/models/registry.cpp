@@ -27,8 +27,8 @@ const Architecture& find(std::string_view arch) {
   for (const auto& a : registry()) {
     if (a.name == arch) return a;
   }
-  throw Error(ErrorKind::Usage,
-              fmt::format("unknown architecture '{}'; known architectures: {}", arch, fmt::join(architectures(), ", ")));
+  throw Error(ErrorKind::Usage, fmt::format("unknown architecture '{}'; known architectures: {}", arch,
+                                            fmt::join(architectures(), ", ")));
 }
 
 // torchvision's default head size, used when the checkpoint has no usable classifier

@@ -40,10 +40,11 @@ bool is_ignored_buffer(std::string_view key, const std::unordered_set<std::strin
 }  // namespace
 
 std::string BindReport::describe(const std::string& arch) const {
-  std::string out = fmt::format("the checkpoint does not fit {}: {} of {} expected tensors match.", arch,
-                                matched_keys, expected_keys);
+  std::string out = fmt::format("the checkpoint does not fit {}: {} of {} expected tensors match.", arch, matched_keys,
+                                expected_keys);
   const auto name = [](const std::string& s) { return s; };
-  if (!missing.empty()) out += fmt::format(" {}: {}.", plural(missing.size(), "missing key", "missing keys"), listing(missing, name));
+  if (!missing.empty())
+    out += fmt::format(" {}: {}.", plural(missing.size(), "missing key", "missing keys"), listing(missing, name));
   if (!unexpected.empty()) {
     out += fmt::format(" {}: {}.", plural(unexpected.size(), "unexpected key", "unexpected keys"),
                        listing(unexpected, name));
@@ -60,11 +61,11 @@ std::string BindReport::describe(const std::string& arch) const {
                        }));
   }
   if (!dtype_mismatches.empty()) {
-    out += fmt::format(" {} (weights must be float32, float16, bfloat16 or float64): {}.",
-                       plural(dtype_mismatches.size(), "tensor is not floating point", "tensors are not floating point"),
-                       listing(dtype_mismatches, [](const DTypeMismatch& m) {
-                         return fmt::format("{} is {}", m.key, dtype_name(m.checkpoint));
-                       }));
+    out += fmt::format(
+        " {} (weights must be float32, float16, bfloat16 or float64): {}.",
+        plural(dtype_mismatches.size(), "tensor is not floating point", "tensors are not floating point"),
+        listing(dtype_mismatches,
+                [](const DTypeMismatch& m) { return fmt::format("{} is {}", m.key, dtype_name(m.checkpoint)); }));
   }
   return out;
 }

@@ -28,8 +28,8 @@ inline void require_rank(const Tensor& t, std::size_t rank, std::string_view wha
 inline void require_shape(const Tensor& t, const Shape& shape, std::string_view what) {
   require_f32(t, what);
   if (t.shape() != shape) {
-    throw Error(ErrorKind::BadInput, fmt::format("{} has shape {}, expected {}", what, shape_to_string(t.shape()),
-                                                 shape_to_string(shape)));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{} has shape {}, expected {}", what, shape_to_string(t.shape()), shape_to_string(shape)));
   }
 }
 
@@ -43,8 +43,8 @@ inline std::int64_t window_output_size(std::int64_t size, std::int64_t kernel, s
   const std::int64_t span = size + 2 * padding - dilation * (kernel - 1) - 1;
   if (span < 0) {
     throw Error(ErrorKind::BadInput,
-                fmt::format("input size {} (padding {}) is smaller than the window of {} (dilation {})", size,
-                            padding, kernel, dilation));
+                fmt::format("input size {} (padding {}) is smaller than the window of {} (dilation {})", size, padding,
+                            kernel, dilation));
   }
   return span / stride + 1;
 }

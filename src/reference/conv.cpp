@@ -48,8 +48,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
   const float* bp = bias != nullptr ? bias->f32().data() : nullptr;
   float* op = out.f32().data();
   const std::int64_t in_plane = height * width, out_plane = out_h * out_w;
-  const bool pointwise = kh == 1 && kw == 1 && a.stride[0] == 1 && a.stride[1] == 1 && a.padding[0] == 0 &&
-                         a.padding[1] == 0;
+  const bool pointwise =
+      kh == 1 && kw == 1 && a.stride[0] == 1 && a.stride[1] == 1 && a.padding[0] == 0 && a.padding[1] == 0;
 
   parallel_for(n_batch * out_ch, [&](std::int64_t begin, std::int64_t end) {
     std::vector<double> acc(static_cast<std::size_t>(out_plane));
@@ -75,7 +75,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
               const float* row = plane + (oy * a.stride[0] + off_y) * width;
               double* acc_row = acc.data() + oy * out_w;
               if (a.stride[1] == 1) {
-                for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) acc_row[ox] += wv * static_cast<double>(row[ox + off_x]);
+                for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox)
+                  acc_row[ox] += wv * static_cast<double>(row[ox + off_x]);
               } else {
                 for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) {
                   acc_row[ox] += wv * static_cast<double>(row[ox * a.stride[1] + off_x]);
@@ -97,9 +98,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor* bias) {
   require_rank(weight, 2, "weight");
   const std::int64_t n_batch = x.dim(0), in = x.dim(1), out_features = weight.dim(0);
   if (weight.dim(1) != in) {
-    throw Error(ErrorKind::BadInput,
-                fmt::format("input has {} features, the weight {} expects {}", in, shape_to_string(weight.shape()),
-                            weight.dim(1)));
+    throw Error(ErrorKind::BadInput, fmt::format("input has {} features, the weight {} expects {}", in,
+                                                 shape_to_string(weight.shape()), weight.dim(1)));
   }
   if (bias != nullptr) require_shape(*bias, {out_features}, "bias");
   Tensor out(DType::Float32, {n_batch, out_features});

@@ -35,7 +35,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   for (std::int64_t n = 0; n < n_batch; ++n) {
     for (std::int64_t c = 0; c < channels; ++c) {
       const double mean = running_mean.f32()[c];
-      const double scale = static_cast<double>(weight.f32()[c]) / std::sqrt(static_cast<double>(running_var.f32()[c]) + eps);
+      const double scale =
+          static_cast<double>(weight.f32()[c]) / std::sqrt(static_cast<double>(running_var.f32()[c]) + eps);
       const double shift = bias.f32()[c];
       const std::int64_t base = (n * channels + c) * plane;
       for (std::int64_t i = base; i < base + plane; ++i) {
@@ -49,12 +50,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
 Tensor activation(nn::LayerKind kind, const Tensor& x) {
   require_f32(x, "input");
   switch (kind) {
-    case nn::LayerKind::ReLU: return map(x, [](double v) { return v > 0.0 ? v : (std::isnan(v) ? v : 0.0); });
-    case nn::LayerKind::Sigmoid: return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
-    case nn::LayerKind::SiLU: return map(x, [](double v) { return v / (1.0 + std::exp(-v)); });
-    case nn::LayerKind::Hardswish: return map(x, [](double v) { return v * relu6(v + 3.0) / 6.0; });
-    case nn::LayerKind::Hardsigmoid: return map(x, [](double v) { return relu6(v + 3.0) / 6.0; });
-    default: break;
+    case nn::LayerKind::ReLU:
+      return map(x, [](double v) { return v > 0.0 ? v : (std::isnan(v) ? v : 0.0); });
+    case nn::LayerKind::Sigmoid:
+      return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+    case nn::LayerKind::SiLU:
+      return map(x, [](double v) { return v / (1.0 + std::exp(-v)); });
+    case nn::LayerKind::Hardswish:
+      return map(x, [](double v) { return v * relu6(v + 3.0) / 6.0; });
+    case nn::LayerKind::Hardsigmoid:
+      return map(x, [](double v) { return relu6(v + 3.0) / 6.0; });
+    default:
+      break;
   }
   throw Error(ErrorKind::Internal, fmt::format("{} is not an activation", nn::layer_kind_name(kind)));
 }
@@ -69,7 +76,8 @@ Tensor mul_channels(const Tensor& x, const Tensor& scale) {
   const std::int64_t plane = x.dim(2) * x.dim(3);
   for (std::int64_t nc = 0; nc < x.dim(0) * x.dim(1); ++nc) {
     const double sv = s[nc];
-    for (std::int64_t i = nc * plane; i < (nc + 1) * plane; ++i) dst[i] = static_cast<float>(static_cast<double>(src[i]) * sv);
+    for (std::int64_t i = nc * plane; i < (nc + 1) * plane; ++i)
+      dst[i] = static_cast<float>(static_cast<double>(src[i]) * sv);
   }
   return out;
 }
@@ -81,7 +89,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
   const auto pa = a.f32();
   const auto pb = b.f32();
   auto dst = out.f32();
-  for (std::size_t i = 0; i < pa.size(); ++i) dst[i] = static_cast<float>(static_cast<double>(pa[i]) + static_cast<double>(pb[i]));
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    dst[i] = static_cast<float>(static_cast<double>(pa[i]) + static_cast<double>(pb[i]));
   return out;
 }
 

@@ -27,8 +27,8 @@ Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
   // torch requires padding <= kernel / 2, so that no window lies wholly in the padding.
   for (int axis = 0; axis < 2; ++axis) {
     if (a.padding[axis] * 2 > a.kernel[axis]) {
-      throw Error(ErrorKind::BadInput, fmt::format("padding {} is more than half the kernel {}", a.padding[axis],
-                                                   a.kernel[axis]));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("padding {} is more than half the kernel {}", a.padding[axis], a.kernel[axis]));
     }
   }
   const std::int64_t height = x.dim(2), width = x.dim(3);

@@ -20,7 +20,8 @@ using Value = std::shared_ptr<const Tensor>;
 const Tensor& param(const Layer& layer, const std::string& name) {
   const auto it = layer.params.find(name);
   if (it == layer.params.end()) {
-    throw Error(ErrorKind::Internal, fmt::format("parameter '{}' is not bound (bind the graph before running it)", name));
+    throw Error(ErrorKind::Internal,
+                fmt::format("parameter '{}' is not bound (bind the graph before running it)", name));
   }
   return it->second;
 }
@@ -46,14 +47,21 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
     case LayerKind::SiLU:
     case LayerKind::Sigmoid:
     case LayerKind::Hardswish:
-    case LayerKind::Hardsigmoid: return std::make_shared<Tensor>(activation(layer.kind, x));
-    case LayerKind::AdaptiveAvgPool2d: return std::make_shared<Tensor>(adaptive_avg_pool_1x1(x));
-    case LayerKind::MaxPool2d: return std::make_shared<Tensor>(max_pool2d(x, layer.as<nn::PoolAttrs>()));
-    case LayerKind::Mul: return std::make_shared<Tensor>(mul_channels(x, *in[1]));
-    case LayerKind::Add: return std::make_shared<Tensor>(add(x, *in[1]));
-    case LayerKind::Flatten: return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
+    case LayerKind::Hardsigmoid:
+      return std::make_shared<Tensor>(activation(layer.kind, x));
+    case LayerKind::AdaptiveAvgPool2d:
+      return std::make_shared<Tensor>(adaptive_avg_pool_1x1(x));
+    case LayerKind::MaxPool2d:
+      return std::make_shared<Tensor>(max_pool2d(x, layer.as<nn::PoolAttrs>()));
+    case LayerKind::Mul:
+      return std::make_shared<Tensor>(mul_channels(x, *in[1]));
+    case LayerKind::Add:
+      return std::make_shared<Tensor>(add(x, *in[1]));
+    case LayerKind::Flatten:
+      return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
-    case LayerKind::StochasticDepth: return first;  // identities in eval mode
+    case LayerKind::StochasticDepth:
+      return first;  // identities in eval mode
     case LayerKind::Linear: {
       const auto& a = layer.as<nn::LinearAttrs>();
       return std::make_shared<Tensor>(linear(x, param(layer, "weight"), optional_param(layer, "bias", a.bias)));
@@ -68,8 +76,8 @@ void check_input(const nn::Graph& graph, const Tensor& input) {
   if (!ok) {
     throw Error(ErrorKind::BadInput,
                 fmt::format("input is {} {}; {} expects float32 [batch, {}, height, width] (trained at {}x{})",
-                            dtype_name(input.dtype()), shape_to_string(input.shape()), graph.arch,
-                            graph.input_channels, graph.input_size, graph.input_size));
+                            dtype_name(input.dtype()), shape_to_string(input.shape()), graph.arch, graph.input_channels,
+                            graph.input_size, graph.input_size));
   }
 }
 
@@ -90,7 +98,8 @@ Tensor forward(const nn::Graph& graph, const Tensor& input) {
     const Layer& layer = graph.layers[i];
     with_error_context(fmt::format("layer {} ({})", layer.path, nn::layer_kind_name(layer.kind)), [&] {
       if (layer.inputs.size() != arity(layer.kind)) {
-        throw Error(ErrorKind::Internal, fmt::format("has {} inputs, expected {}", layer.inputs.size(), arity(layer.kind)));
+        throw Error(ErrorKind::Internal,
+                    fmt::format("has {} inputs, expected {}", layer.inputs.size(), arity(layer.kind)));
       }
       std::vector<const Tensor*> in;
       for (auto v : layer.inputs) {

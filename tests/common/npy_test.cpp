@@ -68,7 +68,8 @@ TEST(Npy, AcceptsKeyOrderQuotesAndOneTuples) {
       npy_file(1, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<f4\"}   \n", floats({7, 8, 9})), "x.npy");
   EXPECT_EQ(t.shape(), (Shape{3}));
   EXPECT_EQ(t.f32()[2], 9.0f);
-  const Tensor scalar = parse_npy(npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ()}\n", floats({4})), "s");
+  const Tensor scalar =
+      parse_npy(npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ()}\n", floats({4})), "s");
   EXPECT_EQ(scalar.rank(), 0U);
   EXPECT_EQ(scalar.f32()[0], 4.0f);
   const Tensor empty = parse_npy(npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5)}\n", ""), "e");
@@ -103,7 +104,8 @@ TEST(Npy, RoundTripsShapesAndValues) {
 }
 
 TEST(Npy, RejectsFortranOrder) {
-  EXPECT_THAT(parse_error(npy_file(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n", floats({1, 2, 3, 4, 5, 6}))),
+  EXPECT_THAT(parse_error(npy_file(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n",
+                                   floats({1, 2, 3, 4, 5, 6}))),
               HasSubstr("fortran_order is True"));
 }
 
@@ -126,8 +128,9 @@ TEST(Npy, RejectsTruncatedAndTrailingData) {
   EXPECT_THAT(e, HasSubstr("needs 24 bytes, the file holds 20"));
   EXPECT_THAT(parse_error(npy_file(1, kHeader23, floats({1, 2, 3, 4, 5, 6, 7}))), HasSubstr("28 bytes of data"));
   // A huge declared shape must fail on the size check, not on allocation.
-  EXPECT_THAT(parse_error(npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000)}\n", "")),
-              HasSubstr("truncated data"));
+  EXPECT_THAT(
+      parse_error(npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000)}\n", "")),
+      HasSubstr("truncated data"));
 }
 
 TEST(Npy, RejectsBrokenPreambles) {

@@ -146,12 +146,12 @@ TEST(EfficientNet, VariantsScaleAsTorchvision) {
 
 TEST(Scaling, MakeDivisibleAndDepthRoundAsPython) {
   EXPECT_EQ(make_divisible(32 * 1.0, 8), 32);
-  EXPECT_EQ(make_divisible(32 * 1.1, 8), 32);   // 35.2 -> 32 (within 10%)
-  EXPECT_EQ(make_divisible(16 * 1.1, 8), 16);   // 17.6 -> 16
-  EXPECT_EQ(make_divisible(24 * 1.4, 8), 32);   // 33.6 -> 32
-  EXPECT_EQ(make_divisible(112 * 1.8, 8), 200); // 201.6 -> 200
-  EXPECT_EQ(make_divisible(3.0, 8), 8);         // never below the divisor
-  EXPECT_EQ(make_divisible(20.0, 16), 32);      // 16 would be 20% low
+  EXPECT_EQ(make_divisible(32 * 1.1, 8), 32);    // 35.2 -> 32 (within 10%)
+  EXPECT_EQ(make_divisible(16 * 1.1, 8), 16);    // 17.6 -> 16
+  EXPECT_EQ(make_divisible(24 * 1.4, 8), 32);    // 33.6 -> 32
+  EXPECT_EQ(make_divisible(112 * 1.8, 8), 200);  // 201.6 -> 200
+  EXPECT_EQ(make_divisible(3.0, 8), 8);          // never below the divisor
+  EXPECT_EQ(make_divisible(20.0, 16), 32);       // 16 would be 20% low
   EXPECT_EQ(adjust_depth(1, 1.1), 2);
   EXPECT_EQ(adjust_depth(3, 1.1), 4);
   EXPECT_EQ(adjust_depth(2, 1.0), 2);

@@ -10,10 +10,10 @@ namespace pt2onnx::models {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::fake_state;
 using testing::find_mutable;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 Error bind_failure(std::string_view arch, const checkpoint::StateDict& state) {
   try {
@@ -26,10 +26,9 @@ Error bind_failure(std::string_view arch, const checkpoint::StateDict& state) {
 }
 
 TEST(Registry, ListsEveryArchitectureExplicitly) {
-  EXPECT_THAT(architectures(),
-              ElementsAre("efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
-                          "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "resnet18", "resnet34", "resnet50",
-                          "resnet101", "resnet152"));
+  EXPECT_THAT(architectures(), ElementsAre("efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+                                           "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+                                           "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"));
 }
 
 TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {

@@ -12,11 +12,11 @@
 namespace pt2onnx::nn {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::erase_key;
 using testing::fake_state;
 using testing::find_mutable;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 Graph b0(std::int64_t n_out = 2) { return models::build("efficientnet_b0", {n_out, 0.4}); }
 
@@ -68,8 +68,10 @@ TEST(Bind, ConvertsHalfBFloatAndDouble) {
   std::memcpy(bf16.data(), b, 4);
   std::memcpy(f64.data(), d, 16);
   *find_mutable(state, "features.0.0.weight") = Tensor(DType::Float16, {32, 3, 3, 3}, half);
-  *find_mutable(state, "features.0.1.weight") = Tensor(DType::BFloat16, {32}, std::vector<std::byte>(bf16.begin(), bf16.begin() + 64));
-  *find_mutable(state, "classifier.1.bias") = Tensor(DType::Float64, {2}, std::vector<std::byte>(f64.begin(), f64.begin() + 16));
+  *find_mutable(state, "features.0.1.weight") =
+      Tensor(DType::BFloat16, {32}, std::vector<std::byte>(bf16.begin(), bf16.begin() + 64));
+  *find_mutable(state, "classifier.1.bias") =
+      Tensor(DType::Float64, {2}, std::vector<std::byte>(f64.begin(), f64.begin() + 16));
   bind(g, state);
   EXPECT_EQ(g.layers[0].params.at("weight").f32()[1], -2.0f);
   EXPECT_EQ(g.layers[1].params.at("weight").f32()[0], 1.0f);
@@ -80,9 +82,9 @@ TEST(Bind, ConvertsHalfBFloatAndDouble) {
 TEST(Bind, ReportsMissingKeysWithCountsAndTheFirstFive) {
   Graph g = b0();
   auto state = fake_state(g);
-  for (const char* k : {"features.0.0.weight", "features.0.1.bias", "features.1.0.block.1.fc1.weight",
-                        "features.1.0.block.1.fc1.bias", "features.2.0.block.0.0.weight", "classifier.1.bias",
-                        "classifier.1.weight"}) {
+  for (const char* k :
+       {"features.0.0.weight", "features.0.1.bias", "features.1.0.block.1.fc1.weight", "features.1.0.block.1.fc1.bias",
+        "features.2.0.block.0.0.weight", "classifier.1.bias", "classifier.1.weight"}) {
     erase_key(state, k);
   }
   const std::string msg = bind_error(g, state);

@@ -114,13 +114,21 @@ TEST(ReferenceConv, AccumulatesInDouble) {
 }
 
 TEST(ReferenceConv, ChecksOperands) {
-  EXPECT_THAT(error_of([] { (void)conv2d(iota({1, 2, 3, 3}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3)); }),
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 2, 3, 3}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
               HasSubstr("input has 2 channels, the convolution expects 1"));
-  EXPECT_THAT(error_of([] { (void)conv2d(iota({1, 1, 3, 3}), filled({1, 1, 2, 2}, 1), nullptr, conv_attrs(1, 1, 3)); }),
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 1, 3, 3}), filled({1, 1, 2, 2}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
               HasSubstr("weight has shape [1, 1, 2, 2], expected [1, 1, 3, 3]"));
-  EXPECT_THAT(error_of([] { (void)conv2d(iota({1, 1, 2, 2}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3)); }),
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 1, 2, 2}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
               HasSubstr("smaller than the window"));
-  EXPECT_THAT(error_of([] { (void)conv2d(iota({1, 3, 2, 2}), filled({2, 1, 1, 1}, 1), nullptr, conv_attrs(3, 2, 1, 1, 0, 1, 2)); }),
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 3, 2, 2}), filled({2, 1, 1, 1}, 1), nullptr, conv_attrs(3, 2, 1, 1, 0, 1, 2));
+              }),
               HasSubstr("groups 2 does not divide"));
 }
 
@@ -130,11 +138,13 @@ TEST(ReferenceBatchNorm, UsesRunningStatistics) {
                               make_f32({2}, {4, 0.25f}), 0.0);
   EXPECT_THAT(values(y), ElementsAreArray({0.5f, 1.5f, 1.f, 3.f}));
   // eps is added to the variance: var 0, eps 1 divides by 1.
-  const Tensor z = batch_norm(make_f32({1, 1, 1, 1}, {5}), make_f32({1}, {1}), make_f32({1}, {0}),
-                              make_f32({1}, {3}), make_f32({1}, {0}), 1.0);
+  const Tensor z = batch_norm(make_f32({1, 1, 1, 1}, {5}), make_f32({1}, {1}), make_f32({1}, {0}), make_f32({1}, {3}),
+                              make_f32({1}, {0}), 1.0);
   EXPECT_EQ(values(z)[0], 2.0f);
-  EXPECT_THAT(error_of([&] { (void)batch_norm(x, make_f32({3}, {1, 1, 1}), make_f32({2}, {0, 0}), make_f32({2}, {0, 0}),
-                                              make_f32({2}, {1, 1}), 1e-5); }),
+  EXPECT_THAT(error_of([&] {
+                (void)batch_norm(x, make_f32({3}, {1, 1, 1}), make_f32({2}, {0, 0}), make_f32({2}, {0, 0}),
+                                 make_f32({2}, {1, 1}), 1e-5);
+              }),
               HasSubstr("weight has shape [3], expected [2]"));
 }
 
@@ -174,7 +184,9 @@ TEST(ReferencePool, MaxPoolPadsWithMinusInfinity) {
   EXPECT_TRUE(std::isnan(values(max_pool2d(with_nan, a))[0]));
   // ResNet's stem pool on an odd size: floor((5 + 2 - 3) / 2) + 1 = 3.
   EXPECT_EQ(max_pool2d(iota({2, 3, 5, 5}), a).shape(), (Shape{2, 3, 3, 3}));
-  EXPECT_THAT(error_of([] { (void)max_pool2d(iota({1, 1, 4, 4}), nn::PoolAttrs{{2, 2}, {1, 1}, {2, 2}}); }),
+  EXPECT_THAT(error_of([] {
+                (void)max_pool2d(iota({1, 1, 4, 4}), nn::PoolAttrs{{2, 2}, {1, 1}, {2, 2}});
+              }),
               HasSubstr("more than half the kernel"));
 }
 

@@ -103,7 +103,8 @@ TEST(ReferenceForward, NamesTheLayerWhenTheImageIsTooSmall) {
     FAIL() << "ran a 2x5 image through an unpadded 3x3 convolution";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_THAT(e.what(), HasSubstr("layer stem.conv (Conv2d): input size 2 (padding 0) is smaller than the window of 3"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("layer stem.conv (Conv2d): input size 2 (padding 0) is smaller than the window of 3"));
   }
 }
 

@@ -12,9 +12,9 @@
 #include <fstream>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -44,16 +44,21 @@ nlohmann::json attrs_json(const nn::Layer& layer) {
       [](const auto& a) -> json {
         using T = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<T, nn::Conv2dAttrs>) {
-          return {{"in_channels", a.in_channels}, {"out_channels", a.out_channels},
-                  {"kernel_size", {a.kernel[0], a.kernel[1]}}, {"stride", {a.stride[0], a.stride[1]}},
-                  {"padding", {a.padding[0], a.padding[1]}}, {"dilation", {a.dilation[0], a.dilation[1]}},
-                  {"groups", a.groups}, {"bias", a.bias}};
+          return {{"in_channels", a.in_channels},
+                  {"out_channels", a.out_channels},
+                  {"kernel_size", {a.kernel[0], a.kernel[1]}},
+                  {"stride", {a.stride[0], a.stride[1]}},
+                  {"padding", {a.padding[0], a.padding[1]}},
+                  {"dilation", {a.dilation[0], a.dilation[1]}},
+                  {"groups", a.groups},
+                  {"bias", a.bias}};
         } else if constexpr (std::is_same_v<T, nn::BatchNormAttrs>) {
           return {{"num_features", a.num_features}, {"eps", a.eps}};
         } else if constexpr (std::is_same_v<T, nn::LinearAttrs>) {
           return {{"in_features", a.in_features}, {"out_features", a.out_features}, {"bias", a.bias}};
         } else if constexpr (std::is_same_v<T, nn::PoolAttrs>) {
-          return {{"kernel_size", {a.kernel[0], a.kernel[1]}}, {"stride", {a.stride[0], a.stride[1]}},
+          return {{"kernel_size", {a.kernel[0], a.kernel[1]}},
+                  {"stride", {a.stride[0], a.stride[1]}},
                   {"padding", {a.padding[0], a.padding[1]}}};
         } else if constexpr (std::is_same_v<T, nn::DropoutAttrs>) {
           return {{"p", a.p}};
@@ -103,8 +108,8 @@ int run(int argc, char** argv) {
   if (layers->parsed()) {
     const nn::Graph g = models::build(arch, {num_outputs, 0.2});
     for (const auto& layer : g.layers) {
-      std::cout << layer.path << '\t' << nn::layer_kind_name(layer.kind) << '\t' << fmt::format("{}", fmt::join(layer.inputs, ","))
-                << '\t' << attrs_json(layer).dump() << '\n';
+      std::cout << layer.path << '\t' << nn::layer_kind_name(layer.kind) << '\t'
+                << fmt::format("{}", fmt::join(layer.inputs, ",")) << '\t' << attrs_json(layer).dump() << '\n';
     }
     return 0;
   }

@@ -8,13 +8,20 @@ namespace pt2onnx::runtime {
 
 std::string_view attribute_type_name(AttributeType type) {
   switch (type) {
-    case AttributeType::Int: return "INT";
-    case AttributeType::Float: return "FLOAT";
-    case AttributeType::String: return "STRING";
-    case AttributeType::Ints: return "INTS";
-    case AttributeType::Floats: return "FLOATS";
-    case AttributeType::Tensor: return "TENSOR";
-    case AttributeType::Unsupported: return "an unsupported type";
+    case AttributeType::Int:
+      return "INT";
+    case AttributeType::Float:
+      return "FLOAT";
+    case AttributeType::String:
+      return "STRING";
+    case AttributeType::Ints:
+      return "INTS";
+    case AttributeType::Floats:
+      return "FLOATS";
+    case AttributeType::Tensor:
+      return "TENSOR";
+    case AttributeType::Unsupported:
+      return "an unsupported type";
   }
   return "?";
 }

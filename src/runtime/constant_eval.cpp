@@ -30,14 +30,30 @@ void put(Tensor& t, std::int64_t i, T v) {
 // Stores an integer or real value in t's dtype.
 void store(Tensor& t, std::int64_t i, std::int64_t iv, double dv, bool integer_value) {
   switch (t.dtype()) {
-    case DType::Float32: put(t, i, static_cast<float>(integer_value ? static_cast<double>(iv) : dv)); break;
-    case DType::Float64: put(t, i, integer_value ? static_cast<double>(iv) : dv); break;
-    case DType::Int64: put(t, i, integer_value ? iv : static_cast<std::int64_t>(dv)); break;
-    case DType::Int32: put(t, i, static_cast<std::int32_t>(integer_value ? iv : static_cast<std::int64_t>(dv))); break;
-    case DType::Int16: put(t, i, static_cast<std::int16_t>(integer_value ? iv : static_cast<std::int64_t>(dv))); break;
-    case DType::Int8: put(t, i, static_cast<std::int8_t>(integer_value ? iv : static_cast<std::int64_t>(dv))); break;
-    case DType::UInt8: put(t, i, static_cast<std::uint8_t>(integer_value ? iv : static_cast<std::int64_t>(dv))); break;
-    case DType::Bool: put(t, i, static_cast<std::uint8_t>((integer_value ? iv != 0 : dv != 0.0) ? 1 : 0)); break;
+    case DType::Float32:
+      put(t, i, static_cast<float>(integer_value ? static_cast<double>(iv) : dv));
+      break;
+    case DType::Float64:
+      put(t, i, integer_value ? static_cast<double>(iv) : dv);
+      break;
+    case DType::Int64:
+      put(t, i, integer_value ? iv : static_cast<std::int64_t>(dv));
+      break;
+    case DType::Int32:
+      put(t, i, static_cast<std::int32_t>(integer_value ? iv : static_cast<std::int64_t>(dv)));
+      break;
+    case DType::Int16:
+      put(t, i, static_cast<std::int16_t>(integer_value ? iv : static_cast<std::int64_t>(dv)));
+      break;
+    case DType::Int8:
+      put(t, i, static_cast<std::int8_t>(integer_value ? iv : static_cast<std::int64_t>(dv)));
+      break;
+    case DType::UInt8:
+      put(t, i, static_cast<std::uint8_t>(integer_value ? iv : static_cast<std::int64_t>(dv)));
+      break;
+    case DType::Bool:
+      put(t, i, static_cast<std::uint8_t>((integer_value ? iv != 0 : dv != 0.0) ? 1 : 0));
+      break;
     default:
       throw_error(ErrorKind::Unsupported, fmt::format("cannot compute {} values", dtype_name(t.dtype())));
   }
@@ -61,7 +77,8 @@ Tensor eval_shape(const Graph& g, const Node& n) {
 Tensor eval_gather(const Graph& g, const Node& n) {
   const auto& data = input(g, n, 0);
   const auto& idx = input(g, n, 1);
-  const auto axis = static_cast<std::size_t>(normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(data.rank()), "axis"));
+  const auto axis = static_cast<std::size_t>(
+      normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(data.rank()), "axis"));
   const auto dim = data.dim(axis);
   std::int64_t outer = 1;
   for (std::size_t i = 0; i < axis; ++i) outer *= data.dim(i);
@@ -73,7 +90,8 @@ Tensor eval_gather(const Graph& g, const Node& n) {
   for (std::int64_t o = 0; o < outer; ++o) {
     for (std::int64_t j = 0; j < idx.numel(); ++j) {
       auto k = int_at(idx, j);
-      if (k < -dim || k >= dim) throw_error(ErrorKind::BadInput, fmt::format("index {} is out of range for size {}", k, dim));
+      if (k < -dim || k >= dim)
+        throw_error(ErrorKind::BadInput, fmt::format("index {} is out of range for size {}", k, dim));
       if (k < 0) k += dim;
       const auto src = (static_cast<std::size_t>(o * dim + k)) * block;
       if (block != 0) std::memcpy(out.bytes().data() + pos, data.bytes().data() + src, block);
@@ -94,7 +112,8 @@ Tensor eval_concat(const Graph& g, const Node& n) {
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
       const auto& t = input(g, n, k);
       const auto block = t.nbytes() / static_cast<std::size_t>(outer);
-      if (block != 0) std::memcpy(out.bytes().data() + pos, t.bytes().data() + static_cast<std::size_t>(o) * block, block);
+      if (block != 0)
+        std::memcpy(out.bytes().data() + pos, t.bytes().data() + static_cast<std::size_t>(o) * block, block);
       pos += block;
     }
   }
@@ -132,7 +151,8 @@ Tensor eval_slice(const Graph& g, const Node& n) {
       rest /= len;
       src += (ranges[a].start + k * ranges[a].step) * stride[a];
     }
-    std::memcpy(out.bytes().data() + static_cast<std::size_t>(i) * elem, in.bytes().data() + static_cast<std::size_t>(src) * elem, elem);
+    std::memcpy(out.bytes().data() + static_cast<std::size_t>(i) * elem,
+                in.bytes().data() + static_cast<std::size_t>(src) * elem, elem);
   }
   return out;
 }
@@ -163,9 +183,15 @@ Tensor eval_binary(const Graph& g, const Node& n) {
       const auto x = int_at(a, ia), y = int_at(b, ib);
       std::int64_t r = 0;
       switch (n.op) {
-        case OpType::Add: r = x + y; break;
-        case OpType::Sub: r = x - y; break;
-        case OpType::Mul: r = x * y; break;
+        case OpType::Add:
+          r = x + y;
+          break;
+        case OpType::Sub:
+          r = x - y;
+          break;
+        case OpType::Mul:
+          r = x * y;
+          break;
         default:
           if (y == 0) throw_error(ErrorKind::BadInput, "integer division by zero");
           r = x / y;
@@ -176,10 +202,18 @@ Tensor eval_binary(const Graph& g, const Node& n) {
       const auto x = a.element_as_double(ia), y = b.element_as_double(ib);
       double r = 0.0;
       switch (n.op) {
-        case OpType::Add: r = x + y; break;
-        case OpType::Sub: r = x - y; break;
-        case OpType::Mul: r = x * y; break;
-        default: r = x / y; break;
+        case OpType::Add:
+          r = x + y;
+          break;
+        case OpType::Sub:
+          r = x - y;
+          break;
+        case OpType::Mul:
+          r = x * y;
+          break;
+        default:
+          r = x / y;
+          break;
       }
       // float32 arithmetic, as a kernel would do it
       if (a.dtype() == DType::Float32) r = static_cast<float>(r);
@@ -209,15 +243,21 @@ bool can_evaluate(const Graph& g, const Node& n) {
 
 std::vector<Tensor> evaluate(const Graph& g, const Node& n) {
   switch (n.op) {
-    case OpType::Shape: return {eval_shape(g, n)};
-    case OpType::Gather: return {eval_gather(g, n)};
-    case OpType::Concat: return {eval_concat(g, n)};
-    case OpType::Cast: return {eval_cast(g, n)};
-    case OpType::Slice: return {eval_slice(g, n)};
+    case OpType::Shape:
+      return {eval_shape(g, n)};
+    case OpType::Gather:
+      return {eval_gather(g, n)};
+    case OpType::Concat:
+      return {eval_concat(g, n)};
+    case OpType::Cast:
+      return {eval_cast(g, n)};
+    case OpType::Slice:
+      return {eval_slice(g, n)};
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:
-    case OpType::Div: return {eval_binary(g, n)};
+    case OpType::Div:
+      return {eval_binary(g, n)};
     case OpType::Dropout: {
       std::vector<Tensor> outs{input(g, n, 0)};
       if (n.outputs.size() > 1) {
@@ -232,8 +272,10 @@ std::vector<Tensor> evaluate(const Graph& g, const Node& n) {
     case OpType::Unsqueeze:
     case OpType::Reshape:
     case OpType::Flatten:
-    case OpType::Identity: return {input(g, n, 0).reshaped(output_shape(g, n))};
-    default: break;
+    case OpType::Identity:
+      return {input(g, n, 0).reshaped(output_shape(g, n))};
+    default:
+      break;
   }
   throw_error(ErrorKind::Internal, fmt::format("{} is not a shape op", describe_node(n)));
 }

@@ -9,7 +9,8 @@ namespace pt2onnx::runtime {
 
 memory::dims to_dnnl_dims(const std::vector<std::int64_t>& shape) {
   if (shape.size() > kMaxRank) {
-    throw_error(ErrorKind::Unsupported, fmt::format("rank {} is above the engine's limit of {}", shape.size(), kMaxRank));
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("rank {} is above the engine's limit of {}", shape.size(), kMaxRank));
   }
   if (shape.empty()) return {1};
   return memory::dims(shape.begin(), shape.end());
@@ -50,7 +51,8 @@ memory::desc plain_view(const memory::desc& md, const std::vector<std::int64_t>&
 std::string md_to_string(const memory::desc& md) {
   const auto& d = md.data;
   std::vector<memory::dim> dims(d.dims, d.dims + d.ndims);
-  if (d.format_kind != dnnl_blocked) return fmt::format("[{}] (format {})", fmt::join(dims, ", "), static_cast<int>(d.format_kind));
+  if (d.format_kind != dnnl_blocked)
+    return fmt::format("[{}] (format {})", fmt::join(dims, ", "), static_cast<int>(d.format_kind));
   std::vector<memory::dim> strides(d.format_desc.blocking.strides, d.format_desc.blocking.strides + d.ndims);
   return fmt::format("[{}] strides [{}] inner blocks {}", fmt::join(dims, ", "), fmt::join(strides, ", "),
                      d.format_desc.blocking.inner_nblks);

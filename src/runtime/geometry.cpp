@@ -14,7 +14,8 @@ std::vector<std::int64_t> positive_list(const AttributeMap& attrs, const std::st
     throw_error(ErrorKind::BadInput, fmt::format("{} has {} values, expected {}", name, v.size(), rank));
   }
   for (auto x : v) {
-    if (x <= 0 || x > (1 << 20)) throw_error(ErrorKind::BadInput, fmt::format("{} [{}] must be positive", name, fmt::join(v, ", ")));
+    if (x <= 0 || x > (1 << 20))
+      throw_error(ErrorKind::BadInput, fmt::format("{} [{}] must be positive", name, fmt::join(v, ", ")));
   }
   return v;
 }
@@ -54,7 +55,8 @@ WindowGeometry window_geometry(const AttributeMap& attrs, const std::vector<std:
       }
     }
   } else if (auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER") {
-    throw_error(ErrorKind::BadInput, fmt::format("auto_pad '{}' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER", auto_pad));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("auto_pad '{}' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER", auto_pad));
   }
 
   for (std::size_t i = 0; i < rank; ++i) {
@@ -70,9 +72,10 @@ WindowGeometry window_geometry(const AttributeMap& attrs, const std::vector<std:
     }
     const auto padded = input[i] + g.pad_begin[i] + g.pad_end[i];
     if (padded < span) {
-      throw_error(ErrorKind::BadInput,
-                  fmt::format("the window ({} with dilation {}) is larger than the padded input ({}) on spatial axis {}",
-                              g.kernel[i], g.dilations[i], padded, i));
+      throw_error(
+          ErrorKind::BadInput,
+          fmt::format("the window ({} with dilation {}) is larger than the padded input ({}) on spatial axis {}",
+                      g.kernel[i], g.dilations[i], padded, i));
     }
     g.output[i] = (padded - span) / g.strides[i] + 1;
     if (ceil_mode) {

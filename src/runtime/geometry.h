@@ -14,7 +14,7 @@ struct WindowGeometry {
   std::vector<std::int64_t> strides;
   std::vector<std::int64_t> dilations;  // ONNX convention: 1 is dense
   std::vector<std::int64_t> pad_begin;
-  std::vector<std::int64_t> pad_end;    // as given or derived; see ceil_extra
+  std::vector<std::int64_t> pad_end;  // as given or derived; see ceil_extra
   std::vector<std::int64_t> output;
   // Padding past pad_end that ceil_mode needs so that the last window fits
   // (what a floor-based kernel must add to pad_end to produce `output`).

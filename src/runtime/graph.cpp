@@ -126,7 +126,8 @@ void Graph::check(ErrorKind kind) const {
       if (in < 0 || static_cast<std::size_t>(in) >= values_.size() || !defined[static_cast<std::size_t>(in)]) {
         throw_error(kind, fmt::format("{} reads '{}', which is not a graph input, an initializer or the output of an "
                                       "earlier node",
-                                      describe(id), in >= 0 && static_cast<std::size_t>(in) < values_.size() ? value(in).name : "?"));
+                                      describe(id),
+                                      in >= 0 && static_cast<std::size_t>(in) < values_.size() ? value(in).name : "?"));
       }
     }
     for (const auto& p : n.post_ops) {

@@ -25,8 +25,8 @@ inline constexpr NodeId kNoNode = -1;
 struct Value {
   std::string name;
   DType dtype = DType::Float32;
-  MaybeDims dims;                           // filled by shape inference
-  std::shared_ptr<const Tensor> constant;   // initializers, Constant nodes, folded values
+  MaybeDims dims;                          // filled by shape inference
+  std::shared_ptr<const Tensor> constant;  // initializers, Constant nodes, folded values
   NodeId producer = kNoNode;
 };
 

@@ -86,21 +86,23 @@ void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
         throw_error(ErrorKind::BadInput, fmt::format("dtype is {}, expected float32", dtype_name(t.dtype())));
       }
       if (t.rank() != info.shape.size()) {
-        throw_error(ErrorKind::BadInput, fmt::format("shape {} has rank {}, expected rank {} {}", shape_to_string(t.shape()),
-                                                     t.rank(), info.shape.size(), expected_shape(info)));
+        throw_error(ErrorKind::BadInput,
+                    fmt::format("shape {} has rank {}, expected rank {} {}", shape_to_string(t.shape()), t.rank(),
+                                info.shape.size(), expected_shape(info)));
       }
       for (std::size_t d = 0; d < t.rank(); ++d) {
         const bool fixed = info.shape[d] >= 0;
         if (t.dim(d) <= 0 || (fixed && t.dim(d) != info.shape[d])) {
-          throw_error(ErrorKind::BadInput, fmt::format("shape {} does not match {} (dim {} is {}, expected {})",
-                                                       shape_to_string(t.shape()), expected_shape(info), d, t.dim(d),
-                                                       fixed ? std::to_string(info.shape[d]) : std::string("positive")));
+          throw_error(ErrorKind::BadInput,
+                      fmt::format("shape {} does not match {} (dim {} is {}, expected {})", shape_to_string(t.shape()),
+                                  expected_shape(info), d, t.dim(d),
+                                  fixed ? std::to_string(info.shape[d]) : std::string("positive")));
         }
         if (!fixed && !info.dim_params[d].empty()) {
           auto [it, fresh] = params.emplace(info.dim_params[d], t.dim(d));
           if (!fresh && it->second != t.dim(d)) {
-            throw_error(ErrorKind::BadInput, fmt::format("'{}' is {} here and {} in an earlier input", info.dim_params[d],
-                                                         t.dim(d), it->second));
+            throw_error(ErrorKind::BadInput, fmt::format("'{}' is {} here and {} in an earlier input",
+                                                         info.dim_params[d], t.dim(d), it->second));
           }
         }
       }
@@ -178,7 +180,8 @@ std::vector<Tensor> Model::run_named(const std::map<std::string, Tensor>& inputs
   for (const auto& info : impl_->inputs) names.push_back(info.name);
   for (const auto& [name, t] : inputs) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      throw_error(ErrorKind::BadInput, fmt::format("the model has no input named '{}' (inputs: {})", name, fmt::join(names, ", ")));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("the model has no input named '{}' (inputs: {})", name, fmt::join(names, ", ")));
     }
   }
   for (const auto& name : names) {

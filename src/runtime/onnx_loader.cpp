@@ -23,9 +23,18 @@ Attribute convert_attribute(const onnx::AttributeProto& proto) {
   Attribute a;
   using AP = onnx::AttributeProto;
   switch (proto.type()) {
-    case AP::INT: a.type = AttributeType::Int; a.i = proto.i(); break;
-    case AP::FLOAT: a.type = AttributeType::Float; a.f = proto.f(); break;
-    case AP::STRING: a.type = AttributeType::String; a.s = proto.s(); break;
+    case AP::INT:
+      a.type = AttributeType::Int;
+      a.i = proto.i();
+      break;
+    case AP::FLOAT:
+      a.type = AttributeType::Float;
+      a.f = proto.f();
+      break;
+    case AP::STRING:
+      a.type = AttributeType::String;
+      a.s = proto.s();
+      break;
     case AP::INTS:
       a.type = AttributeType::Ints;
       a.ints.assign(proto.ints().begin(), proto.ints().end());
@@ -38,7 +47,9 @@ Attribute convert_attribute(const onnx::AttributeProto& proto) {
       a.type = AttributeType::Tensor;
       a.tensor = std::make_shared<const Tensor>(tensor_from_proto(proto.t()));
       break;
-    default: a.type = AttributeType::Unsupported; break;
+    default:
+      a.type = AttributeType::Unsupported;
+      break;
   }
   return a;
 }
@@ -131,8 +142,8 @@ class Loader {
       if (!in.type().has_tensor_type()) throw_error(ErrorKind::Unsupported, "only tensor inputs are supported");
       const auto& tt = in.type().tensor_type();
       if (tt.elem_type() != onnx::TensorProto::FLOAT) {
-        throw_error(ErrorKind::Unsupported,
-                    fmt::format("dtype {} is not supported (the engine runs float32)", onnx_elem_type_name(tt.elem_type())));
+        throw_error(ErrorKind::Unsupported, fmt::format("dtype {} is not supported (the engine runs float32)",
+                                                        onnx_elem_type_name(tt.elem_type())));
       }
       if (!tt.has_shape()) throw_error(ErrorKind::Unsupported, "has no shape; the engine needs at least its rank");
       TensorInfo info;
@@ -140,7 +151,8 @@ class Loader {
       Dims dims;
       for (const auto& d : tt.shape().dim()) {
         if (d.has_dim_value()) {
-          if (d.dim_value() <= 0) throw_error(ErrorKind::BadInput, fmt::format("dimension {} is not positive", d.dim_value()));
+          if (d.dim_value() <= 0)
+            throw_error(ErrorKind::BadInput, fmt::format("dimension {} is not positive", d.dim_value()));
           dims.push_back(Dim::known(d.dim_value()));
           info.shape.push_back(d.dim_value());
           info.dim_params.emplace_back();
@@ -247,7 +259,8 @@ class Loader {
 
 LoadedGraph parse_and_load(const std::string& bytes) {
   if (bytes.size() > kMaxModelBytes) {
-    throw_error(ErrorKind::BadInput, fmt::format("{} bytes is larger than the {} byte limit", bytes.size(), kMaxModelBytes));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("{} bytes is larger than the {} byte limit", bytes.size(), kMaxModelBytes));
   }
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(reinterpret_cast<const std::uint8_t*>(bytes.data()),
@@ -262,9 +275,8 @@ LoadedGraph parse_and_load(const std::string& bytes) {
 }  // namespace
 
 LoadedGraph load_onnx_bytes(std::span<const std::byte> bytes, const std::string& source) {
-  return with_error_context(source, [&] {
-    return parse_and_load(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  });
+  return with_error_context(
+      source, [&] { return parse_and_load(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())); });
 }
 
 LoadedGraph load_onnx_file(const std::filesystem::path& path) {

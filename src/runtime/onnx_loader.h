@@ -17,7 +17,7 @@ inline constexpr std::uintmax_t kMaxModelBytes = std::uintmax_t{2} << 30;
 
 struct LoadedGraph {
   Graph graph;
-  std::vector<TensorInfo> inputs;   // graph inputs that are not initializers, file order
+  std::vector<TensorInfo> inputs;  // graph inputs that are not initializers, file order
   std::vector<std::string> output_names;
   std::vector<std::string> symbols;  // symbol id -> dim_param ("" for an unnamed dynamic dim)
 };

@@ -53,7 +53,8 @@ Dims broadcast_dims(const Dims& a, const Dims& b) {
     } else if (da.same_as(db)) {
       out[i] = da;
     } else if (da.is_known() && db.is_known()) {
-      throw_error(ErrorKind::BadInput, fmt::format("shapes {} and {} do not broadcast", dims_to_string(a), dims_to_string(b)));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("shapes {} and {} do not broadcast", dims_to_string(a), dims_to_string(b)));
     } else {
       out[i] = da.is_known() ? da : db.is_known() ? db : Dim();  // the other must be 1 or equal
     }
@@ -97,7 +98,8 @@ std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node
 
 std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank) {
   const auto mode = n.attrs.get_string("mode", "constant");
-  if (mode != "constant") throw_error(ErrorKind::Unsupported, fmt::format("mode '{}' is not supported (only constant)", mode));
+  if (mode != "constant")
+    throw_error(ErrorKind::Unsupported, fmt::format("mode '{}' is not supported (only constant)", mode));
   std::vector<std::int64_t> pads;
   PadSpec spec;
   if (g.opset < 11) {
@@ -119,7 +121,8 @@ std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank)
     throw_error(ErrorKind::BadInput, fmt::format("pads has {} values for rank {}", pads.size(), rank));
   }
   for (std::size_t i = 0; i < rank; ++i) {
-    if (pads[i] < 0 || pads[i + rank] < 0) throw_error(ErrorKind::Unsupported, "negative pads (cropping) are not supported");
+    if (pads[i] < 0 || pads[i + rank] < 0)
+      throw_error(ErrorKind::Unsupported, "negative pads (cropping) are not supported");
     if (pads[i] > (1 << 20) || pads[i + rank] > (1 << 20)) throw_error(ErrorKind::BadInput, "pads are too large");
     spec.begin.push_back(pads[i]);
     spec.end.push_back(pads[i + rank]);

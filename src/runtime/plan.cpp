@@ -58,7 +58,8 @@ void plan_memory(Plan& plan) {
   };
   std::vector<std::size_t> roots;
   for (std::size_t s = 0; s < n; ++s) {
-    if (plan.slots[s].kind == SlotKind::Arena && plan.slots[s].storage == kNoSlot && first[s] != kUnused) roots.push_back(s);
+    if (plan.slots[s].kind == SlotKind::Arena && plan.slots[s].storage == kNoSlot && first[s] != kUnused)
+      roots.push_back(s);
   }
   std::stable_sort(roots.begin(), roots.end(), [&](std::size_t a, std::size_t b) {
     return plan.slots[a].md.get_size() > plan.slots[b].md.get_size();
@@ -108,7 +109,8 @@ PlanInstance::PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine&
     const auto& step = plan_->steps[i];
     for (const auto& [arg, slot] : step.args) step_args_[i].emplace(arg, memories_[static_cast<std::size_t>(slot)]);
     if (step.scratchpad) {
-      step_args_[i].emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(*step.scratchpad, engine_, static_cast<void*>(scratchpad_.get())));
+      step_args_[i].emplace(DNNL_ARG_SCRATCHPAD,
+                            dnnl::memory(*step.scratchpad, engine_, static_cast<void*>(scratchpad_.get())));
     }
   }
 }

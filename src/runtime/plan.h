@@ -29,8 +29,8 @@ enum class SlotKind {
 struct Slot {
   SlotKind kind = SlotKind::Arena;
   dnnl::memory::desc md;
-  std::size_t offset = 0;         // Arena: set by the memory planner
-  dnnl::memory constant;          // Constant
+  std::size_t offset = 0;  // Arena: set by the memory planner
+  dnnl::memory constant;   // Constant
   // Arena slots that are views of another slot's bytes (Reshape, in-place
   // kernels) share its storage: `storage` is the slot that owns the bytes.
   SlotId storage = kNoSlot;
@@ -40,20 +40,20 @@ struct Slot {
 using SlotMemories = std::vector<dnnl::memory>;
 
 struct Step {
-  std::string label;                            // the node it came from
+  std::string label;  // the node it came from
   std::optional<dnnl::primitive> primitive;
-  std::vector<std::pair<int, SlotId>> args;     // DNNL_ARG_* -> slot
-  std::optional<dnnl::memory::desc> scratchpad; // user-managed scratchpad of the primitive
+  std::vector<std::pair<int, SlotId>> args;         // DNNL_ARG_* -> slot
+  std::optional<dnnl::memory::desc> scratchpad;     // user-managed scratchpad of the primitive
   std::function<void(const SlotMemories&)> custom;  // a non-oneDNN step
-  std::vector<SlotId> reads;                    // for liveness
+  std::vector<SlotId> reads;                        // for liveness
   std::vector<SlotId> writes;
 };
 
 struct Plan {
   std::vector<Slot> slots;
   std::vector<Step> steps;
-  std::vector<SlotId> input_slots;    // plain layout, filled from the caller's tensors
-  std::vector<SlotId> output_slots;   // plain layout, copied out after the steps
+  std::vector<SlotId> input_slots;   // plain layout, filled from the caller's tensors
+  std::vector<SlotId> output_slots;  // plain layout, copied out after the steps
   std::vector<Shape> output_shapes;
   std::size_t arena_bytes = 0;
   std::size_t scratchpad_bytes = 0;

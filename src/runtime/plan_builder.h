@@ -77,7 +77,7 @@ class PlanBuilder {
   WeightCache& weights_;
   std::shared_ptr<Plan> plan_;
   std::vector<SlotId> value_slot_;
-  std::vector<int> last_use_;           // per value: position of its last reader
+  std::vector<int> last_use_;  // per value: position of its last reader
   std::map<SlotId, int> storage_last_use_;
   std::vector<std::vector<std::pair<memory::desc, SlotId>>> layouts_;  // per value: reordered copies
   int position_ = 0;

@@ -30,7 +30,8 @@ void fold_shape_ops(Graph& g) {
 
 Graph specialize(const Graph& graph, const std::vector<Shape>& input_shapes, const PlanOptions& options) {
   Graph g = graph;
-  for (std::size_t i = 0; i < g.inputs().size(); ++i) g.value(g.inputs()[i]).dims = dims_from_values(input_shapes.at(i));
+  for (std::size_t i = 0; i < g.inputs().size(); ++i)
+    g.value(g.inputs()[i]).dims = dims_from_values(input_shapes.at(i));
   infer_shapes(g);
   if (options.optimize) run_pipeline(g, options.disabled_passes);
   fold_shape_ops(g);
@@ -47,8 +48,8 @@ Graph specialize(const Graph& graph, const std::vector<Shape>& input_shapes, con
   return g;
 }
 
-std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>& input_shapes, const PlanOptions& options,
-                                   const dnnl::engine& engine, WeightCache& weights) {
+std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
+                                   const PlanOptions& options, const dnnl::engine& engine, WeightCache& weights) {
   const Graph g = specialize(graph, input_shapes, options);
   PlanBuilder builder(g, engine, weights);
   int position = 0;

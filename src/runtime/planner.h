@@ -19,8 +19,8 @@ struct PlanOptions {
 };
 
 // `graph` is not modified. Throws Error naming the node whose kernel failed.
-std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>& input_shapes, const PlanOptions& options,
-                                   const dnnl::engine& engine, WeightCache& weights);
+std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
+                                   const PlanOptions& options, const dnnl::engine& engine, WeightCache& weights);
 
 // The graph bound to concrete input shapes, shapes inferred, shape ops folded
 // and (when optimizing) passes run: what compile_plan builds kernels for.

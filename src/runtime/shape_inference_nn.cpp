@@ -24,7 +24,8 @@ Dims spatial_output(const AttributeMap& attrs, const Dims& in, const std::vector
                     bool dilations) {
   const Dims spatial(in.begin() + 2, in.end());
   if (!all_known(spatial)) {
-    window_geometry(attrs, std::vector<std::int64_t>(spatial.size(), 1 << 20), kernel, pool, dilations);  // attribute checks
+    window_geometry(attrs, std::vector<std::int64_t>(spatial.size(), 1 << 20), kernel, pool,
+                    dilations);  // attribute checks
     return Dims(spatial.size());
   }
   return dims_from_values(window_geometry(attrs, known_values(spatial), kernel, pool, dilations).output);
@@ -39,9 +40,11 @@ std::vector<OutputInfo> infer_conv(const Graph& g, const Node& n) {
   if (!w || !all_known(*w)) throw_error(ErrorKind::Unsupported, "the weight shape must be known");
   const auto wv = known_values(*w);
   if (x && x->size() != wv.size()) {
-    throw_error(ErrorKind::BadInput, fmt::format("weight {} does not match input {}", dims_to_string(*w), dims_to_string(*x)));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("weight {} does not match input {}", dims_to_string(*w), dims_to_string(*x)));
   }
-  if (wv.size() < 3 || wv.size() > 5) throw_error(ErrorKind::Unsupported, fmt::format("weight {} must have 1 to 3 spatial dims", dims_to_string(*w)));
+  if (wv.size() < 3 || wv.size() > 5)
+    throw_error(ErrorKind::Unsupported, fmt::format("weight {} must have 1 to 3 spatial dims", dims_to_string(*w)));
   const auto group = n.attrs.get_int("group", 1);
   if (group <= 0 || wv[0] % group != 0) {
     throw_error(ErrorKind::BadInput, fmt::format("group {} does not divide the {} output channels", group, wv[0]));
@@ -77,7 +80,8 @@ std::vector<OutputInfo> infer_pool(const Graph& g, const Node& n) {
   }
   if (!x) return {{DType::Float32, std::nullopt}, {DType::Int64, std::nullopt}};
   if (kernel->size() + 2 != x->size()) {
-    throw_error(ErrorKind::BadInput, fmt::format("kernel_shape has {} dims, input {}", kernel->size(), dims_to_string(*x)));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("kernel_shape has {} dims, input {}", kernel->size(), dims_to_string(*x)));
   }
   Dims out{(*x)[0], (*x)[1]};
   const bool dilations = n.op == OpType::MaxPool;
@@ -100,7 +104,8 @@ std::vector<OutputInfo> infer_batch_norm(const Graph& g, const Node& n) {
     throw_error(ErrorKind::Unsupported, "training_mode 1 is not supported (export the model in eval mode)");
   }
   const auto& x = input_dims(g, n, 0);
-  if (x && x->size() < 2) throw_error(ErrorKind::BadInput, fmt::format("input {} has no channel axis", dims_to_string(*x)));
+  if (x && x->size() < 2)
+    throw_error(ErrorKind::BadInput, fmt::format("input {} has no channel axis", dims_to_string(*x)));
   for (std::size_t i = 1; i < 5; ++i) {
     const auto& p = input_dims(g, n, i);
     if (!p || p->size() != 1 || (x && !(*p)[0].same_as((*x)[1]) && (*x)[1].is_known())) {
@@ -117,7 +122,8 @@ std::vector<OutputInfo> infer_gemm(const Graph& g, const Node& n) {
   const auto& b = input_dims(g, n, 1);
   if (!a || !b) return {{DType::Float32, std::nullopt}};
   if (a->size() != 2 || b->size() != 2) {
-    throw_error(ErrorKind::BadInput, fmt::format("A {} and B {} must be matrices", dims_to_string(*a), dims_to_string(*b)));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("A {} and B {} must be matrices", dims_to_string(*a), dims_to_string(*b)));
   }
   const bool ta = n.attrs.get_int("transA", 0) != 0;
   const bool tb = n.attrs.get_int("transB", 0) != 0;
@@ -126,15 +132,17 @@ std::vector<OutputInfo> infer_gemm(const Graph& g, const Node& n) {
   const Dim kb = (*b)[tb ? 1 : 0];
   const Dim nn = (*b)[tb ? 0 : 1];
   if (ka.is_known() && kb.is_known() && ka.value() != kb.value()) {
-    throw_error(ErrorKind::BadInput, fmt::format("A {} and B {} (transA {}, transB {}) disagree on K", dims_to_string(*a),
-                                                 dims_to_string(*b), ta ? 1 : 0, tb ? 1 : 0));
+    throw_error(ErrorKind::BadInput, fmt::format("A {} and B {} (transA {}, transB {}) disagree on K",
+                                                 dims_to_string(*a), dims_to_string(*b), ta ? 1 : 0, tb ? 1 : 0));
   }
   const Dims out{m, nn};
   const auto c = optional_input(n, 2);
   if (c != kNoValue && g.value(c).dims) {
     const auto bc = broadcast_dims(*g.value(c).dims, out);
-    if (bc.size() != 2 || (out[0].is_known() && !bc[0].same_as(out[0])) || (out[1].is_known() && !bc[1].same_as(out[1]))) {
-      throw_error(ErrorKind::BadInput, fmt::format("C {} does not broadcast to {}", dims_to_string(*g.value(c).dims), dims_to_string(out)));
+    if (bc.size() != 2 || (out[0].is_known() && !bc[0].same_as(out[0])) ||
+        (out[1].is_known() && !bc[1].same_as(out[1]))) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("C {} does not broadcast to {}", dims_to_string(*g.value(c).dims), dims_to_string(out)));
     }
   }
   return {{DType::Float32, out}};
@@ -152,7 +160,8 @@ std::vector<OutputInfo> infer_matmul(const Graph& g, const Node& n) {
   const Dim ka = ea.back();
   const Dim kb = eb[eb.size() - 2];
   if (ka.is_known() && kb.is_known() && ka.value() != kb.value()) {
-    throw_error(ErrorKind::BadInput, fmt::format("A {} and B {} disagree on K", dims_to_string(*a), dims_to_string(*b)));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("A {} and B {} disagree on K", dims_to_string(*a), dims_to_string(*b)));
   }
   const Dims batch_a(ea.begin(), ea.end() - 2);
   const Dims batch_b(eb.begin(), eb.end() - 2);

@@ -21,7 +21,8 @@ std::vector<OutputInfo> infer_flatten(const Graph& g, const Node& n) {
   if (!x) return {{input_dtype(g, n, 0), Dims(2)}};
   const auto rank = static_cast<std::int64_t>(x->size());
   auto axis = n.attrs.get_int("axis", 1);
-  if (axis < -rank || axis > rank) throw_error(ErrorKind::BadInput, fmt::format("axis {} is out of range for rank {}", axis, rank));
+  if (axis < -rank || axis > rank)
+    throw_error(ErrorKind::BadInput, fmt::format("axis {} is out of range for rank {}", axis, rank));
   if (axis < 0) axis += rank;
   const auto split = static_cast<std::size_t>(axis);
   return {{input_dtype(g, n, 0), Dims{dims_product(*x, 0, split), dims_product(*x, split, x->size())}}};
@@ -34,7 +35,8 @@ std::vector<OutputInfo> infer_reshape(const Graph& g, const Node& n) {
   if (!target) {
     // Computed at run time from a Shape chain: the rank is known if the shape's length is.
     const auto& sd = input_dims(g, n, 1);
-    if (sd && sd->size() == 1 && (*sd)[0].is_known()) return {{dtype, Dims(static_cast<std::size_t>((*sd)[0].value()))}};
+    if (sd && sd->size() == 1 && (*sd)[0].is_known())
+      return {{dtype, Dims(static_cast<std::size_t>((*sd)[0].value()))}};
     return {{dtype, std::nullopt}};
   }
   const bool allowzero = n.attrs.get_int("allowzero", 0) != 0;
@@ -93,13 +95,15 @@ std::vector<OutputInfo> infer_reshape(const Graph& g, const Node& n) {
   }
   if (infer_at < 0) {
     if (left == 0 && in_known != out_known) {
-      throw_error(ErrorKind::BadInput, fmt::format("cannot reshape {} to [{}]", dims_to_string(*x), fmt::join(*target, ", ")));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("cannot reshape {} to [{}]", dims_to_string(*x), fmt::join(*target, ", ")));
     }
     return {{dtype, out}};
   }
   if (left == 0) {
     if (out_known == 0 || in_known % out_known != 0) {
-      throw_error(ErrorKind::BadInput, fmt::format("cannot reshape {} to [{}]", dims_to_string(*x), fmt::join(*target, ", ")));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("cannot reshape {} to [{}]", dims_to_string(*x), fmt::join(*target, ", ")));
     }
     out[static_cast<std::size_t>(infer_at)] = Dim::known(in_known / out_known);
   } else if (left == 1 && in_known == out_known) {
@@ -168,7 +172,8 @@ std::vector<OutputInfo> infer_concat(const Graph& g, const Node& n) {
     if (input_dtype(g, n, i) != dtype) throw_error(ErrorKind::BadInput, "inputs have different dtypes");
     const auto& d = input_dims(g, n, i);
     if (!d) return {{dtype, std::nullopt}};
-    const auto axis = static_cast<std::size_t>(normalize_axis(*axis_attr, static_cast<std::int64_t>(d->size()), "axis"));
+    const auto axis =
+        static_cast<std::size_t>(normalize_axis(*axis_attr, static_cast<std::int64_t>(d->size()), "axis"));
     if (!out) {
       out = *d;
       continue;
@@ -179,8 +184,9 @@ std::vector<OutputInfo> infer_concat(const Graph& g, const Node& n) {
       if (k == axis) {
         o = o.is_known() && (*d)[k].is_known() ? Dim::known(o.value() + (*d)[k].value()) : Dim();
       } else if (o.is_known() && (*d)[k].is_known() && o.value() != (*d)[k].value()) {
-        throw_error(ErrorKind::BadInput, fmt::format("input {} is {}, which does not concatenate on axis {} with the others",
-                                                     i, dims_to_string(*d), *axis_attr));
+        throw_error(ErrorKind::BadInput,
+                    fmt::format("input {} is {}, which does not concatenate on axis {} with the others", i,
+                                dims_to_string(*d), *axis_attr));
       } else if (!o.is_known()) {
         o = (*d)[k];
       }
@@ -208,7 +214,8 @@ std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n) {
   const auto idt = input_dtype(g, n, 1);
   if (idt != DType::Int64 && idt != DType::Int32) throw_error(ErrorKind::BadInput, "indices must be int64 or int32");
   if (!x || !idx) return {{dtype, std::nullopt}};
-  const auto axis = static_cast<std::size_t>(normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(x->size()), "axis"));
+  const auto axis = static_cast<std::size_t>(
+      normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(x->size()), "axis"));
   Dims out(x->begin(), x->begin() + static_cast<std::ptrdiff_t>(axis));
   out.insert(out.end(), idx->begin(), idx->end());
   out.insert(out.end(), x->begin() + static_cast<std::ptrdiff_t>(axis) + 1, x->end());

@@ -12,8 +12,10 @@ bool has_kernel(OpType op) {
     case OpType::Shape:
     case OpType::Gather:
     case OpType::Cast:
-    case OpType::Slice: return false;
-    default: return true;
+    case OpType::Slice:
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -22,11 +24,15 @@ bool is_parameter_input(const Node& n, std::size_t i) {
   switch (n.op) {
     case OpType::Reshape:
     case OpType::Squeeze:
-    case OpType::Unsqueeze: return i == 1;
+    case OpType::Unsqueeze:
+      return i == 1;
     case OpType::Clip:
-    case OpType::Pad: return i >= 1;
-    case OpType::Dropout: return i >= 1;
-    default: return false;
+    case OpType::Pad:
+      return i >= 1;
+    case OpType::Dropout:
+      return i >= 1;
+    default:
+      return false;
   }
 }
 
@@ -56,17 +62,18 @@ void check_supported(const Graph& g) {
     with_error_context(g.describe(id), [&] {
       if (!n.outputs.empty() && known[static_cast<std::size_t>(n.outputs[0])]) return;  // evaluated at plan time
       if (!has_kernel(n.op)) {
-        throw_error(ErrorKind::Unsupported, fmt::format("{} is supported only on shapes and constants, not on a computed "
-                                                        "tensor",
-                                                        op_type_name(n.op)));
+        throw_error(ErrorKind::Unsupported,
+                    fmt::format("{} is supported only on shapes and constants, not on a computed "
+                                "tensor",
+                                op_type_name(n.op)));
       }
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
         const auto in = n.inputs[i];
         if (in == kNoValue) continue;
         if (is_parameter_input(n, i)) {
           if (!known[static_cast<std::size_t>(in)]) {
-            throw_error(ErrorKind::Unsupported, fmt::format("input '{}' must be a constant or computed from shapes",
-                                                            g.value(in).name));
+            throw_error(ErrorKind::Unsupported,
+                        fmt::format("input '{}' must be a constant or computed from shapes", g.value(in).name));
           }
           continue;
         }
@@ -95,7 +102,8 @@ void check_supported(const Graph& g) {
       if (n.op == OpType::BatchNormalization) {
         for (std::size_t i = 1; i < n.inputs.size(); ++i) {
           if (!known[static_cast<std::size_t>(n.inputs[i])]) {
-            throw_error(ErrorKind::Unsupported, fmt::format("parameter '{}' must be a constant", g.value(n.inputs[i]).name));
+            throw_error(ErrorKind::Unsupported,
+                        fmt::format("parameter '{}' must be a constant", g.value(n.inputs[i]).name));
           }
         }
       }

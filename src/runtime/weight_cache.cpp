@@ -13,7 +13,8 @@ dnnl::memory WeightCache::get(const std::shared_ptr<const Tensor>& tensor, const
     if (e.tensor == tensor && e.src_md == src_md && e.md == md) return e.memory;
   }
   if (src_md.get_size() > tensor->nbytes()) {
-    throw_error(ErrorKind::Internal, fmt::format("constant of {} bytes viewed as {} bytes", tensor->nbytes(), src_md.get_size()));
+    throw_error(ErrorKind::Internal,
+                fmt::format("constant of {} bytes viewed as {} bytes", tensor->nbytes(), src_md.get_size()));
   }
   // oneDNN takes a non-const handle, but a source memory is only read.
   dnnl::memory src(src_md, engine_, const_cast<std::byte*>(tensor->bytes().data()));

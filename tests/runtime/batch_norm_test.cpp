@@ -27,8 +27,10 @@ TEST(RuntimeBatchNorm, StandaloneMatchesNaive) {
     SCOPED_TRACE("BatchNormalization x " + dims_str(d));
     const auto c = d[1];
     const auto x = random_values(static_cast<std::size_t>(numel(d)), 1, -3.0f, 3.0f);
-    const auto s = random_values(static_cast<std::size_t>(c), 2, 0.5f, 1.5f), b = random_values(static_cast<std::size_t>(c), 3);
-    const auto m = random_values(static_cast<std::size_t>(c), 4), v = random_values(static_cast<std::size_t>(c), 5, 0.1f, 2.0f);
+    const auto s = random_values(static_cast<std::size_t>(c), 2, 0.5f, 1.5f),
+               b = random_values(static_cast<std::size_t>(c), 3);
+    const auto m = random_values(static_cast<std::size_t>(c), 4),
+               v = random_values(static_cast<std::size_t>(c), 5, 0.1f, 2.0f);
     ModelBuilder mb;
     mb.input("x", d).output("y");
     mb.initializer("s", {c}, s);

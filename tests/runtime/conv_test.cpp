@@ -118,7 +118,8 @@ TEST(RuntimeConv, AutoPadModesMatchNaive) {
   std::uint32_t seed = 200;
   for (std::string mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
     for (auto base : {make("k4 s2", 1, 3, 9, 10, 4, 4, 2), make("k3 s1", 2, 2, 6, 5, 3, 3, 1),
-                      make("k5 s3 dilation 2", 1, 2, 17, 14, 2, 5, 3, 0, 1, 2), make("depthwise k3 s2", 1, 6, 7, 8, 6, 3, 2, 0, 6)}) {
+                      make("k5 s3 dilation 2", 1, 2, 17, 14, 2, 5, 3, 0, 1, 2),
+                      make("depthwise k3 s2", 1, 6, 7, 8, 6, 3, 2, 0, 6)}) {
       base.auto_pad = mode;
       base.name += " " + mode;
       check_conv(base, seed += 10);

@@ -103,7 +103,8 @@ TEST(RuntimeDynamicBatch, MatchesNaiveChainAtEachBatchSize) {
       for (int k = 0; k < 16; ++k) s += conv[i * 16 + static_cast<std::size_t>(k)];
       pooled[i] = static_cast<float>(s / 16);
     }
-    EXPECT_TRUE(all_close(values_of(model.run({make_f32({batch, 2, 6, 6}, x)})[0]), naive_matmul2d(pooled, fc, batch, 3, 5)));
+    EXPECT_TRUE(
+        all_close(values_of(model.run({make_f32({batch, 2, 6, 6}, x)})[0]), naive_matmul2d(pooled, fc, batch, 3, 5)));
   }
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 const std::vector<std::int64_t> kDims{2, 5, 7, 3};
 
-std::vector<float> run_unary(ModelBuilder& mb, const std::vector<float>& x, const std::vector<std::int64_t>& dims = kDims) {
+std::vector<float> run_unary(ModelBuilder& mb, const std::vector<float>& x,
+                             const std::vector<std::int64_t>& dims = kDims) {
   return values_of(run_model(mb, "unary.onnx", {make_f32(dims, x)})[0]);
 }
 
@@ -70,7 +71,8 @@ TEST(RuntimeActivation, ClipWithInputBoundsAndAttributeBounds) {
       set_float(n, "max", *c.hi);
     }
     const float lo = c.lo.value_or(-1e30f), hi = c.hi.value_or(1e30f);
-    EXPECT_TRUE(all_close(run_unary(mb, x), map_values(x, [&](float v) { return std::min(hi, std::max(lo, v)); }), 0, 0));
+    EXPECT_TRUE(
+        all_close(run_unary(mb, x), map_values(x, [&](float v) { return std::min(hi, std::max(lo, v)); }), 0, 0));
   }
 }
 

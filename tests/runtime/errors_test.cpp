@@ -17,7 +17,8 @@ void expect_error(Fn&& fn, ErrorKind kind, const std::vector<std::string>& needl
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "missing '" << n << "' in: " << e.what();
+    for (const auto& n : needles)
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "missing '" << n << "' in: " << e.what();
   }
 }
 
@@ -42,7 +43,8 @@ TEST(RuntimeErrors, CustomDomainOperatorIsUnsupported) {
   ModelBuilder mb;
   mb.input("x", {1, 3}).output("y");
   mb.node("Relu", {"x"}, {"y"}, "custom").set_domain("com.example");
-  expect_error([&] { runtime::Model::load(mb.save("domain.onnx")); }, ErrorKind::Unsupported, {"com.example::Relu", "custom"});
+  expect_error([&] { runtime::Model::load(mb.save("domain.onnx")); }, ErrorKind::Unsupported,
+               {"com.example::Relu", "custom"});
 }
 
 TEST(RuntimeErrors, ShapeOpOnComputedTensorIsUnsupported) {
@@ -68,7 +70,8 @@ TEST(RuntimeErrors, NonFloatInputIsUnsupported) {
   ModelBuilder mb;
   mb.input("ids", {1, 3}, onnx::TensorProto::INT64).output("y");
   mb.node("Relu", {"ids"}, {"y"});
-  expect_error([&] { runtime::Model::load(mb.save("int_input.onnx")); }, ErrorKind::Unsupported, {"input 'ids'", "INT64"});
+  expect_error([&] { runtime::Model::load(mb.save("int_input.onnx")); }, ErrorKind::Unsupported,
+               {"input 'ids'", "INT64"});
 }
 
 TEST(RuntimeErrors, MissingInitializerNamesTheNodeAndTheName) {
@@ -103,14 +106,16 @@ TEST(RuntimeErrors, InitializerDataInconsistentWithDims) {
   auto& t2 = both.initializer("b", {1}, {1.0f});
   t2.add_float_data(1.0f);
   both.node("Add", {"x", "b"}, {"y"});
-  expect_error([&] { runtime::Model::load(both.save("both.onnx")); }, ErrorKind::BadInput, {"both raw_data and typed data"});
+  expect_error([&] { runtime::Model::load(both.save("both.onnx")); }, ErrorKind::BadInput,
+               {"both raw_data and typed data"});
 
   ModelBuilder negative;
   negative.input("x", {1, 1}).output("y");
   auto& t3 = negative.initializer("b", {1}, {1.0f});
   t3.set_dims(0, -3);
   negative.node("Add", {"x", "b"}, {"y"});
-  expect_error([&] { runtime::Model::load(negative.save("negative.onnx")); }, ErrorKind::BadInput, {"negative dimension -3"});
+  expect_error([&] { runtime::Model::load(negative.save("negative.onnx")); }, ErrorKind::BadInput,
+               {"negative dimension -3"});
 }
 
 TEST(RuntimeErrors, MalformedFiles) {
@@ -170,16 +175,33 @@ TEST(RuntimeErrors, WrongInputsNameTheInputAndWhatWasExpected) {
   EXPECT_EQ(model.outputs()[0].shape, (Shape{-1, 3, 4, 4}));
 
   const auto good = random_tensor({2, 3, 4, 4}, 1);
-  expect_error([&] { model.run_named(std::map<std::string, Tensor>{{"img", good}}); }, ErrorKind::BadInput,
-               {"no input named 'img'", "image"});
-  expect_error([&] { model.run_named(std::map<std::string, Tensor>{}); }, ErrorKind::BadInput, {"input 'image' is not given"});
-  expect_error([&] { model.run({random_tensor({3, 4, 4}, 1)}); }, ErrorKind::BadInput,
-               {"input 'image'", "rank 3", "expected rank 4", "[batch, 3, 4, 4]"});
-  expect_error([&] { model.run({random_tensor({2, 3, 5, 4}, 1)}); }, ErrorKind::BadInput,
-               {"input 'image'", "[2, 3, 5, 4]", "dim 2 is 5, expected 4"});
-  expect_error([&] { model.run({Tensor(DType::Int64, {2, 3, 4, 4})}); }, ErrorKind::BadInput,
-               {"input 'image'", "int64", "expected float32"});
-  expect_error([&] { model.run({Tensor(DType::Float32, {0, 3, 4, 4})}); }, ErrorKind::BadInput, {"input 'image'", "dim 0 is 0"});
+  expect_error(
+      [&] {
+        model.run_named(std::map<std::string, Tensor>{{"img", good}});
+      },
+      ErrorKind::BadInput, {"no input named 'img'", "image"});
+  expect_error([&] { model.run_named(std::map<std::string, Tensor>{}); }, ErrorKind::BadInput,
+               {"input 'image' is not given"});
+  expect_error(
+      [&] {
+        model.run({random_tensor({3, 4, 4}, 1)});
+      },
+      ErrorKind::BadInput, {"input 'image'", "rank 3", "expected rank 4", "[batch, 3, 4, 4]"});
+  expect_error(
+      [&] {
+        model.run({random_tensor({2, 3, 5, 4}, 1)});
+      },
+      ErrorKind::BadInput, {"input 'image'", "[2, 3, 5, 4]", "dim 2 is 5, expected 4"});
+  expect_error(
+      [&] {
+        model.run({Tensor(DType::Int64, {2, 3, 4, 4})});
+      },
+      ErrorKind::BadInput, {"input 'image'", "int64", "expected float32"});
+  expect_error(
+      [&] {
+        model.run({Tensor(DType::Float32, {0, 3, 4, 4})});
+      },
+      ErrorKind::BadInput, {"input 'image'", "dim 0 is 0"});
   expect_error([&] { model.run({good, good}); }, ErrorKind::BadInput, {"takes 1 input(s)", "2 given"});
   // The model still works after the errors.
   const auto out = model.run_named(std::map<std::string, Tensor>{{"image", good}});

@@ -231,7 +231,8 @@ TEST(RuntimeReshape, IdentityAndDropoutPassThrough) {
     mb.input("x", {2, 3, 4}).output("y");
     mb.node("Identity", {"x"}, {"i"});
     set_float(mb.node("Dropout", {"i"}, {"y"}), "ratio", 0.4f);
-    const auto out = run_model(mb, "identity.onnx", {make_f32({2, 3, 4}, x)}, optimize ? runtime::Options{} : unoptimized());
+    const auto out =
+        run_model(mb, "identity.onnx", {make_f32({2, 3, 4}, x)}, optimize ? runtime::Options{} : unoptimized());
     EXPECT_TRUE(all_close(values_of(out[0]), x, 0, 0));
   }
 }

@@ -76,7 +76,7 @@ TEST(RuntimeGemm, AllVariantsMatchNaive) {
       {4, 9, 6, false, true, 1.0f, 0.5f, {4, 1}},
       {4, 9, 6, false, false, 1.5f, 1.0f, {}},
       {4, 9, 6, false, false, 1.0f, 1.0f, {}},
-      {2, 8, 3, false, true, 2.0f, 1.0f, {3}, false},             // computed B, alpha as a post-op
+      {2, 8, 3, false, true, 2.0f, 1.0f, {3}, false},            // computed B, alpha as a post-op
       {2, 8, 3, false, false, 1.0f, 1.0f, {2, 3}, true, false},  // computed C
       {5, 4, 7, false, false, 1.0f, 3.0f, {1}},                  // scalar C
   };
@@ -116,8 +116,11 @@ void check_matmul(const std::vector<std::int64_t>& ad, const std::vector<std::in
   for (std::size_t i = 0; i < index_a.size(); ++i) {
     const auto off_a = static_cast<std::size_t>(index_a[i]) * static_cast<std::size_t>(m * k);
     const auto off_b = static_cast<std::size_t>(index_b[i]) * static_cast<std::size_t>(k * n);
-    const auto c = naive_matmul2d({a.begin() + static_cast<std::ptrdiff_t>(off_a), a.begin() + static_cast<std::ptrdiff_t>(off_a + static_cast<std::size_t>(m * k))},
-                                  {b.begin() + static_cast<std::ptrdiff_t>(off_b), b.begin() + static_cast<std::ptrdiff_t>(off_b + static_cast<std::size_t>(k * n))}, m, k, n);
+    const auto c = naive_matmul2d({a.begin() + static_cast<std::ptrdiff_t>(off_a),
+                                   a.begin() + static_cast<std::ptrdiff_t>(off_a + static_cast<std::size_t>(m * k))},
+                                  {b.begin() + static_cast<std::ptrdiff_t>(off_b),
+                                   b.begin() + static_cast<std::ptrdiff_t>(off_b + static_cast<std::size_t>(k * n))},
+                                  m, k, n);
     want.insert(want.end(), c.begin(), c.end());
   }
   auto out_dims = batch;

@@ -143,7 +143,8 @@ inline std::vector<float> naive_matmul2d(const std::vector<float>& a, const std:
 inline std::vector<float> transpose2d(const std::vector<float>& a, std::int64_t rows, std::int64_t cols) {
   std::vector<float> t(a.size());
   for (std::int64_t i = 0; i < rows; ++i)
-    for (std::int64_t j = 0; j < cols; ++j) t[static_cast<std::size_t>(j * rows + i)] = a[static_cast<std::size_t>(i * cols + j)];
+    for (std::int64_t j = 0; j < cols; ++j)
+      t[static_cast<std::size_t>(j * rows + i)] = a[static_cast<std::size_t>(i * cols + j)];
   return t;
 }
 
@@ -154,9 +155,11 @@ inline std::vector<float> naive_softmax(const std::vector<float>& x, std::int64_
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t i = 0; i < inner; ++i) {
       double mx = -std::numeric_limits<double>::infinity();
-      for (std::int64_t d = 0; d < dim; ++d) mx = std::max(mx, static_cast<double>(x[static_cast<std::size_t>((o * dim + d) * inner + i)]));
+      for (std::int64_t d = 0; d < dim; ++d)
+        mx = std::max(mx, static_cast<double>(x[static_cast<std::size_t>((o * dim + d) * inner + i)]));
       double sum = 0.0;
-      for (std::int64_t d = 0; d < dim; ++d) sum += std::exp(x[static_cast<std::size_t>((o * dim + d) * inner + i)] - mx);
+      for (std::int64_t d = 0; d < dim; ++d)
+        sum += std::exp(x[static_cast<std::size_t>((o * dim + d) * inner + i)] - mx);
       for (std::int64_t d = 0; d < dim; ++d) {
         const auto idx = static_cast<std::size_t>((o * dim + d) * inner + i);
         y[idx] = static_cast<float>(std::exp(x[idx] - mx) / sum);

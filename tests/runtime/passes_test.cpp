@@ -152,8 +152,8 @@ TEST(RuntimePasses, EachPassChangesTheExpectedOpCounts) {
     EXPECT_EQ(plan_graph.count(op), 0) << runtime::op_type_name(op);
   }
   const auto final_counts = plan_graph.op_counts();
-  const std::map<OpType, int> expected{{OpType::Conv, 5}, {OpType::GlobalAveragePool, 1}, {OpType::Mul, 1},
-                                       {OpType::Reshape, 1}, {OpType::Gemm, 1}};
+  const std::map<OpType, int> expected{
+      {OpType::Conv, 5}, {OpType::GlobalAveragePool, 1}, {OpType::Mul, 1}, {OpType::Reshape, 1}, {OpType::Gemm, 1}};
   EXPECT_EQ(final_counts, expected);
 }
 
@@ -218,10 +218,10 @@ TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {
   mb.node("Relu", {"c0"}, {"r0"});
   mb.node("Conv", {"r0", "w"}, {"c1"});
   mb.node("BatchNormalization", {"c1", "scale", "b", "mean", "var"}, {"bn1"});
-  mb.node("Sigmoid", {"c1"}, {"s1"});            // second reader of c1: BN cannot fold
-  mb.node("Mul", {"bn1", "s1"}, {"m1"});         // not x * sigmoid(x)
+  mb.node("Sigmoid", {"c1"}, {"s1"});     // second reader of c1: BN cannot fold
+  mb.node("Mul", {"bn1", "s1"}, {"m1"});  // not x * sigmoid(x)
   mb.node("Conv", {"m1", "w"}, {"c2"});
-  mb.node("Add", {"c2", "bias"}, {"y"});         // broadcast: not a sum post-op
+  mb.node("Add", {"c2", "bias"}, {"y"});  // broadcast: not a sum post-op
   runtime::Graph g;
   const auto reports = optimize(mb, &g);
   EXPECT_EQ(g.count(OpType::Relu), 1);
@@ -236,7 +236,8 @@ TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {
     auto optimized = runtime::Model::load(mb.save("unsafe.onnx")).run({x});
     auto reference = runtime::Model::load(mb.save("unsafe.onnx"), plain).run({x});
     ASSERT_EQ(optimized.size(), 3u);
-    for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(all_close(values_of(optimized[i]), values_of(reference[i]), 1e-6, 1e-5));
+    for (std::size_t i = 0; i < 3; ++i)
+      EXPECT_TRUE(all_close(values_of(optimized[i]), values_of(reference[i]), 1e-6, 1e-5));
   }
 }
 

@@ -108,7 +108,8 @@ TEST(RuntimePool, AutoPadModesMatchNaive) {
   std::uint32_t seed = 600;
   for (std::string mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
     for (bool max : {true, false}) {
-      for (auto c : {make("k3 s2", 1, 3, 9, 10, 3, 2), make("k2 s1", 2, 2, 5, 6, 2, 1), make("k4 s3", 1, 2, 10, 11, 4, 3)}) {
+      for (auto c :
+           {make("k3 s2", 1, 3, 9, 10, 3, 2), make("k2 s1", 2, 2, 5, 6, 2, 1), make("k4 s3", 1, 2, 10, 11, 4, 3)}) {
         c.auto_pad = mode;
         check_pool(c, max, seed += 10);
       }
@@ -118,7 +119,8 @@ TEST(RuntimePool, AutoPadModesMatchNaive) {
 
 TEST(RuntimePool, GlobalAveragePoolMatchesNaive) {
   std::uint32_t seed = 700;
-  for (const auto& d : std::vector<std::vector<std::int64_t>>{{2, 5, 7, 9}, {1, 1280, 7, 7}, {3, 4, 1, 1}, {1, 96, 56, 56}}) {
+  for (const auto& d :
+       std::vector<std::vector<std::int64_t>>{{2, 5, 7, 9}, {1, 1280, 7, 7}, {3, 4, 1, 1}, {1, 96, 56, 56}}) {
     SCOPED_TRACE("GlobalAveragePool x " + dims_str(d));
     const auto x = random_values(static_cast<std::size_t>(numel(d)), seed += 10);
     ModelBuilder mb;

@@ -169,8 +169,8 @@ inline ::testing::AssertionResult all_close(const std::vector<float>& got, const
   }
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << bad << " of " << got.size() << " elements differ; first at " << first
-                                       << ": got " << got[first] << ", expected " << want[first]
-                                       << "; max abs diff " << worst;
+                                       << ": got " << got[first] << ", expected " << want[first] << "; max abs diff "
+                                       << worst;
 }
 
 inline std::vector<Tensor> run_model(const ModelBuilder& mb, const std::string& file, const std::vector<Tensor>& inputs,

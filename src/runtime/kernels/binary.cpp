@@ -19,10 +19,14 @@ std::vector<std::int64_t> padded(std::vector<std::int64_t> shape, std::size_t ra
 
 dnnl::algorithm binary_algorithm(OpType op) {
   switch (op) {
-    case OpType::Add: return dnnl::algorithm::binary_add;
-    case OpType::Sub: return dnnl::algorithm::binary_sub;
-    case OpType::Mul: return dnnl::algorithm::binary_mul;
-    default: return dnnl::algorithm::binary_div;
+    case OpType::Add:
+      return dnnl::algorithm::binary_add;
+    case OpType::Sub:
+      return dnnl::algorithm::binary_sub;
+    case OpType::Mul:
+      return dnnl::algorithm::binary_mul;
+    default:
+      return dnnl::algorithm::binary_div;
   }
 }
 

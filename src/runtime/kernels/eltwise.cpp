@@ -44,8 +44,12 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
   const auto src = b.slot(x);
   const auto dst = output_slot(b, x, n.outputs[0], pd.dst_desc());
   b.add_primitive(dnnl::batch_normalization_forward(pd), pd,
-                  {{DNNL_ARG_SRC, src}, {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean},
-                   {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DST, dst}});
+                  {{DNNL_ARG_SRC, src},
+                   {DNNL_ARG_SCALE, scale},
+                   {DNNL_ARG_SHIFT, shift},
+                   {DNNL_ARG_MEAN, mean},
+                   {DNNL_ARG_VARIANCE, var},
+                   {DNNL_ARG_DST, dst}});
   b.define(n.outputs[0], dst);
 }
 

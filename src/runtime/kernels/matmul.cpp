@@ -97,7 +97,8 @@ void build_gemm(PlanBuilder& b, const Node& n) {
   const auto dst = b.new_slot(pd.dst_desc(), g.value(out).name);
   std::vector<std::pair<int, SlotId>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (bias) args.emplace_back(DNNL_ARG_BIAS, *bias);
-  if (addend) args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(alpha != 1.0f && !fold_alpha ? 1 : 0) | DNNL_ARG_SRC_1, *addend);
+  if (addend)
+    args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(alpha != 1.0f && !fold_alpha ? 1 : 0) | DNNL_ARG_SRC_1, *addend);
   b.add_primitive(dnnl::matmul(pd), pd, std::move(args));
   b.define(out, dst);
 }

@@ -7,15 +7,20 @@ namespace pt2onnx::runtime {
 std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
   using dnnl::algorithm;
   switch (a.kind) {
-    case ActivationKind::Relu: return {{algorithm::eltwise_relu, 0.0f, 0.0f}};
-    case ActivationKind::Clip: return {{algorithm::eltwise_clip_v2, a.alpha, a.beta}};
-    case ActivationKind::Sigmoid: return {{algorithm::eltwise_logistic, 0.0f, 0.0f}};
+    case ActivationKind::Relu:
+      return {{algorithm::eltwise_relu, 0.0f, 0.0f}};
+    case ActivationKind::Clip:
+      return {{algorithm::eltwise_clip_v2, a.alpha, a.beta}};
+    case ActivationKind::Sigmoid:
+      return {{algorithm::eltwise_logistic, 0.0f, 0.0f}};
     // oneDNN 2.6 has no hardsigmoid: max(0, min(1, alpha x + beta)) as linear then clip.
     case ActivationKind::HardSigmoid:
       return {{algorithm::eltwise_linear, a.alpha, a.beta}, {algorithm::eltwise_clip_v2, 0.0f, 1.0f}};
     // ONNX HardSwish is x * max(0, min(1, x/6 + 1/2)), oneDNN's exactly.
-    case ActivationKind::HardSwish: return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
-    case ActivationKind::Swish: return {{algorithm::eltwise_swish, 1.0f, 0.0f}};
+    case ActivationKind::HardSwish:
+      return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
+    case ActivationKind::Swish:
+      return {{algorithm::eltwise_swish, 1.0f, 0.0f}};
   }
   return {};
 }

@@ -21,10 +21,18 @@ NodeId sole_producer(const Graph& g, ValueId v) {
 std::optional<Activation> activation_of(const Graph& g, const Node& n) {
   Activation a;
   switch (n.op) {
-    case OpType::Relu: a.kind = ActivationKind::Relu; return a;
-    case OpType::Sigmoid: a.kind = ActivationKind::Sigmoid; return a;
-    case OpType::HardSwish: a.kind = ActivationKind::HardSwish; return a;
-    case OpType::Swish: a.kind = ActivationKind::Swish; return a;
+    case OpType::Relu:
+      a.kind = ActivationKind::Relu;
+      return a;
+    case OpType::Sigmoid:
+      a.kind = ActivationKind::Sigmoid;
+      return a;
+    case OpType::HardSwish:
+      a.kind = ActivationKind::HardSwish;
+      return a;
+    case OpType::Swish:
+      a.kind = ActivationKind::Swish;
+      return a;
     case OpType::HardSigmoid:
       a.kind = ActivationKind::HardSigmoid;
       a.alpha = n.attrs.get_float("alpha", 0.2f);
@@ -53,7 +61,8 @@ std::optional<Activation> activation_of(const Graph& g, const Node& n) {
       }
       return a;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

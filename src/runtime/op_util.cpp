@@ -48,9 +48,7 @@ Dims broadcast_dims(const Dims& a, const Dims& b) {
     const Dim db = i < rank - b.size() ? Dim::known(1) : b[i - (rank - b.size())];
     if (da.is(1)) {
       out[i] = db;
-    } else if (db.is(1)) {
-      out[i] = da;
-    } else if (da.same_as(db)) {
+    } else if (db.is(1) || da.same_as(db)) {
       out[i] = da;
     } else if (da.is_known() && db.is_known()) {
       throw_error(ErrorKind::BadInput,

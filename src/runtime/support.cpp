@@ -28,7 +28,6 @@ bool is_parameter_input(const Node& n, std::size_t i) {
       return i == 1;
     case OpType::Clip:
     case OpType::Pad:
-      return i >= 1;
     case OpType::Dropout:
       return i >= 1;
     default:

@@ -91,10 +91,6 @@ class Loader {
       if (it == names_.end()) {
         throw_error(ErrorKind::BadInput, fmt::format("graph output '{}' is not computed by any node", out.name()));
       }
-      if (out_.graph.value(it->second).dtype != DType::Float32 && out_.graph.value(it->second).producer != kNoNode) {
-        // The dtype of computed outputs is settled by shape inference; this
-        // catches only declared non-float outputs early.
-      }
       out_.graph.outputs().push_back(it->second);
       out_.output_names.push_back(out.name());
     }

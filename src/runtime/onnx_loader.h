@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,8 +13,8 @@
 
 namespace pt2onnx::runtime {
 
-// Largest model file read (protobuf's own hard limit is 2 GiB).
-inline constexpr std::uintmax_t kMaxModelBytes = std::uintmax_t{2} << 30;
+// Largest model file read: protobuf parses at most INT_MAX bytes.
+inline constexpr std::uintmax_t kMaxModelBytes = std::numeric_limits<int>::max();
 
 struct LoadedGraph {
   Graph graph;

@@ -8,6 +8,23 @@
 namespace pt2onnx::runtime {
 namespace {
 
+// No tensor of a CNN classifier comes near this many elements (8 GiB of
+// float32); a file asking for more is hostile or broken, and is refused
+// before anything is allocated for it.
+constexpr std::int64_t kMaxElements = std::int64_t{1} << 31;
+
+void check_size(const Dims& dims) {
+  std::int64_t n = 1;
+  for (const auto& d : dims) {
+    if (!d.is_known()) continue;
+    if (d.value() != 0 && n > kMaxElements / d.value()) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("the output {} would have more than {} elements", dims_to_string(dims), kMaxElements));
+    }
+    n *= d.value();
+  }
+}
+
 std::vector<OutputInfo> same_as_input(const Graph& g, const Node& n) {
   return {{g.value(n.inputs[0]).dtype, g.value(n.inputs[0]).dims}};
 }
@@ -144,6 +161,7 @@ void infer_shapes(Graph& g) {
       for (std::size_t i = 0; i < n.outputs.size(); ++i) {
         auto& v = g.value(n.outputs[i]);
         if (i < outs.size()) {
+          if (outs[i].dims) check_size(*outs[i].dims);
           v.dtype = outs[i].dtype;
           v.dims = std::move(outs[i].dims);
         } else {

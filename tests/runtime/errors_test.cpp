@@ -166,6 +166,25 @@ TEST(RuntimeErrors, InconsistentShapesNameTheNode) {
                {"bad_conv", "3 channels", "expects 5"});
 }
 
+// Tiny initializers that broadcast (or pad) to an enormous tensor are refused
+// before anything is allocated.
+TEST(RuntimeErrors, HugeComputedTensorsAreRefused) {
+  ModelBuilder mb;
+  mb.input("x", {1}).output("y");
+  mb.initializer("a", {100000, 1}, std::vector<float>(100000, 1.0f));
+  mb.initializer("b", {1, 100000}, std::vector<float>(100000, 1.0f));
+  mb.node("Add", {"a", "b"}, {"big"}, "outer_sum");
+  mb.node("Add", {"x", "big"}, {"y"});
+  expect_error([&] { runtime::Model::load(mb.save("huge.onnx")); }, ErrorKind::BadInput,
+               {"outer_sum", "[100000, 100000]", "elements"});
+
+  ModelBuilder pad;
+  pad.input("x", {1, 1, 8, 8}).output("y");
+  pad.initializer_i64("pads", {8}, {0, 0, 1000000, 1000000, 0, 0, 1000000, 1000000});
+  pad.node("Pad", {"x", "pads"}, {"y"}, "pad_bomb");
+  expect_error([&] { runtime::Model::load(pad.save("pad_bomb.onnx")); }, ErrorKind::BadInput, {"pad_bomb", "elements"});
+}
+
 TEST(RuntimeErrors, WrongInputsNameTheInputAndWhatWasExpected) {
   auto model = runtime::Model::load(relu_model().save("inputs.onnx"));
   ASSERT_EQ(model.inputs().size(), 1u);

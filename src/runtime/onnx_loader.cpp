@@ -16,7 +16,7 @@ namespace {
 // Default-domain opsets whose semantics for our operators the engine knows.
 constexpr std::int64_t kMinOpset = 7;
 constexpr std::int64_t kMaxOpset = 18;
-// Names and graphs larger than this are not a CNN classifier.
+// A graph with more nodes than this is not a CNN classifier.
 constexpr int kMaxNodes = 1'000'000;
 
 Attribute convert_attribute(const onnx::AttributeProto& proto) {

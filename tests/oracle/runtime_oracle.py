@@ -73,15 +73,16 @@ def nontrivial_model(arch, seed=0, n_out=2):
     return model
 
 
-def export(model, path, example, fold=True, input_name="image", output_name="logits"):
+def export(model, path, example, fold=True, keep_batchnorm=False, input_name="image", output_name="logits"):
     """torch.onnx.export as users run it: opset 17, a dynamic batch axis.
-    fold=False also keeps BatchNormalization (training=PRESERVE on an eval
-    model), which the eval-mode exporter would otherwise fuse into the Conv."""
+    keep_batchnorm exports with training=PRESERVE (the model is in eval mode):
+    torch 1.13's eval-mode export fuses BatchNormalization into the Conv even
+    with do_constant_folding=False, PRESERVE keeps it."""
     torch.onnx.export(model, example, str(path), opset_version=17, input_names=[input_name],
                       output_names=[output_name],
                       dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
                       do_constant_folding=fold,
-                      training=torch.onnx.TrainingMode.EVAL if fold else torch.onnx.TrainingMode.PRESERVE)
+                      training=torch.onnx.TrainingMode.PRESERVE if keep_batchnorm else torch.onnx.TrainingMode.EVAL)
     return Path(path)
 
 

@@ -27,7 +27,7 @@ void check_spng(int rc, const char* what) {
 // How libspng is asked to write the pixels, and how we turn them into ours.
 enum class Layout {
   Gray8,       // SPNG_FMT_G8 (1, 2, 4 and 8-bit gray, scaled to 8 bits by libspng)
-  GrayAlpha8,  // SPNG_FMT_GA8
+  GrayAlpha8,  // SPNG_FMT_RAW: gray, alpha bytes
   Rgb8,        // SPNG_FMT_RGB8 (8-bit RGB, RGBA and palettes of any depth)
   Raw16,       // SPNG_FMT_RAW: big-endian 16-bit samples, `samples` per pixel
 };
@@ -45,7 +45,7 @@ Plan plan_for(const spng_ihdr& ihdr) {
     case SPNG_COLOR_TYPE_GRAYSCALE:
       return deep ? Plan{Layout::Raw16, SPNG_FMT_RAW, 1, 1} : Plan{Layout::Gray8, SPNG_FMT_G8, 1, 1};
     case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
-      return deep ? Plan{Layout::Raw16, SPNG_FMT_RAW, 2, 1} : Plan{Layout::GrayAlpha8, SPNG_FMT_GA8, 2, 1};
+      return deep ? Plan{Layout::Raw16, SPNG_FMT_RAW, 2, 1} : Plan{Layout::GrayAlpha8, SPNG_FMT_RAW, 2, 1};
     case SPNG_COLOR_TYPE_TRUECOLOR:
       return deep ? Plan{Layout::Raw16, SPNG_FMT_RAW, 3, 3} : Plan{Layout::Rgb8, SPNG_FMT_RGB8, 3, 3};
     case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA:

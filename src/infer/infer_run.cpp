@@ -55,7 +55,8 @@ vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::strin
   if (o.resize) spec.resize = with_error_context("--resize", [&] { return parse_resize(*o.resize, kFlag); });
   if (o.crop) spec.crop = with_error_context("--crop", [&] { return parse_crop(*o.crop, kFlag); });
   if (o.interpolation) {
-    spec.interpolation = with_error_context("--interpolation", [&] { return parse_interpolation(*o.interpolation, kFlag); });
+    spec.interpolation =
+        with_error_context("--interpolation", [&] { return parse_interpolation(*o.interpolation, kFlag); });
   }
   if (o.mean) spec.mean = with_error_context("--mean", [&] { return parse_triplet(*o.mean, kFlag); });
   if (o.std) spec.std = with_error_context("--std", [&] { return parse_triplet(*o.std, kFlag); });
@@ -76,8 +77,9 @@ vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::Prepro
     return model;
   }
   if (!produced) {
-    throw_error(ErrorKind::Usage, "the model's image size is symbolic and the preprocessing gives each image its own "
-                                  "size; set --crop or an exact --resize HxW");
+    throw_error(ErrorKind::Usage,
+                "the model's image size is symbolic and the preprocessing gives each image its own "
+                "size; set --crop or an exact --resize HxW");
   }
   return *produced;
 }

@@ -36,7 +36,8 @@ std::optional<Activation> activation_from_name(std::string_view name) {
 
 void apply_activation(Activation activation, std::span<float> scores) {
   switch (activation) {
-    case Activation::None: return;
+    case Activation::None:
+      return;
     case Activation::Sigmoid:
       for (float& s : scores) s = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(s))));
       return;

@@ -149,14 +149,17 @@ PipelineStats run_pipeline(const std::function<std::optional<InputItem>()>& next
       r.path = std::move(p.path);
       r.error = std::move(p.error);
       r.outputs = std::move(outputs);
-      if (r.error.empty()) ++stats.ok; else ++stats.failed;
+      if (r.error.empty())
+        ++stats.ok;
+      else
+        ++stats.failed;
       on_result(r);
     };
     const auto flush = [&] {
       std::vector<std::vector<float>> outputs;
       if (good > 0) {
-        Tensor batch(DType::Float32, {static_cast<std::int64_t>(good), 3, options.input_size.height,
-                                      options.input_size.width});
+        Tensor batch(DType::Float32,
+                     {static_cast<std::int64_t>(good), 3, options.input_size.height, options.input_size.width});
         float* dst = batch.f32().data();
         for (const Prepared& p : pending) {
           if (!p.error.empty()) continue;
@@ -165,7 +168,8 @@ PipelineStats run_pipeline(const std::function<std::optional<InputItem>()>& next
         }
         outputs = engine.run(batch);
         if (outputs.size() != good) {
-          throw_error(ErrorKind::Internal, fmt::format("the engine returned {} rows for {} images", outputs.size(), good));
+          throw_error(ErrorKind::Internal,
+                      fmt::format("the engine returned {} rows for {} images", outputs.size(), good));
         }
       }
       std::size_t next_output = 0;

@@ -33,7 +33,7 @@ struct PipelineOptions {
 };
 
 struct ImageResult {
-  std::int64_t position = 0;   // in the stream given to the pipeline
+  std::int64_t position = 0;  // in the stream given to the pipeline
   std::string path;
   std::vector<float> outputs;  // raw, empty on error
   std::string error;           // empty on success

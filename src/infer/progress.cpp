@@ -40,9 +40,9 @@ void ProgressBar::draw(std::int64_t done, std::int64_t failed) {
     const double fraction = total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0;
     const int filled = static_cast<int>(fraction * kBarWidth);
     const double left = rate > 0 ? static_cast<double>(std::max<std::int64_t>(0, total - done)) / rate : -1.0;
-    line = fmt::format("[{}{}] {}/{} images  {:.1f} images/s  {} left", std::string(static_cast<std::size_t>(filled), '#'),
-                       std::string(static_cast<std::size_t>(kBarWidth - filled), '.'), done, total, rate,
-                       format_duration(left));
+    line = fmt::format(
+        "[{}{}] {}/{} images  {:.1f} images/s  {} left", std::string(static_cast<std::size_t>(filled), '#'),
+        std::string(static_cast<std::size_t>(kBarWidth - filled), '.'), done, total, rate, format_duration(left));
   } else {
     line = fmt::format("{} images  {:.1f} images/s", done, rate);
   }

@@ -19,7 +19,8 @@ struct ResumeState {
 // nothing else is changed. A CSV file must start with `expected_header`
 // (Error(Usage) otherwise: another model's or format's output); a JSONL line
 // that is not an object with a "path" is Error(BadInput).
-ResumeState prepare_resume(const std::filesystem::path& output, OutputFormat format, const std::string& expected_header);
+ResumeState prepare_resume(const std::filesystem::path& output, OutputFormat format,
+                           const std::string& expected_header);
 
 // The same paths, read only: no header check, nothing trimmed (--list-inputs).
 std::unordered_set<std::string> read_done_paths(const std::filesystem::path& output, OutputFormat format);

@@ -62,8 +62,8 @@ LoadedEngine load_runtime_engine(const std::filesystem::path& model_path, int th
   runtime::Model model = runtime::Model::load(model_path, options);
   return with_error_context("model " + model_path.string(), [&] {
     if (model.inputs().size() != 1) {
-      throw_error(ErrorKind::Unsupported, fmt::format("the model has {} inputs; infer feeds one image tensor",
-                                                      model.inputs().size()));
+      throw_error(ErrorKind::Unsupported,
+                  fmt::format("the model has {} inputs; infer feeds one image tensor", model.inputs().size()));
     }
     const Shape& in = model.inputs().front().shape;
     if (in.size() != 4 || (in[1] != 3 && in[1] != -1)) {
@@ -89,8 +89,9 @@ LoadedEngine load_runtime_engine(const std::filesystem::path& model_path, int th
 #else  // PT2ONNX_HAVE_RUNTIME
 
 LoadedEngine load_runtime_engine(const std::filesystem::path& model_path, int /*threads*/) {
-  throw_error(ErrorKind::Unsupported,
-              fmt::format("model {}: this build of pt2onnx has no inference runtime (src/runtime)", model_path.string()));
+  throw_error(
+      ErrorKind::Unsupported,
+      fmt::format("model {}: this build of pt2onnx has no inference runtime (src/runtime)", model_path.string()));
 }
 
 #endif  // PT2ONNX_HAVE_RUNTIME

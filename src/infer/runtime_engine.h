@@ -11,8 +11,8 @@ namespace pt2onnx::infer {
 
 // What infer needs to know of the model's single image input and first output.
 struct ModelSignature {
-  std::int64_t batch = -1;    // fixed batch size, -1 when symbolic
-  std::int64_t height = -1;   // -1 when symbolic
+  std::int64_t batch = -1;   // fixed batch size, -1 when symbolic
+  std::int64_t height = -1;  // -1 when symbolic
   std::int64_t width = -1;
   std::int64_t num_outputs = -1;  // columns of the first output, -1 when symbolic
 };

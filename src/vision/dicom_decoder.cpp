@@ -189,7 +189,8 @@ ImageModule read_image_module(const gdcm::DataSet& ds, const ImageLimits& limits
   f.is_signed = us_attribute(ds, kPixelRepresentation, "PixelRepresentation").value_or(0) == 1;
   f.planar = us_attribute(ds, kPlanarConfiguration, "PlanarConfiguration").value_or(0) == 1;
   if (f.bits_allocated != 8 && f.bits_allocated != 16) {
-    throw_error(ErrorKind::Unsupported, fmt::format("DICOM BitsAllocated {} (8 and 16 are supported)", f.bits_allocated));
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("DICOM BitsAllocated {} (8 and 16 are supported)", f.bits_allocated));
   }
   if (f.bits_stored < 1 || f.bits_stored > f.bits_allocated || m.high_bit + 1 != f.bits_stored) {
     throw_error(ErrorKind::Unsupported, fmt::format("DICOM BitsStored {} with HighBit {} and BitsAllocated {} "
@@ -216,9 +217,8 @@ ImageModule read_image_module(const gdcm::DataSet& ds, const ImageLimits& limits
   }
   const bool gray = m.pi == PI::MONOCHROME1 || m.pi == PI::MONOCHROME2;
   if (gray != (f.samples_per_pixel == 1)) {
-    throw_error(ErrorKind::BadInput,
-                fmt::format("DICOM SamplesPerPixel {} does not fit photometric interpretation {}",
-                            f.samples_per_pixel, pi));
+    throw_error(ErrorKind::BadInput, fmt::format("DICOM SamplesPerPixel {} does not fit photometric interpretation {}",
+                                                 f.samples_per_pixel, pi));
   }
 
   const std::string frames_text = text_attribute(ds, kNumberOfFrames);
@@ -247,10 +247,9 @@ gdcm::PhotometricInterpretation::PIType decode_encapsulated(const ImageModule& m
   image.SetDimension(0, static_cast<unsigned int>(m.frame.width));
   image.SetDimension(1, static_cast<unsigned int>(m.frame.height));
   if (m.frames > 1) image.SetDimension(2, static_cast<unsigned int>(m.frames));
-  image.SetPixelFormat(gdcm::PixelFormat(static_cast<unsigned short>(m.frame.samples_per_pixel),
-                                         static_cast<unsigned short>(m.frame.bits_allocated),
-                                         static_cast<unsigned short>(m.frame.bits_stored), m.high_bit,
-                                         m.frame.is_signed ? 1 : 0));
+  image.SetPixelFormat(gdcm::PixelFormat(
+      static_cast<unsigned short>(m.frame.samples_per_pixel), static_cast<unsigned short>(m.frame.bits_allocated),
+      static_cast<unsigned short>(m.frame.bits_stored), m.high_bit, m.frame.is_signed ? 1 : 0));
   image.SetPhotometricInterpretation(m.pi);
   if (m.frame.samples_per_pixel == 3) image.SetPlanarConfiguration(m.frame.planar ? 1 : 0);
   image.SetTransferSyntax(ts);
@@ -276,10 +275,14 @@ gdcm::PhotometricInterpretation::PIType decode_encapsulated(const ImageModule& m
 Photometric to_photometric(gdcm::PhotometricInterpretation::PIType pi, bool encapsulated) {
   using PI = gdcm::PhotometricInterpretation;
   switch (pi) {
-    case PI::MONOCHROME1: return Photometric::Monochrome1;
-    case PI::MONOCHROME2: return Photometric::Monochrome2;
-    case PI::RGB: return Photometric::Rgb;
-    case PI::YBR_FULL: return Photometric::YbrFull;
+    case PI::MONOCHROME1:
+      return Photometric::Monochrome1;
+    case PI::MONOCHROME2:
+      return Photometric::Monochrome2;
+    case PI::RGB:
+      return Photometric::Rgb;
+    case PI::YBR_FULL:
+      return Photometric::YbrFull;
     case PI::YBR_FULL_422:
       if (encapsulated) return Photometric::YbrFull;
       break;
@@ -287,7 +290,8 @@ Photometric to_photometric(gdcm::PhotometricInterpretation::PIType pi, bool enca
     case PI::YBR_RCT:
       if (encapsulated) return Photometric::Rgb;
       break;
-    default: break;
+    default:
+      break;
   }
   throw_error(ErrorKind::Unsupported, fmt::format("DICOM photometric interpretation {} in {} pixel data",
                                                   PI::GetPIString(pi), encapsulated ? "compressed" : "uncompressed"));
@@ -335,8 +339,8 @@ Image decode_dicom(std::span<const std::uint8_t> data, const ImageLimits& limits
   std::vector<std::uint8_t> decoded;
   std::span<const std::uint8_t> first_frame;
   using TS = gdcm::TransferSyntax;
-  const bool native_little_endian = ts == TS::ImplicitVRLittleEndian || ts == TS::ExplicitVRLittleEndian ||
-                                    ts == TS::DeflatedExplicitVRLittleEndian;
+  const bool native_little_endian =
+      ts == TS::ImplicitVRLittleEndian || ts == TS::ExplicitVRLittleEndian || ts == TS::DeflatedExplicitVRLittleEndian;
   Photometric photometric;
   if (native_little_endian) {
     // Uncompressed: the first frame's bytes are at the start of the element.

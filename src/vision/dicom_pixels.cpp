@@ -61,7 +61,8 @@ bool window_is_valid(const VoiWindow& w) {
 
 void check_frame(const DicomFrame& f) {
   if (f.bits_allocated != 8 && f.bits_allocated != 16) {
-    throw_error(ErrorKind::Unsupported, fmt::format("DICOM BitsAllocated {} (8 and 16 are supported)", f.bits_allocated));
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("DICOM BitsAllocated {} (8 and 16 are supported)", f.bits_allocated));
   }
   if (f.bits_stored < 1 || f.bits_stored > f.bits_allocated) {
     throw_error(ErrorKind::BadInput,
@@ -149,9 +150,7 @@ void ybr_full_to_rgb(std::uint8_t* p) {
   const float r = y + 1.402f * cr;
   const float g = y + kGreenCb * cb + kGreenCr * cr;
   const float b = y + 1.772f * cb;
-  const auto to8 = [](float v) {
-    return static_cast<std::uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f));
-  };
+  const auto to8 = [](float v) { return static_cast<std::uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f)); };
   p[0] = to8(r);
   p[1] = to8(g);
   p[2] = to8(b);

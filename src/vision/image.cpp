@@ -29,9 +29,8 @@ Image make_image(int width, int height, int channels) {
   image.width = width;
   image.height = height;
   image.channels = channels;
-  image.pixels.assign(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
-                          static_cast<std::size_t>(channels),
-                      0);
+  image.pixels.assign(
+      static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * static_cast<std::size_t>(channels), 0);
   return image;
 }
 

@@ -16,9 +16,9 @@ namespace pt2onnx::vision {
 // size in a header that may lie; these keep a hostile or broken file from
 // asking for gigabytes.
 struct ImageLimits {
-  std::int64_t max_side = std::int64_t{1} << 15;         // pixels per side
-  std::int64_t max_pixels = std::int64_t{1} << 28;       // width * height (one frame)
-  std::int64_t max_file_bytes = std::int64_t{1} << 31;   // whole input file
+  std::int64_t max_side = std::int64_t{1} << 15;        // pixels per side
+  std::int64_t max_pixels = std::int64_t{1} << 28;      // width * height (one frame)
+  std::int64_t max_file_bytes = std::int64_t{1} << 31;  // whole input file
 };
 
 struct Image {
@@ -27,9 +27,13 @@ struct Image {
   int channels = 0;  // 1 (gray) or 3 (RGB)
   std::vector<std::uint8_t> pixels;
 
-  [[nodiscard]] std::size_t row_bytes() const { return static_cast<std::size_t>(width) * static_cast<std::size_t>(channels); }
+  [[nodiscard]] std::size_t row_bytes() const {
+    return static_cast<std::size_t>(width) * static_cast<std::size_t>(channels);
+  }
   [[nodiscard]] std::uint8_t* row(int y) { return pixels.data() + static_cast<std::size_t>(y) * row_bytes(); }
-  [[nodiscard]] const std::uint8_t* row(int y) const { return pixels.data() + static_cast<std::size_t>(y) * row_bytes(); }
+  [[nodiscard]] const std::uint8_t* row(int y) const {
+    return pixels.data() + static_cast<std::size_t>(y) * row_bytes();
+  }
 };
 
 // Throws Error(BadInput) naming the size when a side is zero or negative, a

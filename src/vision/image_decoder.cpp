@@ -34,10 +34,14 @@ std::string describe_head(std::span<const std::uint8_t> data) {
 
 std::string_view image_format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::Jpeg: return "JPEG";
-    case ImageFormat::Png: return "PNG";
-    case ImageFormat::Dicom: return "DICOM";
-    case ImageFormat::Unknown: return "unknown";
+    case ImageFormat::Jpeg:
+      return "JPEG";
+    case ImageFormat::Png:
+      return "PNG";
+    case ImageFormat::Dicom:
+      return "DICOM";
+    case ImageFormat::Unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -55,13 +59,18 @@ ImageFormat sniff_image_format(std::span<const std::uint8_t> head) {
 
 Image decode_image(std::span<const std::uint8_t> data, const ImageLimits& limits) {
   switch (sniff_image_format(data)) {
-    case ImageFormat::Jpeg: return decode_jpeg(data, limits);
-    case ImageFormat::Png: return decode_png(data, limits);
-    case ImageFormat::Dicom: return decode_dicom(data, limits);
-    case ImageFormat::Unknown: break;
+    case ImageFormat::Jpeg:
+      return decode_jpeg(data, limits);
+    case ImageFormat::Png:
+      return decode_png(data, limits);
+    case ImageFormat::Dicom:
+      return decode_dicom(data, limits);
+    case ImageFormat::Unknown:
+      break;
   }
   if (data.empty()) throw_error(ErrorKind::BadInput, "file is empty");
-  throw_error(ErrorKind::BadInput, fmt::format("not a JPEG, PNG or DICOM file (it starts with {})", describe_head(data)));
+  throw_error(ErrorKind::BadInput,
+              fmt::format("not a JPEG, PNG or DICOM file (it starts with {})", describe_head(data)));
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path, const ImageLimits& limits) {

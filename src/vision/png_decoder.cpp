@@ -94,8 +94,8 @@ Image decode_png(std::span<const std::uint8_t> data, const ImageLimits& limits) 
   std::size_t decoded_bytes = 0;
   check_spng(spng_decoded_image_size(ctx.get(), plan.spng_format, &decoded_bytes), "sizing the image");
   const int bytes_per_sample = plan.layout == Layout::Raw16 ? 2 : 1;
-  const std::size_t expected = static_cast<std::size_t>(ihdr.width) * ihdr.height *
-                               static_cast<std::size_t>(plan.samples * bytes_per_sample);
+  const std::size_t expected =
+      static_cast<std::size_t>(ihdr.width) * ihdr.height * static_cast<std::size_t>(plan.samples * bytes_per_sample);
   if (decoded_bytes != expected) {
     throw_error(ErrorKind::BadInput, fmt::format("cannot decode PNG: libspng sizes a {}x{} image at {} bytes, "
                                                  "expected {}",

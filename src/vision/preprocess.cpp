@@ -47,8 +47,8 @@ void preprocess_into(const Image& image, const PreprocessSpec& spec, Size2 expec
   }
   const std::size_t plane = static_cast<std::size_t>(ready.width) * static_cast<std::size_t>(ready.height);
   if (out.size() != 3 * plane) {
-    throw_error(ErrorKind::Internal, fmt::format("preprocess_into: {} floats for a 3x{}x{} tensor", out.size(),
-                                                 ready.height, ready.width));
+    throw_error(ErrorKind::Internal,
+                fmt::format("preprocess_into: {} floats for a 3x{}x{} tensor", out.size(), ready.height, ready.width));
   }
   // One table per channel: ToTensor's v / 255 then Normalize's (x - mean) / std,
   // both in float32 as torch computes them.
@@ -81,8 +81,8 @@ void validate(const PreprocessSpec& spec) {
              spec.resize.size.height > 1 << 15) {
     bad(fmt::format("resize {}x{} is not a size in 1..32768", spec.resize.size.height, spec.resize.size.width));
   }
-  if (spec.crop && (spec.crop->width <= 0 || spec.crop->height <= 0 || spec.crop->width > 1 << 15 ||
-                    spec.crop->height > 1 << 15)) {
+  if (spec.crop &&
+      (spec.crop->width <= 0 || spec.crop->height <= 0 || spec.crop->width > 1 << 15 || spec.crop->height > 1 << 15)) {
     bad(fmt::format("crop {}x{} is not a size in 1..32768", spec.crop->height, spec.crop->width));
   }
   for (std::size_t c = 0; c < 3; ++c) {

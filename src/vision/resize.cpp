@@ -189,9 +189,12 @@ Image resize_nearest(const Image& in, int out_width, int out_height) {
 
 std::string_view interpolation_name(Interpolation interpolation) {
   switch (interpolation) {
-    case Interpolation::Nearest: return "nearest";
-    case Interpolation::Bilinear: return "bilinear";
-    case Interpolation::Bicubic: return "bicubic";
+    case Interpolation::Nearest:
+      return "nearest";
+    case Interpolation::Bilinear:
+      return "bilinear";
+    case Interpolation::Bicubic:
+      return "bicubic";
   }
   return "bilinear";
 }

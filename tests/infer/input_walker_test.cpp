@@ -39,10 +39,9 @@ TEST(InputWalker, DirectoriesAreWalkedInByteOrderDepthFirst) {
   TempDir dir("pt2onnx-walk");
   make_tree(dir);
   const std::string root = dir.path().string();
-  EXPECT_EQ(walk({root}), (std::vector<std::string>{
-                              root + "/B.png", root + "/a.JPG", root + "/b.png", root + "/c.jpeg",
-                              root + "/sub/IMG0001", root + "/sub/a.png", root + "/sub/deeper/y.dicom",
-                              root + "/sub/z.dcm"}));
+  EXPECT_EQ(walk({root}), (std::vector<std::string>{root + "/B.png", root + "/a.JPG", root + "/b.png", root + "/c.jpeg",
+                                                    root + "/sub/IMG0001", root + "/sub/a.png",
+                                                    root + "/sub/deeper/y.dicom", root + "/sub/z.dcm"}));
 }
 
 TEST(InputWalker, FilesAreTakenAsGivenAndListsExpand) {
@@ -50,9 +49,9 @@ TEST(InputWalker, FilesAreTakenAsGivenAndListsExpand) {
   make_tree(dir);
   const std::string root = dir.path().string();
   testing::write_text(dir / "list.txt", root + "/notes.txt\r\n\n" + root + "/sub/deeper\nmissing.png\n");
-  EXPECT_EQ(walk({"@" + root + "/list.txt", root + "/b.png"}),
-            (std::vector<std::string>{root + "/notes.txt", root + "/sub/deeper/y.dicom", "missing.png",
-                                      root + "/b.png"}));
+  EXPECT_EQ(
+      walk({"@" + root + "/list.txt", root + "/b.png"}),
+      (std::vector<std::string>{root + "/notes.txt", root + "/sub/deeper/y.dicom", "missing.png", root + "/b.png"}));
 }
 
 TEST(InputWalker, MissingListIsAnIoError) {

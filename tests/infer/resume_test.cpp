@@ -55,7 +55,8 @@ TEST(Resume, OtherHeaderIsAUsageError) {
 TEST(Resume, JsonLines) {
   TempDir dir("pt2onnx-resume");
   const auto out = dir / "out.jsonl";
-  testing::write_text(out, "{\"path\":\"a.png\",\"error\":null}\n{\"path\":\"b\\n.png\",\"error\":\"x\"}\n{\"path\":\"c");
+  testing::write_text(out,
+                      "{\"path\":\"a.png\",\"error\":null}\n{\"path\":\"b\\n.png\",\"error\":\"x\"}\n{\"path\":\"c");
   const ResumeState s = prepare_resume(out, OutputFormat::Jsonl, "");
   EXPECT_EQ(s.done, (std::unordered_set<std::string>{"a.png", "b\n.png"}));
   EXPECT_EQ(testing::read_text(out).size(), std::string("{\"path\":\"a.png\",\"error\":null}\n"

@@ -2,20 +2,19 @@
 // one file and writes the result as .npy, so the oracle tests can compare it
 // with PIL, pydicom and torchvision without the inference runtime.
 //
-//   decode     IN OUT.npy                        uint8 H x W x 3 (convert("RGB"))
-//   resize     IN OUT.npy WIDTH HEIGHT INTERP    uint8 H x W x C (C as decoded)
-//   prepare    IN OUT.npy RESIZE CROP INTERP     uint8 H x W x 3 after resize and crop
+//   decode     IN OUT.npy                        H x W x 3 pixels (convert("RGB"))
+//   resize     IN OUT.npy WIDTH HEIGHT INTERP    H x W x C pixels (C as decoded)
+//   prepare    IN OUT.npy RESIZE CROP INTERP     H x W x 3 pixels after resize and crop
 //   preprocess IN OUT.npy RESIZE CROP INTERP MEAN STD   float32 3 x H x W
-// RESIZE is "N" or "HxW", CROP "HxW", "N" or "none". Errors: message on stderr, exit 3.
+// Pixels are written as float32 0..255 (.npy via common/npy.h). RESIZE is "N" or
+// "HxW", CROP "HxW", "N" or "none". Errors: message on stderr, exit 3.
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/error.h"
+#include "common/npy.h"
+#include "common/tensor.h"
 #include "vision/image_decoder.h"
 #include "vision/preprocess.h"
 #include "vision/preprocess_metadata.h"
@@ -26,29 +25,10 @@ namespace {
 using namespace pt2onnx;
 using namespace pt2onnx::vision;
 
-void write_npy(const std::string& path, const char* descr, const std::vector<std::size_t>& shape, const void* data,
-               std::size_t bytes) {
-  std::string dims;
-  for (std::size_t d : shape) dims += fmt::format("{},", d);
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
-  // Magic (6) + version (2) + length (2) + header + '\n', padded to 64 bytes.
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<std::uint16_t>(header.size());
-  const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  out.write(len_bytes, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-  if (!out) throw Error(ErrorKind::Io, "cannot write " + path);
-}
-
+// Pixel values as float32 (exact for 0..255), so common/npy.h can write them.
 void write_image(const std::string& path, const Image& image) {
-  write_npy(path, "|u1",
-            {static_cast<std::size_t>(image.height), static_cast<std::size_t>(image.width),
-             static_cast<std::size_t>(image.channels)},
-            image.pixels.data(), image.pixels.size());
+  std::vector<float> values(image.pixels.begin(), image.pixels.end());
+  write_npy(path, make_f32({image.height, image.width, image.channels}, std::move(values)));
 }
 
 PreprocessSpec spec_from(char** argv) {
@@ -79,10 +59,9 @@ int run(int argc, char** argv) {
     spec.std = parse_triplet(argv[8], ErrorKind::Usage);
     const Image ready = resize_and_crop(image, spec);
     const Size2 size{ready.height, ready.width};
-    std::vector<float> tensor(3 * static_cast<std::size_t>(size.height) * static_cast<std::size_t>(size.width));
-    preprocess_into(image, spec, size, tensor);
-    write_npy(out, "<f4", {3, static_cast<std::size_t>(size.height), static_cast<std::size_t>(size.width)},
-              tensor.data(), tensor.size() * sizeof(float));
+    Tensor tensor(DType::Float32, {3, size.height, size.width});
+    preprocess_into(image, spec, size, tensor.f32());
+    write_npy(out, tensor);
   } else {
     throw Error(ErrorKind::Usage, "unknown command or wrong argument count: " + command);
   }

@@ -65,7 +65,7 @@ TEST(DicomPixels, RescaleIsAppliedBeforeTheWindow) {
   const Bytes data = testing::le16({0, 10, 20});
   DicomFrame f = gray16(3, 1, data);
   f.rescale_slope = 2.0;
-  f.rescale_intercept = -1000.0;  // m = -1000, -980, -960
+  f.rescale_intercept = -1000.0;                          // m = -1000, -980, -960
   f.window = VoiWindow{-980.5, 41, VoiFunction::Linear};  // lo -1001, hi -961
   EXPECT_EQ(dicom_frame_to_image(f).pixels, (Bytes{6, 134, 255}));
 }

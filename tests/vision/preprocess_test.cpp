@@ -118,10 +118,10 @@ TEST(PreprocessMetadata, InputSizeIsTheDefaultResize) {
 
 TEST(PreprocessMetadata, BadValuesNameTheKey) {
   const std::pair<const char*, const char*> bad[] = {
-      {"pt2onnx.preprocess.resize", "0"},          {"pt2onnx.preprocess.resize", "224x"},
-      {"pt2onnx.preprocess.crop", "abc"},          {"pt2onnx.preprocess.interpolation", "lanczos"},
-      {"pt2onnx.preprocess.mean", "0.5,0.5"},      {"pt2onnx.preprocess.std", "1,0,1"},
-      {"pt2onnx.preprocess.mean", "1,2,3,4"},      {"pt2onnx.preprocess.resize", "99999"},
+      {"pt2onnx.preprocess.resize", "0"},     {"pt2onnx.preprocess.resize", "224x"},
+      {"pt2onnx.preprocess.crop", "abc"},     {"pt2onnx.preprocess.interpolation", "lanczos"},
+      {"pt2onnx.preprocess.mean", "0.5,0.5"}, {"pt2onnx.preprocess.std", "1,0,1"},
+      {"pt2onnx.preprocess.mean", "1,2,3,4"}, {"pt2onnx.preprocess.resize", "99999"},
   };
   for (const auto& [key, value] : bad) {
     try {

@@ -124,8 +124,7 @@ TEST(Resize, ConvolutionIsWithinOneLevelOfDoubleWeights) {
       }
       // The 22-bit weights can move a rounding by one level in each pass;
       // the oracle test checks equality with PIL itself.
-      EXPECT_LE(worst, 1)
-          << c.w << "x" << c.h << " -> " << c.ow << "x" << c.oh << " " << interpolation_name(interp);
+      EXPECT_LE(worst, 1) << c.w << "x" << c.h << " -> " << c.ow << "x" << c.oh << " " << interpolation_name(interp);
     }
   }
 }

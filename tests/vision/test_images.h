@@ -101,7 +101,9 @@ inline Bytes gradient(int width, int height, int channels) {
       for (int c = 0; c < channels; ++c) {
         out[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) *
                 static_cast<std::size_t>(channels) +
-            static_cast<std::size_t>(c)] = static_cast<std::uint8_t>((x * 160 / std::max(1, width - 1) + y * 80 / std::max(1, height - 1) + c * 7) % 256);
+            static_cast<std::size_t>(c)] =
+            static_cast<std::uint8_t>((x * 160 / std::max(1, width - 1) + y * 80 / std::max(1, height - 1) + c * 7) %
+                                      256);
       }
     }
   }

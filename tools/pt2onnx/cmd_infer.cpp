@@ -80,10 +80,12 @@ void add_infer_command(CLI::App& app, Action& action) {
   cmd->add_option("--decode-threads", o.decode_threads,
                   "Of those, threads decoding images (0: one per four cores, at least one)")
       ->capture_default_str();
-  cmd->add_option("--shard", flags->shard, "Process the K-th of N shares of the inputs (input i goes to share i mod N + 1)")
+  cmd->add_option("--shard", flags->shard,
+                  "Process the K-th of N shares of the inputs (input i goes to share i mod N + 1)")
       ->capture_default_str();
   cmd->add_flag("--resume", o.resume, "Skip paths already in --output and append to it");
-  cmd->add_flag("--list-inputs", o.list_inputs, "Print the paths this run would process, then exit (no model is loaded)");
+  cmd->add_flag("--list-inputs", o.list_inputs,
+                "Print the paths this run would process, then exit (no model is loaded)");
   cmd->add_flag("--no-progress", flags->no_progress, "Never draw the progress line (drawn only on a terminal anyway)");
   cmd->add_option("--resize", flags->resize, "Override: HxW (exact) or N (shorter side to N)");
   cmd->add_option("--crop", flags->crop, "Override: center crop HxW, N or none");

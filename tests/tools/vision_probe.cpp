@@ -6,9 +6,14 @@
 //   resize     IN OUT.npy WIDTH HEIGHT INTERP    H x W x C pixels (C as decoded)
 //   prepare    IN OUT.npy RESIZE CROP INTERP     H x W x 3 pixels after resize and crop
 //   preprocess IN OUT.npy RESIZE CROP INTERP MEAN STD   float32 3 x H x W
+//   throughput DIR - RESIZE CROP INTERP   decode + preprocess every file in DIR on
+//              one thread and print images/s (bench/bench_infer.py)
 // Pixels are written as float32 0..255 (.npy via common/npy.h). RESIZE is "N" or
 // "HxW", CROP "HxW", "N" or "none". Errors: message on stderr, exit 3.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -39,11 +44,29 @@ PreprocessSpec spec_from(char** argv) {
   return spec;
 }
 
+// Decoding and preprocessing alone, one thread: what one infer worker can feed.
+int throughput(const std::string& dir, char** spec_args) {
+  const PreprocessSpec spec = spec_from(spec_args);
+  const auto size = fixed_output_size(spec);
+  if (!size) throw Error(ErrorKind::Usage, "throughput needs a fixed output size");
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<float> tensor(3 * static_cast<std::size_t>(size->height) * static_cast<std::size_t>(size->width));
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& file : files) preprocess_into(load_image(file, {}), spec, *size, tensor);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%zu images in %.3f s: %.1f images/s\n", files.size(), seconds,
+              static_cast<double>(files.size()) / seconds);
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 4) throw Error(ErrorKind::Usage, "usage: pt2onnx_vision_probe COMMAND IN OUT.npy ...");
   const std::string command = argv[1];
   const std::string in = argv[2];
   const std::string out = argv[3];
+  if (command == "throughput" && argc == 7) return throughput(in, argv + 4);
   const ImageLimits limits;
   const Image image = load_image(in, limits);
   if (command == "decode") {

@@ -1,5 +1,6 @@
 #include "infer/infer_run.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,6 +85,15 @@ vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::Prepro
   return *produced;
 }
 
+// The CPUs this process may run on: a SLURM or container CPU set, not the
+// whole machine that std::thread::hardware_concurrency reports.
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 void list_inputs(const InferOptions& options, const std::unordered_set<std::string>* done, std::FILE* out) {
   SelectedInputs inputs(options.inputs, options.shard, done);
   RowSink sink(out, "standard output");
@@ -121,8 +131,8 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
 
   const auto metadata = read_model_metadata(options.model);
   const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
-  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const ThreadSplit threads = split_threads(options.threads > 0 ? options.threads : hardware, options.decode_threads);
+  const ThreadSplit threads =
+      split_threads(options.threads > 0 ? options.threads : available_cpus(), options.decode_threads);
 
   LoadedEngine loaded = load_engine(options.model, threads.runtime);
   const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);

@@ -35,7 +35,7 @@ struct InferOptions {
   double threshold = 0.5;
   std::optional<std::vector<std::string>> labels;
   int batch_size = 32;
-  int threads = 0;         // 0: every hardware thread
+  int threads = 0;         // 0: every CPU this process may use (its affinity mask)
   int decode_threads = 0;  // 0: derived from threads (split_threads)
   Shard shard;
   bool resume = false;

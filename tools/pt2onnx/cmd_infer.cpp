@@ -76,7 +76,7 @@ void add_infer_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--labels", flags->labels, "Comma-separated label names (default: the model's, else output_N)");
   cmd->add_option("--batch-size", o.batch_size, "Images per model run")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads in all (0: every core)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads in all (0: every CPU this process may use)")->capture_default_str();
   cmd->add_option("--decode-threads", o.decode_threads,
                   "Of those, threads decoding images (0: one per four cores, at least one)")
       ->capture_default_str();

@@ -1,6 +1,8 @@
-// DICOM decoding with GDCM: every transfer syntax GDCM reads (uncompressed,
-// RLE, JPEG baseline and lossless, JPEG-LS, JPEG 2000), then the conversion to
-// 8 bits defined in dicom_pixels.h. Multi-frame files give their first frame.
+// DICOM decoding: our own parser (dicom_parser.h), uncompressed explicit and
+// implicit VR little endian, 8-bit JPEG baseline and extended through our
+// libjpeg-turbo decoder, and GDCM's codecs for JPEG lossless and 12-bit, JPEG-LS,
+// JPEG 2000 and RLE; then the conversion to 8 bits defined in dicom_pixels.h.
+// Multi-frame files give their first frame.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +14,10 @@
 
 namespace pt2onnx::vision {
 
-// Throws Error(BadInput) for a file GDCM cannot read, one without Pixel Data,
-// or one whose size is over the limits; Error(Unsupported) for a
-// photometric interpretation or sample layout we do not convert.
+// Throws Error(BadInput) for a malformed or truncated file, one without Pixel
+// Data, pixel data a codec rejects, or a size over the limits;
+// Error(Unsupported) for a transfer syntax, photometric interpretation or
+// sample layout we do not convert.
 Image decode_dicom(std::span<const std::uint8_t> data, const ImageLimits& limits);
 
 // The first value of a DICOM decimal string ("40\60 " -> 40); nullopt when

@@ -20,7 +20,7 @@
 // VOI LUT Sequences and presentation states are not applied.
 //
 // Colour (RGB, 8 bits, either planar configuration; YBR_FULL, and the YCbCr
-// that GDCM returns for JPEG-compressed YBR_FULL_422, converted to RGB
+// a GDCM codec returns untouched for YBR_FULL_422, converted to RGB
 // as pydicom's convert_color_space does, within one level): the samples as
 // they are, no window.
 #pragma once

@@ -161,6 +161,26 @@ def main():
     d = max_abs_diff(ours, np.array(Image.open(jpeg_path).convert("RGB")))
     f.check(d == 0, f"JPEG baseline DICOM differs from PIL's decode of its JPEG by {d}")
 
+    # Mutated compressed files (GDCM's codecs) give an image or an error, never a crash.
+    rng = np.random.default_rng(11)
+    outcomes = {}
+    for source in sorted(work.glob("*_mono*.dcm")) + [work / "jpeg_baseline.dcm"]:
+        if not source.name.split("_")[0] in ("j2k", "jpeg", "jpegls", "rle"):
+            continue
+        data = source.read_bytes()
+        for i in range(12):
+            mutated = bytearray(data)
+            if i % 2:
+                mutated = mutated[: int(rng.integers(132, len(mutated)))]
+            else:
+                for _ in range(int(rng.integers(1, 10))):
+                    mutated[int(rng.integers(132, len(mutated)))] = int(rng.integers(0, 256))
+            (work / "mutated.dcm").write_bytes(bytes(mutated))
+            rc, err = probe("decode", work / "mutated.dcm", work / "out.npy", expect_ok=False)
+            outcomes[rc] = outcomes.get(rc, 0) + 1
+            f.check(rc in (0, 3), f"mutated {source.name} #{i}: exit {rc} {err[-200:]!r}")
+    print(f"mutated compressed files: {outcomes}")
+
     # Broken files are errors naming the file.
     no_pixels = work / "no_pixels.dcm"
     write_dicom(no_pixels, mammo, bits_stored=12)

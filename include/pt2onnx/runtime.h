@@ -40,6 +40,8 @@ class Model {
 
   // One tensor per graph input, in inputs() order; returns one per output.
   // Input names, ranks, fixed dims and dtypes are checked (Error naming the input).
+  // Thread-safe: concurrent calls (streams) share the weights and compiled
+  // plans, each run with its own activation memory and threads() threads.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   // The same with inputs by name; every input must be given once. (Not an
   // overload of run: {a, b} would be ambiguous.)

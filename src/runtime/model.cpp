@@ -58,16 +58,20 @@ struct Model::Impl {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   WeightCache weights{engine};
 
+  // A compiled plan and its idle instances. A run borrows an instance (or
+  // makes one: the first run of each concurrent stream), runs it outside the
+  // lock and gives it back, so concurrent runs share the plan and the weights
+  // and each has its own arena.
   struct Compiled {
     std::vector<Shape> shapes;
     std::shared_ptr<const Plan> plan;
-    std::unique_ptr<PlanInstance> instance;
+    std::vector<std::unique_ptr<PlanInstance>> idle;
   };
-  std::mutex mutex;
-  std::list<Compiled> plans;  // most recently used first
+  std::mutex mutex;                            // guards plans and every Compiled::idle
+  std::list<std::shared_ptr<Compiled>> plans;  // most recently used first
 
   void check_inputs(const std::vector<Tensor>& given) const;
-  Compiled& plan_for(const std::vector<Shape>& shapes);
+  std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes);  // with the mutex held
 };
 
 void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
@@ -110,21 +114,20 @@ void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
   }
 }
 
-Model::Impl::Compiled& Model::Impl::plan_for(const std::vector<Shape>& shapes) {
-  auto it = std::find_if(plans.begin(), plans.end(), [&](const Compiled& c) { return c.shapes == shapes; });
+std::shared_ptr<Model::Impl::Compiled> Model::Impl::plan_for(const std::vector<Shape>& shapes) {
+  auto it = std::find_if(plans.begin(), plans.end(), [&](const auto& c) { return c->shapes == shapes; });
   if (it != plans.end()) {
     plans.splice(plans.begin(), plans, it);
     return plans.front();
   }
   PlanOptions po{options.optimize, options.disabled_passes};
-  auto plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
-  Compiled c;
-  c.shapes = shapes;
-  c.instance = std::make_unique<PlanInstance>(plan, engine);
-  c.plan = std::move(plan);
-  plans.push_front(std::move(c));
+  auto c = std::make_shared<Compiled>();
+  c->shapes = shapes;
+  c->plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
+  plans.push_front(c);
+  // An evicted plan lives on while a run still holds it.
   if (plans.size() > kMaxCachedPlans) plans.pop_back();
-  return plans.front();
+  return c;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -166,12 +169,24 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
     shapes.push_back(t.shape());
     ptrs.push_back(&t);
   }
-  // One run at a time per model for now; concurrent streams would each hold
-  // their own PlanInstance over the shared Plan.
-  std::lock_guard lock(impl_->mutex);
+  // The OpenMP team size is per calling thread: each stream sets its own,
+  // before compiling (weight reorders run in parallel too).
   set_thread_count(impl_->threads);
-  auto& compiled = impl_->plan_for(shapes);
-  return compiled.instance->run(ptrs);
+  std::shared_ptr<Impl::Compiled> compiled;
+  std::unique_ptr<PlanInstance> instance;
+  {
+    std::lock_guard lock(impl_->mutex);
+    compiled = impl_->plan_for(shapes);
+    if (!compiled->idle.empty()) {
+      instance = std::move(compiled->idle.back());
+      compiled->idle.pop_back();
+    }
+  }
+  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, impl_->engine);
+  auto outputs = instance->run(ptrs);  // a run that throws drops its instance
+  std::lock_guard lock(impl_->mutex);
+  compiled->idle.push_back(std::move(instance));
+  return outputs;
 }
 
 std::vector<Tensor> Model::run_named(const std::map<std::string, Tensor>& inputs) {

@@ -23,6 +23,10 @@ struct Options {
   int threads = 0;                           // 0: the number of physical cores
   bool optimize = true;                      // run the graph pass pipeline
   std::vector<std::string> disabled_passes;  // by name, for debugging (Error(Usage) if unknown)
+  // Run a batch as one image per thread (each thread a one-thread stream)
+  // when the graph computes the images independently; faster than one wide
+  // batch on all threads on CPUs like ours (docs/runtime.md, "Performance").
+  bool split_batch = true;
 };
 
 class Model {

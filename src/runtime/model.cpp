@@ -1,13 +1,18 @@
 // pt2onnx::runtime::Model: load, check, optimize once; compile and cache a
 // plan per set of input shapes (oneDNN primitives have fixed shapes), run.
 #include <algorithm>
+#include <atomic>
 #include <list>
 #include <mutex>
+#include <thread>
+
+#include <omp.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "pt2onnx/runtime.h"
+#include "runtime/batch_split.h"
 #include "runtime/onnx_loader.h"
 #include "runtime/passes/pipeline.h"
 #include "runtime/plan.h"
@@ -70,9 +75,98 @@ struct Model::Impl {
   std::mutex mutex;                            // guards plans and every Compiled::idle
   std::list<std::shared_ptr<Compiled>> plans;  // most recently used first
 
+  // Set when a batch may run as one image per thread (batch_split.h).
+  bool split_batch = false;
+
   void check_inputs(const std::vector<Tensor>& given) const;
   std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes);  // with the mutex held
+  // A plan for these shapes and an instance of it to run outside the lock.
+  std::pair<std::shared_ptr<Compiled>, std::unique_ptr<PlanInstance>> borrow(const std::vector<Shape>& shapes);
+  void give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance);
+  std::vector<Tensor> run_split(const std::vector<Tensor>& inputs);
 };
+
+std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>> Model::Impl::borrow(
+    const std::vector<Shape>& shapes) {
+  std::shared_ptr<Compiled> compiled;
+  std::unique_ptr<PlanInstance> instance;
+  {
+    std::lock_guard lock(mutex);
+    compiled = plan_for(shapes);
+    if (!compiled->idle.empty()) {
+      instance = std::move(compiled->idle.back());
+      compiled->idle.pop_back();
+    }
+  }
+  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, engine);
+  return {std::move(compiled), std::move(instance)};
+}
+
+void Model::Impl::give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance) {
+  std::lock_guard lock(mutex);
+  compiled.idle.push_back(std::move(instance));
+}
+
+// One image per thread: `threads` workers (the caller and threads - 1 more),
+// each with one OpenMP thread and its own batch-1 instance, take images in
+// turn and write their rows of the outputs.
+std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
+  const auto batch = given[0].dim(0);
+  std::vector<Shape> row_shapes;
+  for (const auto& t : given) {
+    row_shapes.push_back(t.shape());
+    row_shapes.back()[0] = 1;
+  }
+  set_thread_count(1);
+  auto [compiled, first] = borrow(row_shapes);
+  std::vector<Tensor> results;
+  for (auto shape : compiled->plan->output_shapes) {
+    shape[0] = batch;
+    results.emplace_back(DType::Float32, std::move(shape));
+  }
+  std::atomic<std::int64_t> next{0};
+  auto work = [&](std::unique_ptr<PlanInstance> instance) {
+    set_thread_count(1);
+    if (!instance) instance = borrow(row_shapes).second;
+    std::vector<const std::byte*> in(given.size());
+    std::vector<std::byte*> out(results.size());
+    for (auto i = next++; i < batch; i = next++) {
+      const auto row = static_cast<std::size_t>(i);
+      for (std::size_t k = 0; k < given.size(); ++k) {
+        in[k] = given[k].bytes().data() + row * (given[k].nbytes() / static_cast<std::size_t>(batch));
+      }
+      for (std::size_t k = 0; k < results.size(); ++k) {
+        out[k] = results[k].bytes().data() + row * (results[k].nbytes() / static_cast<std::size_t>(batch));
+      }
+      instance->run_into(in, out);
+    }
+    give_back(*compiled, std::move(instance));
+  };
+  const auto workers = static_cast<std::size_t>(std::min<std::int64_t>(threads, batch));
+  std::vector<std::exception_ptr> errors(workers);
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t w = 1; w < workers; ++w) {
+      helpers.emplace_back([&, w] {
+        try {
+          work(nullptr);
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    }
+    try {
+      work(std::move(first));
+    } catch (...) {
+      errors[0] = std::current_exception();
+    }
+  }
+  set_thread_count(threads);
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return results;
+}
 
 void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
   if (given.size() != inputs.size()) {
@@ -123,7 +217,18 @@ std::shared_ptr<Model::Impl::Compiled> Model::Impl::plan_for(const std::vector<S
   PlanOptions po{options.optimize, options.disabled_passes};
   auto c = std::make_shared<Compiled>();
   c->shapes = shapes;
-  c->plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
+  // Compiling reorders each weight once: dozens of small copies that one
+  // thread does faster than a team meeting at a barrier after each (and on a
+  // loaded machine, far faster). The caller's team size comes back after.
+  const int team = omp_get_max_threads();
+  set_thread_count(1);
+  try {
+    c->plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
+  } catch (...) {
+    set_thread_count(team);
+    throw;
+  }
+  set_thread_count(team);
   plans.push_front(c);
   // An evicted plan lives on while a run still holds it.
   if (plans.size() > kMaxCachedPlans) plans.pop_back();
@@ -152,6 +257,7 @@ Model Model::load(const std::filesystem::path& path, const Options& options) {
     for (std::size_t i = 0; i < g.outputs().size(); ++i) {
       impl->outputs.push_back(output_info(g, g.outputs()[i], loaded.output_names[i], loaded.symbols));
     }
+    impl->split_batch = options.split_batch && independent_batch_symbol(g).has_value();
     impl->graph = std::move(g);
   });
   return Model(std::move(impl));
@@ -169,23 +275,15 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
     shapes.push_back(t.shape());
     ptrs.push_back(&t);
   }
+  if (impl_->split_batch && impl_->threads > 1 && !inputs.empty() && inputs[0].rank() > 0 && inputs[0].dim(0) > 1) {
+    return impl_->run_split(inputs);
+  }
   // The OpenMP team size is per calling thread: each stream sets its own,
   // before compiling (weight reorders run in parallel too).
   set_thread_count(impl_->threads);
-  std::shared_ptr<Impl::Compiled> compiled;
-  std::unique_ptr<PlanInstance> instance;
-  {
-    std::lock_guard lock(impl_->mutex);
-    compiled = impl_->plan_for(shapes);
-    if (!compiled->idle.empty()) {
-      instance = std::move(compiled->idle.back());
-      compiled->idle.pop_back();
-    }
-  }
-  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, impl_->engine);
+  auto [compiled, instance] = impl_->borrow(shapes);
   auto outputs = instance->run(ptrs);  // a run that throws drops its instance
-  std::lock_guard lock(impl_->mutex);
-  compiled->idle.push_back(std::move(instance));
+  impl_->give_back(*compiled, std::move(instance));
   return outputs;
 }
 

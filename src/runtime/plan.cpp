@@ -116,9 +116,22 @@ PlanInstance::PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine&
 }
 
 std::vector<Tensor> PlanInstance::run(const std::vector<const Tensor*>& inputs) {
+  std::vector<const std::byte*> in;
+  for (const auto* t : inputs) in.push_back(t->bytes().data());
+  std::vector<Tensor> outputs;
+  std::vector<std::byte*> out;
+  for (const auto& shape : plan_->output_shapes) {
+    outputs.emplace_back(DType::Float32, shape);
+    out.push_back(outputs.back().bytes().data());
+  }
+  run_into(in, out);
+  return outputs;
+}
+
+void PlanInstance::run_into(const std::vector<const std::byte*>& inputs, const std::vector<std::byte*>& outputs) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& slot = plan_->slots[static_cast<std::size_t>(plan_->input_slots[i])];
-    std::memcpy(arena_.get() + slot.offset, inputs[i]->bytes().data(), inputs[i]->nbytes());
+    std::memcpy(arena_.get() + slot.offset, inputs[i], slot.md.get_size());
   }
   for (std::size_t i = 0; i < plan_->steps.size(); ++i) {
     const auto& step = plan_->steps[i];
@@ -129,14 +142,11 @@ std::vector<Tensor> PlanInstance::run(const std::vector<const Tensor*>& inputs) 
     }
   }
   stream_.wait();
-  std::vector<Tensor> outputs;
   for (std::size_t i = 0; i < plan_->output_slots.size(); ++i) {
-    const auto& mem = memories_[static_cast<std::size_t>(plan_->output_slots[i])];
-    Tensor out(DType::Float32, plan_->output_shapes[i]);
-    std::memcpy(out.bytes().data(), mem.get_data_handle(), out.nbytes());
-    outputs.push_back(std::move(out));
+    const auto& slot = plan_->slots[static_cast<std::size_t>(plan_->output_slots[i])];
+    std::memcpy(outputs[i], memories_[static_cast<std::size_t>(plan_->output_slots[i])].get_data_handle(),
+                slot.md.get_size());
   }
-  return outputs;
 }
 
 }  // namespace pt2onnx::runtime

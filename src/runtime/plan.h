@@ -75,6 +75,10 @@ class PlanInstance {
 
   // Inputs are already checked against the plan's shapes.
   std::vector<Tensor> run(const std::vector<const Tensor*>& inputs);
+  // The same on raw buffers: inputs[i] holds the plan's input i (dense
+  // row-major float32), outputs[i] receives output i. Allocates nothing.
+  void run_into(const std::vector<const std::byte*>& inputs, const std::vector<std::byte*>& outputs);
+  [[nodiscard]] const Plan& plan() const { return *plan_; }
 
  private:
   struct AlignedFree {

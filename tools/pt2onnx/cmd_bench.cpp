@@ -35,6 +35,8 @@ struct BenchArgs {
   double seconds = 3.0;
   int warmup = 3;
   bool json = false;
+  std::vector<std::string> disabled_passes;
+  bool no_split = false;
 };
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -160,6 +162,8 @@ int run_bench(const BenchArgs& args) {
   }
   runtime::Options options;
   options.threads = std::max(1, total_threads / args.streams);
+  options.disabled_passes = args.disabled_passes;
+  options.split_batch = !args.no_split;
   const auto t_load = Clock::now();
   auto model = runtime::Model::load(args.model, options);
   const double load_ms = ms_since(t_load);
@@ -227,6 +231,9 @@ void add_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--warmup", args->warmup, "untimed runs per stream before timing (default 3)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--disable-pass", args->disabled_passes, "skip one graph pass by name; repeatable (to measure it)");
+  cmd->add_flag("--no-split-batch", args->no_split,
+                "run each batch as one wide batch on all threads instead of one image per thread");
   cmd->add_flag("--json", args->json,
                 "one JSON object per batch size on stdout (peak_rss_mb is the process's peak so far)");
   cmd->callback([&action, args] { action = [args] { return run_bench(*args); }; });

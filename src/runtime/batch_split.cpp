@@ -1,0 +1,98 @@
+#include "runtime/batch_split.h"
+
+#include "runtime/op_util.h"
+
+namespace pt2onnx::runtime {
+namespace {
+
+bool led_by(const Graph& g, ValueId v, int symbol) {
+  const auto& dims = g.value(v).dims;
+  return dims && !dims->empty() && (*dims)[0].is_symbol() && (*dims)[0].symbol_id() == symbol;
+}
+
+// Whether a node computes row i of its outputs from row i of its computed inputs only.
+bool row_wise(const Graph& g, const Node& n, int symbol) {
+  const auto rank = [&](ValueId v) { return static_cast<std::int64_t>(g.value(v).dims->size()); };
+  switch (n.op) {
+    case OpType::Conv:
+    case OpType::BatchNormalization:
+    case OpType::Relu:
+    case OpType::Clip:
+    case OpType::Sigmoid:
+    case OpType::HardSigmoid:
+    case OpType::HardSwish:
+    case OpType::Swish:
+    case OpType::GlobalAveragePool:
+    case OpType::AveragePool:
+    case OpType::MaxPool:
+    case OpType::Pad:
+    case OpType::Flatten:
+    case OpType::Reshape:  // row-major with dim 0 kept: each row keeps its elements
+    case OpType::Squeeze:
+    case OpType::Unsqueeze:
+    case OpType::Identity:
+    case OpType::Dropout:
+      break;
+    case OpType::Add:
+    case OpType::Sub:
+    case OpType::Mul:
+    case OpType::Div:
+      // A constant operand broadcasts over the batch only if it has no batch rows of its own.
+      for (auto in : n.inputs) {
+        if (g.is_constant(in) && g.value(in).dims && rank(in) == rank(n.outputs[0]) && !(*g.value(in).dims)[0].is(1)) {
+          return false;
+        }
+      }
+      break;
+    case OpType::Softmax:
+      return normalize_axis(n.attrs.get_int("axis", -1), rank(n.inputs[0]), "axis") != 0;
+    case OpType::Concat:
+      return normalize_axis(n.attrs.get_int("axis", 0), rank(n.outputs[0]), "axis") != 0;
+    case OpType::Gemm:
+      return n.attrs.get_int("transA", 0) == 0 && g.is_constant(n.inputs[1]) &&
+             (optional_input(n, 2) == kNoValue || g.is_constant(n.inputs[2]));
+    case OpType::MatMul:
+      return g.is_constant(n.inputs[1]) && rank(n.inputs[0]) >= 2;
+    case OpType::Shape:
+    case OpType::Gather:
+    case OpType::Cast:
+    case OpType::Slice:
+      return false;  // on a computed float tensor (shape ops on shapes are skipped by the caller)
+  }
+  for (auto in : n.inputs) {
+    if (in != kNoValue && !g.is_constant(in) && g.value(in).dtype == DType::Float32 && !led_by(g, in, symbol)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<int> independent_batch_symbol(const Graph& g) {
+  if (g.inputs().empty() || g.outputs().empty()) return std::nullopt;
+  const auto& first = g.value(g.inputs()[0]).dims;
+  if (!first || first->empty() || !(*first)[0].is_symbol()) return std::nullopt;
+  const int symbol = (*first)[0].symbol_id();
+  for (auto v : g.inputs()) {
+    if (!led_by(g, v, symbol)) return std::nullopt;
+  }
+  for (auto v : g.outputs()) {
+    if (!led_by(g, v, symbol) || g.value(v).dtype != DType::Float32) return std::nullopt;
+  }
+  for (auto id : g.order()) {
+    const auto& n = g.node(id);
+    bool computes_floats = false;
+    for (auto out : n.outputs) {
+      if (g.value(out).dtype != DType::Float32) continue;
+      computes_floats = true;
+      if (!led_by(g, out, symbol)) return std::nullopt;
+    }
+    // Shape arithmetic (on int64 shapes) is folded once the batch is known.
+    if (!computes_floats && is_shape_op(n.op)) continue;
+    if (!row_wise(g, n, symbol)) return std::nullopt;
+  }
+  return symbol;
+}
+
+}  // namespace pt2onnx::runtime

@@ -1,0 +1,81 @@
+// Throughput mode inside a run: which graphs may run one image per thread,
+// and the same outputs as one wide batch when they do.
+#include "runtime/batch_split.h"
+#include "runtime/efficientnet_like.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/passes/pipeline.h"
+#include "runtime/shape_inference.h"
+
+namespace pt2onnx::testing {
+namespace {
+
+bool independent(const ModelBuilder& mb) {
+  auto loaded = runtime::load_onnx_file(mb.save("batch_split.onnx"));
+  runtime::infer_shapes(loaded.graph);
+  runtime::run_pipeline(loaded.graph, {});
+  return runtime::independent_batch_symbol(loaded.graph).has_value();
+}
+
+ModelBuilder conv_then(const std::string& op, std::int64_t axis) {
+  ModelBuilder mb;
+  mb.input("x", {-1, 4, 6, 6}).output("y");
+  mb.initializer("w", {4, 4, 1, 1}, random_values(16, 3));
+  mb.node("Conv", {"x", "w"}, {"c"});
+  if (op == "Concat") {
+    set_int(mb.node("Concat", {"c", "x"}, {"y"}), "axis", axis);
+  } else {
+    set_int(mb.node(op, {"c"}, {"y"}), "axis", axis);
+  }
+  return mb;
+}
+
+TEST(RuntimeBatchSplit, RowWiseGraphsOnly) {
+  EXPECT_TRUE(independent(efficientnet_like_model()));
+  EXPECT_TRUE(independent(conv_then("Softmax", 1)));
+  EXPECT_FALSE(independent(conv_then("Softmax", 0)));
+  EXPECT_TRUE(independent(conv_then("Concat", 1)));
+  EXPECT_FALSE(independent(conv_then("Concat", 0)));
+  // A fixed batch has no symbol to split.
+  ModelBuilder fixed;
+  fixed.input("x", {2, 4}).output("y");
+  fixed.node("Relu", {"x"}, {"y"});
+  EXPECT_FALSE(independent(fixed));
+  // A constant with batch rows of its own ties the rows together.
+  ModelBuilder rows;
+  rows.input("x", {-1, 4}).output("y");
+  rows.initializer("k", {3, 4}, random_values(12, 4));
+  rows.node("Add", {"x", "k"}, {"y"});
+  EXPECT_FALSE(independent(rows));
+}
+
+TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
+  const auto path = efficientnet_like_model().save("batch_split_eff.onnx");
+  runtime::Options split;
+  split.threads = 2;
+  runtime::Options wide = split;
+  wide.split_batch = false;
+  auto a = runtime::Model::load(path, split);
+  auto b = runtime::Model::load(path, wide);
+  for (std::int64_t batch : {2, 3, 5}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const auto x = random_tensor({batch, 3, 224, 224}, 900 + static_cast<std::uint32_t>(batch));
+    const auto got = a.run({x});
+    const auto want = b.run({x});
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].shape(), want[i].shape());
+      double scale = 0.0;
+      for (auto w : values_of(want[i])) scale = std::max(scale, std::fabs(static_cast<double>(w)));
+      EXPECT_TRUE(all_close(values_of(got[i]), values_of(want[i]), 1e-4 * scale, 1e-4)) << "output " << i;
+    }
+    // Each image of a split batch is that image run alone.
+    const auto row = make_f32({1, 3, 224, 224}, std::vector<float>(x.f32().end() - 3 * 224 * 224, x.f32().end()));
+    const auto alone = a.run({row});
+    const auto last = values_of(got[0]);
+    EXPECT_TRUE(all_close({last.end() - 2, last.end()}, values_of(alone[0]), 0.0, 0.0));
+  }
+  EXPECT_EQ(a.threads(), 2);
+}
+
+}  // namespace
+}  // namespace pt2onnx::testing

@@ -6,8 +6,6 @@
 #include <mutex>
 #include <thread>
 
-#include <omp.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -69,6 +67,7 @@ struct Model::Impl {
   // and each has its own arena.
   struct Compiled {
     std::vector<Shape> shapes;
+    int threads = 1;  // the team size its primitives were created for
     std::shared_ptr<const Plan> plan;
     std::vector<std::unique_ptr<PlanInstance>> idle;
   };
@@ -79,20 +78,22 @@ struct Model::Impl {
   bool split_batch = false;
 
   void check_inputs(const std::vector<Tensor>& given) const;
-  std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes);  // with the mutex held
+  // With the mutex held; `threads` is the team size the run will use.
+  std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes, int threads);
   // A plan for these shapes and an instance of it to run outside the lock.
-  std::pair<std::shared_ptr<Compiled>, std::unique_ptr<PlanInstance>> borrow(const std::vector<Shape>& shapes);
+  std::pair<std::shared_ptr<Compiled>, std::unique_ptr<PlanInstance>> borrow(const std::vector<Shape>& shapes,
+                                                                             int threads);
   void give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance);
   std::vector<Tensor> run_split(const std::vector<Tensor>& inputs);
 };
 
 std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>> Model::Impl::borrow(
-    const std::vector<Shape>& shapes) {
+    const std::vector<Shape>& shapes, int team) {
   std::shared_ptr<Compiled> compiled;
   std::unique_ptr<PlanInstance> instance;
   {
     std::lock_guard lock(mutex);
-    compiled = plan_for(shapes);
+    compiled = plan_for(shapes, team);
     if (!compiled->idle.empty()) {
       instance = std::move(compiled->idle.back());
       compiled->idle.pop_back();
@@ -118,7 +119,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
     row_shapes.back()[0] = 1;
   }
   set_thread_count(1);
-  auto [compiled, first] = borrow(row_shapes);
+  auto [compiled, first] = borrow(row_shapes, 1);
   std::vector<Tensor> results;
   for (auto shape : compiled->plan->output_shapes) {
     shape[0] = batch;
@@ -127,7 +128,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
   std::atomic<std::int64_t> next{0};
   auto work = [&](std::unique_ptr<PlanInstance> instance) {
     set_thread_count(1);
-    if (!instance) instance = borrow(row_shapes).second;
+    if (!instance) instance = borrow(row_shapes, 1).second;
     std::vector<const std::byte*> in(given.size());
     std::vector<std::byte*> out(results.size());
     for (auto i = next++; i < batch; i = next++) {
@@ -208,8 +209,9 @@ void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
   }
 }
 
-std::shared_ptr<Model::Impl::Compiled> Model::Impl::plan_for(const std::vector<Shape>& shapes) {
-  auto it = std::find_if(plans.begin(), plans.end(), [&](const auto& c) { return c->shapes == shapes; });
+std::shared_ptr<Model::Impl::Compiled> Model::Impl::plan_for(const std::vector<Shape>& shapes, int team) {
+  auto it = std::find_if(plans.begin(), plans.end(),
+                         [&](const auto& c) { return c->shapes == shapes && c->threads == team; });
   if (it != plans.end()) {
     plans.splice(plans.begin(), plans, it);
     return plans.front();
@@ -217,18 +219,11 @@ std::shared_ptr<Model::Impl::Compiled> Model::Impl::plan_for(const std::vector<S
   PlanOptions po{options.optimize, options.disabled_passes};
   auto c = std::make_shared<Compiled>();
   c->shapes = shapes;
-  // Compiling reorders each weight once: dozens of small copies that one
-  // thread does faster than a team meeting at a barrier after each (and on a
-  // loaded machine, far faster). The caller's team size comes back after.
-  const int team = omp_get_max_threads();
-  set_thread_count(1);
-  try {
-    c->plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
-  } catch (...) {
-    set_thread_count(team);
-    throw;
-  }
-  set_thread_count(team);
+  c->threads = team;
+  // oneDNN sizes each primitive's work split for the team size current at
+  // creation, so the plan is compiled, and cached, per thread count.
+  const ScopedThreadCount scoped(team);
+  c->plan = with_error_context(source, [&] { return compile_plan(graph, shapes, po, engine, weights); });
   plans.push_front(c);
   // An evicted plan lives on while a run still holds it.
   if (plans.size() > kMaxCachedPlans) plans.pop_back();
@@ -281,7 +276,7 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   // The OpenMP team size is per calling thread: each stream sets its own,
   // before compiling (weight reorders run in parallel too).
   set_thread_count(impl_->threads);
-  auto [compiled, instance] = impl_->borrow(shapes);
+  auto [compiled, instance] = impl_->borrow(shapes, impl_->threads);
   auto outputs = instance->run(ptrs);  // a run that throws drops its instance
   impl_->give_back(*compiled, std::move(instance));
   return outputs;

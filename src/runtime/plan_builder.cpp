@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "runtime/op_util.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 
@@ -128,6 +129,7 @@ SlotId PlanBuilder::derived_constant(Tensor tensor, const memory::desc& src_md, 
     slot.constant = src;
   } else {
     slot.constant = dnnl::memory(md, engine_);
+    const ScopedThreadCount one(1);  // as in WeightCache::get
     dnnl::stream stream(engine_);
     dnnl::reorder(src, slot.constant).execute(stream, src, slot.constant);
     stream.wait();

@@ -43,4 +43,8 @@ int physical_cores() {
 
 void set_thread_count(int threads) { omp_set_num_threads(threads); }
 
+ScopedThreadCount::ScopedThreadCount(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+
+ScopedThreadCount::~ScopedThreadCount() { omp_set_num_threads(previous_); }
+
 }  // namespace pt2onnx::runtime

@@ -11,4 +11,16 @@ int physical_cores();
 // Sets the OpenMP team size for parallel regions started by this thread.
 void set_thread_count(int threads);
 
+// Sets this thread's team size for its lifetime and restores the previous one.
+class ScopedThreadCount {
+ public:
+  explicit ScopedThreadCount(int threads);
+  ScopedThreadCount(const ScopedThreadCount&) = delete;
+  ScopedThreadCount& operator=(const ScopedThreadCount&) = delete;
+  ~ScopedThreadCount();
+
+ private:
+  int previous_;
+};
+
 }  // namespace pt2onnx::runtime

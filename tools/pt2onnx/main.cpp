@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
       "Run 'pt2onnx COMMAND --help' for each command's options.");
 
   cli::Action action;
-  // cli::add_inspect_command(app, action);
+  cli::add_inspect_command(app, action);
 
   try {
     app.parse(argc, argv);

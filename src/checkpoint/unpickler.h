@@ -1,0 +1,42 @@
+// A pickle reader for protocols 0 to 5 that builds a Value tree and never
+// executes anything: see pickle_callables.h for what happens at REDUCE and
+// friends. Every length is checked against the bytes that are there; the
+// result is checked to be acyclic and at most max_depth deep.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "checkpoint/value.h"
+
+namespace pt2onnx::checkpoint {
+
+// Resolves a persistent id (PERSID, BINPERSID) to a value; torch uses it for storages.
+using PersistentLoad = std::function<Value(const Value& pid)>;
+
+struct UnpickleLimits {
+  std::size_t max_depth = 200;         // container nesting in the result
+  std::size_t max_long_bytes = 4096;   // LONG1/LONG4 payloads (decimal conversion is quadratic)
+};
+
+struct UnpickleResult {
+  Value root;
+  std::size_t consumed = 0;  // bytes up to and including STOP
+  // Every tensor rebuilt, to materialise once the storages are read.
+  std::vector<std::weak_ptr<TensorData>> tensors;
+};
+
+// Reads one pickle from the start of data. Errors are Error(BadInput) (or
+// Unsupported) with the offset and opcode as context. persistent_load may be
+// empty; a persistent id then is an error.
+UnpickleResult unpickle(std::span<const std::byte> data, const PersistentLoad& persistent_load,
+                        const UnpickleLimits& limits = {});
+
+// Two's-complement little-endian bytes (pickle's LONG1/LONG4) as an Int, or a
+// BigInt with its decimal digits when it does not fit in int64.
+Value decode_long(std::span<const std::byte> bytes);
+
+}  // namespace pt2onnx::checkpoint

@@ -22,15 +22,24 @@ constexpr std::array<std::string_view, 2> kWrapperPrefixes{"module.", "_orig_mod
 constexpr int kMaxSearchDepth = 3;
 constexpr std::size_t kKeysInMessages = 12;
 
+// A tensor, or what would have been one had its rebuild been possible (its
+// storage came from a callable that was not run, or is of an unread type).
+bool is_tensor_like(const Value& v) {
+  if (v.is(ValueKind::Tensor)) return true;
+  return v.is(ValueKind::Placeholder) && v.as_placeholder().class_name.starts_with("torch._utils._rebuild");
+}
+
+// String keys to tensors. Placeholders are let in (loading then names them)
+// as long as something in the dict is tensor-like.
 bool looks_like_state_dict(const Value& v) {
   if (!v.is(ValueKind::Dict) || v.as_dict().items.empty()) return false;
   bool any_tensor = false;
   for (const auto& [key, value] : v.as_dict().items) {
     if (!key.is(ValueKind::Str)) return false;
-    if (value.is(ValueKind::Tensor)) {
+    if (is_tensor_like(value)) {
       any_tensor = true;
     } else if (!value.is(ValueKind::Placeholder) || !value.as_placeholder().called) {
-      return false;  // a placeholder is kept in, so that loading names it instead of missing the dict
+      return false;
     }
   }
   return any_tensor;

@@ -31,11 +31,12 @@ std::optional<CheckpointFormat> sniff(const InputFile& file) {
   if (head.size() >= kLegacyStart.size() && std::memcmp(head.data(), kLegacyStart.data(), kLegacyStart.size()) == 0) {
     return CheckpointFormat::TorchLegacy;
   }
-  // safetensors: a plausible header length, then the JSON object's brace.
-  if (head.size() >= 9) {
+  // safetensors: a header length, then the JSON object's brace. A length past
+  // the end still counts, so that a truncated file gets a precise message.
+  if (head.size() >= 9 && byte(8) == '{') {
     std::uint64_t n = 0;
     for (std::size_t i = 8; i-- > 0;) n = (n << 8) | byte(i);
-    if (n >= 2 && n <= file.size() - 8 && byte(8) == '{') return CheckpointFormat::Safetensors;
+    if (n >= 2) return CheckpointFormat::Safetensors;
   }
   return std::nullopt;
 }

@@ -12,10 +12,24 @@
 namespace pt2onnx::checkpoint {
 namespace {
 
-// PROTO 2, LONG1 of 10 bytes, then torch's magic number 0x1950a86a20f9469cfc6c little-endian.
-constexpr std::array<std::uint8_t, 14> kLegacyStart{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
-                                                    0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-constexpr std::size_t kSniffBytes = 16;
+// The legacy format starts with a pickle of torch's magic number: PROTO n,
+// (a FRAME header from protocol 4 on), LONG1 of 10 bytes, the number itself.
+constexpr std::uint8_t kProto = 0x80;
+constexpr std::uint8_t kFrame = 0x95;
+constexpr std::uint8_t kLong1 = 0x8a;
+constexpr std::array<std::uint8_t, 10> kLegacyMagic{0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+constexpr std::size_t kFrameHeaderBytes = 9;
+constexpr std::size_t kSniffBytes = 32;
+
+bool starts_like_legacy(const std::vector<std::byte>& head) {
+  auto byte = [&](std::size_t i) { return i < head.size() ? static_cast<std::uint8_t>(head[i]) : 0; };
+  if (byte(0) != kProto || byte(1) < 2 || byte(1) > 5) return false;
+  std::size_t pos = 2;
+  if (byte(pos) == kFrame) pos += kFrameHeaderBytes;
+  if (byte(pos) != kLong1 || byte(pos + 1) != static_cast<std::uint8_t>(kLegacyMagic.size())) return false;
+  return head.size() >= pos + 2 + kLegacyMagic.size() &&
+         std::memcmp(head.data() + pos + 2, kLegacyMagic.data(), kLegacyMagic.size()) == 0;
+}
 
 std::string file_context(const std::filesystem::path& path) { return fmt::format("file {}", path.string()); }
 
@@ -28,9 +42,7 @@ std::optional<CheckpointFormat> sniff(const InputFile& file) {
       ((byte(2) == 3 && byte(3) == 4) || (byte(2) == 5 && byte(3) == 6))) {
     return CheckpointFormat::TorchZip;
   }
-  if (head.size() >= kLegacyStart.size() && std::memcmp(head.data(), kLegacyStart.data(), kLegacyStart.size()) == 0) {
-    return CheckpointFormat::TorchLegacy;
-  }
+  if (starts_like_legacy(head)) return CheckpointFormat::TorchLegacy;
   // safetensors: a header length, then the JSON object's brace. A length past
   // the end still counts, so that a truncated file gets a precise message.
   if (head.size() >= 9 && byte(8) == '{') {

@@ -70,6 +70,10 @@ StateDictLocation find_state_dict(const Value& root, const std::optional<std::st
 // tensor (for a placeholder: the callable that was not run, and why).
 void check_state_dict(const StateDictLocation& location);
 
+// The wrapper prefixes ("module.", "_orig_mod.") that every one of these
+// names starts with, in the order they would be stripped.
+std::vector<std::string> common_wrapper_prefixes(std::vector<std::string> names);
+
 // The state dict of a checkpoint read by read_checkpoint (consumed: tensors are moved out).
 LoadedStateDict extract_state_dict(Checkpoint&& checkpoint, const std::optional<std::string>& key = {});
 

@@ -127,21 +127,10 @@ std::optional<StateDictLocation> search(const Value& node, const std::string& pa
                           short_repr(v)));
 }
 
-std::vector<std::string> strip_wrapper_prefixes(std::vector<std::pair<std::string, Tensor>>& entries) {
-  std::vector<std::string> stripped;
-  for (bool again = true; again && !entries.empty();) {
-    again = false;
-    for (auto prefix : kWrapperPrefixes) {
-      const bool all = std::all_of(entries.begin(), entries.end(), [&](const auto& e) {
-        return e.first.size() > prefix.size() && e.first.starts_with(prefix);
-      });
-      if (!all) continue;
-      for (auto& e : entries) e.first.erase(0, prefix.size());
-      stripped.emplace_back(prefix);
-      again = true;
-    }
+void strip_prefixes(std::vector<std::pair<std::string, Tensor>>& entries, const std::vector<std::string>& prefixes) {
+  for (auto& e : entries) {
+    for (const auto& prefix : prefixes) e.first.erase(0, prefix.size());
   }
-  return stripped;
 }
 
 std::optional<std::vector<std::string>> read_labels(const Value& root) {
@@ -183,6 +172,23 @@ void check_state_dict(const StateDictLocation& location) {
   }
 }
 
+std::vector<std::string> common_wrapper_prefixes(std::vector<std::string> names) {
+  std::vector<std::string> stripped;
+  for (bool again = !names.empty(); again;) {
+    again = false;
+    for (auto prefix : kWrapperPrefixes) {
+      const bool all = std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+        return n.size() > prefix.size() && n.starts_with(prefix);
+      });
+      if (!all) continue;
+      for (auto& n : names) n.erase(0, prefix.size());
+      stripped.emplace_back(prefix);
+      again = true;
+    }
+  }
+  return stripped;
+}
+
 LoadedStateDict extract_state_dict(Checkpoint&& checkpoint, const std::optional<std::string>& key) {
   auto location = find_state_dict(checkpoint.root, key);
   LoadedStateDict out;
@@ -209,7 +215,10 @@ LoadedStateDict extract_state_dict(Checkpoint&& checkpoint, const std::optional<
       data.tensor.reset();
     }
   });
-  out.stripped_prefixes = strip_wrapper_prefixes(out.state_dict.entries);
+  std::vector<std::string> names;
+  for (const auto& e : out.state_dict.entries) names.push_back(e.first);
+  out.stripped_prefixes = common_wrapper_prefixes(std::move(names));
+  strip_prefixes(out.state_dict.entries, out.stripped_prefixes);
   return out;
 }
 

@@ -38,6 +38,7 @@ struct Totals {
 struct StateDictReport {
   std::optional<std::string> found_under;  // set when usable
   std::string problem;                     // why not, otherwise
+  std::vector<std::string> stripped_prefixes;
   Totals totals;
 };
 
@@ -70,9 +71,12 @@ StateDictReport report_state_dict(const Value& root, const std::optional<std::st
     location = checkpoint::find_state_dict(root, key);
     checkpoint::check_state_dict(location);
     report.found_under = location.path;
+    std::vector<std::string> names;
     for (const auto& [k, v] : location.dict.as_dict().items) {
+      names.push_back(k.as_str());
       if (v.as_tensor().tensor) report.totals.add(*v.as_tensor().tensor);
     }
+    report.stripped_prefixes = checkpoint::common_wrapper_prefixes(std::move(names));
   } catch (const Error& e) {
     if (key) throw;  // asked for explicitly: not finding it is the error
     report.problem = e.what();
@@ -91,6 +95,7 @@ int print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt
   Json state = Json::object();
   if (sd.found_under) {
     state["found_under"] = *sd.found_under;
+    state["stripped_prefixes"] = sd.stripped_prefixes;
     state["tensors"] = sd.totals.tensors;
     state["parameters"] = sd.totals.elements;
     state["bytes"] = sd.totals.bytes;
@@ -130,9 +135,12 @@ int print_listing(const InspectOptions& options, const checkpoint::Checkpoint& c
   fmt::print("{}: {} checkpoint{}\n", options.file.string(), checkpoint::format_name(ckpt.format),
              facts.empty() ? "" : fmt::format(" ({})", fmt::join(facts, ", ")));
   if (sd.found_under) {
-    fmt::print("state dict: {}, {} tensors, {} parameters, {} bytes\n",
+    fmt::print("state dict: {}, {} tensors, {} parameters, {} bytes{}\n",
                sd.found_under->empty() ? std::string("the root object") : fmt::format("under '{}'", *sd.found_under),
-               sd.totals.tensors, grouped(static_cast<std::uint64_t>(sd.totals.elements)), grouped(sd.totals.bytes));
+               sd.totals.tensors, grouped(static_cast<std::uint64_t>(sd.totals.elements)), grouped(sd.totals.bytes),
+               sd.stripped_prefixes.empty()
+                   ? std::string()
+                   : fmt::format(" (names lose the prefix {})", fmt::join(sd.stripped_prefixes, "")));
   } else {
     fmt::print("state dict: not usable: {}\n", sd.problem);
   }

@@ -24,8 +24,8 @@ constexpr std::int64_t kProtocolVersion = 1001;
 // Unpickles the next pickle in the stream and advances past it.
 UnpickleResult next_pickle(std::span<const std::byte> data, std::size_t& pos, std::string_view what,
                            const PersistentLoad& persistent_load, const ReadLimits& limits) {
-  return with_error_context(fmt::format("{} pickle at offset {}", what, pos), [&] {
-    auto r = unpickle(data.subspan(pos), persistent_load, UnpickleLimits{limits.max_depth});
+  return with_error_context(fmt::format("{} pickle", what), [&] {
+    auto r = unpickle(data.subspan(pos), persistent_load, UnpickleLimits{limits.max_depth}, pos);
     pos += r.consumed;
     return r;
   });

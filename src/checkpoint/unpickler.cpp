@@ -232,8 +232,9 @@ void empty_into(const Value& v, std::vector<Value>& graveyard) {
 
 class Unpickler {
  public:
-  Unpickler(std::span<const std::byte> data, const PersistentLoad& persistent_load, const UnpickleLimits& limits)
-      : in_(data), persistent_load_(persistent_load), limits_(limits) {}
+  Unpickler(std::span<const std::byte> data, const PersistentLoad& persistent_load, const UnpickleLimits& limits,
+            std::size_t base_offset)
+      : in_(data, base_offset), persistent_load_(persistent_load), limits_(limits) {}
 
   ~Unpickler() { tear_down(nullptr); }
   Unpickler(const Unpickler&) = delete;
@@ -248,7 +249,7 @@ class Unpickler {
         code = in_.u8();
         if (step(static_cast<Op>(code), root)) break;
       } catch (Error& e) {
-        e.with_context(fmt::format("pickle offset {} ({})", at, op_name(code)));
+        e.with_context(fmt::format("offset {} ({})", at, op_name(code)));
         throw;
       }
     }
@@ -684,8 +685,8 @@ Value decode_long(std::span<const std::byte> bytes) {
 }
 
 UnpickleResult unpickle(std::span<const std::byte> data, const PersistentLoad& persistent_load,
-                        const UnpickleLimits& limits) {
-  Unpickler u(data, persistent_load, limits);
+                        const UnpickleLimits& limits, std::size_t base_offset) {
+  Unpickler u(data, persistent_load, limits, base_offset);
   return u.run();
 }
 

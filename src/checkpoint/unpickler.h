@@ -30,10 +30,11 @@ struct UnpickleResult {
 };
 
 // Reads one pickle from the start of data. Errors are Error(BadInput) (or
-// Unsupported) with the offset and opcode as context. persistent_load may be
-// empty; a persistent id then is an error.
+// Unsupported) with the offset and opcode as context; offsets count from
+// base_offset (the pickle's position in its file or record). persistent_load
+// may be empty; a persistent id then is an error.
 UnpickleResult unpickle(std::span<const std::byte> data, const PersistentLoad& persistent_load,
-                        const UnpickleLimits& limits = {});
+                        const UnpickleLimits& limits = {}, std::size_t base_offset = 0);
 
 // Two's-complement little-endian bytes (pickle's LONG1/LONG4) as an Int, or a
 // BigInt with its decimal digits when it does not fit in int64.

@@ -44,7 +44,10 @@ ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_siz
     const auto kind = code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_NOENT || code == ZIP_ER_MEMORY
                           ? ErrorKind::Io
                           : ErrorKind::BadInput;
-    throw_error(kind, fmt::format("not a readable zip archive: {}", open_error_message(code)));
+    // libzip says little more than "Not a zip archive" when the central
+    // directory is missing or points outside the file.
+    const auto hint = code == ZIP_ER_NOZIP ? " (no valid central directory: truncated or corrupt)" : "";
+    throw_error(kind, fmt::format("not a readable zip archive: {}{}", open_error_message(code), hint));
   }
   const zip_int64_t count = zip_get_num_entries(zip_, 0);
   for (zip_int64_t i = 0; i < count; ++i) {

@@ -114,7 +114,7 @@ TEST(TorchLegacy, MalformedFilesNameTheProblem) {
   check("protocol.pth", magic() + protocol(1000) + sys_info() + body, ErrorKind::Unsupported, {"protocol 1000"});
   check("bigendian.pth", magic() + protocol() + sys_info(false) + body, ErrorKind::Unsupported, {"big-endian"});
   check("cut.pth", (head + body).substr(0, head.size() + 40), ErrorKind::BadInput,
-        {"cut.pth", "object pickle at offset", "truncated"});
+        {"cut.pth", "object pickle: offset", "truncated"});
   // A plain pickle starting like a torch file but with another number.
   check("magic.pth",
         Pickle().proto(2).op(0x8a).u8(10).raw("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19").op('0').int1(1).stop().bytes() +

@@ -51,13 +51,13 @@ Value placeholder(CallContext& ctx, std::string class_name, std::vector<Value> a
 
 Shape int_sequence(const std::string& name, const Value& v, std::string_view what) {
   if (!v.is(ValueKind::Tuple) && !v.is(ValueKind::List)) {
-    bad_args(name, fmt::format("{} must be a tuple of ints, found {}", what, value_kind_name(v.kind())));
+    bad_args(name, fmt::format("{} must be a tuple of ints, found {}", what, a_value_kind(v.kind())));
   }
   Shape out;
   for (const auto& item : v.as_sequence().items) {
     if (!item.is(ValueKind::Int)) {
-      bad_args(name, fmt::format("{} must be a tuple of ints, found an element of type {}", what,
-                                 value_kind_name(item.kind())));
+      bad_args(name, fmt::format("{} must be a tuple of ints, found {} in it", what,
+                                 a_value_kind(item.kind())));
     }
     out.push_back(item.as_int());
   }
@@ -76,7 +76,7 @@ Value rebuild_tensor(const std::string& name, std::vector<Value>& args, CallCont
                        fmt::format("its storage is {}, which pt2onnx does not read", short_repr(storage)));
   }
   if (!storage.is(ValueKind::Storage)) {
-    bad_args(name, fmt::format("the first argument must be a storage, found {}", value_kind_name(storage.kind())));
+    bad_args(name, fmt::format("the first argument must be a storage, found {}", a_value_kind(storage.kind())));
   }
   const Value& offset = arg(name, args, 1);
   if (!offset.is(ValueKind::Int)) bad_args(name, "the storage offset must be an int");
@@ -93,7 +93,7 @@ Value rebuild_tensor(const std::string& name, std::vector<Value>& args, CallCont
 Value rebuild_parameter(const std::string& name, std::vector<Value>& args, CallContext&) {
   Value data = arg(name, args, 0);
   if (data.is(ValueKind::Placeholder)) return data;  // already says why it is not a tensor
-  if (!data.is(ValueKind::Tensor)) bad_args(name, fmt::format("data must be a tensor, found {}", value_kind_name(data.kind())));
+  if (!data.is(ValueKind::Tensor)) bad_args(name, fmt::format("data must be a tensor, found {}", a_value_kind(data.kind())));
   data.as_tensor().is_parameter = true;
   if (args.size() > 1 && args[1].is(ValueKind::Bool)) data.as_tensor().requires_grad = args[1].as_bool();
   return data;
@@ -142,7 +142,7 @@ Value make_set(const std::string& name, std::vector<Value>& args, CallContext& c
     } else if (args[0].is_sequence()) {
       items = args[0].as_sequence().items;
     } else {
-      bad_args(name, fmt::format("cannot make a set from {}", value_kind_name(args[0].kind())));
+      bad_args(name, fmt::format("cannot make a set from {}", a_value_kind(args[0].kind())));
     }
   }
   return ctx.keep(Value::set(std::move(items)));
@@ -272,8 +272,8 @@ Value call_global(const Value& callable, std::vector<Value> args, CallContext& c
   const std::string name = global_name(callable);
   if (name.empty()) {
     if (!callable.is(ValueKind::Placeholder)) {
-      throw_error(ErrorKind::BadInput, fmt::format("a {} is called, which is not callable",
-                                                   value_kind_name(callable.kind())));
+      throw_error(ErrorKind::BadInput, fmt::format("{} is called, which is not callable",
+                                                   a_value_kind(callable.kind())));
     }
     // Calling the result of a call (e.g. of getattr): nothing to interpret.
     return placeholder(ctx, short_repr(callable), std::move(args), std::string(kNotRun));

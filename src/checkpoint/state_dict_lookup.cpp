@@ -46,7 +46,7 @@ bool looks_like_state_dict(const Value& v) {
 }
 
 std::string key_list(const Value& v) {
-  if (!v.is(ValueKind::Dict)) return fmt::format("it is a {}", value_kind_name(v.kind()));
+  if (!v.is(ValueKind::Dict)) return fmt::format("it is {}", a_value_kind(v.kind()));
   std::vector<std::string> keys;
   for (const auto& [key, value] : v.as_dict().items) {
     if (keys.size() == kKeysInMessages) {
@@ -123,7 +123,7 @@ std::optional<StateDictLocation> search(const Value& node, const std::string& pa
                             p.reason.empty() ? "an object pt2onnx does not construct" : p.reason));
   }
   throw_error(ErrorKind::BadInput,
-              fmt::format("state dict entry '{}' is a {} ({}), not a tensor", name, value_kind_name(v.kind()),
+              fmt::format("state dict entry '{}' is {} ({}), not a tensor", name, a_value_kind(v.kind()),
                           short_repr(v)));
 }
 
@@ -151,8 +151,8 @@ StateDictLocation find_state_dict(const Value& root, const std::optional<std::st
   if (key) {
     Value found = with_error_context(fmt::format("key '{}'", *key), [&] { return resolve(root, *key, ""); });
     if (!found.is(ValueKind::Dict)) {
-      throw_error(ErrorKind::BadInput, fmt::format("key '{}' holds a {}, not a state dict", *key,
-                                                   value_kind_name(found.kind())));
+      throw_error(ErrorKind::BadInput, fmt::format("key '{}' holds {}, not a state dict", *key,
+                                                   a_value_kind(found.kind())));
     }
     return {found, *key};
   }

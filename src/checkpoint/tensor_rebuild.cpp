@@ -104,7 +104,16 @@ Tensor materialize_view(const TensorView& view) {
   return out;
 }
 
-void materialize_tensors(const std::vector<std::weak_ptr<TensorData>>& tensors) {
+std::uint64_t default_copy_budget(std::uint64_t storage_bytes) {
+  constexpr std::uint64_t kCopies = 4;
+  constexpr std::uint64_t kSlack = std::uint64_t{256} << 20;
+  const auto copies = checked_mul(storage_bytes, kCopies);
+  const auto budget = copies ? checked_add(*copies, kSlack) : std::nullopt;
+  return budget.value_or(~std::uint64_t{0});
+}
+
+void materialize_tensors(const std::vector<std::weak_ptr<TensorData>>& tensors, std::uint64_t max_copy_bytes) {
+  std::uint64_t copied = 0;
   std::vector<std::shared_ptr<TensorData>> alive;
   std::unordered_map<const StorageData*, int> users;
   for (const auto& weak : tensors) {
@@ -127,6 +136,13 @@ void materialize_tensors(const std::vector<std::weak_ptr<TensorData>>& tensors) 
       storage.bytes = {};
       storage.loaded = false;
     } else {
+      const auto nbytes = static_cast<std::uint64_t>(shape_numel(view.size)) * dtype_size(storage.dtype);
+      if (nbytes > max_copy_bytes - copied) {
+        bad_view(view, fmt::format("materialising it would copy more than {} bytes in all (views that repeat "
+                                   "their storage's elements many times)",
+                                   max_copy_bytes));
+      }
+      copied += nbytes;
       t->tensor = materialize_view(view);
     }
     t->pending.reset();

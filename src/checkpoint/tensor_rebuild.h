@@ -20,8 +20,14 @@ Tensor materialize_view(const TensorView& view);
 
 // Materialises every tensor still alive and drops its storage reference. A
 // storage used by exactly one tensor that covers it contiguously is moved,
-// not copied, which keeps peak memory near the checkpoint's size.
-void materialize_tensors(const std::vector<std::weak_ptr<TensorData>>& tensors);
+// not copied, which keeps peak memory near the checkpoint's size. Views can
+// be larger than their storage (a stride of 0 repeats elements), so the bytes
+// copied in all must stay within max_copy_bytes, checked before allocating.
+void materialize_tensors(const std::vector<std::weak_ptr<TensorData>>& tensors, std::uint64_t max_copy_bytes);
+
+// The default copy budget for a checkpoint whose storages hold storage_bytes:
+// every byte copied four times over, plus 256 MiB for broadcast views.
+std::uint64_t default_copy_budget(std::uint64_t storage_bytes);
 
 // Reverses the byte order of each element (files written on big-endian machines).
 void byteswap_elements(std::vector<std::byte>& bytes, std::size_t element_size);

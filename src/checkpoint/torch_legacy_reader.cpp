@@ -100,7 +100,7 @@ Checkpoint read_torch_legacy(const InputFile& file, const ReadLimits& limits) {
   auto object = next_pickle(data, pos, "object", persistent_load, limits);
   auto keys = next_pickle(data, pos, "storage keys", {}, limits).root;
   if (!keys.is(ValueKind::List) && !keys.is(ValueKind::Tuple)) {
-    throw_error(ErrorKind::BadInput, fmt::format("the storage key list is a {}", value_kind_name(keys.kind())));
+    throw_error(ErrorKind::BadInput, fmt::format("the storage key list is {}", a_value_kind(keys.kind())));
   }
 
   ByteReader in(std::span<const std::byte>(data).subspan(pos), pos);
@@ -130,8 +130,10 @@ Checkpoint read_torch_legacy(const InputFile& file, const ReadLimits& limits) {
   for (const auto& [key, storage] : storages) {
     if (!storage->loaded) throw_error(ErrorKind::BadInput, fmt::format("storage '{}' has no data in the file", key));
   }
-  storages.clear();
-  materialize_tensors(object.tensors);
+  std::uint64_t storage_bytes = 0;
+  for (const auto& [key, storage] : storages) storage_bytes += storage->bytes.size();
+  storages.clear();  // tensors own their storages now; lets materialisation move instead of copy
+  materialize_tensors(object.tensors, default_copy_budget(storage_bytes));
 
   Checkpoint out;
   out.format = CheckpointFormat::TorchLegacy;

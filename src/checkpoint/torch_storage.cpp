@@ -31,7 +31,7 @@ std::string as_text(const Value& v, std::string_view what) {
   if (v.is(ValueKind::Str)) return v.as_str();
   if (v.is(ValueKind::Bytes)) return v.as_bytes();  // Python 2 files
   throw_error(ErrorKind::BadInput, fmt::format("storage id: {} must be a string, found {}", what,
-                                               value_kind_name(v.kind())));
+                                               a_value_kind(v.kind())));
 }
 
 std::int64_t as_count(const Value& v, std::string_view what) {

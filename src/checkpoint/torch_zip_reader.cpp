@@ -125,8 +125,10 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
   auto result = with_error_context(fmt::format("entry {}", pickle_entry->name), [&] {
     return unpickle(pickle, persistent_load, UnpickleLimits{limits.max_depth});
   });
+  std::uint64_t storage_bytes = 0;
+  for (const auto& [key, storage] : storages) storage_bytes += storage->bytes.size();
   storages.clear();  // tensors own their storages now; lets materialisation move instead of copy
-  materialize_tensors(result.tensors);
+  materialize_tensors(result.tensors, default_copy_budget(storage_bytes));
   out.root = std::move(result.root);
   return out;
 }

@@ -24,6 +24,6 @@ std::string key_segment(const Value& key);
 // object is listed under every name it has, as torch.load's result would
 // show it; max_leaves stops a file that shares sub-objects exponentially.
 std::vector<TreeLeaf> list_leaves(const Value& root, const std::string& root_name = "",
-                                  std::size_t max_leaves = 10'000'000);
+                                  std::size_t max_leaves = 1'000'000);
 
 }  // namespace pt2onnx::checkpoint

@@ -246,6 +246,9 @@ class Unpickler {
       const std::size_t at = in_.offset();
       std::uint8_t code = 0;
       try {
+        if (++opcodes_ > limits_.max_opcodes) {
+          throw_error(ErrorKind::BadInput, fmt::format("more than {} pickle opcodes", limits_.max_opcodes));
+        }
         code = in_.u8();
         if (step(static_cast<Op>(code), root)) break;
       } catch (Error& e) {
@@ -383,7 +386,7 @@ class Unpickler {
         auto items = pop_mark();
         Value& target = top();
         if (!target.is(ValueKind::Set)) {
-          throw_error(ErrorKind::BadInput, fmt::format("ADDITEMS to a {}", value_kind_name(target.kind())));
+          throw_error(ErrorKind::BadInput, fmt::format("ADDITEMS to {}", a_value_kind(target.kind())));
         }
         auto& dst = target.as_sequence().items;
         for (auto& item : items) dst.push_back(std::move(item));
@@ -538,7 +541,7 @@ class Unpickler {
 
   static std::vector<Value> sequence_items(const Value& v, std::string_view what) {
     if (!v.is(ValueKind::Tuple) && !v.is(ValueKind::List)) {
-      throw_error(ErrorKind::BadInput, fmt::format("{} must be a tuple, found {}", what, value_kind_name(v.kind())));
+      throw_error(ErrorKind::BadInput, fmt::format("{} must be a tuple, found {}", what, a_value_kind(v.kind())));
     }
     return v.as_sequence().items;
   }
@@ -560,7 +563,7 @@ class Unpickler {
       auto& dst = target.as_placeholder().list_items;
       for (auto& item : items) dst.push_back(std::move(item));
     } else {
-      throw_error(ErrorKind::BadInput, fmt::format("APPEND to a {}", value_kind_name(target.kind())));
+      throw_error(ErrorKind::BadInput, fmt::format("APPEND to {}", a_value_kind(target.kind())));
     }
   }
 
@@ -573,7 +576,7 @@ class Unpickler {
       auto& dst = target.as_placeholder().dict_items;
       for (std::size_t i = 0; i < items.size(); i += 2) dst.emplace_back(std::move(items[i]), std::move(items[i + 1]));
     } else {
-      throw_error(ErrorKind::BadInput, fmt::format("SETITEM on a {}", value_kind_name(target.kind())));
+      throw_error(ErrorKind::BadInput, fmt::format("SETITEM on {}", a_value_kind(target.kind())));
     }
   }
 
@@ -632,6 +635,7 @@ class Unpickler {
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, Value> memo_;
   CallContext ctx_;
+  std::size_t opcodes_ = 0;
 };
 
 }  // namespace

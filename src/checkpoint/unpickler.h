@@ -18,8 +18,11 @@ namespace pt2onnx::checkpoint {
 using PersistentLoad = std::function<Value(const Value& pid)>;
 
 struct UnpickleLimits {
-  std::size_t max_depth = 200;         // container nesting in the result
-  std::size_t max_long_bytes = 4096;   // LONG1/LONG4 payloads (decimal conversion is quadratic)
+  std::size_t max_depth = 200;        // container nesting in the result
+  std::size_t max_long_bytes = 4096;  // LONG1/LONG4 payloads (decimal conversion is quadratic)
+  // Each opcode can make an object of ~100 bytes from 1 byte of input; this
+  // bounds that amplification (a real state dict's pickle has thousands).
+  std::size_t max_opcodes = 20'000'000;
 };
 
 struct UnpickleResult {

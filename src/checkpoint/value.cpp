@@ -14,7 +14,7 @@ namespace {
 constexpr int kMaxKeyDepth = 64;
 
 [[noreturn]] void wrong_kind(ValueKind have, std::string_view want) {
-  throw_error(ErrorKind::BadInput, fmt::format("expected {}, found {}", want, value_kind_name(have)));
+  throw_error(ErrorKind::BadInput, fmt::format("expected {}, found {}", want, a_value_kind(have)));
 }
 
 // A string that is equal for keys Python considers equal, and different otherwise.
@@ -201,6 +201,13 @@ std::string_view value_kind_name(ValueKind kind) {
     case ValueKind::Placeholder: return "object";
   }
   return "?";
+}
+
+std::string a_value_kind(ValueKind kind) {
+  const auto name = value_kind_name(kind);
+  if (kind == ValueKind::None) return std::string(name);
+  const bool vowel = std::string_view("aeiou").find(name.front()) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", name);
 }
 
 Value Value::from_bool(bool b) {

@@ -37,6 +37,7 @@ enum class ValueKind {
 };
 
 std::string_view value_kind_name(ValueKind kind);  // "None", "int", "dict", "tensor", "object", ...
+std::string a_value_kind(ValueKind kind);          // for messages: "an int", "a dict", "None"
 
 // One flat torch storage, named by its key in the file. The container reader
 // declares it while unpickling and fills `bytes` once it has read the record.

@@ -64,7 +64,7 @@ TEST(StateDictLookup, ExplicitKeyWithDotsAndIndices) {
   EXPECT_EQ(names(extract(root, "runs.1")), (std::vector<std::string>{"y"}));
   expect_error([&] { extract(root, "runs.7"); }, ErrorKind::BadInput, {"no entry '7'", "'runs'"});
   expect_error([&] { extract(root, "nope"); }, ErrorKind::BadInput, {"no entry 'nope'", "a.b, runs, model_state_dict"});
-  expect_error([&] { extract(dict({{"n", Value::from_int(1)}}), "n"); }, ErrorKind::BadInput, {"holds a int"});
+  expect_error([&] { extract(dict({{"n", Value::from_int(1)}}), "n"); }, ErrorKind::BadInput, {"holds an int"});
 }
 
 TEST(StateDictLookup, WrapperPrefixesAreStripped) {
@@ -100,7 +100,7 @@ TEST(StateDictLookup, ErrorsNameWhatIsWrong) {
   expect_error([] { extract(dict({{"model", object("train.Net")}, {"epoch", Value::from_int(1)}})); },
                ErrorKind::BadInput, {"no state dict found", "model, epoch", "pickled train.Net object", "--key"});
   expect_error([] { extract(dict({{"model", dict({{"w", tensor(1)}, {"n", Value::from_int(1)}})}}), "model"); },
-               ErrorKind::BadInput, {"state dict under 'model'", "'n' is a int"});
+               ErrorKind::BadInput, {"state dict under 'model'", "'n' is an int"});
   expect_error([] { extract(Value::list({tensor(1)})); }, ErrorKind::BadInput, {"no state dict found", "it is a list"});
   expect_error([] { extract(Value::dict()); }, ErrorKind::BadInput, {"no state dict found", "it is empty"});
 }

@@ -118,7 +118,7 @@ TEST(TensorRebuild, SharedStorageIsCopiedForEachTensor) {
   auto b = std::make_shared<TensorData>();
   b->pending = make_tensor_view(StorageRef{s, 0, 8}, 4, {2}, {2});
   s.reset();
-  materialize_tensors({a, b});
+  materialize_tensors({a, b}, default_copy_budget(64));
   EXPECT_EQ(values(*a->tensor), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(values(*b->tensor), (std::vector<double>{4, 6}));
   EXPECT_FALSE(a->pending.has_value());
@@ -130,9 +130,24 @@ TEST(TensorRebuild, SoleWholeViewTakesTheStorageBytes) {
   auto a = std::make_shared<TensorData>();
   a->pending = make_tensor_view(StorageRef{s, 0, 4}, 0, {2, 2}, {2, 1});
   s.reset();
-  materialize_tensors({a});
+  materialize_tensors({a}, default_copy_budget(16));
   EXPECT_EQ(a->tensor->bytes().data(), data);  // moved, not copied
   EXPECT_EQ(values(*a->tensor), (std::vector<double>{0, 1, 2, 3}));
+}
+
+TEST(TensorRebuild, BroadcastViewsCannotBlowUpMemory) {
+  // One float seen as 2^40 of them (stride 0): valid geometry, but 4 TiB to materialise.
+  auto s = iota_storage(DType::Float32, 1);
+  auto a = std::make_shared<TensorData>();
+  a->pending = make_tensor_view(StorageRef{s, 0, 1}, 0, {1LL << 20, 1LL << 20}, {0, 0});
+  auto b = std::make_shared<TensorData>();
+  b->pending = make_tensor_view(StorageRef{s, 0, 1}, 0, {1000}, {0});
+  expect_error([&] { materialize_tensors({a, b}, default_copy_budget(4)); }, ErrorKind::BadInput,
+               {"size [1048576, 1048576]", "more than"});
+  s.reset();
+  a.reset();
+  materialize_tensors({b}, default_copy_budget(4));  // a modest broadcast is fine
+  EXPECT_EQ(b->tensor->numel(), 1000);
 }
 
 TEST(TensorRebuild, UnreadStorageIsAnError) {

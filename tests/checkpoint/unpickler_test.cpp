@@ -247,7 +247,7 @@ TEST(Unpickler, MalformedStreamsFailWithTheOffset) {
   expect_error([] { load(Pickle().proto(2).stop()); }, ErrorKind::BadInput, {"underflow"});
   expect_error([] { load(Pickle().proto(2).int1(1).mark().op('a').stop()); }, ErrorKind::BadInput, {"underflow"});
   expect_error([] { load(Pickle().proto(2).op('u').stop()); }, ErrorKind::BadInput, {"MARK"});
-  expect_error([] { load(Pickle().proto(2).int1(1).int1(2).op('a').stop()); }, ErrorKind::BadInput, {"APPEND to a int"});
+  expect_error([] { load(Pickle().proto(2).int1(1).int1(2).op('a').stop()); }, ErrorKind::BadInput, {"APPEND to an int"});
   expect_error([] { load(Pickle().proto(2).op('T').u32(0x80000000u).stop()); }, ErrorKind::BadInput, {"negative length"});
   expect_error([] { load(Pickle().proto(2).op(0x8b).u32(100000).stop()); }, ErrorKind::BadInput, {"100000 bytes"});
   expect_error([] { load(Pickle().proto(2).op(0x82).u8(1).stop()); }, ErrorKind::Unsupported, {"extension"});
@@ -274,6 +274,17 @@ TEST(Unpickler, RefusesCyclesAndDeepNesting) {
   for (int i = 0; i < 199999; ++i) dropped.append();
   dropped.op('0').none().stop();
   EXPECT_TRUE(load(dropped).is_none());
+}
+
+TEST(Unpickler, OpcodeCountIsCapped) {
+  Pickle p;
+  p.proto(2).mark();
+  for (int i = 0; i < 100; ++i) p.empty_list();
+  p.op('l').stop();
+  UnpickleLimits limits;
+  limits.max_opcodes = 50;
+  expect_error([&] { unpickle(p.span(), {}, limits); }, ErrorKind::BadInput, {"more than 50 pickle opcodes"});
+  EXPECT_EQ(load(p).as_sequence().items.size(), 100u);
 }
 
 TEST(Unpickler, DecodesLongs) {

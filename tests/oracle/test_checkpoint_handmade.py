@@ -56,6 +56,22 @@ class TensorRef:
                  collections.OrderedDict()))
 
 
+class RawView:
+    """A view description without a tensor behind it, for geometry torch would never write."""
+
+    def __init__(self, offset, size, stride):
+        self.offset, self.sizes, self.strides = offset, size, stride
+
+    def storage_offset(self):
+        return self.offset
+
+    def size(self):
+        return self.sizes
+
+    def stride(self):
+        return self.strides
+
+
 class StoragePickler(pickle.Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, Storage):
@@ -296,6 +312,25 @@ class HandMadeCheckpoints(unittest.TestCase):
                               compression=zipfile.ZIP_DEFLATED)
         patch_zip_sizes(deflated, "archive/data/0", 0xFFFFFFF0)
         oracle.assert_refused(self, deflated, "archive/data/0", "zip bomb")
+
+    def test_views_that_would_explode_are_refused(self):
+        def write(name, view):
+            base = torch.ones(4)
+            obj = {"w": TensorRef(Storage("0", base), view)}
+            buffer = __import__("io").BytesIO()
+            StoragePickler(buffer, protocol=2).dump(obj)
+            path = oracle.work_path(name)
+            with zipfile.ZipFile(path, "w") as z:
+                z.writestr("archive/data.pkl", buffer.getvalue())
+                z.writestr("archive/data/0", storage_bytes(base))
+            return path
+
+        # Four floats broadcast to 2^40 elements (stride 0): valid geometry, 4 TiB to copy.
+        oracle.assert_refused(self, write("expand_bomb.pth", RawView(0, (2**20, 2**20), (0, 0))), "more than")
+        # Offsets and strides that reach outside the storage.
+        oracle.assert_refused(self, write("offset.pth", RawView(3, (2,), (1,))), "past the end")
+        oracle.assert_refused(self, write("stride.pth", RawView(0, (2, 2), (3, 1))), "past the end")
+        oracle.assert_refused(self, write("negative.pth", RawView(0, (2,), (-1,))), "negative stride")
 
     def test_bad_safetensors_headers(self):
         tensors = {"a": torch.ones(4), "b": torch.zeros(2)}

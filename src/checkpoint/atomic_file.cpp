@@ -23,8 +23,8 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
   buf.push_back('\0');
   fd_ = ::mkstemp(buf.data());
   if (fd_ < 0) {
-    throw_error(ErrorKind::Io, fmt::format("cannot create a temporary file in {}: {}", dir.string(),
-                                           std::strerror(errno)));
+    throw_error(ErrorKind::Io,
+                fmt::format("cannot create a temporary file in {}: {}", dir.string(), std::strerror(errno)));
   }
   temp_ = buf.data();
   // mkstemp makes the file private (0600); give it the permissions a plain create would.
@@ -67,8 +67,8 @@ void AtomicFile::commit() {
   if (std::rename(temp_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
     ::unlink(temp_.c_str());
-    throw_error(ErrorKind::Io, fmt::format("cannot rename {} to {}: {}", temp_.string(), target_.string(),
-                                           std::strerror(err)));
+    throw_error(ErrorKind::Io,
+                fmt::format("cannot rename {} to {}: {}", temp_.string(), target_.string(), std::strerror(err)));
   }
 }
 

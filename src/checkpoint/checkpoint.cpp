@@ -38,8 +38,7 @@ std::optional<CheckpointFormat> sniff(const InputFile& file) {
   const auto head = file.read_prefix(kSniffBytes);
   auto byte = [&](std::size_t i) { return i < head.size() ? static_cast<std::uint8_t>(head[i]) : 0; };
   // A zip starts with a local file header, or with the end record when empty.
-  if (byte(0) == 'P' && byte(1) == 'K' &&
-      ((byte(2) == 3 && byte(3) == 4) || (byte(2) == 5 && byte(3) == 6))) {
+  if (byte(0) == 'P' && byte(1) == 'K' && ((byte(2) == 3 && byte(3) == 4) || (byte(2) == 5 && byte(3) == 6))) {
     return CheckpointFormat::TorchZip;
   }
   if (starts_like_legacy(head)) return CheckpointFormat::TorchLegacy;
@@ -57,9 +56,12 @@ std::optional<CheckpointFormat> sniff(const InputFile& file) {
 
 std::string_view format_name(CheckpointFormat format) {
   switch (format) {
-    case CheckpointFormat::TorchZip: return "torch-zip";
-    case CheckpointFormat::TorchLegacy: return "torch-legacy";
-    case CheckpointFormat::Safetensors: return "safetensors";
+    case CheckpointFormat::TorchZip:
+      return "torch-zip";
+    case CheckpointFormat::TorchLegacy:
+      return "torch-legacy";
+    case CheckpointFormat::Safetensors:
+      return "safetensors";
   }
   return "?";
 }
@@ -80,9 +82,12 @@ Checkpoint read_checkpoint(const std::filesystem::path& path, const ReadLimits& 
                   "not a checkpoint: neither a torch.save zip, a legacy torch.save file nor safetensors");
     }
     switch (*format) {
-      case CheckpointFormat::TorchZip: return read_torch_zip(file, limits);
-      case CheckpointFormat::TorchLegacy: return read_torch_legacy(file, limits);
-      case CheckpointFormat::Safetensors: return read_safetensors(file, limits);
+      case CheckpointFormat::TorchZip:
+        return read_torch_zip(file, limits);
+      case CheckpointFormat::TorchLegacy:
+        return read_torch_legacy(file, limits);
+      case CheckpointFormat::Safetensors:
+        return read_safetensors(file, limits);
     }
     throw_error(ErrorKind::Internal, "unhandled checkpoint format");
   });

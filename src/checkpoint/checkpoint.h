@@ -50,11 +50,11 @@ std::optional<CheckpointFormat> detect_checkpoint_format(const std::filesystem::
 Checkpoint read_checkpoint(const std::filesystem::path& path, const ReadLimits& limits = {});
 
 struct LoadedStateDict {
-  StateDict state_dict;                                 // names with module./_orig_mod. stripped; dtypes as saved
-  std::string format;                                   // format_name()
-  std::string found_under;                              // dotted path of the state dict in the file; "" for the root
-  std::optional<std::vector<std::string>> labels;       // a training checkpoint's 'labels' entry, if any
-  std::vector<std::string> stripped_prefixes;           // e.g. {"module."}
+  StateDict state_dict;                            // names with module./_orig_mod. stripped; dtypes as saved
+  std::string format;                              // format_name()
+  std::string found_under;                         // dotted path of the state dict in the file; "" for the root
+  std::optional<std::vector<std::string>> labels;  // a training checkpoint's 'labels' entry, if any
+  std::vector<std::string> stripped_prefixes;      // e.g. {"module."}
 };
 
 // Where the weights are: `key` (a dotted path, list indices in decimal) if

@@ -36,8 +36,8 @@ InputFile::~InputFile() {
 
 void InputFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
   if (offset > size_ || out.size() > size_ - offset) {
-    throw_error(ErrorKind::BadInput, fmt::format("truncated: {} bytes needed at offset {}, the file has {}",
-                                                 out.size(), offset, size_));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("truncated: {} bytes needed at offset {}, the file has {}", out.size(), offset, size_));
   }
   std::size_t done = 0;
   while (done < out.size()) {

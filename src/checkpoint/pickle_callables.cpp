@@ -17,17 +17,25 @@ constexpr std::string_view kNotRun = "not an allowlisted constructor, so it was 
 // Modules whose functions act on the system (processes, files, imports,
 // interpreters). A checkpoint that calls one is an attack, not a training
 // artefact, so the whole load fails rather than leaving a placeholder.
-constexpr std::array<std::string_view, 40> kRefusedModules{
-    "os",         "posix",      "nt",          "subprocess", "sys",        "shutil",    "socket",  "importlib",
-    "runpy",      "pty",        "code",        "codeop",     "ctypes",     "pickle",    "_pickle", "marshal",
-    "webbrowser", "multiprocessing", "pdb",    "commands",   "popen2",     "platform",  "signal",  "tempfile",
-    "io",         "_io",        "pathlib",     "glob",       "threading",  "_thread",   "asyncio", "ssl",
-    "http",       "urllib",     "ftplib",      "smtplib",    "telnetlib",  "zipimport", "_posixsubprocess", "cProfile"};
+constexpr std::array<std::string_view, 40> kRefusedModules{"os",         "posix",      "nt",
+                                                           "subprocess", "sys",        "shutil",
+                                                           "socket",     "importlib",  "runpy",
+                                                           "pty",        "code",       "codeop",
+                                                           "ctypes",     "pickle",     "_pickle",
+                                                           "marshal",    "webbrowser", "multiprocessing",
+                                                           "pdb",        "commands",   "popen2",
+                                                           "platform",   "signal",     "tempfile",
+                                                           "io",         "_io",        "pathlib",
+                                                           "glob",       "threading",  "_thread",
+                                                           "asyncio",    "ssl",        "http",
+                                                           "urllib",     "ftplib",     "smtplib",
+                                                           "telnetlib",  "zipimport",  "_posixsubprocess",
+                                                           "cProfile"};
 
 // Builtins that evaluate code, import modules or open files.
-constexpr std::array<std::string_view, 12> kRefusedBuiltins{"eval",  "exec",  "compile", "open", "__import__",
-                                                            "execfile", "input", "breakpoint", "exit", "quit",
-                                                            "help", "reload"};
+constexpr std::array<std::string_view, 12> kRefusedBuiltins{"eval",       "exec",     "compile", "open",
+                                                            "__import__", "execfile", "input",   "breakpoint",
+                                                            "exit",       "quit",     "help",    "reload"};
 
 using Handler = std::function<Value(const std::string& name, std::vector<Value>& args, CallContext& ctx)>;
 
@@ -56,8 +64,7 @@ Shape int_sequence(const std::string& name, const Value& v, std::string_view wha
   Shape out;
   for (const auto& item : v.as_sequence().items) {
     if (!item.is(ValueKind::Int)) {
-      bad_args(name, fmt::format("{} must be a tuple of ints, found {} in it", what,
-                                 a_value_kind(item.kind())));
+      bad_args(name, fmt::format("{} must be a tuple of ints, found {} in it", what, a_value_kind(item.kind())));
     }
     out.push_back(item.as_int());
   }
@@ -93,7 +100,8 @@ Value rebuild_tensor(const std::string& name, std::vector<Value>& args, CallCont
 Value rebuild_parameter(const std::string& name, std::vector<Value>& args, CallContext&) {
   Value data = arg(name, args, 0);
   if (data.is(ValueKind::Placeholder)) return data;  // already says why it is not a tensor
-  if (!data.is(ValueKind::Tensor)) bad_args(name, fmt::format("data must be a tensor, found {}", a_value_kind(data.kind())));
+  if (!data.is(ValueKind::Tensor))
+    bad_args(name, fmt::format("data must be a tensor, found {}", a_value_kind(data.kind())));
   data.as_tensor().is_parameter = true;
   if (args.size() > 1 && args[1].is(ValueKind::Bool)) data.as_tensor().requires_grad = args[1].as_bool();
   return data;
@@ -108,8 +116,7 @@ Value rebuild_from_type(const std::string& name, std::vector<Value>& args, CallC
   if (!func_args.is(ValueKind::Tuple) && !func_args.is(ValueKind::List)) bad_args(name, "args must be a tuple");
   Value result = call_global(func, func_args.as_sequence().items, ctx);
   const auto type_name = global_name(new_type);
-  if (type_name == "torch.Tensor" || type_name == "torch.nn.parameter.Parameter" ||
-      type_name == "torch.nn.Parameter") {
+  if (type_name == "torch.Tensor" || type_name == "torch.nn.parameter.Parameter" || type_name == "torch.nn.Parameter") {
     return result;
   }
   return placeholder(ctx, type_name.empty() ? short_repr(new_type) : type_name, {result},
@@ -272,17 +279,16 @@ Value call_global(const Value& callable, std::vector<Value> args, CallContext& c
   const std::string name = global_name(callable);
   if (name.empty()) {
     if (!callable.is(ValueKind::Placeholder)) {
-      throw_error(ErrorKind::BadInput, fmt::format("{} is called, which is not callable",
-                                                   a_value_kind(callable.kind())));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("{} is called, which is not callable", a_value_kind(callable.kind())));
     }
     // Calling the result of a call (e.g. of getattr): nothing to interpret.
     return placeholder(ctx, short_repr(callable), std::move(args), std::string(kNotRun));
   }
   if (is_refused_callable(name)) {
-    throw_error(ErrorKind::BadInput,
-                fmt::format("refusing to load: the pickle calls {}{}, which could run code "
-                            "(pt2onnx never runs pickled callables)",
-                            name, short_repr(Value::tuple(args))));
+    throw_error(ErrorKind::BadInput, fmt::format("refusing to load: the pickle calls {}{}, which could run code "
+                                                 "(pt2onnx never runs pickled callables)",
+                                                 name, short_repr(Value::tuple(args))));
   }
   const auto& table = handlers();
   if (auto it = table.find(name); it != table.end()) return it->second(name, args, ctx);

@@ -96,8 +96,9 @@ Checkpoint read_safetensors(const InputFile& file, const ReadLimits& limits) {
                                                  header_len, limits.max_safetensors_header));
   }
   if (header_len > file.size() - 8) {
-    throw_error(ErrorKind::BadInput, fmt::format("safetensors header of {} bytes runs past the end of the file ({} bytes)",
-                                                 header_len, file.size()));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("safetensors header of {} bytes runs past the end of the file ({} bytes)", header_len,
+                            file.size()));
   }
   std::string header(static_cast<std::size_t>(header_len), '\0');
   file.read_at(8, std::as_writable_bytes(std::span<char>(header)));
@@ -139,8 +140,9 @@ Checkpoint read_safetensors(const InputFile& file, const ReadLimits& limits) {
     expected = e.end;
   }
   if (expected != data_len) {
-    throw_error(ErrorKind::BadInput, fmt::format("tensors cover {} bytes of data but the file holds {} after the header",
-                                                 expected, data_len));
+    throw_error(
+        ErrorKind::BadInput,
+        fmt::format("tensors cover {} bytes of data but the file holds {} after the header", expected, data_len));
   }
 
   out.root = Value::dict();

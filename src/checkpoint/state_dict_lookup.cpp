@@ -77,7 +77,8 @@ Value resolve(const Value& node, std::string_view rest, const std::string& path)
       std::int64_t index = 0;
       if (child == nullptr) {
         auto [p, ec] = std::from_chars(segment.data(), segment.data() + segment.size(), index);
-        if (ec == std::errc() && p == segment.data() + segment.size()) child = node.as_dict().find(Value::from_int(index));
+        if (ec == std::errc() && p == segment.data() + segment.size())
+          child = node.as_dict().find(Value::from_int(index));
       }
       if (child != nullptr) {
         const auto next = end == rest.size() ? std::string_view() : rest.substr(end + 1);
@@ -95,8 +96,9 @@ Value resolve(const Value& node, std::string_view rest, const std::string& path)
                      join_path(path, segment));
     }
   }
-  throw_error(ErrorKind::BadInput, fmt::format("no entry '{}' under {}; {}", rest,
-                                               path.empty() ? std::string("the root") : fmt::format("'{}'", path), key_list(node)));
+  throw_error(ErrorKind::BadInput,
+              fmt::format("no entry '{}' under {}; {}", rest,
+                          path.empty() ? std::string("the root") : fmt::format("'{}'", path), key_list(node)));
 }
 
 std::optional<StateDictLocation> search(const Value& node, const std::string& path, int depth, std::string& hint) {
@@ -122,9 +124,8 @@ std::optional<StateDictLocation> search(const Value& node, const std::string& pa
                 fmt::format("state dict entry '{}' is not a tensor but {} ({})", name, short_repr(v, 120),
                             p.reason.empty() ? "an object pt2onnx does not construct" : p.reason));
   }
-  throw_error(ErrorKind::BadInput,
-              fmt::format("state dict entry '{}' is {} ({}), not a tensor", name, a_value_kind(v.kind()),
-                          short_repr(v)));
+  throw_error(ErrorKind::BadInput, fmt::format("state dict entry '{}' is {} ({}), not a tensor", name,
+                                               a_value_kind(v.kind()), short_repr(v)));
 }
 
 void strip_prefixes(std::vector<std::pair<std::string, Tensor>>& entries, const std::vector<std::string>& prefixes) {
@@ -151,8 +152,8 @@ StateDictLocation find_state_dict(const Value& root, const std::optional<std::st
   if (key) {
     Value found = with_error_context(fmt::format("key '{}'", *key), [&] { return resolve(root, *key, ""); });
     if (!found.is(ValueKind::Dict)) {
-      throw_error(ErrorKind::BadInput, fmt::format("key '{}' holds {}, not a state dict", *key,
-                                                   a_value_kind(found.kind())));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("key '{}' holds {}, not a state dict", *key, a_value_kind(found.kind())));
     }
     return {found, *key};
   }

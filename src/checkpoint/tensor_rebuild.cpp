@@ -15,8 +15,8 @@ namespace {
 [[noreturn]] void bad_view(const TensorView& v, const std::string& what) {
   throw_error(ErrorKind::BadInput,
               fmt::format("tensor of size {} stride {} at offset {} in storage '{}' ({} elements of {}): {}",
-                          shape_to_string(v.size), shape_to_string(v.stride), v.storage_offset,
-                          v.storage.data->key, v.storage.numel, dtype_name(v.storage.data->dtype), what));
+                          shape_to_string(v.size), shape_to_string(v.stride), v.storage_offset, v.storage.data->key,
+                          v.storage.numel, dtype_name(v.storage.data->dtype), what));
 }
 
 bool is_contiguous(const TensorView& v) {
@@ -65,15 +65,14 @@ Tensor materialize_view(const TensorView& view) {
   // make_tensor_view checked the view against the declared size; the container
   // checked the bytes it read against the same size. Check again: cheap, and
   // the two happen far apart.
-  if (!storage.loaded ||
-      storage.bytes.size() != static_cast<std::size_t>(storage.numel) * esize ||
+  if (!storage.loaded || storage.bytes.size() != static_cast<std::size_t>(storage.numel) * esize ||
       view.storage.element_offset + view.storage.numel > storage.numel) {
     throw_error(ErrorKind::BadInput, fmt::format("storage '{}' has no data or the wrong amount", storage.key));
   }
   Tensor out(storage.dtype, view.size);
   if (out.numel() == 0) return out;
-  const std::byte* base = storage.bytes.data() +
-                          static_cast<std::size_t>(view.storage.element_offset + view.storage_offset) * esize;
+  const std::byte* base =
+      storage.bytes.data() + static_cast<std::size_t>(view.storage.element_offset + view.storage_offset) * esize;
   std::byte* dst = out.bytes().data();
   if (is_contiguous(view)) {
     std::memcpy(dst, base, out.nbytes());

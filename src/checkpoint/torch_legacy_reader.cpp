@@ -45,8 +45,8 @@ Checkpoint read_torch_legacy(const InputFile& file, const ReadLimits& limits) {
   }
   auto protocol = next_pickle(data, pos, "protocol version", {}, limits).root;
   if (!protocol.is(ValueKind::Int) || protocol.as_int() != kProtocolVersion) {
-    throw_error(ErrorKind::Unsupported,
-                fmt::format("legacy torch.save protocol {} (only {} is known)", short_repr(protocol), kProtocolVersion));
+    throw_error(ErrorKind::Unsupported, fmt::format("legacy torch.save protocol {} (only {} is known)",
+                                                    short_repr(protocol), kProtocolVersion));
   }
   auto sys_info = next_pickle(data, pos, "sys_info", {}, limits).root;
   if (sys_info.is(ValueKind::Dict)) {
@@ -114,8 +114,8 @@ Checkpoint read_torch_legacy(const InputFile& file, const ReadLimits& limits) {
       if (storage.loaded) throw_error(ErrorKind::BadInput, "listed twice");
       const std::int64_t numel = in.i64_le();
       if (numel != storage.numel) {
-        throw_error(ErrorKind::BadInput, fmt::format("holds {} elements but the pickle declares {}", numel,
-                                                     storage.numel));
+        throw_error(ErrorKind::BadInput,
+                    fmt::format("holds {} elements but the pickle declares {}", numel, storage.numel));
       }
       const auto nbytes = checked_mul<std::uint64_t>(static_cast<std::uint64_t>(numel), dtype_size(storage.dtype));
       if (!nbytes || *nbytes > in.remaining() || *nbytes > limits.max_entry_bytes) {

@@ -30,14 +30,14 @@ constexpr std::array<std::string_view, 3> kModules{"torch.", "torch.cuda.", "tor
 std::string as_text(const Value& v, std::string_view what) {
   if (v.is(ValueKind::Str)) return v.as_str();
   if (v.is(ValueKind::Bytes)) return v.as_bytes();  // Python 2 files
-  throw_error(ErrorKind::BadInput, fmt::format("storage id: {} must be a string, found {}", what,
-                                               a_value_kind(v.kind())));
+  throw_error(ErrorKind::BadInput,
+              fmt::format("storage id: {} must be a string, found {}", what, a_value_kind(v.kind())));
 }
 
 std::int64_t as_count(const Value& v, std::string_view what) {
   if (!v.is(ValueKind::Int) || v.as_int() < 0) {
-    throw_error(ErrorKind::BadInput, fmt::format("storage id: {} must be a non-negative int, found {}", what,
-                                                 short_repr(v)));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("storage id: {} must be a non-negative int, found {}", what, short_repr(v)));
   }
   return v.as_int();
 }

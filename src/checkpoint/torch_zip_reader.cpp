@@ -41,8 +41,7 @@ std::string find_prefix(const ZipArchive& zip) {
     ++found;
   }
   if (found == 0) {
-    throw_error(ErrorKind::BadInput,
-                "zip archive has no <dir>/data.pkl record, so it is not a torch.save checkpoint");
+    throw_error(ErrorKind::BadInput, "zip archive has no <dir>/data.pkl record, so it is not a torch.save checkpoint");
   }
   if (found > 1) throw_error(ErrorKind::BadInput, "zip archive has more than one <dir>/data.pkl record");
   return prefix;
@@ -75,8 +74,8 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
 
   const auto* pickle_entry = zip.find(dir + "data.pkl");
   if (pickle_entry->size > limits.max_pickle_bytes) {
-    throw Error(ErrorKind::BadInput, fmt::format("pickle of {} bytes is larger than the {} allowed",
-                                                 pickle_entry->size, limits.max_pickle_bytes))
+    throw Error(ErrorKind::BadInput, fmt::format("pickle of {} bytes is larger than the {} allowed", pickle_entry->size,
+                                                 limits.max_pickle_bytes))
         .with_context(fmt::format("entry {}", pickle_entry->name));
   }
   const auto pickle = zip.read(*pickle_entry);
@@ -96,8 +95,8 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
     auto& storage = storages[id->key];
     if (storage) {
       if (storage->dtype != *id->dtype || storage->numel != id->numel) {
-        throw_error(ErrorKind::BadInput, fmt::format("storage '{}' is declared twice with different types or sizes",
-                                                     id->key));
+        throw_error(ErrorKind::BadInput,
+                    fmt::format("storage '{}' is declared twice with different types or sizes", id->key));
       }
     } else {
       storage = std::make_shared<StorageData>();
@@ -110,9 +109,8 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
       if (entry == nullptr) throw_error(ErrorKind::BadInput, fmt::format("storage record {} is missing", name));
       const auto nbytes = checked_mul<std::uint64_t>(static_cast<std::uint64_t>(id->numel), dtype_size(*id->dtype));
       if (!nbytes || *nbytes != entry->size) {
-        throw Error(ErrorKind::BadInput,
-                    fmt::format("holds {} bytes but the pickle declares {} elements of {}", entry->size, id->numel,
-                                dtype_name(*id->dtype)))
+        throw Error(ErrorKind::BadInput, fmt::format("holds {} bytes but the pickle declares {} elements of {}",
+                                                     entry->size, id->numel, dtype_name(*id->dtype)))
             .with_context(fmt::format("entry {}", name));
       }
       storage->bytes = zip.read(*entry);
@@ -122,9 +120,8 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
     return Value::storage(StorageRef{storage, 0, storage->numel});
   };
 
-  auto result = with_error_context(fmt::format("entry {}", pickle_entry->name), [&] {
-    return unpickle(pickle, persistent_load, UnpickleLimits{limits.max_depth});
-  });
+  auto result = with_error_context(fmt::format("entry {}", pickle_entry->name),
+                                   [&] { return unpickle(pickle, persistent_load, UnpickleLimits{limits.max_depth}); });
   std::uint64_t storage_bytes = 0;
   for (const auto& [key, storage] : storages) storage_bytes += storage->bytes.size();
   storages.clear();  // tensors own their storages now; lets materialisation move instead of copy

@@ -13,9 +13,9 @@ class Lister {
 
   void visit(const Value& v, const std::string& name) {
     if (++visited_ > max_leaves_) {
-      throw_error(ErrorKind::BadInput,
-                  fmt::format("the checkpoint has more than {} entries (sub-objects shared over and over?)",
-                              max_leaves_));
+      throw_error(
+          ErrorKind::BadInput,
+          fmt::format("the checkpoint has more than {} entries (sub-objects shared over and over?)", max_leaves_));
     }
     if (v.is(ValueKind::Dict) && !v.as_dict().items.empty()) {
       for (const auto& [key, value] : v.as_dict().items) visit(value, join(name, key_segment(key)));

@@ -89,74 +89,142 @@ constexpr int kHighestProtocol = 5;
 
 std::string_view op_name(std::uint8_t code) {
   switch (static_cast<Op>(code)) {
-    case Op::Mark: return "MARK";
-    case Op::Stop: return "STOP";
-    case Op::Pop: return "POP";
-    case Op::PopMark: return "POP_MARK";
-    case Op::Dup: return "DUP";
-    case Op::Float: return "FLOAT";
-    case Op::Int: return "INT";
-    case Op::BinInt: return "BININT";
-    case Op::BinInt1: return "BININT1";
-    case Op::Long: return "LONG";
-    case Op::BinInt2: return "BININT2";
-    case Op::None: return "NONE";
-    case Op::PersId: return "PERSID";
-    case Op::BinPersId: return "BINPERSID";
-    case Op::Reduce: return "REDUCE";
-    case Op::String: return "STRING";
-    case Op::BinString: return "BINSTRING";
-    case Op::ShortBinString: return "SHORT_BINSTRING";
-    case Op::Unicode: return "UNICODE";
-    case Op::BinUnicode: return "BINUNICODE";
-    case Op::Append: return "APPEND";
-    case Op::Build: return "BUILD";
-    case Op::Global: return "GLOBAL";
-    case Op::Dict: return "DICT";
-    case Op::EmptyDict: return "EMPTY_DICT";
-    case Op::Appends: return "APPENDS";
-    case Op::Get: return "GET";
-    case Op::BinGet: return "BINGET";
-    case Op::Inst: return "INST";
-    case Op::LongBinGet: return "LONG_BINGET";
-    case Op::List: return "LIST";
-    case Op::EmptyList: return "EMPTY_LIST";
-    case Op::Obj: return "OBJ";
-    case Op::Put: return "PUT";
-    case Op::BinPut: return "BINPUT";
-    case Op::LongBinPut: return "LONG_BINPUT";
-    case Op::SetItem: return "SETITEM";
-    case Op::Tuple: return "TUPLE";
-    case Op::EmptyTuple: return "EMPTY_TUPLE";
-    case Op::SetItems: return "SETITEMS";
-    case Op::BinFloat: return "BINFLOAT";
-    case Op::BinBytes: return "BINBYTES";
-    case Op::ShortBinBytes: return "SHORT_BINBYTES";
-    case Op::Proto: return "PROTO";
-    case Op::NewObj: return "NEWOBJ";
-    case Op::Ext1: return "EXT1";
-    case Op::Ext2: return "EXT2";
-    case Op::Ext4: return "EXT4";
-    case Op::Tuple1: return "TUPLE1";
-    case Op::Tuple2: return "TUPLE2";
-    case Op::Tuple3: return "TUPLE3";
-    case Op::NewTrue: return "NEWTRUE";
-    case Op::NewFalse: return "NEWFALSE";
-    case Op::Long1: return "LONG1";
-    case Op::Long4: return "LONG4";
-    case Op::ShortBinUnicode: return "SHORT_BINUNICODE";
-    case Op::BinUnicode8: return "BINUNICODE8";
-    case Op::BinBytes8: return "BINBYTES8";
-    case Op::EmptySet: return "EMPTY_SET";
-    case Op::AddItems: return "ADDITEMS";
-    case Op::FrozenSet: return "FROZENSET";
-    case Op::NewObjEx: return "NEWOBJ_EX";
-    case Op::StackGlobal: return "STACK_GLOBAL";
-    case Op::Memoize: return "MEMOIZE";
-    case Op::Frame: return "FRAME";
-    case Op::ByteArray8: return "BYTEARRAY8";
-    case Op::NextBuffer: return "NEXT_BUFFER";
-    case Op::ReadonlyBuffer: return "READONLY_BUFFER";
+    case Op::Mark:
+      return "MARK";
+    case Op::Stop:
+      return "STOP";
+    case Op::Pop:
+      return "POP";
+    case Op::PopMark:
+      return "POP_MARK";
+    case Op::Dup:
+      return "DUP";
+    case Op::Float:
+      return "FLOAT";
+    case Op::Int:
+      return "INT";
+    case Op::BinInt:
+      return "BININT";
+    case Op::BinInt1:
+      return "BININT1";
+    case Op::Long:
+      return "LONG";
+    case Op::BinInt2:
+      return "BININT2";
+    case Op::None:
+      return "NONE";
+    case Op::PersId:
+      return "PERSID";
+    case Op::BinPersId:
+      return "BINPERSID";
+    case Op::Reduce:
+      return "REDUCE";
+    case Op::String:
+      return "STRING";
+    case Op::BinString:
+      return "BINSTRING";
+    case Op::ShortBinString:
+      return "SHORT_BINSTRING";
+    case Op::Unicode:
+      return "UNICODE";
+    case Op::BinUnicode:
+      return "BINUNICODE";
+    case Op::Append:
+      return "APPEND";
+    case Op::Build:
+      return "BUILD";
+    case Op::Global:
+      return "GLOBAL";
+    case Op::Dict:
+      return "DICT";
+    case Op::EmptyDict:
+      return "EMPTY_DICT";
+    case Op::Appends:
+      return "APPENDS";
+    case Op::Get:
+      return "GET";
+    case Op::BinGet:
+      return "BINGET";
+    case Op::Inst:
+      return "INST";
+    case Op::LongBinGet:
+      return "LONG_BINGET";
+    case Op::List:
+      return "LIST";
+    case Op::EmptyList:
+      return "EMPTY_LIST";
+    case Op::Obj:
+      return "OBJ";
+    case Op::Put:
+      return "PUT";
+    case Op::BinPut:
+      return "BINPUT";
+    case Op::LongBinPut:
+      return "LONG_BINPUT";
+    case Op::SetItem:
+      return "SETITEM";
+    case Op::Tuple:
+      return "TUPLE";
+    case Op::EmptyTuple:
+      return "EMPTY_TUPLE";
+    case Op::SetItems:
+      return "SETITEMS";
+    case Op::BinFloat:
+      return "BINFLOAT";
+    case Op::BinBytes:
+      return "BINBYTES";
+    case Op::ShortBinBytes:
+      return "SHORT_BINBYTES";
+    case Op::Proto:
+      return "PROTO";
+    case Op::NewObj:
+      return "NEWOBJ";
+    case Op::Ext1:
+      return "EXT1";
+    case Op::Ext2:
+      return "EXT2";
+    case Op::Ext4:
+      return "EXT4";
+    case Op::Tuple1:
+      return "TUPLE1";
+    case Op::Tuple2:
+      return "TUPLE2";
+    case Op::Tuple3:
+      return "TUPLE3";
+    case Op::NewTrue:
+      return "NEWTRUE";
+    case Op::NewFalse:
+      return "NEWFALSE";
+    case Op::Long1:
+      return "LONG1";
+    case Op::Long4:
+      return "LONG4";
+    case Op::ShortBinUnicode:
+      return "SHORT_BINUNICODE";
+    case Op::BinUnicode8:
+      return "BINUNICODE8";
+    case Op::BinBytes8:
+      return "BINBYTES8";
+    case Op::EmptySet:
+      return "EMPTY_SET";
+    case Op::AddItems:
+      return "ADDITEMS";
+    case Op::FrozenSet:
+      return "FROZENSET";
+    case Op::NewObjEx:
+      return "NEWOBJ_EX";
+    case Op::StackGlobal:
+      return "STACK_GLOBAL";
+    case Op::Memoize:
+      return "MEMOIZE";
+    case Op::Frame:
+      return "FRAME";
+    case Op::ByteArray8:
+      return "BYTEARRAY8";
+    case Op::NextBuffer:
+      return "NEXT_BUFFER";
+    case Op::ReadonlyBuffer:
+      return "READONLY_BUFFER";
   }
   return "unknown opcode";
 }
@@ -187,7 +255,8 @@ void for_each_child(const Value& v, Fn&& fn) {
       }
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -226,7 +295,8 @@ void empty_into(const Value& v, std::vector<Value>& graveyard) {
       p.dict_items.clear();
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -272,8 +342,8 @@ class Unpickler {
       case Op::Proto: {
         const int version = in_.u8();
         if (version > kHighestProtocol) {
-          throw_error(ErrorKind::Unsupported, fmt::format("pickle protocol {} is newer than {}", version,
-                                                          kHighestProtocol));
+          throw_error(ErrorKind::Unsupported,
+                      fmt::format("pickle protocol {} is newer than {}", version, kHighestProtocol));
         }
         return false;
       }
@@ -288,7 +358,9 @@ class Unpickler {
         return true;
 
       // Stack and memo.
-      case Op::Mark: marks_.push_back(stack_.size()); return false;
+      case Op::Mark:
+        marks_.push_back(stack_.size());
+        return false;
       case Op::Pop:
         if (stack_.size() > frame_start()) {
           stack_.pop_back();
@@ -296,53 +368,127 @@ class Unpickler {
           (void)pop_mark();  // as Python does when the current frame is empty
         }
         return false;
-      case Op::PopMark: (void)pop_mark(); return false;
-      case Op::Dup: push(top()); return false;
-      case Op::Get: memo_get(parse_memo_index(in_.line())); return false;
-      case Op::BinGet: memo_get(in_.u8()); return false;
-      case Op::LongBinGet: memo_get(in_.u32_le()); return false;
-      case Op::Put: memo_[parse_memo_index(in_.line())] = top(); return false;
-      case Op::BinPut: memo_[in_.u8()] = top(); return false;
-      case Op::LongBinPut: memo_[in_.u32_le()] = top(); return false;
-      case Op::Memoize: memo_[memo_.size()] = top(); return false;
+      case Op::PopMark:
+        (void)pop_mark();
+        return false;
+      case Op::Dup:
+        push(top());
+        return false;
+      case Op::Get:
+        memo_get(parse_memo_index(in_.line()));
+        return false;
+      case Op::BinGet:
+        memo_get(in_.u8());
+        return false;
+      case Op::LongBinGet:
+        memo_get(in_.u32_le());
+        return false;
+      case Op::Put:
+        memo_[parse_memo_index(in_.line())] = top();
+        return false;
+      case Op::BinPut:
+        memo_[in_.u8()] = top();
+        return false;
+      case Op::LongBinPut:
+        memo_[in_.u32_le()] = top();
+        return false;
+      case Op::Memoize:
+        memo_[memo_.size()] = top();
+        return false;
 
       // Scalars.
-      case Op::None: push(Value()); return false;
-      case Op::NewTrue: push(Value::from_bool(true)); return false;
-      case Op::NewFalse: push(Value::from_bool(false)); return false;
+      case Op::None:
+        push(Value());
+        return false;
+      case Op::NewTrue:
+        push(Value::from_bool(true));
+        return false;
+      case Op::NewFalse:
+        push(Value::from_bool(false));
+        return false;
       case Op::Int:
-      case Op::Long: push(parse_decimal_int(in_.line())); return false;
-      case Op::BinInt: push(Value::from_int(in_.i32_le())); return false;
-      case Op::BinInt1: push(Value::from_int(in_.u8())); return false;
-      case Op::BinInt2: push(Value::from_int(in_.u16_le())); return false;
-      case Op::Long1: push(read_long(in_.u8())); return false;
-      case Op::Long4: push(read_long(checked_length(in_.i32_le()))); return false;
-      case Op::Float: push(Value::from_float(parse_float_literal(in_.line()))); return false;
-      case Op::BinFloat: push(Value::from_float(in_.f64_be())); return false;
+      case Op::Long:
+        push(parse_decimal_int(in_.line()));
+        return false;
+      case Op::BinInt:
+        push(Value::from_int(in_.i32_le()));
+        return false;
+      case Op::BinInt1:
+        push(Value::from_int(in_.u8()));
+        return false;
+      case Op::BinInt2:
+        push(Value::from_int(in_.u16_le()));
+        return false;
+      case Op::Long1:
+        push(read_long(in_.u8()));
+        return false;
+      case Op::Long4:
+        push(read_long(checked_length(in_.i32_le())));
+        return false;
+      case Op::Float:
+        push(Value::from_float(parse_float_literal(in_.line())));
+        return false;
+      case Op::BinFloat:
+        push(Value::from_float(in_.f64_be()));
+        return false;
 
       // Strings and bytes.
-      case Op::String: push(str_or_bytes(parse_quoted_string(in_.line()))); return false;
-      case Op::BinString: push(str_or_bytes(std::string(in_.chars(checked_length(in_.i32_le()))))); return false;
-      case Op::ShortBinString: push(str_or_bytes(std::string(in_.chars(in_.u8())))); return false;
-      case Op::Unicode: push(Value::str(decode_raw_unicode_escape(in_.line()))); return false;
-      case Op::BinUnicode: push(Value::str(std::string(in_.chars(in_.u32_le())))); return false;
-      case Op::ShortBinUnicode: push(Value::str(std::string(in_.chars(in_.u8())))); return false;
-      case Op::BinUnicode8: push(Value::str(std::string(in_.chars(length64())))); return false;
-      case Op::BinBytes: push(Value::bytes(std::string(in_.chars(in_.u32_le())))); return false;
-      case Op::ShortBinBytes: push(Value::bytes(std::string(in_.chars(in_.u8())))); return false;
+      case Op::String:
+        push(str_or_bytes(parse_quoted_string(in_.line())));
+        return false;
+      case Op::BinString:
+        push(str_or_bytes(std::string(in_.chars(checked_length(in_.i32_le())))));
+        return false;
+      case Op::ShortBinString:
+        push(str_or_bytes(std::string(in_.chars(in_.u8()))));
+        return false;
+      case Op::Unicode:
+        push(Value::str(decode_raw_unicode_escape(in_.line())));
+        return false;
+      case Op::BinUnicode:
+        push(Value::str(std::string(in_.chars(in_.u32_le()))));
+        return false;
+      case Op::ShortBinUnicode:
+        push(Value::str(std::string(in_.chars(in_.u8()))));
+        return false;
+      case Op::BinUnicode8:
+        push(Value::str(std::string(in_.chars(length64()))));
+        return false;
+      case Op::BinBytes:
+        push(Value::bytes(std::string(in_.chars(in_.u32_le()))));
+        return false;
+      case Op::ShortBinBytes:
+        push(Value::bytes(std::string(in_.chars(in_.u8()))));
+        return false;
       case Op::BinBytes8:
-      case Op::ByteArray8: push(Value::bytes(std::string(in_.chars(length64())))); return false;
+      case Op::ByteArray8:
+        push(Value::bytes(std::string(in_.chars(length64()))));
+        return false;
       case Op::NextBuffer:
         throw_error(ErrorKind::Unsupported, "out-of-band pickle buffers are not supported");
-      case Op::ReadonlyBuffer: (void)top(); return false;
+      case Op::ReadonlyBuffer:
+        (void)top();
+        return false;
 
       // Containers.
-      case Op::EmptyList: push(keep(Value::list())); return false;
-      case Op::EmptyTuple: push(keep(Value::tuple())); return false;
-      case Op::EmptyDict: push(keep(Value::dict())); return false;
-      case Op::EmptySet: push(keep(Value::set())); return false;
-      case Op::List: push(keep(Value::list(pop_mark()))); return false;
-      case Op::Tuple: push(keep(Value::tuple(pop_mark()))); return false;
+      case Op::EmptyList:
+        push(keep(Value::list()));
+        return false;
+      case Op::EmptyTuple:
+        push(keep(Value::tuple()));
+        return false;
+      case Op::EmptyDict:
+        push(keep(Value::dict()));
+        return false;
+      case Op::EmptySet:
+        push(keep(Value::set()));
+        return false;
+      case Op::List:
+        push(keep(Value::list(pop_mark())));
+        return false;
+      case Op::Tuple:
+        push(keep(Value::tuple(pop_mark())));
+        return false;
       case Op::Tuple1:
       case Op::Tuple2:
       case Op::Tuple3: {
@@ -352,7 +498,9 @@ class Unpickler {
         push(keep(Value::tuple(std::move(items))));
         return false;
       }
-      case Op::FrozenSet: push(keep(Value::set(pop_mark()))); return false;
+      case Op::FrozenSet:
+        push(keep(Value::set(pop_mark())));
+        return false;
       case Op::Dict: {
         auto items = pop_mark();
         Value d = keep(Value::dict());
@@ -457,7 +605,9 @@ class Unpickler {
         push(persistent(Value::str(pid)));
         return false;
       }
-      case Op::BinPersId: push(persistent(pop())); return false;
+      case Op::BinPersId:
+        push(persistent(pop()));
+        return false;
       case Op::Ext1:
       case Op::Ext2:
       case Op::Ext4: {
@@ -527,8 +677,8 @@ class Unpickler {
 
   Value read_long(std::size_t n) {
     if (n > limits_.max_long_bytes) {
-      throw_error(ErrorKind::BadInput, fmt::format("integer of {} bytes is longer than the {} allowed", n,
-                                                   limits_.max_long_bytes));
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("integer of {} bytes is longer than the {} allowed", n, limits_.max_long_bytes));
     }
     return decode_long(in_.bytes(n));
   }
@@ -586,13 +736,15 @@ class Unpickler {
   std::unordered_set<const void*> check_tree(const Value& root) {
     std::unordered_map<const void*, std::size_t> height;  // finished objects
     std::unordered_set<const void*> on_path;
-    std::function<std::size_t(const Value&, std::size_t)> visit = [&](const Value& v, std::size_t depth) -> std::size_t {
+    std::function<std::size_t(const Value&, std::size_t)> visit = [&](const Value& v,
+                                                                      std::size_t depth) -> std::size_t {
       const void* id = v.identity();
       if (id == nullptr) return 0;
       if (auto it = height.find(id); it != height.end()) {
         // Shared objects are walked once; a deeper second path must still fit.
         if (depth + it->second > limits_.max_depth) {
-          throw_error(ErrorKind::BadInput, fmt::format("objects are nested more than {} levels deep", limits_.max_depth));
+          throw_error(ErrorKind::BadInput,
+                      fmt::format("objects are nested more than {} levels deep", limits_.max_depth));
         }
         return it->second;
       }

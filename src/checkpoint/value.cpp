@@ -21,10 +21,14 @@ constexpr int kMaxKeyDepth = 64;
 std::string hash_key(const Value& v, int depth) {
   if (depth > kMaxKeyDepth) throw_error(ErrorKind::BadInput, "dict key nested too deeply");
   switch (v.kind()) {
-    case ValueKind::None: return "n";
-    case ValueKind::Bool: return v.as_bool() ? "i1" : "i0";
-    case ValueKind::Int: return fmt::format("i{}", v.as_int());
-    case ValueKind::BigInt: return fmt::format("i{}", v.as_big_int());
+    case ValueKind::None:
+      return "n";
+    case ValueKind::Bool:
+      return v.as_bool() ? "i1" : "i0";
+    case ValueKind::Int:
+      return fmt::format("i{}", v.as_int());
+    case ValueKind::BigInt:
+      return fmt::format("i{}", v.as_big_int());
     case ValueKind::Float: {
       const double d = v.as_float();
       // 2.0 == 2 in Python, so integral floats in int64 range key like ints.
@@ -33,8 +37,10 @@ std::string hash_key(const Value& v, int depth) {
       }
       return fmt::format("f{:x}", std::bit_cast<std::uint64_t>(d));
     }
-    case ValueKind::Str: return fmt::format("s{}", v.as_str());
-    case ValueKind::Bytes: return fmt::format("b{}", v.as_bytes());
+    case ValueKind::Str:
+      return fmt::format("s{}", v.as_str());
+    case ValueKind::Bytes:
+      return fmt::format("b{}", v.as_bytes());
     case ValueKind::Tuple: {
       std::string out = "t";
       for (const auto& item : v.as_sequence().items) {
@@ -46,10 +52,12 @@ std::string hash_key(const Value& v, int depth) {
     }
     case ValueKind::Tensor:
     case ValueKind::Storage:
-    case ValueKind::Placeholder: return fmt::format("p{}", v.identity());  // hashed by identity, as in Python
+    case ValueKind::Placeholder:
+      return fmt::format("p{}", v.identity());  // hashed by identity, as in Python
     case ValueKind::List:
     case ValueKind::Dict:
-    case ValueKind::Set: break;
+    case ValueKind::Set:
+      break;
   }
   throw_error(ErrorKind::BadInput, fmt::format("unhashable dict key of type {}", value_kind_name(v.kind())));
 }
@@ -95,13 +103,27 @@ void repr_items(const std::vector<Value>& items, std::string& out, std::size_t b
 void repr_into(const Value& v, std::string& out, std::size_t budget) {
   if (out.size() > budget) return;
   switch (v.kind()) {
-    case ValueKind::None: out += "None"; return;
-    case ValueKind::Bool: out += v.as_bool() ? "True" : "False"; return;
-    case ValueKind::Int: out += fmt::format("{}", v.as_int()); return;
-    case ValueKind::BigInt: out += v.as_big_int(); return;
-    case ValueKind::Float: out += float_repr(v.as_float()); return;
-    case ValueKind::Str: out += quoted(v.as_str().substr(0, budget), false); return;
-    case ValueKind::Bytes: out += quoted(v.as_bytes().substr(0, budget), true); return;
+    case ValueKind::None:
+      out += "None";
+      return;
+    case ValueKind::Bool:
+      out += v.as_bool() ? "True" : "False";
+      return;
+    case ValueKind::Int:
+      out += fmt::format("{}", v.as_int());
+      return;
+    case ValueKind::BigInt:
+      out += v.as_big_int();
+      return;
+    case ValueKind::Float:
+      out += float_repr(v.as_float());
+      return;
+    case ValueKind::Str:
+      out += quoted(v.as_str().substr(0, budget), false);
+      return;
+    case ValueKind::Bytes:
+      out += quoted(v.as_bytes().substr(0, budget), true);
+      return;
     case ValueKind::List:
       out += '[';
       repr_items(v.as_sequence().items, out, budget);
@@ -185,20 +207,33 @@ void repr_into(const Value& v, std::string& out, std::size_t budget) {
 
 std::string_view value_kind_name(ValueKind kind) {
   switch (kind) {
-    case ValueKind::None: return "None";
-    case ValueKind::Bool: return "bool";
+    case ValueKind::None:
+      return "None";
+    case ValueKind::Bool:
+      return "bool";
     case ValueKind::Int:
-    case ValueKind::BigInt: return "int";
-    case ValueKind::Float: return "float";
-    case ValueKind::Str: return "str";
-    case ValueKind::Bytes: return "bytes";
-    case ValueKind::List: return "list";
-    case ValueKind::Tuple: return "tuple";
-    case ValueKind::Dict: return "dict";
-    case ValueKind::Set: return "set";
-    case ValueKind::Tensor: return "tensor";
-    case ValueKind::Storage: return "storage";
-    case ValueKind::Placeholder: return "object";
+    case ValueKind::BigInt:
+      return "int";
+    case ValueKind::Float:
+      return "float";
+    case ValueKind::Str:
+      return "str";
+    case ValueKind::Bytes:
+      return "bytes";
+    case ValueKind::List:
+      return "list";
+    case ValueKind::Tuple:
+      return "tuple";
+    case ValueKind::Dict:
+      return "dict";
+    case ValueKind::Set:
+      return "set";
+    case ValueKind::Tensor:
+      return "tensor";
+    case ValueKind::Storage:
+      return "storage";
+    case ValueKind::Placeholder:
+      return "object";
   }
   return "?";
 }
@@ -372,12 +407,18 @@ const void* Value::identity() const {
   switch (kind_) {
     case ValueKind::List:
     case ValueKind::Tuple:
-    case ValueKind::Set: return std::get<std::shared_ptr<SequenceData>>(v_).get();
-    case ValueKind::Dict: return std::get<std::shared_ptr<DictData>>(v_).get();
-    case ValueKind::Tensor: return std::get<std::shared_ptr<TensorData>>(v_).get();
-    case ValueKind::Storage: return std::get<StorageRef>(v_).data.get();
-    case ValueKind::Placeholder: return std::get<std::shared_ptr<PlaceholderData>>(v_).get();
-    default: return nullptr;
+    case ValueKind::Set:
+      return std::get<std::shared_ptr<SequenceData>>(v_).get();
+    case ValueKind::Dict:
+      return std::get<std::shared_ptr<DictData>>(v_).get();
+    case ValueKind::Tensor:
+      return std::get<std::shared_ptr<TensorData>>(v_).get();
+    case ValueKind::Storage:
+      return std::get<StorageRef>(v_).data.get();
+    case ValueKind::Placeholder:
+      return std::get<std::shared_ptr<PlaceholderData>>(v_).get();
+    default:
+      return nullptr;
   }
 }
 

@@ -162,10 +162,10 @@ struct PlaceholderData {
   std::string class_name;  // "argparse.Namespace", "numpy.core.multiarray.scalar", ...
   bool called = false;
   std::vector<Value> args;
-  std::optional<Value> state;                      // from BUILD
-  std::vector<Value> list_items;                   // from APPEND(S) on it (list subclasses)
+  std::optional<Value> state;                       // from BUILD
+  std::vector<Value> list_items;                    // from APPEND(S) on it (list subclasses)
   std::vector<std::pair<Value, Value>> dict_items;  // from SETITEM(S) on it (dict subclasses)
-  std::string reason;                              // why it stayed a placeholder, for error messages
+  std::string reason;                               // why it stayed a placeholder, for error messages
 };
 
 // A short, Python-like rendering for listings ("0.001", "'adam'", "argparse.Namespace(...)"),

@@ -94,9 +94,9 @@ ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_siz
       }
     }
     if (e.size > limits_.max_entry_bytes) {
-      entry_error(ErrorKind::BadInput, e.name,
-                  fmt::format("declares {} bytes, more than the {} allowed for one entry", e.size,
-                              limits_.max_entry_bytes));
+      entry_error(
+          ErrorKind::BadInput, e.name,
+          fmt::format("declares {} bytes, more than the {} allowed for one entry", e.size, limits_.max_entry_bytes));
     }
     entries_.push_back(std::move(e));
   }
@@ -150,8 +150,7 @@ void ZipArchive::read_into(const ZipEntry& entry, std::span<std::byte> out) {
                   fmt::format("read failed after {} bytes: {}", done, zip_file_strerror(file.get())));
     }
     if (n == 0) {
-      entry_error(ErrorKind::BadInput, entry.name,
-                  fmt::format("holds {} bytes but declares {}", done, entry.size));
+      entry_error(ErrorKind::BadInput, entry.name, fmt::format("holds {} bytes but declares {}", done, entry.size));
     }
     done += static_cast<std::size_t>(n);
   }

@@ -18,7 +18,7 @@ struct zip;
 namespace pt2onnx::checkpoint {
 
 struct ZipLimits {
-  std::uint64_t max_entry_bytes = std::uint64_t{1} << 36;    // 64 GiB
+  std::uint64_t max_entry_bytes = std::uint64_t{1} << 36;     // 64 GiB
   std::uint64_t max_inflated_bytes = std::uint64_t{1} << 32;  // 4 GiB in total from deflated entries
   std::uint64_t max_compression_ratio = 100;                  // deflated entries; torch itself stores
 };

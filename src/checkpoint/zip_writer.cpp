@@ -13,7 +13,7 @@ namespace {
 constexpr std::uint32_t kLocalHeaderSignature = 0x04034b50;
 constexpr std::uint32_t kCentralHeaderSignature = 0x02014b50;
 constexpr std::uint32_t kEndOfCentralSignature = 0x06054b50;
-constexpr std::uint16_t kVersion = 20;           // 2.0: stored entries, directories
+constexpr std::uint16_t kVersion = 20;  // 2.0: stored entries, directories
 constexpr std::uint16_t kFlagUtf8Names = 0x0800;
 constexpr std::uint16_t kMethodStored = 0;
 constexpr std::uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: reproducible output
@@ -73,8 +73,7 @@ void ZipWriter::add_stored(std::string_view name, std::span<const std::byte> dat
   if (unpadded + pad + data.size() > kMaxOffset) {
     throw_error(ErrorKind::Unsupported, "the archive would pass 4 GiB, which needs Zip64 (not written by pt2onnx)");
   }
-  Record r{std::string(name), crc32(data), static_cast<std::uint32_t>(data.size()),
-           static_cast<std::uint32_t>(offset)};
+  Record r{std::string(name), crc32(data), static_cast<std::uint32_t>(data.size()), static_cast<std::uint32_t>(offset)};
   Bytes h;
   h.u32(kLocalHeaderSignature);
   h.u16(kVersion);

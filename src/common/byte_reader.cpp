@@ -22,8 +22,8 @@ T load_le(const std::byte* p) {
 
 void ByteReader::need(std::size_t n) const {
   if (n > remaining()) {
-    throw_error(ErrorKind::BadInput, fmt::format("truncated: {} bytes needed at offset {}, only {} left", n,
-                                                 offset(), remaining()));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("truncated: {} bytes needed at offset {}, only {} left", n, offset(), remaining()));
   }
 }
 

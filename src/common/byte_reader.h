@@ -16,7 +16,7 @@ class ByteReader {
   explicit ByteReader(std::span<const std::byte> data, std::size_t base_offset = 0)
       : data_(data), base_offset_(base_offset) {}
 
-  [[nodiscard]] std::size_t position() const { return pos_; }              // within the span
+  [[nodiscard]] std::size_t position() const { return pos_; }               // within the span
   [[nodiscard]] std::size_t offset() const { return base_offset_ + pos_; }  // for messages
   [[nodiscard]] std::size_t remaining() const { return data_.size() - pos_; }
   [[nodiscard]] bool at_end() const { return pos_ == data_.size(); }

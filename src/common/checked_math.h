@@ -8,7 +8,7 @@
 namespace pt2onnx {
 
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 [[nodiscard]] std::optional<T> checked_add(T a, T b) {
   T out;
   if (__builtin_add_overflow(a, b, &out)) return std::nullopt;
@@ -16,7 +16,7 @@ template <typename T>
 }
 
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 [[nodiscard]] std::optional<T> checked_mul(T a, T b) {
   T out;
   if (__builtin_mul_overflow(a, b, &out)) return std::nullopt;

@@ -78,14 +78,13 @@ TEST(Safetensors, BadHeadersAreRejected) {
         ErrorKind::BadInput, {"'a'", "non-negative"});
   check("reversed.safetensors", file(R"("a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]})", data),
         ErrorKind::BadInput, {"backwards"});
-  check("overlap.safetensors",
-        file(ok_entry + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})", data), ErrorKind::BadInput,
-        {"'b'", "overlap"});
+  check("overlap.safetensors", file(ok_entry + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})", data),
+        ErrorKind::BadInput, {"'b'", "overlap"});
   check("gap.safetensors", file(R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})", data), ErrorKind::BadInput,
         {"'a'", "gap"});
   check("tail.safetensors", file(ok_entry, data + "junk"), ErrorKind::BadInput, {"cover 8 bytes", "holds 12"});
-  check("beyond.safetensors", file(R"("a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]})", data), ErrorKind::BadInput,
-        {"cover 16 bytes", "holds 8"});
+  check("beyond.safetensors", file(R"("a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]})", data),
+        ErrorKind::BadInput, {"cover 16 bytes", "holds 8"});
   check("offsets.safetensors", file(R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0]})", data), ErrorKind::BadInput,
         {"data_offsets"});
   check("meta.safetensors", file(ok_entry + R"(,"__metadata__":{"k":1})", data), ErrorKind::BadInput, {"__metadata__"});

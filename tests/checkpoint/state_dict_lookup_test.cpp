@@ -50,7 +50,8 @@ TEST(StateDictLookup, RootOrConventionalKeys) {
     EXPECT_EQ(names(l), (std::vector<std::string>{"w"}));
   }
   // The raw weights win over the averaged ones, whatever the order in the file.
-  EXPECT_EQ(extract(dict({{"ema", dict({{"e", tensor(1)}})}, {"model", dict({{"m", tensor(2)}})}})).found_under, "model");
+  EXPECT_EQ(extract(dict({{"ema", dict({{"e", tensor(1)}})}, {"model", dict({{"m", tensor(2)}})}})).found_under,
+            "model");
   // Nested one level more, as some trainers do.
   EXPECT_EQ(extract(dict({{"model", dict({{"state_dict", dict({{"w", tensor(1)}})}, {"cfg", Value()}})}})).found_under,
             "model.state_dict");
@@ -93,24 +94,41 @@ TEST(StateDictLookup, TiedWeightsAppearUnderBothNames) {
 }
 
 TEST(StateDictLookup, ErrorsNameWhatIsWrong) {
-  expect_error([] { extract(dict({{"w", tensor(1)}, {"user", object("mylib.Weird")}})); }, ErrorKind::BadInput,
-               {"state dict at the root", "'user'", "mylib.Weird", "not an allowlisted constructor"});
-  expect_error([] { extract(dict({{"w", tensor(1)}, {"n", Value::from_int(2)}}), std::string("")); }, ErrorKind::BadInput,
-               {});
-  expect_error([] { extract(dict({{"model", object("train.Net")}, {"epoch", Value::from_int(1)}})); },
-               ErrorKind::BadInput, {"no state dict found", "model, epoch", "pickled train.Net object", "--key"});
-  expect_error([] { extract(dict({{"model", dict({{"w", tensor(1)}, {"n", Value::from_int(1)}})}}), "model"); },
-               ErrorKind::BadInput, {"state dict under 'model'", "'n' is an int"});
+  expect_error(
+      [] {
+        extract(dict({{"w", tensor(1)}, {"user", object("mylib.Weird")}}));
+      },
+      ErrorKind::BadInput, {"state dict at the root", "'user'", "mylib.Weird", "not an allowlisted constructor"});
+  expect_error(
+      [] {
+        extract(dict({{"w", tensor(1)}, {"n", Value::from_int(2)}}), std::string(""));
+      },
+      ErrorKind::BadInput, {});
+  expect_error(
+      [] {
+        extract(dict({{"model", object("train.Net")}, {"epoch", Value::from_int(1)}}));
+      },
+      ErrorKind::BadInput, {"no state dict found", "model, epoch", "pickled train.Net object", "--key"});
+  expect_error(
+      [] {
+        extract(dict({{"model", dict({{"w", tensor(1)}, {"n", Value::from_int(1)}})}}), "model");
+      },
+      ErrorKind::BadInput, {"state dict under 'model'", "'n' is an int"});
   expect_error([] { extract(Value::list({tensor(1)})); }, ErrorKind::BadInput, {"no state dict found", "it is a list"});
   expect_error([] { extract(Value::dict()); }, ErrorKind::BadInput, {"no state dict found", "it is empty"});
 }
 
 TEST(Value, ShortReprLooksLikePython) {
-  Value d = dict({{"lr", Value::from_float(1e-05)}, {"betas", Value::tuple({Value::from_float(0.9)})}, {"n", Value()},
-                  {"name", Value::str("it's")}, {"raw", Value::bytes(std::string("\x00\x7f", 2))},
-                  {"s", Value::set()}, {"one", Value::from_float(1.0)}});
-  EXPECT_EQ(short_repr(d, 200), "{'lr': 1e-05, 'betas': (0.9,), 'n': None, 'name': 'it\\'s', 'raw': b'\\x00\\x7f', "
-                                "'s': set(), 'one': 1.0}");
+  Value d = dict({{"lr", Value::from_float(1e-05)},
+                  {"betas", Value::tuple({Value::from_float(0.9)})},
+                  {"n", Value()},
+                  {"name", Value::str("it's")},
+                  {"raw", Value::bytes(std::string("\x00\x7f", 2))},
+                  {"s", Value::set()},
+                  {"one", Value::from_float(1.0)}});
+  EXPECT_EQ(short_repr(d, 200),
+            "{'lr': 1e-05, 'betas': (0.9,), 'n': None, 'name': 'it\\'s', 'raw': b'\\x00\\x7f', "
+            "'s': set(), 'one': 1.0}");
   EXPECT_EQ(short_repr(Value::str(std::string(100, 'x')), 10), "'xxxxxxxxx...");
   EXPECT_EQ(short_repr(make_global("torch", "float32")), "torch.float32");
 }

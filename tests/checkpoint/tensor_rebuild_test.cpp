@@ -22,11 +22,31 @@ std::shared_ptr<StorageData> iota_storage(DType dtype, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     std::byte* p = s->bytes.data() + static_cast<std::size_t>(i) * dtype_size(dtype);
     switch (dtype) {
-      case DType::Float32: { float v = static_cast<float>(i); std::memcpy(p, &v, 4); break; }
-      case DType::Float64: { double v = static_cast<double>(i); std::memcpy(p, &v, 8); break; }
-      case DType::Int64: { std::int64_t v = i; std::memcpy(p, &v, 8); break; }
-      case DType::Int32: { auto v = static_cast<std::int32_t>(i); std::memcpy(p, &v, 4); break; }
-      case DType::Int16: { auto v = static_cast<std::int16_t>(i); std::memcpy(p, &v, 2); break; }
+      case DType::Float32: {
+        float v = static_cast<float>(i);
+        std::memcpy(p, &v, 4);
+        break;
+      }
+      case DType::Float64: {
+        double v = static_cast<double>(i);
+        std::memcpy(p, &v, 8);
+        break;
+      }
+      case DType::Int64: {
+        std::int64_t v = i;
+        std::memcpy(p, &v, 8);
+        break;
+      }
+      case DType::Int32: {
+        auto v = static_cast<std::int32_t>(i);
+        std::memcpy(p, &v, 4);
+        break;
+      }
+      case DType::Int16: {
+        auto v = static_cast<std::int16_t>(i);
+        std::memcpy(p, &v, 2);
+        break;
+      }
       case DType::Float16: {
         // Small integers in IEEE half precision.
         static constexpr std::uint16_t kHalves[] = {0x0000, 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500,
@@ -43,8 +63,12 @@ std::shared_ptr<StorageData> iota_storage(DType dtype, std::int64_t n) {
         break;
       }
       case DType::Int8:
-      case DType::UInt8: *p = static_cast<std::byte>(i); break;
-      case DType::Bool: *p = static_cast<std::byte>(i % 2); break;
+      case DType::UInt8:
+        *p = static_cast<std::byte>(i);
+        break;
+      case DType::Bool:
+        *p = static_cast<std::byte>(i % 2);
+        break;
     }
   }
   s->loaded = true;
@@ -69,14 +93,16 @@ TEST(TensorRebuild, ContiguousWithOffset) {
 }
 
 TEST(TensorRebuild, StridedViewsAreMaterialised) {
-  auto s = iota_storage(DType::Float32, 12);  // as a [3, 4] matrix
-  EXPECT_EQ(values(rebuild(s, 0, {3, 2}, {4, 2})), (std::vector<double>{0, 2, 4, 6, 8, 10}));   // t[:, ::2]
-  EXPECT_EQ(values(rebuild(s, 0, {4, 3}, {1, 4})), (std::vector<double>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}));  // t.t()
-  EXPECT_EQ(values(rebuild(s, 5, {2, 2}, {4, 1})), (std::vector<double>{5, 6, 9, 10}));          // t[1:, 1:3]
-  EXPECT_EQ(values(rebuild(s, 3, {2, 3}, {0, 1})), (std::vector<double>{3, 4, 5, 3, 4, 5}));     // expand
-  EXPECT_EQ(values(rebuild(s, 7, {}, {})), (std::vector<double>{7}));                            // scalar
-  EXPECT_EQ(rebuild(s, 12, {0, 5}, {5, 1}).numel(), 0);                                          // empty at the end
-  EXPECT_EQ(values(rebuild(s, 0, {2, 1, 2}, {6, 100, 3})), (std::vector<double>{0, 3, 6, 9}));    // size-1 dim, any stride
+  auto s = iota_storage(DType::Float32, 12);                                                   // as a [3, 4] matrix
+  EXPECT_EQ(values(rebuild(s, 0, {3, 2}, {4, 2})), (std::vector<double>{0, 2, 4, 6, 8, 10}));  // t[:, ::2]
+  EXPECT_EQ(values(rebuild(s, 0, {4, 3}, {1, 4})),
+            (std::vector<double>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}));                     // t.t()
+  EXPECT_EQ(values(rebuild(s, 5, {2, 2}, {4, 1})), (std::vector<double>{5, 6, 9, 10}));       // t[1:, 1:3]
+  EXPECT_EQ(values(rebuild(s, 3, {2, 3}, {0, 1})), (std::vector<double>{3, 4, 5, 3, 4, 5}));  // expand
+  EXPECT_EQ(values(rebuild(s, 7, {}, {})), (std::vector<double>{7}));                         // scalar
+  EXPECT_EQ(rebuild(s, 12, {0, 5}, {5, 1}).numel(), 0);                                       // empty at the end
+  EXPECT_EQ(values(rebuild(s, 0, {2, 1, 2}, {6, 100, 3})),
+            (std::vector<double>{0, 3, 6, 9}));  // size-1 dim, any stride
 }
 
 TEST(TensorRebuild, EveryDTypeKeepsItsBytes) {
@@ -98,7 +124,8 @@ TEST(TensorRebuild, EveryDTypeKeepsItsBytes) {
 TEST(TensorRebuild, OutOfRangeViewsAreRejectedBeforeReading) {
   auto s = iota_storage(DType::Float32, 12);
   StorageRef ref{s, 0, 12};
-  expect_error([&] { make_tensor_view(ref, 0, {13}, {1}); }, ErrorKind::BadInput, {"element 12 is past the end", "'0'"});
+  expect_error([&] { make_tensor_view(ref, 0, {13}, {1}); }, ErrorKind::BadInput,
+               {"element 12 is past the end", "'0'"});
   expect_error([&] { make_tensor_view(ref, 10, {3}, {1}); }, ErrorKind::BadInput, {"past the end"});
   expect_error([&] { make_tensor_view(ref, 0, {3, 4}, {5, 1}); }, ErrorKind::BadInput, {"past the end"});
   expect_error([&] { make_tensor_view(ref, 13, {0}, {1}); }, ErrorKind::BadInput, {"offset past the end"});
@@ -142,8 +169,11 @@ TEST(TensorRebuild, BroadcastViewsCannotBlowUpMemory) {
   a->pending = make_tensor_view(StorageRef{s, 0, 1}, 0, {1LL << 20, 1LL << 20}, {0, 0});
   auto b = std::make_shared<TensorData>();
   b->pending = make_tensor_view(StorageRef{s, 0, 1}, 0, {1000}, {0});
-  expect_error([&] { materialize_tensors({a, b}, default_copy_budget(4)); }, ErrorKind::BadInput,
-               {"size [1048576, 1048576]", "more than"});
+  expect_error(
+      [&] {
+        materialize_tensors({a, b}, default_copy_budget(4));
+      },
+      ErrorKind::BadInput, {"size [1048576, 1048576]", "more than"});
   s.reset();
   a.reset();
   materialize_tensors({b}, default_copy_budget(4));  // a modest broadcast is fine

@@ -77,8 +77,8 @@ std::string f32_bytes(std::initializer_list<float> values, bool big_endian = fal
 }
 
 // _rebuild_tensor_v2(('storage', torch.<cls>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
-Pickle& rebuild(Pickle& p, std::string_view cls, std::string_view key, int numel, int offset, std::vector<std::int64_t> size,
-                std::vector<std::int64_t> stride) {
+Pickle& rebuild(Pickle& p, std::string_view cls, std::string_view key, int numel, int offset,
+                std::vector<std::int64_t> size, std::vector<std::int64_t> stride) {
   p.global("torch._utils", "_rebuild_tensor_v2").mark();
   p.mark().str("storage").global("torch", cls).str(key).str("cpu").int4(numel).tuple().binpersid();
   p.int4(offset).int_tuple(size).int_tuple(stride).newfalse();
@@ -176,8 +176,11 @@ TEST(TorchZip, PyTorch2LayoutWithSharedStorageAndViews) {
 TEST(TorchZip, BigEndianStoragesAreSwapped) {
   TempDir dir;
   const auto pickle = pickle_with([](Pickle& p) { rebuild(p.str("w"), "FloatStorage", "0", 2, 0, {2}, {1}); });
-  const auto path = build_zip(dir, "be.pt", {{"archive/data.pkl", pickle}, {"archive/byteorder", "big"},
-                                             {"archive/data/0", f32_bytes({1.5f, -2.0f}, true)}, {"archive/version", "3"}});
+  const auto path = build_zip(dir, "be.pt",
+                              {{"archive/data.pkl", pickle},
+                               {"archive/byteorder", "big"},
+                               {"archive/data/0", f32_bytes({1.5f, -2.0f}, true)},
+                               {"archive/version", "3"}});
   EXPECT_EQ(values(*load_state_dict(path).state_dict.find("w")), (std::vector<double>{1.5, -2.0}));
 }
 
@@ -189,8 +192,25 @@ TEST(TorchZip, ParametersAndTensorSubclassWrappersRebuild) {
     p.newtrue().global("collections", "OrderedDict").empty_tuple().reduce().tuple().reduce();
     // torch._tensor._rebuild_from_type_v2(_rebuild_tensor_v2, torch.Tensor, (args...), {})
     p.str("typed").global("torch._tensor", "_rebuild_from_type_v2").mark().global("torch._utils", "_rebuild_tensor_v2");
-    p.global("torch", "Tensor").mark().mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").int4(2);
-    p.tuple().binpersid().int4(1).int_tuple({1}).int_tuple({1}).newfalse().empty_dict().tuple().empty_dict().tuple().reduce();
+    p.global("torch", "Tensor")
+        .mark()
+        .mark()
+        .str("storage")
+        .global("torch", "FloatStorage")
+        .str("0")
+        .str("cpu")
+        .int4(2);
+    p.tuple()
+        .binpersid()
+        .int4(1)
+        .int_tuple({1})
+        .int_tuple({1})
+        .newfalse()
+        .empty_dict()
+        .tuple()
+        .empty_dict()
+        .tuple()
+        .reduce();
   });
   const auto path = build_zip(dir, "p.pt", {{"archive/data.pkl", pickle}, {"archive/data/0", f32_bytes({3, 4})}});
   auto sd = load_state_dict(path).state_dict;
@@ -204,24 +224,35 @@ TEST(TorchZip, StorageRecordProblemsNameTheEntry) {
   const auto missing = build_zip(dir, "missing.pt", {{"archive/data.pkl", pickle}});
   expect_error([&] { read_checkpoint(missing); }, ErrorKind::BadInput,
                {"missing.pt", "entry archive/data.pkl", "archive/data/0 is missing"});
-  const auto short_record = build_zip(dir, "short.pt", {{"archive/data.pkl", pickle}, {"archive/data/0", f32_bytes({1, 2})}});
+  const auto short_record =
+      build_zip(dir, "short.pt", {{"archive/data.pkl", pickle}, {"archive/data/0", f32_bytes({1, 2})}});
   expect_error([&] { read_checkpoint(short_record); }, ErrorKind::BadInput,
                {"entry archive/data/0", "holds 8 bytes", "4 elements of float32"});
-  const auto out_of_range = build_zip(dir, "range.pt",
-                                      {{"archive/data.pkl", pickle_with([](Pickle& p) {
-                                          rebuild(p.str("w"), "FloatStorage", "0", 4, 3, {2}, {1});
-                                        })},
-                                       {"archive/data/0", f32_bytes({1, 2, 3, 4})}});
-  expect_error([&] { read_checkpoint(out_of_range); }, ErrorKind::BadInput, {"range.pt", "entry archive/data.pkl: offset", "(REDUCE)", "past the end"});
+  const auto out_of_range = build_zip(
+      dir, "range.pt",
+      {{"archive/data.pkl", pickle_with([](Pickle& p) { rebuild(p.str("w"), "FloatStorage", "0", 4, 3, {2}, {1}); })},
+       {"archive/data/0", f32_bytes({1, 2, 3, 4})}});
+  expect_error([&] { read_checkpoint(out_of_range); }, ErrorKind::BadInput,
+               {"range.pt", "entry archive/data.pkl: offset", "(REDUCE)", "past the end"});
   const auto bad_order = build_zip(dir, "order.pt", {{"archive/data.pkl", pickle}, {"archive/byteorder", "middle"}});
   expect_error([&] { read_checkpoint(bad_order); }, ErrorKind::BadInput, {"entry archive/byteorder", "middle"});
   const auto no_pickle = build_zip(dir, "nopkl.pt", {{"archive/data/0", "x"}});
   expect_error([&] { read_checkpoint(no_pickle); }, ErrorKind::BadInput, {"nopkl.pt", "not a torch.save checkpoint"});
   const auto two = build_zip(dir, "two.pt", {{"a/data.pkl", pickle}, {"b/data.pkl", pickle}});
   expect_error([&] { read_checkpoint(two); }, ErrorKind::BadInput, {"more than one"});
-  const auto bad_pid = build_zip(dir, "pid.pt", {{"archive/data.pkl", Pickle().proto(2).mark().str("storage").int1(5)
-                                                                           .str("0").str("cpu").int1(1).tuple().binpersid()
-                                                                           .stop().bytes()}});
+  const auto bad_pid = build_zip(dir, "pid.pt",
+                                 {{"archive/data.pkl", Pickle()
+                                                           .proto(2)
+                                                           .mark()
+                                                           .str("storage")
+                                                           .int1(5)
+                                                           .str("0")
+                                                           .str("cpu")
+                                                           .int1(1)
+                                                           .tuple()
+                                                           .binpersid()
+                                                           .stop()
+                                                           .bytes()}});
   expect_error([&] { read_checkpoint(bad_pid); }, ErrorKind::BadInput, {"not a storage class"});
 }
 
@@ -266,8 +297,8 @@ TEST(TorchZip, UnknownObjectsLoadAsPlaceholdersUnlessTheStateDictNeedsThem) {
   expect_error([&] { load_state_dict(sneaky); }, ErrorKind::BadInput, {"sneaky.pt", "'w'", "mymod.make_storage"});
   // An unsupported storage type: the same.
   const auto complex = build_zip(dir, "complex.pt", {{"archive/data.pkl", pickle_with([](Pickle& r) {
-                                                       rebuild(r.str("c"), "ComplexFloatStorage", "0", 1, 0, {1}, {1});
-                                                     })}});
+                                                        rebuild(r.str("c"), "ComplexFloatStorage", "0", 1, 0, {1}, {1});
+                                                      })}});
   expect_error([&] { load_state_dict(complex); }, ErrorKind::BadInput, {"'c'", "torch.ComplexFloatStorage"});
 }
 

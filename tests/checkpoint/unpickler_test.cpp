@@ -98,18 +98,68 @@ TEST(Unpickler, ReadsPythonDumpsOfEveryProtocol) {
 }
 
 TEST(Unpickler, ScalarOpcodes) {
-  auto v = load(Pickle().proto(2).mark().int1(200).op('M').u16(60000).int4(-2).op('I').raw("123456789012\n")
-                    .op('L').raw("-99999999999999999999999L\n").op('F').raw("2.5\n").op('G')
-                    .raw(std::string("\x3f\xf0\x00\x00\x00\x00\x00\x00", 8)).op(0x8a).u8(0).op(0x8b).u32(2).u16(0xff80)
-                    .newtrue().newfalse().none().tuple().stop());
-  EXPECT_EQ(short_repr(v, 1000), "(200, 60000, -2, 123456789012, -99999999999999999999999, 2.5, 1.0, 0, -128, True, False, None)");
+  auto v = load(Pickle()
+                    .proto(2)
+                    .mark()
+                    .int1(200)
+                    .op('M')
+                    .u16(60000)
+                    .int4(-2)
+                    .op('I')
+                    .raw("123456789012\n")
+                    .op('L')
+                    .raw("-99999999999999999999999L\n")
+                    .op('F')
+                    .raw("2.5\n")
+                    .op('G')
+                    .raw(std::string("\x3f\xf0\x00\x00\x00\x00\x00\x00", 8))
+                    .op(0x8a)
+                    .u8(0)
+                    .op(0x8b)
+                    .u32(2)
+                    .u16(0xff80)
+                    .newtrue()
+                    .newfalse()
+                    .none()
+                    .tuple()
+                    .stop());
+  EXPECT_EQ(short_repr(v, 1000),
+            "(200, 60000, -2, 123456789012, -99999999999999999999999, 2.5, 1.0, 0, -128, True, False, None)");
 }
 
 TEST(Unpickler, StringOpcodes) {
-  auto v = load(Pickle().proto(4).mark().op('S').raw("'a\\x41\\n\\'q'\n").op('T').u32(2).raw("hi").op('U').u8(1)
-                    .raw("\xff").op('V').raw("\\u20ac\n").op(0x8c).u8(3).raw("abc").op(0x8d).u64(1).raw("z")
-                    .op('B').u32(1).raw("b").op('C').u8(0).op(0x8e).u64(2).raw("cd").op(0x96).u64(1).raw("e")
-                    .tuple().stop());
+  auto v = load(Pickle()
+                    .proto(4)
+                    .mark()
+                    .op('S')
+                    .raw("'a\\x41\\n\\'q'\n")
+                    .op('T')
+                    .u32(2)
+                    .raw("hi")
+                    .op('U')
+                    .u8(1)
+                    .raw("\xff")
+                    .op('V')
+                    .raw("\\u20ac\n")
+                    .op(0x8c)
+                    .u8(3)
+                    .raw("abc")
+                    .op(0x8d)
+                    .u64(1)
+                    .raw("z")
+                    .op('B')
+                    .u32(1)
+                    .raw("b")
+                    .op('C')
+                    .u8(0)
+                    .op(0x8e)
+                    .u64(2)
+                    .raw("cd")
+                    .op(0x96)
+                    .u64(1)
+                    .raw("e")
+                    .tuple()
+                    .stop());
   const auto& items = v.as_sequence().items;
   ASSERT_EQ(items.size(), 10u);
   EXPECT_EQ(items[0].as_str(), "aA\n'q");
@@ -125,16 +175,65 @@ TEST(Unpickler, StringOpcodes) {
 }
 
 TEST(Unpickler, ContainerOpcodes) {
-  auto v = load(Pickle().proto(4).empty_dict().binput(0)
-                    .str("list").mark().int1(1).int1(2).op('l').mark().int1(3).op('e').setitem()
-                    .str("t123").int1(1).int1(2).int1(3).op(0x87).setitem()
-                    .str("dict").mark().str("k").int1(1).op('d').setitem()
-                    .str("set").op(0x8f).mark().int1(1).int1(2).op(0x90).setitem()
-                    .str("frozen").mark().int1(5).op(0x91).setitem()
-                    .str("dup").int1(9).op('2').op(0x86).setitem()
-                    .str("popped").int1(1).int1(2).op('0').setitem()
-                    .str("popmark").int1(4).mark().int1(1).int1(2).op('1').setitem()
-                    .str("self_ref").binget(0).op('0').int1(0).setitem()
+  auto v = load(Pickle()
+                    .proto(4)
+                    .empty_dict()
+                    .binput(0)
+                    .str("list")
+                    .mark()
+                    .int1(1)
+                    .int1(2)
+                    .op('l')
+                    .mark()
+                    .int1(3)
+                    .op('e')
+                    .setitem()
+                    .str("t123")
+                    .int1(1)
+                    .int1(2)
+                    .int1(3)
+                    .op(0x87)
+                    .setitem()
+                    .str("dict")
+                    .mark()
+                    .str("k")
+                    .int1(1)
+                    .op('d')
+                    .setitem()
+                    .str("set")
+                    .op(0x8f)
+                    .mark()
+                    .int1(1)
+                    .int1(2)
+                    .op(0x90)
+                    .setitem()
+                    .str("frozen")
+                    .mark()
+                    .int1(5)
+                    .op(0x91)
+                    .setitem()
+                    .str("dup")
+                    .int1(9)
+                    .op('2')
+                    .op(0x86)
+                    .setitem()
+                    .str("popped")
+                    .int1(1)
+                    .int1(2)
+                    .op('0')
+                    .setitem()
+                    .str("popmark")
+                    .int1(4)
+                    .mark()
+                    .int1(1)
+                    .int1(2)
+                    .op('1')
+                    .setitem()
+                    .str("self_ref")
+                    .binget(0)
+                    .op('0')
+                    .int1(0)
+                    .setitem()
                     .stop());
   EXPECT_EQ(short_repr(v, 1000),
             "{'list': [1, 2, 3], 't123': (1, 2, 3), 'dict': {'k': 1}, 'set': {1, 2}, 'frozen': {5}, "
@@ -142,34 +241,88 @@ TEST(Unpickler, ContainerOpcodes) {
 }
 
 TEST(Unpickler, DictKeysFollowPythonEquality) {
-  auto v = load(Pickle().proto(2).empty_dict().int1(1).str("int").setitem().op('G')
-                    .raw(std::string("\x3f\xf0\x00\x00\x00\x00\x00\x00", 8)).str("float").setitem()
-                    .newtrue().str("bool").setitem().stop());
+  auto v = load(Pickle()
+                    .proto(2)
+                    .empty_dict()
+                    .int1(1)
+                    .str("int")
+                    .setitem()
+                    .op('G')
+                    .raw(std::string("\x3f\xf0\x00\x00\x00\x00\x00\x00", 8))
+                    .str("float")
+                    .setitem()
+                    .newtrue()
+                    .str("bool")
+                    .setitem()
+                    .stop());
   ASSERT_EQ(v.as_dict().items.size(), 1u);  // 1, 1.0 and True are one key
   EXPECT_EQ(v.as_dict().items[0].second.as_str(), "bool");
-  expect_error([] { load(Pickle().proto(2).empty_dict().empty_list().int1(1).setitem().stop()); },
-               ErrorKind::BadInput, {"unhashable"});
+  expect_error([] { load(Pickle().proto(2).empty_dict().empty_list().int1(1).setitem().stop()); }, ErrorKind::BadInput,
+               {"unhashable"});
 }
 
 TEST(Unpickler, MemoOpcodes) {
-  auto v = load(Pickle().proto(4).str("a").op('p').raw("7\n").op('0').str("b").op('r').u32(70000).op('0')
-                    .str("c").op(0x94).op('0').mark().op('g').raw("7\n").op('j').u32(70000).binget(2).tuple().stop());
+  auto v = load(Pickle()
+                    .proto(4)
+                    .str("a")
+                    .op('p')
+                    .raw("7\n")
+                    .op('0')
+                    .str("b")
+                    .op('r')
+                    .u32(70000)
+                    .op('0')
+                    .str("c")
+                    .op(0x94)
+                    .op('0')
+                    .mark()
+                    .op('g')
+                    .raw("7\n")
+                    .op('j')
+                    .u32(70000)
+                    .binget(2)
+                    .tuple()
+                    .stop());
   EXPECT_EQ(short_repr(v), "('a', 'b', 'c')");  // MEMOIZE uses the memo's size (2) as its key
   expect_error([] { load(Pickle().proto(2).binget(3).stop()); }, ErrorKind::BadInput, {"memo key 3", "BINGET"});
 }
 
 TEST(Unpickler, UnknownGlobalsBecomeInertPlaceholders) {
   // argparse.Namespace(lr=0.1) as protocol 2 writes it: NEWOBJ, then BUILD with its __dict__.
-  auto v = load(Pickle().proto(2).global("argparse", "Namespace").empty_tuple().newobj().empty_dict().str("lr")
-                    .op('G').raw(std::string("\x3f\xb9\x99\x99\x99\x99\x99\x9a", 8)).setitem().build().stop());
+  auto v = load(Pickle()
+                    .proto(2)
+                    .global("argparse", "Namespace")
+                    .empty_tuple()
+                    .newobj()
+                    .empty_dict()
+                    .str("lr")
+                    .op('G')
+                    .raw(std::string("\x3f\xb9\x99\x99\x99\x99\x99\x9a", 8))
+                    .setitem()
+                    .build()
+                    .stop());
   ASSERT_EQ(v.kind(), ValueKind::Placeholder);
   EXPECT_EQ(v.as_placeholder().class_name, "argparse.Namespace");
   EXPECT_TRUE(v.as_placeholder().called);
   EXPECT_EQ(short_repr(v), "argparse.Namespace(lr=0.1)");
   // A REDUCE of an unknown function, a bare reference to a global, a list subclass.
-  auto w = load(Pickle().proto(4).mark().global("numpy.core.multiarray", "scalar").mark().int1(1).tuple().reduce()
-                    .global("torch", "float32").global("mylib", "MyList").empty_tuple().newobj().mark().int1(1)
-                    .op('e').tuple().stop());
+  auto w = load(Pickle()
+                    .proto(4)
+                    .mark()
+                    .global("numpy.core.multiarray", "scalar")
+                    .mark()
+                    .int1(1)
+                    .tuple()
+                    .reduce()
+                    .global("torch", "float32")
+                    .global("mylib", "MyList")
+                    .empty_tuple()
+                    .newobj()
+                    .mark()
+                    .int1(1)
+                    .op('e')
+                    .tuple()
+                    .stop());
   const auto& items = w.as_sequence().items;
   EXPECT_EQ(short_repr(items[0]), "numpy.core.multiarray.scalar(1)");
   EXPECT_FALSE(items[1].as_placeholder().called);
@@ -178,15 +331,52 @@ TEST(Unpickler, UnknownGlobalsBecomeInertPlaceholders) {
 }
 
 TEST(Unpickler, InterpretsTheAllowlist) {
-  auto v = load(Pickle().proto(2).mark()
-                    .global("collections", "OrderedDict").empty_tuple().reduce().str("a").int1(1).setitem()
-                    .global("__builtin__", "set").mark().mark().int1(1).int1(1).op('l').tuple().reduce()
-                    .global("_codecs", "encode").mark().str("\xc3\xbf\x01").str("latin1").tuple().reduce()
-                    .global("__builtin__", "bytearray").mark().str("ab").str("latin-1").tuple().reduce()
-                    .global("torch", "Size").mark().mark().int1(2).int1(3).op('l').tuple().reduce()
-                    .global("copy_reg", "_reconstructor").mark().global("mymod", "Thing").global("__builtin__", "object")
-                    .none().tuple().reduce()
-                    .tuple().stop());
+  auto v = load(Pickle()
+                    .proto(2)
+                    .mark()
+                    .global("collections", "OrderedDict")
+                    .empty_tuple()
+                    .reduce()
+                    .str("a")
+                    .int1(1)
+                    .setitem()
+                    .global("__builtin__", "set")
+                    .mark()
+                    .mark()
+                    .int1(1)
+                    .int1(1)
+                    .op('l')
+                    .tuple()
+                    .reduce()
+                    .global("_codecs", "encode")
+                    .mark()
+                    .str("\xc3\xbf\x01")
+                    .str("latin1")
+                    .tuple()
+                    .reduce()
+                    .global("__builtin__", "bytearray")
+                    .mark()
+                    .str("ab")
+                    .str("latin-1")
+                    .tuple()
+                    .reduce()
+                    .global("torch", "Size")
+                    .mark()
+                    .mark()
+                    .int1(2)
+                    .int1(3)
+                    .op('l')
+                    .tuple()
+                    .reduce()
+                    .global("copy_reg", "_reconstructor")
+                    .mark()
+                    .global("mymod", "Thing")
+                    .global("__builtin__", "object")
+                    .none()
+                    .tuple()
+                    .reduce()
+                    .tuple()
+                    .stop());
   const auto& items = v.as_sequence().items;
   EXPECT_EQ(short_repr(items[0]), "{'a': 1}");
   EXPECT_EQ(short_repr(items[1]), "{1}");
@@ -197,15 +387,31 @@ TEST(Unpickler, InterpretsTheAllowlist) {
 }
 
 TEST(Unpickler, InstAndObjCallNothing) {
-  auto v = load(Pickle().mark().int1(1).op('i').raw("mymod\nThing\n").mark().global("mymod", "Other").int1(2).op('o')
-                    .op(0x86).stop());
+  auto v = load(Pickle()
+                    .mark()
+                    .int1(1)
+                    .op('i')
+                    .raw("mymod\nThing\n")
+                    .mark()
+                    .global("mymod", "Other")
+                    .int1(2)
+                    .op('o')
+                    .op(0x86)
+                    .stop());
   EXPECT_EQ(short_repr(v), "(mymod.Thing(1), mymod.Other(2))");
 }
 
 TEST(Unpickler, RefusesCallablesThatRunCode) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"posix", "system"}, {"os", "system"}, {"nt", "system"}, {"subprocess", "Popen"}, {"subprocess", "check_output"},
-      {"builtins", "eval"}, {"__builtin__", "exec"}, {"builtins", "__import__"}, {"builtins", "open"}, {"runpy", "run_path"}};
+  const std::pair<const char*, const char*> cases[] = {{"posix", "system"},
+                                                       {"os", "system"},
+                                                       {"nt", "system"},
+                                                       {"subprocess", "Popen"},
+                                                       {"subprocess", "check_output"},
+                                                       {"builtins", "eval"},
+                                                       {"__builtin__", "exec"},
+                                                       {"builtins", "__import__"},
+                                                       {"builtins", "open"},
+                                                       {"runpy", "run_path"}};
   for (const auto& [module, name] : cases) {
     SCOPED_TRACE(std::string(module) + "." + name);
     const auto p = Pickle().proto(2).global(module, name).mark().str("touch /tmp/pwned").tuple().reduce().stop();
@@ -218,26 +424,29 @@ TEST(Unpickler, RefusesCallablesThatRunCode) {
                {"os.system"});
   expect_error([] { load(Pickle().mark().global("os", "system").str("id").op('o').stop()); }, ErrorKind::BadInput,
                {"os.system"});
-  expect_error([] { load(Pickle().proto(4).str("posix").str("system").op(0x93).mark().str("id").tuple().reduce().stop()); },
-               ErrorKind::BadInput, {"posix.system"});
+  expect_error(
+      [] { load(Pickle().proto(4).str("posix").str("system").op(0x93).mark().str("id").tuple().reduce().stop()); },
+      ErrorKind::BadInput, {"posix.system"});
   // Naming a dangerous global without calling it runs nothing and is allowed.
   EXPECT_EQ(global_name(load(Pickle().proto(2).global("os", "system").stop())), "os.system");
 }
 
 TEST(Unpickler, PersistentIdsGoToTheCallback) {
   Value seen;
-  auto v = load(Pickle().proto(2).mark().str("storage").int1(3).tuple().binpersid().op('P').raw("legacy\n").op(0x86).stop(),
-                [&](const Value& pid) {
-                  seen = pid;
-                  return Value::str("resolved");
-                });
+  auto v =
+      load(Pickle().proto(2).mark().str("storage").int1(3).tuple().binpersid().op('P').raw("legacy\n").op(0x86).stop(),
+           [&](const Value& pid) {
+             seen = pid;
+             return Value::str("resolved");
+           });
   EXPECT_EQ(short_repr(v), "('resolved', 'resolved')");
   EXPECT_EQ(seen.as_str(), "legacy");
   expect_error([] { load(Pickle().proto(2).none().binpersid().stop()); }, ErrorKind::BadInput, {"persistent id"});
 }
 
 TEST(Unpickler, MalformedStreamsFailWithTheOffset) {
-  expect_error([] { load(std::span<const std::byte>()); }, ErrorKind::BadInput, {"truncated", "offset 0 (unknown opcode)"});
+  expect_error([] { load(std::span<const std::byte>()); }, ErrorKind::BadInput,
+               {"truncated", "offset 0 (unknown opcode)"});
   expect_error([] { load(Pickle().proto(2).str("abc")); }, ErrorKind::BadInput, {"truncated"});  // no STOP
   expect_error([] { load(Pickle().proto(2).op('X').u32(1000).raw("ab")); }, ErrorKind::BadInput,
                {"truncated", "1000 bytes", "BINUNICODE"});
@@ -247,8 +456,10 @@ TEST(Unpickler, MalformedStreamsFailWithTheOffset) {
   expect_error([] { load(Pickle().proto(2).stop()); }, ErrorKind::BadInput, {"underflow"});
   expect_error([] { load(Pickle().proto(2).int1(1).mark().op('a').stop()); }, ErrorKind::BadInput, {"underflow"});
   expect_error([] { load(Pickle().proto(2).op('u').stop()); }, ErrorKind::BadInput, {"MARK"});
-  expect_error([] { load(Pickle().proto(2).int1(1).int1(2).op('a').stop()); }, ErrorKind::BadInput, {"APPEND to an int"});
-  expect_error([] { load(Pickle().proto(2).op('T').u32(0x80000000u).stop()); }, ErrorKind::BadInput, {"negative length"});
+  expect_error([] { load(Pickle().proto(2).int1(1).int1(2).op('a').stop()); }, ErrorKind::BadInput,
+               {"APPEND to an int"});
+  expect_error([] { load(Pickle().proto(2).op('T').u32(0x80000000u).stop()); }, ErrorKind::BadInput,
+               {"negative length"});
   expect_error([] { load(Pickle().proto(2).op(0x8b).u32(100000).stop()); }, ErrorKind::BadInput, {"100000 bytes"});
   expect_error([] { load(Pickle().proto(2).op(0x82).u8(1).stop()); }, ErrorKind::Unsupported, {"extension"});
   expect_error([] { load(Pickle().proto(5).none().op(0x97).stop()); }, ErrorKind::Unsupported, {"out-of-band"});

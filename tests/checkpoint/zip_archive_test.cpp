@@ -48,7 +48,8 @@ std::string pseudo_random(std::size_t n, std::uint32_t seed) {
 std::uint64_t size_of(const std::filesystem::path& p) { return std::filesystem::file_size(p); }
 
 // Overwrites a little-endian u32 at every zip header of the given signature; field_offset is from the signature.
-void patch_headers(const std::filesystem::path& p, std::uint32_t signature, std::size_t field_offset, std::uint32_t value) {
+void patch_headers(const std::filesystem::path& p, std::uint32_t signature, std::size_t field_offset,
+                   std::uint32_t value) {
   auto bytes = testing::read_file(p);
   for (std::size_t i = 0; i + field_offset + 4 <= bytes.size(); ++i) {
     std::uint32_t sig = 0;
@@ -56,8 +57,8 @@ void patch_headers(const std::filesystem::path& p, std::uint32_t signature, std:
     if (sig == signature) std::memcpy(bytes.data() + i + field_offset, &value, 4);
   }
   std::filesystem::remove(p);
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                           static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 constexpr std::uint32_t kLocal = 0x04034b50;
@@ -66,7 +67,8 @@ constexpr std::uint32_t kCentral = 0x02014b50;
 TEST(ZipArchive, ReadsStoredAndDeflatedEntries) {
   TempDir dir;
   const auto text = pseudo_random(100000, 1) + std::string(50000, 'a');
-  const auto p = make_zip(dir, "a.zip", {{"x/stored", "hello", false}, {"x/deflated", text, true}, {"x/empty", "", false}});
+  const auto p =
+      make_zip(dir, "a.zip", {{"x/stored", "hello", false}, {"x/deflated", text, true}, {"x/empty", "", false}});
   ZipArchive zip(p, size_of(p), {});
   ASSERT_EQ(zip.entries().size(), 3u);
   const auto* stored = zip.find("x/stored");
@@ -93,7 +95,8 @@ TEST(ZipArchive, HighlyCompressedEntryIsAZipBomb) {
 
 TEST(ZipArchive, InflatedTotalIsCapped) {
   TempDir dir;
-  const auto p = make_zip(dir, "two.zip", {{"a", pseudo_random(2u << 20, 1), true}, {"b", pseudo_random(2u << 20, 2), true}});
+  const auto p =
+      make_zip(dir, "two.zip", {{"a", pseudo_random(2u << 20, 1), true}, {"b", pseudo_random(2u << 20, 2), true}});
   ZipLimits limits;
   limits.max_inflated_bytes = 3u << 20;
   ZipArchive zip(p, size_of(p), limits);
@@ -112,8 +115,8 @@ TEST(ZipArchive, EntryLargerThanTheCapIsRefused) {
 TEST(ZipArchive, HugeDeclaredSizeIsRefusedBeforeAllocating) {
   TempDir dir;
   const auto p = make_zip(dir, "liar.zip", {{"archive/data/0", pseudo_random(1000, 3), false}});
-  patch_headers(p, kLocal, 18, 0xfffffff0u);   // compressed size
-  patch_headers(p, kLocal, 22, 0xfffffff0u);   // uncompressed size
+  patch_headers(p, kLocal, 18, 0xfffffff0u);  // compressed size
+  patch_headers(p, kLocal, 22, 0xfffffff0u);  // uncompressed size
   patch_headers(p, kCentral, 20, 0xfffffff0u);
   patch_headers(p, kCentral, 24, 0xfffffff0u);
   expect_error([&] { ZipArchive zip(p, size_of(p), {}); }, ErrorKind::BadInput, {});
@@ -124,7 +127,8 @@ TEST(ZipArchive, DeflatedEntryDeclaringMoreThanDeflateCanGiveIsRefused) {
   const auto p = make_zip(dir, "liar.zip", {{"archive/data/0", pseudo_random(100000, 4), true}});
   patch_headers(p, kLocal, 22, 0xf0000000u);
   patch_headers(p, kCentral, 24, 0xf0000000u);
-  expect_error([&] { ZipArchive zip(p, size_of(p), {}); }, ErrorKind::BadInput, {"entry archive/data/0", "zip bomb guard"});
+  expect_error([&] { ZipArchive zip(p, size_of(p), {}); }, ErrorKind::BadInput,
+               {"entry archive/data/0", "zip bomb guard"});
 }
 
 TEST(ZipArchive, DeclaredSizeThatDoesNotMatchTheDataIsAnError) {

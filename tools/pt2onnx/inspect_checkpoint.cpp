@@ -110,12 +110,12 @@ int print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt
     if (leaf.value.is(ValueKind::Tensor)) {
       const auto& t = tensor_of(leaf);
       totals.add(t);
-      tensors.push_back(Json{{"name", leaf.name},
-                             {"dtype", std::string(dtype_name(t.dtype()))},
-                             {"shape", t.shape()},
-                             {"sum", t.sum()}});
+      tensors.push_back(Json{
+          {"name", leaf.name}, {"dtype", std::string(dtype_name(t.dtype()))}, {"shape", t.shape()}, {"sum", t.sum()}});
     } else {
-      Json e{{"name", leaf.name}, {"type", leaf_type(leaf.value)}, {"value", checkpoint::short_repr(leaf.value, kShortValueChars)}};
+      Json e{{"name", leaf.name},
+             {"type", leaf_type(leaf.value)},
+             {"value", checkpoint::short_repr(leaf.value, kShortValueChars)}};
       if (leaf.value.is(ValueKind::Placeholder)) e["class"] = leaf.value.as_placeholder().class_name;
       entries.push_back(std::move(e));
     }
@@ -131,7 +131,8 @@ int print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt
 int print_listing(const InspectOptions& options, const checkpoint::Checkpoint& ckpt,
                   const std::vector<TreeLeaf>& leaves, const StateDictReport& sd) {
   std::vector<std::string> facts;
-  for (const auto& [k, v] : ckpt.metadata) facts.push_back(fmt::format("{} {}", k, checkpoint::short_repr(Value::str(v), 40)));
+  for (const auto& [k, v] : ckpt.metadata)
+    facts.push_back(fmt::format("{} {}", k, checkpoint::short_repr(Value::str(v), 40)));
   fmt::print("{}: {} checkpoint{}\n", options.file.string(), checkpoint::format_name(ckpt.format),
              facts.empty() ? "" : fmt::format(" ({})", fmt::join(facts, ", ")));
   if (sd.found_under) {
@@ -180,8 +181,8 @@ int inspect_checkpoint(const InspectOptions& options) {
     checkpoint::StateDictLocation location;
     const auto sd = report_state_dict(ckpt.root, options.key, location);
     // With --key only the chosen state dict is listed, still named from the root.
-    const auto leaves = options.key ? checkpoint::list_leaves(location.dict, location.path)
-                                    : checkpoint::list_leaves(ckpt.root);
+    const auto leaves =
+        options.key ? checkpoint::list_leaves(location.dict, location.path) : checkpoint::list_leaves(ckpt.root);
     return options.json ? print_json(options, ckpt, leaves, sd) : print_listing(options, ckpt, leaves, sd);
   });
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -208,6 +209,54 @@ bool is_valid_utf8(std::string_view text) {
     i += n + 1;
   }
   return true;
+}
+
+Value decode_long(std::span<const std::byte> bytes) {
+  const std::size_t n = bytes.size();
+  if (n == 0) return Value::from_int(0);
+  auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
+  const bool negative = (byte(n - 1) & 0x80U) != 0;
+  // Fits in int64 when every byte above the eighth only repeats the sign.
+  bool fits = true;
+  for (std::size_t i = 8; i < n; ++i) fits = fits && byte(i) == (negative ? 0xffU : 0x00U);
+  if (n > 8) fits = fits && ((byte(7) & 0x80U) != 0) == negative;
+  if (fits) {
+    std::uint64_t u = negative ? ~std::uint64_t{0} : 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(n, 8); ++i) {
+      u &= ~(std::uint64_t{0xff} << (8 * i));
+      u |= std::uint64_t{byte(i)} << (8 * i);
+    }
+    return Value::from_int(static_cast<std::int64_t>(u));
+  }
+  // Magnitude as 32-bit limbs (two's complement negated for negative numbers).
+  std::vector<std::uint8_t> mag(n);
+  for (std::size_t i = 0; i < n; ++i) mag[i] = byte(i);
+  if (negative) {
+    unsigned carry = 1;
+    for (auto& b : mag) {
+      const unsigned v = static_cast<unsigned>(static_cast<std::uint8_t>(~b)) + carry;
+      b = static_cast<std::uint8_t>(v & 0xffU);
+      carry = v >> 8;
+    }
+  }
+  std::vector<std::uint32_t> limbs((n + 3) / 4, 0);
+  for (std::size_t i = 0; i < n; ++i) limbs[i / 4] |= std::uint32_t{mag[i]} << (8 * (i % 4));
+  std::vector<std::uint32_t> chunks;  // base 1e9, least significant first
+  constexpr std::uint64_t kBase = 1000000000;
+  while (!limbs.empty()) {
+    std::uint64_t rem = 0;
+    for (std::size_t i = limbs.size(); i-- > 0;) {
+      const std::uint64_t cur = (rem << 32) | limbs[i];
+      limbs[i] = static_cast<std::uint32_t>(cur / kBase);
+      rem = cur % kBase;
+    }
+    chunks.push_back(static_cast<std::uint32_t>(rem));
+    while (!limbs.empty() && limbs.back() == 0) limbs.pop_back();
+  }
+  std::string out = negative ? "-" : "";
+  out += fmt::format("{}", chunks.back());
+  for (std::size_t i = chunks.size() - 1; i-- > 0;) out += fmt::format("{:09}", chunks[i]);
+  return Value::big_int(std::move(out));
 }
 
 }  // namespace pt2onnx::checkpoint

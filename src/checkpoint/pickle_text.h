@@ -29,6 +29,10 @@ std::string decode_raw_unicode_escape(std::string_view text);
 // surrogatepass would, so they round-trip as bytes).
 void append_utf8(std::string& out, std::uint32_t code_point);
 
+// Two's-complement little-endian bytes (pickle's LONG1/LONG4) as an Int, or a
+// BigInt with its decimal digits when it does not fit in int64.
+Value decode_long(std::span<const std::byte> bytes);
+
 // True when text is valid UTF-8 (pickle's BINSTRING carries undeclared bytes).
 bool is_valid_utf8(std::string_view text);
 

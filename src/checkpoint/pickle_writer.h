@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "checkpoint/pickle_opcodes.h"
+
 namespace pt2onnx::checkpoint {
 
 class PickleWriter {
@@ -32,7 +34,8 @@ class PickleWriter {
   [[nodiscard]] const std::string& bytes() const { return out_; }
 
  private:
-  void op(std::uint8_t code) { out_ += static_cast<char>(code); }
+  void op(PickleOp code) { out_ += static_cast<char>(code); }
+  void byte(std::uint8_t b) { out_ += static_cast<char>(b); }
   void u32(std::uint32_t v);
 
   std::string out_;

@@ -39,8 +39,4 @@ struct UnpickleResult {
 UnpickleResult unpickle(std::span<const std::byte> data, const PersistentLoad& persistent_load,
                         const UnpickleLimits& limits = {}, std::size_t base_offset = 0);
 
-// Two's-complement little-endian bytes (pickle's LONG1/LONG4) as an Int, or a
-// BigInt with its decimal digits when it does not fit in int64.
-Value decode_long(std::span<const std::byte> bytes);
-
 }  // namespace pt2onnx::checkpoint

@@ -39,7 +39,7 @@ std::string open_error_message(int code) {
 ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_size, const ZipLimits& limits)
     : limits_(limits) {
   int code = 0;
-  zip_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+  zip_.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
   if (zip_ == nullptr) {
     const auto kind = code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_NOENT || code == ZIP_ER_MEMORY
                           ? ErrorKind::Io
@@ -49,13 +49,13 @@ ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_siz
     const auto hint = code == ZIP_ER_NOZIP ? " (no valid central directory: truncated or corrupt)" : "";
     throw_error(kind, fmt::format("not a readable zip archive: {}{}", open_error_message(code), hint));
   }
-  const zip_int64_t count = zip_get_num_entries(zip_, 0);
+  const zip_int64_t count = zip_get_num_entries(zip_.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t st;
     zip_stat_init(&st);
-    if (zip_stat_index(zip_, static_cast<zip_uint64_t>(i), 0, &st) != 0) {
+    if (zip_stat_index(zip_.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) {
       throw_error(ErrorKind::BadInput,
-                  fmt::format("zip entry {} is unreadable: {}", i, zip_error_strerror(zip_get_error(zip_))));
+                  fmt::format("zip entry {} is unreadable: {}", i, zip_error_strerror(zip_get_error(zip_.get()))));
     }
     constexpr auto kNeeded = ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if ((st.valid & kNeeded) != kNeeded) {
@@ -102,9 +102,7 @@ ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_siz
   }
 }
 
-ZipArchive::~ZipArchive() {
-  if (zip_ != nullptr) zip_discard(zip_);  // read-only: nothing to write back
-}
+void ZipArchive::Discard::operator()(zip* z) const { zip_discard(z); }
 
 const ZipEntry* ZipArchive::find(std::string_view name) const {
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const ZipEntry& e) { return e.name == name; });
@@ -137,10 +135,10 @@ void ZipArchive::read_into(const ZipEntry& entry, std::span<std::byte> out) {
   }
   check_inflation_budget(entry);
   if (entry.method == ZipMethod::Deflated) inflated_ += entry.size;
-  ZipFilePtr file(zip_fopen_index(zip_, entry.index, 0));
+  ZipFilePtr file(zip_fopen_index(zip_.get(), entry.index, 0));
   if (!file) {
     entry_error(ErrorKind::BadInput, entry.name,
-                fmt::format("cannot open: {}", zip_error_strerror(zip_get_error(zip_))));
+                fmt::format("cannot open: {}", zip_error_strerror(zip_get_error(zip_.get()))));
   }
   std::size_t done = 0;
   while (done < out.size()) {

@@ -39,9 +39,6 @@ class ZipArchive {
   // an entry past the limits, Error(Unsupported) for encryption or another
   // compression method, Error(Io) when it cannot be read.
   ZipArchive(const std::filesystem::path& path, std::uint64_t file_size, const ZipLimits& limits);
-  ~ZipArchive();
-  ZipArchive(const ZipArchive&) = delete;
-  ZipArchive& operator=(const ZipArchive&) = delete;
 
   [[nodiscard]] const std::vector<ZipEntry>& entries() const { return entries_; }
   [[nodiscard]] const ZipEntry* find(std::string_view name) const;
@@ -53,7 +50,12 @@ class ZipArchive {
  private:
   void check_inflation_budget(const ZipEntry& entry) const;
 
-  zip* zip_ = nullptr;
+  // Read-only: discarding never writes anything back. A unique_ptr member so
+  // that a constructor that throws half way still closes the archive.
+  struct Discard {
+    void operator()(zip* z) const;
+  };
+  std::unique_ptr<zip, Discard> zip_;
   std::vector<ZipEntry> entries_;
   ZipLimits limits_;
   std::uint64_t inflated_ = 0;

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       "Run 'pt2onnx COMMAND --help' for each command's options.");
 
   cli::Action action;
-  // cli::add_inspect_command(app, action);
+  cli::add_inspect_command(app, action);
   cli::add_run_command(app, action);
   cli::add_infer_command(app, action);
 

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "support/temp_dir.h"
 
 namespace pt2onnx::checkpoint::testing {
 
@@ -38,39 +39,7 @@ inline std::span<const std::byte> as_span(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
-// A directory that lives as long as the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("pt2onnx_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-             (info != nullptr ? std::string(info->name()) : std::string("x")));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-  std::filesystem::path write(const std::string& name, std::span<const std::byte> bytes) const {
-    auto p = path_ / name;
-    std::ofstream f(p, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-  std::filesystem::path write(const std::string& name, const std::string& bytes) const {
-    return write(name, as_span(bytes));
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using pt2onnx::testing::TempDir;
 
 inline std::vector<std::byte> read_file(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -56,16 +56,12 @@ double DemoRng::uniform() {
 }
 
 double DemoRng::normal() {
-  if (has_spare_) {
-    has_spare_ = false;
-    return spare_;
-  }
+  // The second Box-Muller value is dropped: the same stream as common/random.h's
+  // Random on the verify branch, so the two can merge without changing any
+  // demo checkpoint.
   const double u1 = 1.0 - uniform();  // (0, 1]: log stays finite
   const double u2 = uniform();
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  spare_ = r * std::sin(2.0 * std::numbers::pi * u2);
-  has_spare_ = true;
-  return r * std::cos(2.0 * std::numbers::pi * u2);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 checkpoint::StateDict demo_state_dict(const nn::Graph& graph, std::uint64_t seed) {

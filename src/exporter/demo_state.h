@@ -11,7 +11,7 @@
 
 namespace pt2onnx::exporter {
 
-// splitmix64 with Box-Muller normals.
+// splitmix64 with Box-Muller normals (one normal per two uniforms).
 class DemoRng {
  public:
   explicit DemoRng(std::uint64_t seed) : state_(seed) {}
@@ -21,8 +21,6 @@ class DemoRng {
 
  private:
   std::uint64_t state_;
-  bool has_spare_ = false;
-  double spare_ = 0.0;
 };
 
 // Every parameter and buffer graph.expected_state() lists, in that order, with

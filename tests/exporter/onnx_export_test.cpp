@@ -177,9 +177,10 @@ TEST(OnnxExport, TheCheckRejectsBrokenModelsSayingWhichStepFailed) {
   }
   expect_error(ErrorKind::ExportFailed, "shape inference", [&] { check_exported_model(bad_weight, 3, 16, 2); });
 
-  auto declared_wrong = good;  // declared output shape that inference contradicts
+  auto declared_wrong = good;  // a declared output shape that inference contradicts
   declared_wrong.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(7);
-  expect_error(ErrorKind::ExportFailed, "shape inference", [&] { check_exported_model(declared_wrong, 3, 16, 2); });
+  expect_error(ErrorKind::ExportFailed, "output 'logits' is declared [batch, 7], expected [batch, 2]",
+               [&] { check_exported_model(declared_wrong, 3, 16, 2); });
 }
 
 TEST(OnnxExport, SameGraphSameBytes) {

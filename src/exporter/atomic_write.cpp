@@ -105,7 +105,7 @@ void check_protobuf_size(std::uint64_t bytes, std::uint64_t limit) {
   }
 }
 
-void write_file_atomically(const fs::path& output, const WriteBody& body, const BeforeCommit& before_commit) {
+void check_output_path(const fs::path& output) {
   if (output.filename().empty()) throw_error(ErrorKind::Usage, fmt::format("output path {} names no file", output.string()));
   std::error_code ec;
   if (fs::is_directory(output, ec)) {
@@ -115,6 +115,11 @@ void write_file_atomically(const fs::path& output, const WriteBody& body, const 
   if (!dir.empty() && !fs::is_directory(dir, ec)) {
     throw_error(ErrorKind::Io, fmt::format("cannot write {}: directory {} does not exist", output.string(), dir.string()));
   }
+}
+
+void write_file_atomically(const fs::path& output, const WriteBody& body, const BeforeCommit& before_commit) {
+  check_output_path(output);
+  const auto dir = output.parent_path();
   TempFile temp(output);
   body(temp.fd());
   temp.sync_and_close(mode_for(output));

@@ -26,6 +26,11 @@ using BeforeCommit = std::function<void(const std::filesystem::path& temp_path)>
 void write_file_atomically(const std::filesystem::path& output, const WriteBody& body,
                            const BeforeCommit& before_commit = {});
 
+// The checks write_file_atomically starts with, for callers that want to fail
+// before doing expensive work: Error(Usage) when the path is a directory or names
+// no file, Error(Io) when its directory does not exist.
+void check_output_path(const std::filesystem::path& output);
+
 // Throws Error(Usage) when `output` names the same file as `input` (also via
 // links), so an export can never replace its own checkpoint.
 void refuse_same_file(const std::filesystem::path& output, const std::filesystem::path& input);

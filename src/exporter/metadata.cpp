@@ -8,6 +8,11 @@
 namespace pt2onnx::exporter {
 namespace {
 
+// Shortest text that reads back as the same double ("0.485", not "0.48499999999999999").
+std::string format_numbers(const std::array<double, 3>& values) { return fmt::format("{}", fmt::join(values, ",")); }
+
+}  // namespace
+
 void check_labels(const std::vector<std::string>& labels, std::int64_t num_outputs) {
   if (static_cast<std::int64_t>(labels.size()) != num_outputs) {
     throw_error(ErrorKind::Usage, fmt::format("{} label names given ({}) but the model has {} outputs", labels.size(),
@@ -21,11 +26,6 @@ void check_labels(const std::vector<std::string>& labels, std::int64_t num_outpu
     }
   }
 }
-
-// Shortest text that reads back as the same double ("0.485", not "0.48499999999999999").
-std::string format_numbers(const std::array<double, 3>& values) { return fmt::format("{}", fmt::join(values, ",")); }
-
-}  // namespace
 
 std::string format_size(std::int64_t height, std::int64_t width) { return fmt::format("{}x{}", height, width); }
 

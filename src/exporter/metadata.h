@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "exporter/export_options.h"
 #include "nn/graph.h"
@@ -38,6 +39,10 @@ inline constexpr const char* kMetadataFormatVersion = "1";
 // Error(Usage) when labels do not fit the model (count, or a ',' in a name)
 // or the preprocessing crop is not the model's input size.
 std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options);
+
+// Error(Usage) unless there is one name per output and no name is empty or
+// contains ',' or a line break (the metadata value is a ','-separated list).
+void check_labels(const std::vector<std::string>& labels, std::int64_t num_outputs);
 
 // Adds them to the model's metadata_props, sorted by key.
 void add_metadata(onnx::ModelProto& model, const nn::Graph& graph, const ExportOptions& options);

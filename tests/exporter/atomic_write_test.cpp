@@ -105,6 +105,8 @@ TEST(AtomicWrite, BadOutputPathsAreRefusedUpFront) {
   EXPECT_EQ(kind_of([&] { write_file_atomically(dir / "missing" / "m.onnx", body_writing("x")); }), ErrorKind::Io);
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"sub"}));
   EXPECT_TRUE(fs::is_empty(dir / "sub"));
+  EXPECT_EQ(kind_of([&] { check_output_path(dir / "missing" / "m.onnx"); }), ErrorKind::Io);
+  EXPECT_NO_THROW(check_output_path(dir / "sub" / "m.onnx"));
 }
 
 TEST(AtomicWrite, TheInputCheckpointIsNeverTheOutput) {

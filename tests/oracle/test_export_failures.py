@@ -58,7 +58,7 @@ class ExportFailures(unittest.TestCase):
                             ["3 label names given (a,b,c) but the model has 2 outputs"])
         self.assert_refused(work, ["--input", ckpt, "--labels", "a,,b"], USAGE, ["empty name"])
         bad = oc.save_checkpoint(oc.create_model(2), work / "labelled.pth", labels=["only-one"])
-        self.assert_refused(work, ["--input", bad], BAD_INPUT, ["'labels' entry lists 1 names", "--labels"])
+        self.assert_refused(work, ["--input", bad], BAD_INPUT, ["its 'labels' entry does not fit: 1 label names given (only-one) but the model has 2 outputs", "--labels"])
 
     def test_missing_checkpoint(self):
         work = oc.work_dir("missing")

@@ -29,5 +29,6 @@ enum class ExitCode : int {
 ExitCode exit_code_for(ErrorKind kind);
 
 void add_inspect_command(CLI::App& app, Action& action);
+void add_run_command(CLI::App& app, Action& action);
 
 }  // namespace pt2onnx::cli

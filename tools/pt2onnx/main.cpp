@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
 
   cli::Action action;
   // cli::add_inspect_command(app, action);
+  cli::add_run_command(app, action);
 
   try {
     app.parse(argc, argv);

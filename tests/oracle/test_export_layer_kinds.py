@@ -19,8 +19,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle_common as oc  # noqa: E402
 
+# Built beside the pt2onnx binary, as every test-only tool (tests/CMakeLists.txt).
 TOOL = os.environ.get("PT2ONNX_EXPORT_FIXTURE_TOOL",
-                      str(Path(oc.PT2ONNX).resolve().parent / "tests" / "pt2onnx_export_fixture_tool"))
+                      str(Path(oc.PT2ONNX).resolve().parent / "pt2onnx_export_fixture_tool"))
 ATOL = 1e-4
 
 

@@ -15,7 +15,7 @@
 #include "common/error.h"
 #include "exporter/atomic_write.h"
 #include "exporter/onnx_export.h"
-#include "exporter/graph_fixtures.h"  // tests/exporter/
+#include "../exporter/graph_fixtures.h"
 
 int main(int argc, char** argv) {
   using namespace pt2onnx;

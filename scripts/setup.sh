@@ -15,6 +15,7 @@ build_pkgs=(
 test_pkgs=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   python3-pil python3-pydicom
+  libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
 )
 # Node.js with npm drives the ONNX Runtime oracle; keep a Node the machine already has.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ struct TensorInfo {
 struct Options {
   int threads = 0;                           // 0: the number of physical cores
   bool optimize = true;                      // run the graph pass pipeline
-  std::vector<std::string> disabled_passes;  // by name, for debugging
+  std::vector<std::string> disabled_passes;  // by name, for debugging (Error(Usage) if unknown)
 };
 
 class Model {
@@ -40,6 +41,12 @@ class Model {
   // One tensor per graph input, in inputs() order; returns one per output.
   // Input names, ranks, fixed dims and dtypes are checked (Error naming the input).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  // The same with inputs by name; every input must be given once. (Not an
+  // overload of run: {a, b} would be ambiguous.)
+  std::vector<Tensor> run_named(const std::map<std::string, Tensor>& inputs);
+
+  // The thread count the engine runs with.
+  [[nodiscard]] int threads() const;
 
   struct Impl;
 

@@ -26,10 +26,10 @@ enum class LayerKind {
   AdaptiveAvgPool2d,  // output 1x1 only
   MaxPool2d,
   Mul,                // x * s, s broadcast over H and W (squeeze-excitation scale)
-  Add,                // residual add, same shapes
+  Add,                // residual add, same shapes: inputs {branch, identity}
   Flatten,
   Dropout,            // identity in eval
-  StochasticDepth,    // identity in eval
+  StochasticDepth,    // identity in eval; DropoutAttrs carries its training-time p
   Linear,
 };
 
@@ -85,7 +85,12 @@ struct ParamSpec {
 
 struct Layer {
   LayerKind kind{};
-  std::string path;  // torchvision module path: "features.1.0.block.0.0"
+  // torchvision module path: "features.1.0.block.0.0". A functional op takes the
+  // path of the module whose forward() performs it (an MBConv's residual Add is
+  // "features.2.1", a squeeze-excitation's Mul "features.2.1.block.2"); a module
+  // called more than once gets torch.onnx's scope suffixes ("layer1.0.relu_1");
+  // the top-level torch.flatten is "flatten". Paths are unique within a graph.
+  std::string path;
   std::vector<ValueId> inputs;
   ValueId output = -1;
   LayerAttrs attrs;

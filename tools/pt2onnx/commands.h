@@ -24,10 +24,15 @@ enum class ExitCode : int {
   ExportFailed = 5,
   VerifyFailed = 6,
   Unsupported = 7,
+  // infer: the run finished, but some inputs could not be read or preprocessed
+  // (their rows carry the error).
+  SomeInputsFailed = 8,
 };
 
 ExitCode exit_code_for(ErrorKind kind);
 
 void add_inspect_command(CLI::App& app, Action& action);
+void add_run_command(CLI::App& app, Action& action);
+void add_infer_command(CLI::App& app, Action& action);
 
 }  // namespace pt2onnx::cli

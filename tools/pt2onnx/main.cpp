@@ -35,11 +35,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad or unreadable input file, "
-      "4 architecture mismatch, 5 export or ONNX check failed, 6 verification failed, 7 unsupported model.\n"
+      "4 architecture mismatch, 5 export or ONNX check failed, 6 verification failed, 7 unsupported model, "
+      "8 some inputs failed (infer: the others have results).\n"
       "Run 'pt2onnx COMMAND --help' for each command's options.");
 
   cli::Action action;
-  // cli::add_inspect_command(app, action);
+  cli::add_inspect_command(app, action);
+  cli::add_run_command(app, action);
+  cli::add_infer_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,226 @@
+#include "infer/infer_run.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "infer/model_metadata.h"
+#include "infer/pipeline.h"
+#include "infer/progress.h"
+#include "infer/resume.h"
+#include "infer/selected_inputs.h"
+#include "vision/preprocess_metadata.h"
+
+namespace fs = std::filesystem;
+
+namespace pt2onnx::infer {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// Writes whole rows and flushes each, so an interrupted run keeps every row it
+// reported (at most the row being written is cut, and --resume trims it).
+class RowSink {
+ public:
+  RowSink(std::FILE* stream, std::string name) : stream_(stream), name_(std::move(name)) {}
+  void write(const std::string& text) {
+    if (text.empty()) return;
+    if (std::fwrite(text.data(), 1, text.size(), stream_) != text.size() || std::fflush(stream_) != 0) {
+      throw_error(ErrorKind::Io, fmt::format("cannot write to {}: {}", name_, std::strerror(errno)));
+    }
+  }
+
+ private:
+  std::FILE* stream_;
+  std::string name_;
+};
+
+vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::string>& metadata,
+                                          const PreprocessOverrides& o) {
+  using vision::parse_crop, vision::parse_interpolation, vision::parse_resize, vision::parse_triplet;
+  vision::PreprocessSpec spec = vision::preprocess_spec_from_metadata(metadata);
+  constexpr ErrorKind kFlag = ErrorKind::Usage;
+  if (o.resize) spec.resize = with_error_context("--resize", [&] { return parse_resize(*o.resize, kFlag); });
+  if (o.crop) spec.crop = with_error_context("--crop", [&] { return parse_crop(*o.crop, kFlag); });
+  if (o.interpolation) {
+    spec.interpolation =
+        with_error_context("--interpolation", [&] { return parse_interpolation(*o.interpolation, kFlag); });
+  }
+  if (o.mean) spec.mean = with_error_context("--mean", [&] { return parse_triplet(*o.mean, kFlag); });
+  if (o.std) spec.std = with_error_context("--std", [&] { return parse_triplet(*o.std, kFlag); });
+  vision::validate(spec);
+  return spec;
+}
+
+// The model's H x W, which the preprocessing must produce for every image.
+vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::PreprocessSpec& spec) {
+  const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
+  if (sig.height > 0 && sig.width > 0) {
+    const vision::Size2 model{static_cast<int>(sig.height), static_cast<int>(sig.width)};
+    if (produced && !(*produced == model)) {
+      throw_error(ErrorKind::Usage,
+                  fmt::format("preprocessing gives {}x{} images but the model takes {}x{} (set --crop or --resize)",
+                              produced->height, produced->width, model.height, model.width));
+    }
+    return model;
+  }
+  if (!produced) {
+    throw_error(ErrorKind::Usage,
+                "the model's image size is symbolic and the preprocessing gives each image its own "
+                "size; set --crop or an exact --resize HxW");
+  }
+  return *produced;
+}
+
+// The CPUs this process may run on: a SLURM or container CPU set, not the
+// whole machine that std::thread::hardware_concurrency reports.
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void list_inputs(const InferOptions& options, const std::unordered_set<std::string>* done, std::FILE* out) {
+  SelectedInputs inputs(options.inputs, options.shard, done);
+  RowSink sink(out, "standard output");
+  while (auto item = inputs.next()) sink.write(item->path + "\n");
+}
+
+}  // namespace
+
+ThreadSplit split_threads(int total, int decode_override) {
+  ThreadSplit split;
+  total = std::max(1, total);
+  if (decode_override > 0) {
+    split.decode = decode_override;
+    split.runtime = total > decode_override ? total - decode_override : total;
+    return split;
+  }
+  split.decode = std::max(1, total / 4);
+  split.runtime = total >= 4 ? total - split.decode : total;
+  return split;
+}
+
+InferSummary run_infer(const InferOptions& options, const EngineLoader& load_engine, std::FILE* out, std::FILE* err) {
+  if (options.resume && !options.output) throw_error(ErrorKind::Usage, "--resume needs --output FILE");
+  if (options.inputs.empty()) throw_error(ErrorKind::Usage, "no inputs given");
+  if (options.batch_size < 1) throw_error(ErrorKind::Usage, "--batch-size must be at least 1");
+
+  if (options.list_inputs) {
+    // No model is loaded, so there is no header to check the output against;
+    // the output is only read.
+    std::unordered_set<std::string> done;
+    if (options.resume) done = read_done_paths(*options.output, options.format);
+    list_inputs(options, options.resume ? &done : nullptr, out);
+    return {};
+  }
+
+  const auto metadata = read_model_metadata(options.model);
+  const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
+  const ThreadSplit threads =
+      split_threads(options.threads > 0 ? options.threads : available_cpus(), options.decode_threads);
+
+  LoadedEngine loaded = load_engine(options.model, threads.runtime);
+  const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);
+  std::vector<std::string> labels;
+  if (options.labels) {
+    labels = *options.labels;
+    if (loaded.signature.num_outputs > 0 && static_cast<std::int64_t>(labels.size()) != loaded.signature.num_outputs) {
+      throw_error(ErrorKind::Usage, fmt::format("--labels names {} labels but the model has {} outputs", labels.size(),
+                                                loaded.signature.num_outputs));
+    }
+  } else if (loaded.signature.num_outputs > 0) {
+    labels = labels_for(metadata, static_cast<std::size_t>(loaded.signature.num_outputs));
+  } else if (metadata.count(metadata_keys::kLabels) != 0) {
+    labels = split_labels(metadata.at(metadata_keys::kLabels));
+  } else {
+    throw_error(ErrorKind::Unsupported, "the model's output size is symbolic and it names no labels; pass --labels");
+  }
+  int batch_size = options.batch_size;
+  if (loaded.signature.batch > 0 && loaded.signature.batch != batch_size) {
+    batch_size = static_cast<int>(loaded.signature.batch);
+    fmt::print(err, "pt2onnx: the model takes batches of exactly {}; using --batch-size {}\n", batch_size, batch_size);
+  }
+  const RowFormatter formatter(options.format, labels, options.activation, options.threshold);
+
+  // The output: appended to on --resume (after trimming a cut-off row),
+  // otherwise created afresh.
+  ResumeState resume;
+  FilePtr file;
+  std::FILE* stream = out;
+  std::string stream_name = "standard output";
+  if (options.output) {
+    if (options.resume) resume = prepare_resume(*options.output, options.format, formatter.header());
+    stream_name = options.output->string();
+    file.reset(std::fopen(stream_name.c_str(), options.resume ? "ab" : "wb"));
+    if (!file) throw_error(ErrorKind::Io, fmt::format("output {}: cannot open: {}", stream_name, std::strerror(errno)));
+    stream = file.get();
+  }
+  RowSink sink(stream, stream_name);
+  if (resume.needs_header) sink.write(formatter.header());
+  const std::unordered_set<std::string>* done = options.resume ? &resume.done : nullptr;
+
+  ProgressBar progress(err, options.progress && ::isatty(::fileno(err)) != 0);
+  std::atomic<bool> stop_count{false};
+  std::thread counter;
+  if (progress.enabled()) {
+    counter = std::thread([&] {
+      if (auto total = count_selected(options.inputs, options.shard, done, stop_count)) progress.set_total(*total);
+    });
+  }
+  struct JoinCounter {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinCounter() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join_counter{stop_count, counter};
+
+  SelectedInputs inputs(options.inputs, options.shard, done);
+  PipelineOptions pipeline;
+  pipeline.preprocess = spec;
+  pipeline.input_size = input_size;
+  pipeline.limits = options.limits;
+  pipeline.batch_size = batch_size;
+  pipeline.decode_threads = threads.decode;
+
+  InferSummary summary;
+  const auto on_result = [&](const ImageResult& r) {
+    if (r.error.empty()) {
+      std::vector<float> scores = r.outputs;
+      apply_activation(options.activation, scores);
+      sink.write(formatter.row(r.path, scores));
+      ++summary.ok;
+    } else {
+      sink.write(formatter.error_row(r.path, r.error));
+      ++summary.failed;
+    }
+    progress.update(summary.ok + summary.failed, summary.failed);
+  };
+  try {
+    run_pipeline([&] { return inputs.next(); }, *loaded.engine, pipeline, on_result);
+  } catch (...) {
+    progress.finish();
+    throw;
+  }
+  progress.finish();
+  fmt::print(err, "{} ok, {} failed\n", summary.ok, summary.failed);
+  return summary;
+}
+
+}  // namespace pt2onnx::infer

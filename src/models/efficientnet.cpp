@@ -1,0 +1,172 @@
+// torchvision's EfficientNet B0-B7 (torchvision/models/efficientnet.py, 0.14) as a
+// layer graph with torchvision's module paths, and the seed's head
+// classifier = Sequential(Dropout(p), Linear(last_channel, num_outputs)).
+//
+// Paths of functional ops follow the module whose forward() performs them, as
+// torch.onnx names its scopes: the squeeze-excitation's `scale * input` is the
+// SE module's path, an MBConv's residual add is the MBConv's path, and the
+// top-level torch.flatten is "flatten".
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "models/conv_norm_activation.h"
+#include "models/families.h"
+#include "models/scaling.h"
+
+namespace pt2onnx::models {
+namespace {
+
+using nn::LayerKind;
+using nn::ValueId;
+
+// One row of Table 1 of the EfficientNet paper, as _efficientnet_conf lists it.
+struct StageConfig {
+  double expand_ratio;
+  std::int64_t kernel;
+  std::int64_t stride;
+  std::int64_t input_channels;
+  std::int64_t out_channels;
+  std::int64_t num_layers;
+};
+
+constexpr std::array<StageConfig, 7> kStages{{
+    {1, 3, 1, 32, 16, 1},
+    {6, 3, 2, 16, 24, 2},
+    {6, 5, 2, 24, 40, 2},
+    {6, 3, 2, 40, 80, 3},
+    {6, 5, 1, 80, 112, 3},
+    {6, 5, 2, 112, 192, 4},
+    {6, 3, 1, 192, 320, 1},
+}};
+
+struct Variant {
+  std::string_view name;
+  double width_mult;
+  double depth_mult;
+  double bn_eps;            // b5-b7 use BatchNorm2d(eps=0.001)
+  std::int64_t input_size;  // crop_size of torchvision's IMAGENET1K weights
+};
+
+constexpr std::array<Variant, 8> kVariants{{
+    {"efficientnet_b0", 1.0, 1.0, 1e-5, 224},
+    {"efficientnet_b1", 1.0, 1.1, 1e-5, 240},
+    {"efficientnet_b2", 1.1, 1.2, 1e-5, 288},
+    {"efficientnet_b3", 1.2, 1.4, 1e-5, 300},
+    {"efficientnet_b4", 1.4, 1.8, 1e-5, 380},
+    {"efficientnet_b5", 1.6, 2.2, 1e-3, 456},
+    {"efficientnet_b6", 1.8, 2.6, 1e-3, 528},
+    {"efficientnet_b7", 2.0, 3.1, 1e-3, 600},
+}};
+
+// torchvision's default; the per-block rate grows linearly with the block index.
+constexpr double kStochasticDepthProb = 0.2;
+
+std::int64_t adjust_channels(double channels, double width_mult) { return make_divisible(channels * width_mult, 8); }
+
+struct MBConvConfig {
+  double expand_ratio;
+  std::int64_t kernel;
+  std::int64_t stride;
+  std::int64_t input_channels;
+  std::int64_t out_channels;
+  double stochastic_depth_prob;
+  double bn_eps;
+};
+
+// torchvision.ops.misc.SqueezeExcitation with SiLU, at `path`; returns scale * input.
+ValueId add_squeeze_excitation(nn::Graph& g, const std::string& path, ValueId input, std::int64_t channels,
+                               std::int64_t squeeze_channels) {
+  auto conv1x1 = [](std::int64_t in, std::int64_t out) {
+    nn::Conv2dAttrs a;
+    a.in_channels = in;
+    a.out_channels = out;
+    a.bias = true;
+    return a;
+  };
+  ValueId s = g.add(LayerKind::AdaptiveAvgPool2d, path + ".avgpool", {input});
+  s = g.add(LayerKind::Conv2d, path + ".fc1", {s}, conv1x1(channels, squeeze_channels));
+  s = g.add(LayerKind::SiLU, path + ".activation", {s});
+  s = g.add(LayerKind::Conv2d, path + ".fc2", {s}, conv1x1(squeeze_channels, channels));
+  s = g.add(LayerKind::Sigmoid, path + ".scale_activation", {s});
+  return g.add(LayerKind::Mul, path, {input, s});
+}
+
+// torchvision's MBConv at `path` ("features.2.1").
+ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
+  const bool use_res_connect = c.stride == 1 && c.input_channels == c.out_channels;
+  const std::int64_t expanded = adjust_channels(static_cast<double>(c.input_channels), c.expand_ratio);
+  int index = 0;
+  auto next = [&] { return fmt::format("{}.block.{}", path, index++); };
+
+  ValueId x = input;
+  if (expanded != c.input_channels) {
+    x = add_conv_norm_activation(g, next(), x, {c.input_channels, expanded, 1, 1, 1, c.bn_eps, LayerKind::SiLU});
+  }
+  x = add_conv_norm_activation(g, next(), x,
+                               {expanded, expanded, c.kernel, c.stride, expanded, c.bn_eps, LayerKind::SiLU});
+  x = add_squeeze_excitation(g, next(), x, expanded, std::max<std::int64_t>(1, c.input_channels / 4));
+  x = add_conv_norm_activation(g, next(), x, {expanded, c.out_channels, 1, 1, 1, c.bn_eps, std::nullopt});
+  if (use_res_connect) {
+    x = g.add(LayerKind::StochasticDepth, path + ".stochastic_depth", {x}, nn::DropoutAttrs{c.stochastic_depth_prob});
+    x = g.add(LayerKind::Add, path, {x, input});
+  }
+  return x;
+}
+
+nn::Graph build_efficientnet(const Variant& v, const nn::ModelOptions& options) {
+  nn::Graph g;
+  g.arch = std::string(v.name);
+  g.input_channels = 3;
+  g.input_size = v.input_size;
+  g.num_outputs = options.num_outputs;
+
+  std::int64_t total_blocks = 0;
+  for (const auto& s : kStages) total_blocks += adjust_depth(s.num_layers, v.depth_mult);
+
+  const std::int64_t stem_channels = adjust_channels(static_cast<double>(kStages[0].input_channels), v.width_mult);
+  ValueId x = add_conv_norm_activation(g, "features.0", g.input,
+                                       {g.input_channels, stem_channels, 3, 2, 1, v.bn_eps, LayerKind::SiLU});
+
+  std::int64_t block_id = 0;
+  std::int64_t last_channels = stem_channels;
+  for (std::size_t stage = 0; stage < kStages.size(); ++stage) {
+    const StageConfig& s = kStages[stage];
+    const std::int64_t in = adjust_channels(static_cast<double>(s.input_channels), v.width_mult);
+    const std::int64_t out = adjust_channels(static_cast<double>(s.out_channels), v.width_mult);
+    const std::int64_t layers = adjust_depth(s.num_layers, v.depth_mult);
+    for (std::int64_t i = 0; i < layers; ++i) {
+      MBConvConfig c{s.expand_ratio,
+                     s.kernel,
+                     i == 0 ? s.stride : 1,
+                     i == 0 ? in : out,
+                     out,
+                     kStochasticDepthProb * static_cast<double>(block_id) / static_cast<double>(total_blocks),
+                     v.bn_eps};
+      x = add_mbconv(g, fmt::format("features.{}.{}", stage + 1, i), x, c);
+      ++block_id;
+    }
+    last_channels = out;
+  }
+
+  const std::int64_t head_channels = 4 * last_channels;
+  x = add_conv_norm_activation(g, fmt::format("features.{}", kStages.size() + 1), x,
+                               {last_channels, head_channels, 1, 1, 1, v.bn_eps, LayerKind::SiLU});
+  x = g.add(LayerKind::AdaptiveAvgPool2d, "avgpool", {x});
+  x = g.add(LayerKind::Flatten, "flatten", {x}, nn::FlattenAttrs{1});
+  x = g.add(LayerKind::Dropout, "classifier.0", {x}, nn::DropoutAttrs{options.dropout});
+  g.add(LayerKind::Linear, "classifier.1", {x}, nn::LinearAttrs{head_channels, options.num_outputs, true});
+  return g;
+}
+
+}  // namespace
+
+void register_efficientnet(std::vector<Architecture>& out) {
+  for (const Variant& v : kVariants) {
+    out.push_back({std::string(v.name), [&v](const nn::ModelOptions& o) { return build_efficientnet(v, o); }});
+  }
+}
+
+}  // namespace pt2onnx::models

@@ -1,0 +1,21 @@
+// The registry's view of the model families: each family file lists its
+// architectures through one register_* function, called from registry.cpp.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/graph.h"
+
+namespace pt2onnx::models {
+
+struct Architecture {
+  std::string name;  // as torchvision.models names the constructor: "efficientnet_b0"
+  std::function<nn::Graph(const nn::ModelOptions&)> build;
+};
+
+void register_efficientnet(std::vector<Architecture>& out);
+void register_resnet(std::vector<Architecture>& out);
+
+}  // namespace pt2onnx::models

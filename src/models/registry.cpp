@@ -1,0 +1,121 @@
+#include "models/registry.h"
+
+#include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common/error.h"
+#include "models/families.h"
+#include "nn/bind.h"
+
+namespace pt2onnx::models {
+namespace {
+
+// The one list of families; a new family adds one line here.
+const std::vector<Architecture>& registry() {
+  static const std::vector<Architecture> all = [] {
+    std::vector<Architecture> out;
+    register_efficientnet(out);
+    register_resnet(out);
+    return out;
+  }();
+  return all;
+}
+
+const Architecture& find(std::string_view arch) {
+  for (const auto& a : registry()) {
+    if (a.name == arch) return a;
+  }
+  throw Error(ErrorKind::Usage, fmt::format("unknown architecture '{}'; known architectures: {}", arch,
+                                            fmt::join(architectures(), ", ")));
+}
+
+// torchvision's default head size, used when the checkpoint has no usable classifier
+// weight (binding then reports that key as missing or mismatched).
+constexpr std::int64_t kDefaultNumOutputs = 1000;
+
+// The output count is whatever the checkpoint's last Linear was trained with:
+// its weight is [num_outputs, in_features].
+std::int64_t num_outputs_from(const Architecture& arch, const checkpoint::StateDict& state) {
+  const nn::Graph probe = arch.build({1, 0.0});
+  for (auto it = probe.layers.rbegin(); it != probe.layers.rend(); ++it) {
+    if (it->kind != nn::LayerKind::Linear) continue;
+    const Tensor* w = state.find(it->path + ".weight");
+    if (w != nullptr && w->rank() == 2 && w->dim(0) > 0) return w->dim(0);
+    break;
+  }
+  return kDefaultNumOutputs;
+}
+
+nn::Graph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout) {
+  return arch.build({num_outputs_from(arch, state), dropout});
+}
+
+// Share of the union of expected and present keys that match by name and shape.
+double overlap(const nn::BindReport& r) {
+  const auto universe = static_cast<double>(r.expected_keys + r.unexpected.size());
+  return universe == 0 ? 0.0 : static_cast<double>(r.matched_keys) / universe;
+}
+
+// A hint naming the registered architecture the state dict fits instead: one
+// that fits exactly, else one clearly closer than the requested one and than
+// every other candidate. Empty when nothing stands out.
+std::string suggest_architecture(std::string_view requested, double requested_overlap,
+                                 const checkpoint::StateDict& state) {
+  // Margins for "clearly closest": a guess that is not clearly better only misleads.
+  constexpr double kMinOverlap = 0.5;
+  constexpr double kMargin = 0.1;
+  struct Best {
+    std::string name;
+    nn::BindReport report;
+    double overlap = -1.0;
+  };
+  std::optional<Best> best;
+  double runner_up = 0.0;
+  for (const auto& arch : registry()) {
+    if (arch.name == requested) continue;
+    nn::BindReport r = nn::check_state(build_for(arch, state, 0.0), state);
+    if (r.ok()) {
+      return fmt::format("This looks like {}: all {} of its tensors fit.", arch.name, r.expected_keys);
+    }
+    const double o = overlap(r);
+    if (!best || o > best->overlap) {
+      if (best) runner_up = best->overlap;
+      best = Best{arch.name, std::move(r), o};
+    } else if (o > runner_up) {
+      runner_up = o;
+    }
+  }
+  if (best && best->overlap >= kMinOverlap && best->overlap >= requested_overlap + kMargin &&
+      best->overlap >= runner_up + kMargin) {
+    return fmt::format("It is closest to {}: {} of its {} tensors fit.", best->name, best->report.matched_keys,
+                       best->report.expected_keys);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> architectures() {
+  std::vector<std::string> names;
+  for (const auto& a : registry()) names.push_back(a.name);
+  return names;
+}
+
+nn::Graph build(std::string_view arch, const nn::ModelOptions& options) { return find(arch).build(options); }
+
+nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout) {
+  nn::Graph graph = build_for(find(arch), state, dropout);
+  const nn::BindReport report = nn::check_state(graph, state);
+  if (!report.ok()) {
+    std::string message = report.describe(graph.arch);
+    const std::string hint = suggest_architecture(arch, overlap(report), state);
+    if (!hint.empty()) message += " " + hint;
+    throw Error(ErrorKind::ArchMismatch, message);
+  }
+  nn::bind(graph, state);
+  return graph;
+}
+
+}  // namespace pt2onnx::models

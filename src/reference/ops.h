@@ -1,0 +1,40 @@
+// The reference's operators: one plain function per layer kind, float32 NCHW in
+// and out, double accumulation, PyTorch eval-mode semantics. Each checks its
+// operands' shapes and throws Error(BadInput) naming the mismatch; forward()
+// adds the layer's path.
+#pragma once
+
+#include "common/tensor.h"
+#include "nn/graph.h"
+
+namespace pt2onnx::reference {
+
+// torch.nn.functional.conv2d. weight [OC, C / groups, KH, KW]; bias [OC] or null.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const nn::Conv2dAttrs& attrs);
+
+// Eval BatchNorm2d: (x - running_mean) / sqrt(running_var + eps) * weight + bias.
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, double eps);
+
+// ReLU, SiLU, Sigmoid, Hardswish or Hardsigmoid, elementwise on any shape.
+Tensor activation(nn::LayerKind kind, const Tensor& x);
+
+// AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].
+Tensor adaptive_avg_pool_1x1(const Tensor& x);
+
+// MaxPool2d (dilation 1, ceil_mode False): padding counts as -inf; NaN propagates.
+Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
+
+// x [N, C, H, W] * scale [N, C, 1, 1].
+Tensor mul_channels(const Tensor& x, const Tensor& scale);
+
+// a + b, same shapes.
+Tensor add(const Tensor& a, const Tensor& b);
+
+// torch.flatten(x, start_dim) (end_dim -1).
+Tensor flatten(const Tensor& x, std::int64_t start_dim);
+
+// x [N, in] @ weight[out, in]^T + bias[out] (bias may be null).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor* bias);
+
+}  // namespace pt2onnx::reference

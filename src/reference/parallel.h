@@ -1,0 +1,15 @@
+// Splits independent work items across threads; the reference's only concurrency.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace pt2onnx::reference {
+
+// Calls fn(begin, end) on disjoint ranges covering [0, count), on up to
+// std::thread::hardware_concurrency() threads; rethrows the first exception.
+// Small jobs (count below min_parallel) run on the calling thread.
+void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
+                  std::int64_t min_parallel = 2);
+
+}  // namespace pt2onnx::reference

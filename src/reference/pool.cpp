@@ -1,0 +1,63 @@
+// Pooling: the global average of AdaptiveAvgPool2d(1) and torch's MaxPool2d.
+#include <cmath>
+#include <limits>
+
+#include "reference/checks.h"
+#include "reference/ops.h"
+
+namespace pt2onnx::reference {
+
+Tensor adaptive_avg_pool_1x1(const Tensor& x) {
+  require_rank(x, 4, "input");
+  const std::int64_t plane = x.dim(2) * x.dim(3);
+  if (plane == 0) throw Error(ErrorKind::BadInput, "cannot average over an empty plane");
+  Tensor out(DType::Float32, {x.dim(0), x.dim(1), 1, 1});
+  const auto src = x.f32();
+  auto dst = out.f32();
+  for (std::int64_t nc = 0; nc < x.dim(0) * x.dim(1); ++nc) {
+    double sum = 0.0;
+    for (std::int64_t i = nc * plane; i < (nc + 1) * plane; ++i) sum += src[i];
+    dst[nc] = static_cast<float>(sum / static_cast<double>(plane));
+  }
+  return out;
+}
+
+Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
+  require_rank(x, 4, "input");
+  // torch requires padding <= kernel / 2, so that no window lies wholly in the padding.
+  for (int axis = 0; axis < 2; ++axis) {
+    if (a.padding[axis] * 2 > a.kernel[axis]) {
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("padding {} is more than half the kernel {}", a.padding[axis], a.kernel[axis]));
+    }
+  }
+  const std::int64_t height = x.dim(2), width = x.dim(3);
+  const std::int64_t out_h = window_output_size(height, a.kernel[0], a.stride[0], a.padding[0], 1);
+  const std::int64_t out_w = window_output_size(width, a.kernel[1], a.stride[1], a.padding[1], 1);
+  Tensor out(DType::Float32, {x.dim(0), x.dim(1), out_h, out_w});
+  const auto src = x.f32();
+  auto dst = out.f32();
+  for (std::int64_t nc = 0; nc < x.dim(0) * x.dim(1); ++nc) {
+    const float* plane = src.data() + nc * height * width;
+    for (std::int64_t oy = 0; oy < out_h; ++oy) {
+      for (std::int64_t ox = 0; ox < out_w; ++ox) {
+        float best = -std::numeric_limits<float>::infinity();
+        for (std::int64_t ky = 0; ky < a.kernel[0]; ++ky) {
+          const std::int64_t iy = oy * a.stride[0] - a.padding[0] + ky;
+          if (iy < 0 || iy >= height) continue;
+          for (std::int64_t kx = 0; kx < a.kernel[1]; ++kx) {
+            const std::int64_t ix = ox * a.stride[1] - a.padding[1] + kx;
+            if (ix < 0 || ix >= width) continue;
+            const float v = plane[iy * width + ix];
+            if (v > best || std::isnan(v)) best = v;
+            if (std::isnan(best)) break;
+          }
+        }
+        dst[(nc * out_h + oy) * out_w + ox] = best;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace pt2onnx::reference

@@ -1,0 +1,121 @@
+// Add, Sub, Mul, Div with numpy broadcasting through oneDNN's binary
+// primitive. oneDNN broadcasts only its second source, so a commutative op
+// whose first input is the broadcast one swaps them, and otherwise the first
+// input is expanded by a plain copy (rare in CNNs).
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
+
+namespace pt2onnx::runtime {
+namespace {
+
+std::vector<std::int64_t> padded(std::vector<std::int64_t> shape, std::size_t rank) {
+  while (shape.size() < rank) shape.insert(shape.begin(), 1);
+  return shape;
+}
+
+dnnl::algorithm binary_algorithm(OpType op) {
+  switch (op) {
+    case OpType::Add:
+      return dnnl::algorithm::binary_add;
+    case OpType::Sub:
+      return dnnl::algorithm::binary_sub;
+    case OpType::Mul:
+      return dnnl::algorithm::binary_mul;
+    default:
+      return dnnl::algorithm::binary_div;
+  }
+}
+
+// out[i] = in[broadcast index of i], both dense row-major float32.
+void broadcast_copy(const float* in, const std::vector<std::int64_t>& in_dims, float* out,
+                    const std::vector<std::int64_t>& out_dims) {
+  const auto rank = out_dims.size();
+  std::vector<std::int64_t> in_strides(rank, 0);
+  std::int64_t stride = 1;
+  for (auto d = rank; d-- > 0;) {
+    in_strides[d] = in_dims[d] == 1 ? 0 : stride;
+    stride *= in_dims[d];
+  }
+  std::int64_t total = 1;
+  for (auto d : out_dims) total *= d;
+  std::vector<std::int64_t> index(rank, 0);
+  std::int64_t src = 0;
+  for (std::int64_t i = 0; i < total; ++i) {
+    out[i] = in[src];
+    for (auto d = rank; d-- > 0;) {
+      ++index[d];
+      src += in_strides[d];
+      if (index[d] < out_dims[d]) break;
+      src -= in_strides[d] * index[d];
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void build_binary(PlanBuilder& b, const Node& n) {
+  auto a = n.inputs[0];
+  auto c = n.inputs[1];
+  const auto out = n.outputs[0];
+  const auto out_shape = b.shape(out);
+  const auto rank = std::max<std::size_t>(out_shape.size(), 1);
+  const auto ro = padded(out_shape, rank);
+  auto sa = padded(b.shape(a), rank);
+  auto sc = padded(b.shape(c), rank);
+  const bool commutative = n.op == OpType::Add || n.op == OpType::Mul;
+  if (commutative && sa != ro && sc == ro) {
+    std::swap(a, c);
+    std::swap(sa, sc);
+  }
+
+  SlotId s0 = kNoSlot;
+  bool own_temp = false;
+  if (sa == ro) {
+    s0 = b.shape(a).size() == rank ? b.slot(a) : b.reshaped(a, ro);
+  } else {
+    const auto in = b.reshaped(a, sa);
+    s0 = b.new_slot(plain_md(ro), b.graph().value(a).name + ".broadcast");
+    b.add_custom(
+        [in, s0, sa, ro](const SlotMemories& m) {
+          broadcast_copy(static_cast<const float*>(m[static_cast<std::size_t>(in)].get_data_handle()), sa,
+                         static_cast<float*>(m[static_cast<std::size_t>(s0)].get_data_handle()), ro);
+        },
+        {in}, {s0});
+    own_temp = true;
+  }
+  SlotId s1 = b.shape(c).size() == rank ? b.slot(c) : b.reshaped(c, sc);
+
+  const auto alg = binary_algorithm(n.op);
+  auto make_pd = [&](const dnnl::post_ops& ops) {
+    dnnl::binary::desc d(alg, b.slot_md(s0), b.slot_md(s1), b.slot_md(s0));
+    auto attr = b.attr();
+    attr.set_post_ops(ops);
+    return dnnl::binary::primitive_desc(d, attr, b.engine());
+  };
+  dnnl::binary::primitive_desc pd;
+  bool fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
+  if (!fused && !try_create([&] { pd = make_pd(dnnl::post_ops()); })) {
+    // Some layout pairs have no implementation: fall back to plain operands.
+    s0 = own_temp ? s0 : b.reshaped(a, ro);
+    s1 = b.reshaped(c, sc);
+    fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
+    if (!fused) pd = make_pd(dnnl::post_ops());
+  }
+  SlotId dst = kNoSlot;
+  if (own_temp || (b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1))) {
+    dst = s0;
+  } else {
+    dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
+  }
+  b.add_primitive(dnnl::binary(pd), pd, {{DNNL_ARG_SRC_0, s0}, {DNNL_ARG_SRC_1, s1}, {DNNL_ARG_DST, dst}});
+  if (!fused) apply_post_ops_separately(b, n, dst);
+  // The output keeps the rank ONNX gives it (a rank-0 result is stored as [1]).
+  b.define(out, out_shape.size() == rank ? dst : b.view(dst, plain_md(out_shape)));
+}
+
+}  // namespace pt2onnx::runtime

@@ -1,0 +1,75 @@
+// Conv through oneDNN's convolution: layouts left to the primitive
+// (format_tag::any), weights reordered once through the weight cache, the
+// node's activations and residual sum fused as post-ops.
+#include <fmt/format.h>
+
+#include "runtime/geometry.h"
+#include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
+
+namespace pt2onnx::runtime {
+
+void build_conv(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto w = n.inputs[1];
+  const auto bias = optional_input(n, 2);
+  const auto out = n.outputs[0];
+  const auto xs = b.shape(x);
+  const auto ws = b.shape(w);
+  const auto ys = b.shape(out);
+  const auto group = n.attrs.get_int("group", 1);
+  const auto geo = window_geometry(n.attrs, {xs.begin() + 2, xs.end()}, {ws.begin() + 2, ws.end()}, false, true);
+
+  // Grouped weights are [G, O/G, I/G, k...] to oneDNN, the same bytes as ONNX's [O, I/G, k...].
+  std::vector<std::int64_t> wdims = ws;
+  if (group > 1) {
+    wdims = {group, ws[0] / group};
+    wdims.insert(wdims.end(), ws.begin() + 1, ws.end());
+  }
+  memory::dims strides, dilations, pad_l, pad_r;
+  for (std::size_t i = 0; i < geo.kernel.size(); ++i) {
+    strides.push_back(geo.strides[i]);
+    dilations.push_back(geo.dilations[i] - 1);  // oneDNN counts the gaps
+    pad_l.push_back(geo.pad_begin[i]);
+    pad_r.push_back(geo.pad_end[i]);
+  }
+  const auto bias_md = bias == kNoValue ? memory::desc() : any_md({ws[0]});
+  auto make_pd = [&](const dnnl::post_ops& ops) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      any_md(xs), any_md(wdims), bias_md, any_md(ys), strides, dilations, pad_l, pad_r);
+    auto attr = b.attr();
+    attr.set_post_ops(ops);
+    return dnnl::convolution_forward::primitive_desc(d, attr, b.engine());
+  };
+  dnnl::convolution_forward::primitive_desc pd;
+  const bool fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
+  if (!fused) pd = make_pd(dnnl::post_ops());
+
+  const auto src = b.in_layout(x, pd.src_desc());
+  const auto weights = b.constant(w, plain_md(wdims), pd.weights_desc());
+  std::vector<std::pair<int, SlotId>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}};
+  if (bias != kNoValue) args.emplace_back(DNNL_ARG_BIAS, b.constant(bias, plain_md({ws[0]}), pd.bias_desc()));
+
+  // A fused residual sum accumulates into a destination that already holds
+  // the other operand: its own buffer when it dies here, else a copy.
+  SlotId dst = kNoSlot;
+  std::vector<SlotId> extra_reads;
+  for (const auto& p : n.post_ops) {
+    if (!fused || p.kind != PostOpKind::Sum) continue;
+    const auto other = n.inputs[p.sum_input];
+    if (b.dies_here(other) && b.md(other) == pd.dst_desc() && !b.same_storage(b.slot(other), src)) {
+      dst = b.slot(other);
+    } else {
+      dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
+      b.add_reorder(b.slot(other), dst);
+    }
+    extra_reads.push_back(dst);
+  }
+  if (dst == kNoSlot) dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
+  args.emplace_back(DNNL_ARG_DST, dst);
+  b.add_primitive(dnnl::convolution_forward(pd), pd, std::move(args), std::move(extra_reads));
+  if (!fused) apply_post_ops_separately(b, n, dst);
+  b.define(out, dst);
+}
+
+}  // namespace pt2onnx::runtime

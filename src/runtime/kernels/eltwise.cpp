@@ -1,0 +1,56 @@
+// Standalone activations and BatchNormalization: they keep their input's
+// layout and overwrite its buffer when the input dies here.
+#include <fmt/format.h>
+
+#include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
+#include "runtime/passes/pass.h"
+
+namespace pt2onnx::runtime {
+namespace {
+
+// The node's output buffer: its input's when that dies here, else a new one.
+SlotId output_slot(PlanBuilder& b, ValueId in, ValueId out, const memory::desc& md) {
+  if (b.dies_here(in) && b.md(in) == md) return b.slot(in);
+  return b.new_slot(md, b.graph().value(out).name);
+}
+
+}  // namespace
+
+void build_activation(PlanBuilder& b, const Node& n) {
+  const auto act = activation_of(b.graph(), n);
+  if (!act) throw_error(ErrorKind::Unsupported, "Clip bounds must be constants");
+  const auto x = n.inputs[0];
+  const auto src = b.slot(x);
+  const auto dst = output_slot(b, x, n.outputs[0], b.slot_md(src));
+  add_eltwise_steps(b, eltwise_ops(*act), src, dst);
+  b.define(n.outputs[0], dst);
+}
+
+void build_batch_norm(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto xs = b.shape(x);
+  const auto channels = xs.at(1);
+  const auto epsilon = n.attrs.get_float("epsilon", 1e-5f);
+  const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
+                     dnnl::normalization_flags::use_shift;
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, b.md(x), epsilon, flags);
+  dnnl::batch_normalization_forward::primitive_desc pd(d, b.attr(), b.engine());
+  const auto param = plain_md({channels});
+  const auto scale = b.constant(n.inputs[1], param, pd.weights_desc());
+  const auto shift = b.constant(n.inputs[2], param, pd.weights_desc());
+  const auto mean = b.constant(n.inputs[3], param, pd.mean_desc());
+  const auto var = b.constant(n.inputs[4], param, pd.variance_desc());
+  const auto src = b.slot(x);
+  const auto dst = output_slot(b, x, n.outputs[0], pd.dst_desc());
+  b.add_primitive(dnnl::batch_normalization_forward(pd), pd,
+                  {{DNNL_ARG_SRC, src},
+                   {DNNL_ARG_SCALE, scale},
+                   {DNNL_ARG_SHIFT, shift},
+                   {DNNL_ARG_MEAN, mean},
+                   {DNNL_ARG_VARIANCE, var},
+                   {DNNL_ARG_DST, dst}});
+  b.define(n.outputs[0], dst);
+}
+
+}  // namespace pt2onnx::runtime

@@ -1,0 +1,57 @@
+// Kernel builders: each turns one node into plan steps (oneDNN primitives,
+// prepared once per plan). The registry in registry.cpp lists them by op.
+#pragma once
+
+#include <vector>
+
+#include "runtime/plan_builder.h"
+
+namespace pt2onnx::runtime {
+
+using KernelBuilder = void (*)(PlanBuilder&, const Node&);
+
+// nullptr for an op with no kernel (shape ops are evaluated, not run).
+KernelBuilder kernel_for(OpType op);
+
+void build_conv(PlanBuilder& b, const Node& n);
+void build_batch_norm(PlanBuilder& b, const Node& n);
+void build_activation(PlanBuilder& b, const Node& n);
+void build_binary(PlanBuilder& b, const Node& n);
+void build_pool(PlanBuilder& b, const Node& n);
+void build_global_average_pool(PlanBuilder& b, const Node& n);
+void build_gemm(PlanBuilder& b, const Node& n);
+void build_matmul(PlanBuilder& b, const Node& n);
+void build_concat(PlanBuilder& b, const Node& n);
+void build_softmax(PlanBuilder& b, const Node& n);
+void build_reshape(PlanBuilder& b, const Node& n);
+void build_pad(PlanBuilder& b, const Node& n);
+
+// Post-ops (post_ops.cpp).
+struct EltwiseOp {
+  dnnl::algorithm alg;
+  float alpha = 0.0f;
+  float beta = 0.0f;
+};
+// The oneDNN eltwise operations computing an activation, in order.
+std::vector<EltwiseOp> eltwise_ops(const Activation& a);
+// The node's activation and sum post-ops as oneDNN post-ops.
+dnnl::post_ops make_post_ops(const Node& n);
+// Applies the node's post-ops as separate steps on dst, in place, for a
+// primitive that could not fuse them.
+void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst);
+// Adds standalone eltwise steps for `ops` from src into dst (dst may be src).
+void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst);
+
+// Whether a primitive descriptor could be created (oneDNN reports
+// unimplemented combinations by throwing).
+template <typename Fn>
+bool try_create(Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+}  // namespace pt2onnx::runtime

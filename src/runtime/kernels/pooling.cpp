@@ -1,0 +1,132 @@
+// MaxPool, AveragePool and GlobalAveragePool through oneDNN's pooling.
+// ceil_mode becomes extra end padding (never counted by max, and excluded
+// from averages as PyTorch does); the one combination oneDNN cannot express,
+// an average that counts explicit padding but not the ceil_mode overhang,
+// runs a plain loop.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "runtime/geometry.h"
+#include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
+
+namespace pt2onnx::runtime {
+namespace {
+
+// Average pooling over dense row-major [N, C, spatial...] in which the
+// divisor counts the explicit padding but not the ceil_mode overhang.
+void average_pool_plain(const float* in, float* out, const std::vector<std::int64_t>& xs,
+                        const std::vector<std::int64_t>& ys, const WindowGeometry& geo) {
+  const auto spatial = xs.size() - 2;
+  std::int64_t in_plane = 1, out_plane = 1;
+  for (std::size_t i = 0; i < spatial; ++i) {
+    in_plane *= xs[i + 2];
+    out_plane *= ys[i + 2];
+  }
+  std::vector<std::int64_t> o(spatial), lo(spatial), hi(spatial), k(spatial);
+  for (std::int64_t plane = 0; plane < xs[0] * xs[1]; ++plane) {
+    const float* src = in + plane * in_plane;
+    float* dst = out + plane * out_plane;
+    for (std::int64_t p = 0; p < out_plane; ++p) {
+      std::int64_t rest = p, divisor = 1;
+      bool empty = false;
+      for (auto d = spatial; d-- > 0;) {
+        o[d] = rest % ys[d + 2];
+        rest /= ys[d + 2];
+        const auto start = o[d] * geo.strides[d] - geo.pad_begin[d];
+        const auto end = std::min(start + geo.kernel[d], xs[d + 2] + geo.pad_end[d]);
+        divisor *= end - start;
+        lo[d] = std::max<std::int64_t>(start, 0);
+        hi[d] = std::min(end, xs[d + 2]);
+        empty = empty || lo[d] >= hi[d];
+      }
+      double sum = 0.0;
+      if (!empty) {
+        k = lo;
+        while (true) {
+          std::int64_t idx = 0;
+          for (std::size_t d = 0; d < spatial; ++d) idx = idx * xs[d + 2] + k[d];
+          sum += static_cast<double>(src[idx]);
+          std::size_t d = spatial;
+          while (d-- > 0) {
+            if (++k[d] < hi[d]) break;
+            k[d] = lo[d];
+          }
+          if (d == static_cast<std::size_t>(-1)) break;
+        }
+      }
+      dst[p] = static_cast<float>(sum / static_cast<double>(divisor));
+    }
+  }
+}
+
+void add_pooling(PlanBuilder& b, const Node& n, dnnl::algorithm alg, const WindowGeometry& geo) {
+  const auto x = n.inputs[0];
+  const auto out = n.outputs[0];
+  memory::dims strides, kernel, dilation, pad_l, pad_r;
+  for (std::size_t i = 0; i < geo.kernel.size(); ++i) {
+    strides.push_back(geo.strides[i]);
+    kernel.push_back(geo.kernel[i]);
+    dilation.push_back(geo.dilations[i] - 1);
+    pad_l.push_back(geo.pad_begin[i]);
+    pad_r.push_back(geo.pad_end[i] + geo.ceil_extra[i]);
+  }
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, b.md(x), any_md(b.shape(out)), strides,
+                                   kernel, dilation, pad_l, pad_r);
+  dnnl::pooling_v2_forward::primitive_desc pd(d, b.attr(), b.engine());
+  const auto src = b.in_layout(x, pd.src_desc());
+  const auto dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
+  b.add_primitive(dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  b.define(out, dst);
+}
+
+}  // namespace
+
+void build_pool(PlanBuilder& b, const Node& n) {
+  const auto xs = b.shape(n.inputs[0]);
+  const auto kernel = n.attrs.get_ints("kernel_shape", {});
+  const bool is_max = n.op == OpType::MaxPool;
+  const auto geo = window_geometry(n.attrs, {xs.begin() + 2, xs.end()}, kernel, true, is_max);
+  if (is_max) {
+    add_pooling(b, n, dnnl::algorithm::pooling_max, geo);
+    return;
+  }
+  const bool count_pad = n.attrs.get_int("count_include_pad", 0) != 0;
+  const bool overhang = std::any_of(geo.ceil_extra.begin(), geo.ceil_extra.end(), [](auto e) { return e > 0; });
+  if (!count_pad) {
+    add_pooling(b, n, dnnl::algorithm::pooling_avg_exclude_padding, geo);
+    return;
+  }
+  if (!overhang) {
+    add_pooling(b, n, dnnl::algorithm::pooling_avg_include_padding, geo);
+    return;
+  }
+  const auto out = n.outputs[0];
+  const auto ys = b.shape(out);
+  const auto src = b.plain(n.inputs[0]);
+  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+  b.add_custom(
+      [src, dst, xs, ys, geo](const SlotMemories& m) {
+        average_pool_plain(static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()),
+                           static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), xs, ys, geo);
+      },
+      {src}, {dst});
+  b.define(out, dst);
+}
+
+void build_global_average_pool(PlanBuilder& b, const Node& n) {
+  const auto xs = b.shape(n.inputs[0]);
+  WindowGeometry geo;
+  geo.kernel.assign(xs.begin() + 2, xs.end());
+  const auto spatial = geo.kernel.size();
+  geo.strides.assign(spatial, 1);
+  geo.dilations.assign(spatial, 1);
+  geo.pad_begin.assign(spatial, 0);
+  geo.pad_end.assign(spatial, 0);
+  geo.ceil_extra.assign(spatial, 0);
+  geo.output.assign(spatial, 1);
+  add_pooling(b, n, dnnl::algorithm::pooling_avg_exclude_padding, geo);
+}
+
+}  // namespace pt2onnx::runtime

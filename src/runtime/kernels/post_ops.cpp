@@ -1,0 +1,63 @@
+#include <fmt/format.h>
+
+#include "runtime/kernels/kernels.h"
+
+namespace pt2onnx::runtime {
+
+std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
+  using dnnl::algorithm;
+  switch (a.kind) {
+    case ActivationKind::Relu:
+      return {{algorithm::eltwise_relu, 0.0f, 0.0f}};
+    case ActivationKind::Clip:
+      return {{algorithm::eltwise_clip_v2, a.alpha, a.beta}};
+    case ActivationKind::Sigmoid:
+      return {{algorithm::eltwise_logistic, 0.0f, 0.0f}};
+    // oneDNN 2.6 has no hardsigmoid: max(0, min(1, alpha x + beta)) as linear then clip.
+    case ActivationKind::HardSigmoid:
+      return {{algorithm::eltwise_linear, a.alpha, a.beta}, {algorithm::eltwise_clip_v2, 0.0f, 1.0f}};
+    // ONNX HardSwish is x * max(0, min(1, x/6 + 1/2)), oneDNN's exactly.
+    case ActivationKind::HardSwish:
+      return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
+    case ActivationKind::Swish:
+      return {{algorithm::eltwise_swish, 1.0f, 0.0f}};
+  }
+  return {};
+}
+
+dnnl::post_ops make_post_ops(const Node& n) {
+  dnnl::post_ops ops;
+  for (const auto& p : n.post_ops) {
+    if (p.kind == PostOpKind::Sum) {
+      ops.append_sum(1.0f);
+      continue;
+    }
+    for (const auto& e : eltwise_ops(p.activation)) ops.append_eltwise(1.0f, e.alg, e.alpha, e.beta);
+  }
+  return ops;
+}
+
+void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst) {
+  auto from = src;
+  for (const auto& e : ops) {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, b.slot_md(from), e.alpha, e.beta);
+    dnnl::eltwise_forward::primitive_desc pd(d, b.attr(), b.engine());
+    b.add_primitive(dnnl::eltwise_forward(pd), pd, {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, dst}});
+    from = dst;
+  }
+}
+
+void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst) {
+  for (const auto& p : n.post_ops) {
+    if (p.kind == PostOpKind::Activation) {
+      add_eltwise_steps(b, eltwise_ops(p.activation), dst, dst);
+      continue;
+    }
+    const auto other = b.in_layout(n.inputs[p.sum_input], b.slot_md(dst));
+    dnnl::binary::desc d(dnnl::algorithm::binary_add, b.slot_md(dst), b.slot_md(other), b.slot_md(dst));
+    dnnl::binary::primitive_desc pd(d, b.attr(), b.engine());
+    b.add_primitive(dnnl::binary(pd), pd, {{DNNL_ARG_SRC_0, dst}, {DNNL_ARG_SRC_1, other}, {DNNL_ARG_DST, dst}});
+  }
+}
+
+}  // namespace pt2onnx::runtime

@@ -1,0 +1,63 @@
+// Small helpers shared by shape inference, constant evaluation, passes and
+// kernels: reading constant operands, axes, broadcasting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "runtime/graph.h"
+
+namespace pt2onnx::runtime {
+
+// The integers of an int64/int32 constant (any rank, row-major); nullopt when
+// the value is not a constant. Throws Error(BadInput) for another dtype.
+std::optional<std::vector<std::int64_t>> constant_ints(const Graph& g, ValueId v);
+// A one-element float constant; nullopt if not constant or not one element.
+std::optional<float> constant_scalar(const Graph& g, ValueId v);
+
+// axis in [-rank, rank) -> [0, rank); throws Error(BadInput) naming `what`.
+std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank, std::string_view what);
+
+// Numpy-style (multidirectional) broadcasting; throws Error(BadInput).
+Dims broadcast_dims(const Dims& a, const Dims& b);
+std::vector<std::int64_t> broadcast_shapes(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b);
+
+// The product of dims[begin, end): known if all are, the symbol if exactly one
+// symbol and the rest multiply to 1, unknown otherwise.
+Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end);
+
+// Input i of node n, or kNoValue when it is omitted or past the end.
+ValueId optional_input(const Node& n, std::size_t i);
+
+// The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input after.
+std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node& n);
+
+// Pad's begin and end pads per axis (constant mode only), from the input
+// (opset 11+) or the attribute; nullopt when they are not constants.
+struct PadSpec {
+  std::vector<std::int64_t> begin, end;
+  float value = 0.0f;
+};
+std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank);
+
+// Concrete dims of a value whose shape is fully known (plan time); throws Internal otherwise.
+std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v);
+
+}  // namespace pt2onnx::runtime
+
+namespace pt2onnx::runtime {
+
+// Slice's parameters, axes normalised; nullopt when they are not constants.
+struct SliceParams {
+  std::vector<std::int64_t> starts, ends, axes, steps;
+};
+std::optional<SliceParams> slice_params(const Graph& g, const Node& n, std::size_t rank);
+// Clamps one axis's start/end as ONNX does; returns {first index, step, length}.
+struct SliceRange {
+  std::int64_t start = 0, step = 1, length = 0;
+};
+SliceRange resolve_slice_axis(std::int64_t start, std::int64_t end, std::int64_t step, std::int64_t dim);
+
+}  // namespace pt2onnx::runtime

@@ -1,0 +1,46 @@
+// The preprocessing recorded in a model's ONNX metadata_props by
+// `pt2onnx export`, and the same text forms accepted by `pt2onnx infer` flags.
+//
+//   pt2onnx.preprocess.resize         "HxW" (exact size) or "N" (shorter side to N)
+//   pt2onnx.preprocess.crop           "HxW", "N" (N x N) or "none"; absent: no crop
+//   pt2onnx.preprocess.interpolation  "nearest" | "bilinear" | "bicubic"
+//   pt2onnx.preprocess.mean           "r,g,b" (on [0, 1] pixels)
+//   pt2onnx.preprocess.std            "r,g,b"
+//   pt2onnx.preprocess.color          "RGB" (the only one supported)
+//   pt2onnx.input_size                "HxW"; the resize when that key is absent
+// Absent keys take the defaults: resize 224x224, no crop, bilinear, ImageNet
+// mean and std.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "vision/preprocess.h"
+
+namespace pt2onnx::vision {
+
+namespace metadata_keys {
+inline constexpr const char* kResize = "pt2onnx.preprocess.resize";
+inline constexpr const char* kCrop = "pt2onnx.preprocess.crop";
+inline constexpr const char* kInterpolation = "pt2onnx.preprocess.interpolation";
+inline constexpr const char* kMean = "pt2onnx.preprocess.mean";
+inline constexpr const char* kStd = "pt2onnx.preprocess.std";
+inline constexpr const char* kColor = "pt2onnx.preprocess.color";
+inline constexpr const char* kInputSize = "pt2onnx.input_size";
+}  // namespace metadata_keys
+
+// Each parser throws Error(kind) saying what text was expected.
+ResizeSpec parse_resize(std::string_view text, ErrorKind kind);
+std::optional<Size2> parse_crop(std::string_view text, ErrorKind kind);
+Size2 parse_size(std::string_view text, ErrorKind kind);  // "HxW"
+Interpolation parse_interpolation(std::string_view text, ErrorKind kind);
+std::array<float, 3> parse_triplet(std::string_view text, ErrorKind kind);
+
+// Error(BadInput) naming the key for a malformed value, Error(Unsupported)
+// for a colour other than RGB.
+PreprocessSpec preprocess_spec_from_metadata(const std::map<std::string, std::string>& metadata);
+
+}  // namespace pt2onnx::vision

@@ -1,0 +1,147 @@
+#include "infer/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "infer/fake_engine.h"
+#include "vision/test_images.h"
+
+namespace pt2onnx::infer {
+namespace {
+
+using testing::Bytes;
+using testing::TempDir;
+
+// A solid colour PNG whose channel means after preprocessing (mean 0, std 1)
+// are value / 255.
+Bytes solid_png(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint32_t w = 9, std::uint32_t h = 7) {
+  Bytes px;
+  for (std::uint32_t i = 0; i < w * h; ++i) px.insert(px.end(), {r, g, b});
+  return testing::encode_png(w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, px);
+}
+
+PipelineOptions options(int batch, int threads) {
+  PipelineOptions o;
+  o.preprocess.resize.size = {4, 4};
+  o.preprocess.mean = {0, 0, 0};
+  o.preprocess.std = {1, 1, 1};
+  o.input_size = {4, 4};
+  o.batch_size = batch;
+  o.decode_threads = threads;
+  return o;
+}
+
+struct PipelineRun {
+  std::vector<ImageResult> results;
+  PipelineStats stats;
+};
+
+PipelineRun run(const std::vector<std::string>& paths, BatchEngine& engine, const PipelineOptions& o) {
+  std::size_t next = 0;
+  PipelineRun r;
+  r.stats = run_pipeline(
+      [&]() -> std::optional<InputItem> {
+        if (next >= paths.size()) return std::nullopt;
+        return InputItem{paths[next++], {}};
+      },
+      engine, o, [&](const ImageResult& result) { r.results.push_back(result); });
+  return r;
+}
+
+TEST(Pipeline, ResultsComeInInputOrderWithErrorsInPlace) {
+  TempDir dir("pt2onnx-pipeline");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 37; ++i) {
+    const auto path = dir / (std::to_string(i) + ".png");
+    if (i % 5 == 3) {
+      testing::write_text(path, "broken");
+    } else {
+      testing::write_file(path, solid_png(static_cast<std::uint8_t>(i * 6), 0, 255));
+    }
+    paths.push_back(path.string());
+  }
+  paths.push_back((dir / "missing.png").string());
+  for (int threads : {1, 3}) {
+    for (int batch : {1, 4, 32}) {
+      testing::ChannelMeanEngine engine;
+      const PipelineRun r = run(paths, engine, options(batch, threads));
+      ASSERT_EQ(r.results.size(), paths.size());
+      EXPECT_EQ(r.stats.failed, 7 + 1);  // 3, 8, ..., 33 and the missing file
+      EXPECT_EQ(r.stats.ok, 37 - 7);
+      for (std::size_t i = 0; i < paths.size(); ++i) {
+        const ImageResult& res = r.results[i];
+        EXPECT_EQ(res.path, paths[i]);
+        EXPECT_EQ(res.position, static_cast<std::int64_t>(i));
+        if (i == 37 || i % 5 == 3) {
+          EXPECT_FALSE(res.error.empty()) << res.path;
+          EXPECT_TRUE(res.outputs.empty());
+        } else {
+          ASSERT_TRUE(res.error.empty()) << res.error;
+          ASSERT_EQ(res.outputs.size(), 3u);
+          EXPECT_FLOAT_EQ(res.outputs[0], static_cast<float>(i * 6) / 255.0f) << "image " << i;
+          EXPECT_FLOAT_EQ(res.outputs[2], 1.0f);
+        }
+      }
+      for (auto n : engine.batch_sizes) EXPECT_LE(n, batch);
+    }
+  }
+}
+
+TEST(Pipeline, EmptyInput) {
+  testing::ChannelMeanEngine engine;
+  const PipelineRun r = run({}, engine, options(4, 2));
+  EXPECT_TRUE(r.results.empty());
+  EXPECT_TRUE(engine.batch_sizes.empty());
+}
+
+TEST(Pipeline, EngineFailureStopsTheRunAndKeepsEarlierRows) {
+  TempDir dir("pt2onnx-pipeline");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 20; ++i) {
+    testing::write_file(dir / (std::to_string(i) + ".png"), solid_png(1, 2, 3));
+    paths.push_back((dir / (std::to_string(i) + ".png")).string());
+  }
+  testing::ChannelMeanEngine engine;
+  engine.throw_on_call(2);
+  std::size_t rows = 0;
+  std::size_t next = 0;
+  EXPECT_THROW(run_pipeline(
+                   [&]() -> std::optional<InputItem> {
+                     if (next >= paths.size()) return std::nullopt;
+                     return InputItem{paths[next++], {}};
+                   },
+                   engine, options(4, 2), [&](const ImageResult&) { ++rows; }),
+               std::runtime_error);
+  EXPECT_EQ(rows, 8u);  // two batches of four made it
+}
+
+TEST(Pipeline, InputStreamFailureIsRethrownAfterTheRowsBeforeIt) {
+  TempDir dir("pt2onnx-pipeline");
+  testing::write_file(dir / "a.png", solid_png(1, 2, 3));
+  testing::ChannelMeanEngine engine;
+  int calls = 0;
+  std::size_t rows = 0;
+  EXPECT_THROW(run_pipeline(
+                   [&]() -> std::optional<InputItem> {
+                     if (calls++ == 0) return InputItem{(dir / "a.png").string(), {}};
+                     throw Error(ErrorKind::Io, "list gone");
+                   },
+                   engine, options(4, 2), [&](const ImageResult&) { ++rows; }),
+               Error);
+  EXPECT_EQ(rows, 1u);
+}
+
+TEST(Pipeline, WrongPreprocessedSizeIsAnImageError) {
+  TempDir dir("pt2onnx-pipeline");
+  testing::write_file(dir / "a.png", solid_png(1, 2, 3, 8, 4));
+  PipelineOptions o = options(2, 1);
+  o.preprocess.resize.mode = vision::ResizeSpec::Mode::ShorterSide;
+  o.preprocess.resize.shorter_side = 4;  // 8x4 -> 8x4, but the model takes 4x4
+  testing::ChannelMeanEngine engine;
+  const PipelineRun r = run({(dir / "a.png").string()}, engine, o);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_NE(r.results[0].error.find("model takes 4x4"), std::string::npos) << r.results[0].error;
+}
+
+}  // namespace
+}  // namespace pt2onnx::infer

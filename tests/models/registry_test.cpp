@@ -1,0 +1,108 @@
+#include "models/registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "support/fake_state.h"
+
+namespace pt2onnx::models {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::fake_state;
+using testing::find_mutable;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+Error bind_failure(std::string_view arch, const checkpoint::StateDict& state) {
+  try {
+    (void)build_and_bind(arch, state, 0.4);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "build_and_bind accepted the state dict as " << arch;
+  return Error(ErrorKind::Internal, "");
+}
+
+TEST(Registry, ListsEveryArchitectureExplicitly) {
+  EXPECT_THAT(architectures(), ElementsAre("efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+                                           "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+                                           "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"));
+}
+
+TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
+  try {
+    (void)build("efficientnet_b9", {2, 0.2});
+    FAIL() << "built an unknown architecture";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_THAT(e.what(), HasSubstr("unknown architecture 'efficientnet_b9'"));
+    EXPECT_THAT(e.what(), HasSubstr("efficientnet_b0, efficientnet_b1"));
+    EXPECT_THAT(e.what(), HasSubstr("resnet18"));
+  }
+  EXPECT_THROW((void)build_and_bind("vgg16", {}, 0.2), Error);
+}
+
+TEST(Registry, ReadsTheOutputCountFromTheCheckpoint) {
+  for (std::int64_t n : {1, 2, 3, 1000}) {
+    const auto state = fake_state(build("efficientnet_b0", {n, 0.2}));
+    const nn::Graph g = build_and_bind("efficientnet_b0", state, 0.4);
+    EXPECT_EQ(g.num_outputs, n);
+    EXPECT_EQ(g.layers.back().params.at("weight").shape(), (Shape{n, 1280}));
+    EXPECT_DOUBLE_EQ(g.layers[g.layers.size() - 2].as<nn::DropoutAttrs>().p, 0.4);
+  }
+  const nn::Graph r = build_and_bind("resnet18", fake_state(build("resnet18", {7, 0.0})), 0.0);
+  EXPECT_EQ(r.num_outputs, 7);
+}
+
+TEST(Registry, RecognisesEfficientNetB1) {
+  const auto state = fake_state(build("efficientnet_b1", {2, 0.2}));
+  const Error e = bind_failure("efficientnet_b0", state);
+  EXPECT_EQ(e.kind(), ErrorKind::ArchMismatch);
+  EXPECT_THAT(e.what(), HasSubstr("does not fit efficientnet_b0"));
+  EXPECT_THAT(e.what(), HasSubstr("unexpected keys: features.1.1.block.0.0.weight"));
+  EXPECT_THAT(e.what(), HasSubstr("This looks like efficientnet_b1: all 439 of its tensors fit."));
+}
+
+TEST(Registry, TellsEfficientNetB1FromB2ByShape) {
+  // b1 and b2 have the same keys; only the widths tell them apart.
+  const auto state = fake_state(build("efficientnet_b2", {3, 0.2}));
+  EXPECT_THAT(bind_failure("efficientnet_b1", state).what(), HasSubstr("This looks like efficientnet_b2"));
+}
+
+TEST(Registry, RecognisesResNet18) {
+  const auto state = fake_state(build("resnet18", {2, 0.0}));
+  const Error e = bind_failure("efficientnet_b0", state);
+  EXPECT_THAT(e.what(), HasSubstr("0 of 311 expected tensors match"));
+  EXPECT_THAT(e.what(), HasSubstr("311 missing keys: features.0.0.weight"));
+  EXPECT_THAT(e.what(), HasSubstr("122 unexpected keys: conv1.weight"));
+  // Its num_batches_tracked are unexpected too: b0 has no BatchNorm at those paths, as torch would say.
+  EXPECT_THAT(e.what(), HasSubstr("This looks like resnet18: all 102 of its tensors fit."));
+}
+
+TEST(Registry, NamesTheClearlyClosestArchitecture) {
+  auto state = fake_state(build("resnet18", {2, 0.0}));
+  *find_mutable(state, "layer1.0.conv1.weight") = Tensor(DType::Float32, {64, 64, 1, 1});
+  EXPECT_THAT(bind_failure("efficientnet_b0", state).what(),
+              HasSubstr("It is closest to resnet18: 101 of its 102 tensors fit."));
+}
+
+TEST(Registry, StaysQuietWhenNothingStandsOut) {
+  // A damaged b0 checkpoint asked for as b0: b0 itself is the closest, so no other name is offered.
+  auto state = fake_state(build("efficientnet_b0", {2, 0.2}));
+  *find_mutable(state, "features.0.0.weight") = Tensor(DType::Float32, {32, 3, 5, 5});
+  const Error e = bind_failure("efficientnet_b0", state);
+  EXPECT_THAT(e.what(), HasSubstr("features.0.0.weight is [32, 3, 5, 5] in the checkpoint, [32, 3, 3, 3] expected"));
+  EXPECT_THAT(e.what(), Not(HasSubstr("looks like")));
+  EXPECT_THAT(e.what(), Not(HasSubstr("closest")));
+
+  checkpoint::StateDict unrelated;
+  unrelated.entries.emplace_back("encoder.weight", Tensor(DType::Float32, {4, 4}));
+  const Error u = bind_failure("resnet18", unrelated);
+  EXPECT_THAT(u.what(), Not(HasSubstr("looks like")));
+  EXPECT_THAT(u.what(), Not(HasSubstr("closest")));
+}
+
+}  // namespace
+}  // namespace pt2onnx::models

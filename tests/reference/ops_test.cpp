@@ -1,0 +1,214 @@
+// Each reference operator on tiny cases worked out by hand.
+#include "reference/ops.h"
+
+#include <cmath>
+#include <limits>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace pt2onnx::reference {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::FloatNear;
+using ::testing::HasSubstr;
+using ::testing::Pointwise;
+
+Tensor iota(Shape shape, float start = 0.0f) {
+  Tensor t(DType::Float32, std::move(shape));
+  float v = start;
+  for (auto& x : t.f32()) x = v++;
+  return t;
+}
+
+Tensor filled(Shape shape, float value) {
+  Tensor t(DType::Float32, std::move(shape));
+  for (auto& x : t.f32()) x = value;
+  return t;
+}
+
+std::vector<float> values(const Tensor& t) { return {t.f32().begin(), t.f32().end()}; }
+
+nn::Conv2dAttrs conv_attrs(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride = 1,
+                           std::int64_t pad = 0, std::int64_t dilation = 1, std::int64_t groups = 1) {
+  nn::Conv2dAttrs a;
+  a.in_channels = in;
+  a.out_channels = out;
+  a.kernel[0] = a.kernel[1] = k;
+  a.stride[0] = a.stride[1] = stride;
+  a.padding[0] = a.padding[1] = pad;
+  a.dilation[0] = a.dilation[1] = dilation;
+  a.groups = groups;
+  return a;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ReferenceConv, ValidWindow) {
+  const Tensor y = conv2d(iota({1, 1, 3, 3}, 1), filled({1, 1, 2, 2}, 1), nullptr, conv_attrs(1, 1, 2));
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({12.f, 16.f, 24.f, 28.f}));
+}
+
+TEST(ReferenceConv, ZeroPadding) {
+  const Tensor y = conv2d(filled({1, 1, 3, 3}, 1), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3, 1, 1));
+  EXPECT_THAT(values(y), ElementsAreArray({4.f, 6.f, 4.f, 6.f, 9.f, 6.f, 4.f, 6.f, 4.f}));
+}
+
+TEST(ReferenceConv, StrideWithPadding) {
+  const Tensor y = conv2d(iota({1, 1, 4, 4}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3, 2, 1));
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({10.f, 24.f, 51.f, 90.f}));
+}
+
+TEST(ReferenceConv, Dilation) {
+  const Tensor y = conv2d(iota({1, 1, 5, 5}), filled({1, 1, 2, 2}, 1), nullptr, conv_attrs(1, 1, 2, 1, 0, 2));
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 3, 3}));
+  // x[i][j] + x[i][j+2] + x[i+2][j] + x[i+2][j+2] = 24 + 4 * (5i + j)
+  EXPECT_THAT(values(y), ElementsAreArray({24.f, 28.f, 32.f, 44.f, 48.f, 52.f, 64.f, 68.f, 72.f}));
+}
+
+TEST(ReferenceConv, GroupsAndBias) {
+  const Tensor x = make_f32({1, 4, 1, 1}, {1, 2, 3, 4});
+  const Tensor w = make_f32({2, 2, 1, 1}, {1, 10, 100, 1000});
+  const Tensor b = make_f32({2}, {0.5f, -0.5f});
+  const Tensor y = conv2d(x, w, &b, conv_attrs(4, 2, 1, 1, 0, 1, 2));
+  EXPECT_THAT(values(y), ElementsAreArray({21.5f, 4299.5f}));
+}
+
+TEST(ReferenceConv, DepthwiseStridedOverABatch) {
+  // Two images; channel c of image n is filled with (n + 1) * (c + 1).
+  Tensor x(DType::Float32, {2, 2, 2, 2});
+  for (std::int64_t i = 0; i < 16; ++i) x.f32()[i] = static_cast<float>((i / 8 + 1) * ((i / 4) % 2 + 1));
+  const Tensor w = make_f32({2, 1, 2, 2}, {1, 1, 1, 1, 1, 2, 3, 4});
+  const Tensor y = conv2d(x, w, nullptr, conv_attrs(2, 2, 2, 2, 0, 1, 2));
+  EXPECT_EQ(y.shape(), (Shape{2, 2, 1, 1}));
+  EXPECT_THAT(values(y), ElementsAreArray({4.f, 20.f, 8.f, 40.f}));
+}
+
+TEST(ReferenceConv, RectangularKernelStrideAndPadding) {
+  nn::Conv2dAttrs a = conv_attrs(1, 1, 1);
+  a.kernel[1] = 3;
+  a.padding[1] = 1;
+  a.stride[1] = 2;
+  const Tensor y = conv2d(iota({1, 1, 2, 4}), filled({1, 1, 1, 3}, 1), nullptr, a);
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({1.f, 6.f, 9.f, 18.f}));
+}
+
+TEST(ReferenceConv, AccumulatesInDouble) {
+  // 1e8 + 1 - 1e8 in float32 would lose the 1.
+  const Tensor x = make_f32({1, 3, 1, 1}, {1e8f, 1.0f, -1e8f});
+  const Tensor y = conv2d(x, filled({1, 3, 1, 1}, 1), nullptr, conv_attrs(3, 1, 1));
+  EXPECT_EQ(values(y)[0], 1.0f);
+}
+
+TEST(ReferenceConv, ChecksOperands) {
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 2, 3, 3}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
+              HasSubstr("input has 2 channels, the convolution expects 1"));
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 1, 3, 3}), filled({1, 1, 2, 2}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
+              HasSubstr("weight has shape [1, 1, 2, 2], expected [1, 1, 3, 3]"));
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 1, 2, 2}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3));
+              }),
+              HasSubstr("smaller than the window"));
+  EXPECT_THAT(error_of([] {
+                (void)conv2d(iota({1, 3, 2, 2}), filled({2, 1, 1, 1}, 1), nullptr, conv_attrs(3, 2, 1, 1, 0, 1, 2));
+              }),
+              HasSubstr("groups 2 does not divide"));
+}
+
+TEST(ReferenceBatchNorm, UsesRunningStatistics) {
+  const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});
+  const Tensor y = batch_norm(x, make_f32({2}, {2, 1}), make_f32({2}, {0.5f, -1}), make_f32({2}, {1, 2}),
+                              make_f32({2}, {4, 0.25f}), 0.0);
+  EXPECT_THAT(values(y), ElementsAreArray({0.5f, 1.5f, 1.f, 3.f}));
+  // eps is added to the variance: var 0, eps 1 divides by 1.
+  const Tensor z = batch_norm(make_f32({1, 1, 1, 1}, {5}), make_f32({1}, {1}), make_f32({1}, {0}), make_f32({1}, {3}),
+                              make_f32({1}, {0}), 1.0);
+  EXPECT_EQ(values(z)[0], 2.0f);
+  EXPECT_THAT(error_of([&] {
+                (void)batch_norm(x, make_f32({3}, {1, 1, 1}), make_f32({2}, {0, 0}), make_f32({2}, {0, 0}),
+                                 make_f32({2}, {1, 1}), 1e-5);
+              }),
+              HasSubstr("weight has shape [3], expected [2]"));
+}
+
+TEST(ReferenceActivation, MatchesTheDefinitions) {
+  const Tensor x = make_f32({5}, {-4, -1, 0, 1, 4});
+  EXPECT_THAT(values(activation(nn::LayerKind::ReLU, x)), ElementsAreArray({0.f, 0.f, 0.f, 1.f, 4.f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::Sigmoid, x)),
+              Pointwise(FloatNear(1e-7f), {0.01798621f, 0.26894142f, 0.5f, 0.73105858f, 0.98201379f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::SiLU, x)),
+              Pointwise(FloatNear(1e-6f), {-0.07194484f, -0.26894142f, 0.f, 0.73105858f, 3.92805516f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::Hardswish, x)),
+              Pointwise(FloatNear(1e-7f), {0.f, -1.f / 3.f, 0.f, 2.f / 3.f, 4.f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::Hardsigmoid, x)),
+              Pointwise(FloatNear(1e-7f), {0.f, 1.f / 3.f, 0.5f, 2.f / 3.f, 1.f}));
+  // Saturation without overflow.
+  const Tensor big = make_f32({2}, {-1000, 1000});
+  EXPECT_THAT(values(activation(nn::LayerKind::SiLU, big)), ElementsAreArray({-0.f, 1000.f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::Sigmoid, big)), ElementsAreArray({0.f, 1.f}));
+  EXPECT_THROW((void)activation(nn::LayerKind::Conv2d, x), Error);
+}
+
+TEST(ReferencePool, GlobalAverage) {
+  const Tensor y = adaptive_avg_pool_1x1(make_f32({1, 2, 2, 2}, {1, 2, 3, 4, -1, -1, -1, 5}));
+  EXPECT_EQ(y.shape(), (Shape{1, 2, 1, 1}));
+  EXPECT_THAT(values(y), ElementsAreArray({2.5f, 0.5f}));
+}
+
+TEST(ReferencePool, MaxPoolPadsWithMinusInfinity) {
+  const nn::PoolAttrs a{{3, 3}, {2, 2}, {1, 1}};
+  const Tensor y = max_pool2d(iota({1, 1, 4, 4}), a);
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({5.f, 7.f, 13.f, 15.f}));
+  // All-negative input: padding must not win.
+  EXPECT_THAT(values(max_pool2d(filled({1, 1, 4, 4}, -1), a)), ElementsAreArray({-1.f, -1.f, -1.f, -1.f}));
+  Tensor with_nan = iota({1, 1, 4, 4});
+  with_nan.f32()[0] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(values(max_pool2d(with_nan, a))[0]));
+  // ResNet's stem pool on an odd size: floor((5 + 2 - 3) / 2) + 1 = 3.
+  EXPECT_EQ(max_pool2d(iota({2, 3, 5, 5}), a).shape(), (Shape{2, 3, 3, 3}));
+  EXPECT_THAT(error_of([] {
+                (void)max_pool2d(iota({1, 1, 4, 4}), nn::PoolAttrs{{2, 2}, {1, 1}, {2, 2}});
+              }),
+              HasSubstr("more than half the kernel"));
+}
+
+TEST(ReferenceElementwise, ChannelScaleAddFlatten) {
+  const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});
+  EXPECT_THAT(values(mul_channels(x, make_f32({1, 2, 1, 1}, {10, -1}))), ElementsAreArray({10.f, 20.f, -3.f, -4.f}));
+  EXPECT_THAT(values(add(x, x)), ElementsAreArray({2.f, 4.f, 6.f, 8.f}));
+  EXPECT_THAT(error_of([&] { (void)add(x, iota({1, 2, 2, 1})); }), HasSubstr("second operand has shape [1, 2, 2, 1]"));
+  EXPECT_THAT(error_of([&] { (void)mul_channels(x, iota({1, 1, 1, 1})); }), HasSubstr("expected [1, 2, 1, 1]"));
+  const Tensor f = flatten(iota({2, 3, 1, 1}), 1);
+  EXPECT_EQ(f.shape(), (Shape{2, 3}));
+  EXPECT_EQ(values(f)[4], 4.0f);
+}
+
+TEST(ReferenceLinear, MatrixTimesWeightTransposedPlusBias) {
+  const Tensor x = make_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Tensor w = make_f32({2, 3}, {1, 0, -1, 0.5f, 0.5f, 0.5f});
+  const Tensor b = make_f32({2}, {1, 0});
+  EXPECT_THAT(values(linear(x, w, &b)), ElementsAreArray({-1.f, 3.f, -1.f, 7.5f}));
+  EXPECT_THAT(values(linear(x, w, nullptr)), ElementsAreArray({-2.f, 3.f, -2.f, 7.5f}));
+  EXPECT_THAT(error_of([&] { (void)linear(x, make_f32({1, 2}, {1, 1}), nullptr); }), HasSubstr("input has 3 features"));
+}
+
+}  // namespace
+}  // namespace pt2onnx::reference

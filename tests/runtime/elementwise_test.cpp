@@ -1,0 +1,139 @@
+// Activations and the broadcasting binary operators against naive versions.
+#include <functional>
+#include <string>
+
+#include "runtime/naive_ops.h"
+#include "runtime/test_model.h"
+
+namespace pt2onnx::testing {
+namespace {
+
+const std::vector<std::int64_t> kDims{2, 5, 7, 3};
+
+std::vector<float> run_unary(ModelBuilder& mb, const std::vector<float>& x,
+                             const std::vector<std::int64_t>& dims = kDims) {
+  return values_of(run_model(mb, "unary.onnx", {make_f32(dims, x)})[0]);
+}
+
+TEST(RuntimeActivation, ReluSigmoidHardSwishMatchNaive) {
+  const auto x = random_values(static_cast<std::size_t>(numel(kDims)), 11, -6.0f, 6.0f);
+  const std::vector<std::pair<std::string, std::function<float(float)>>> ops{
+      {"Relu", naive_relu}, {"Sigmoid", naive_sigmoid}, {"HardSwish", naive_hard_swish}};
+  for (const auto& [op, f] : ops) {
+    SCOPED_TRACE(op);
+    ModelBuilder mb;
+    mb.input("x", {-1, 5, 7, 3}).output("y");
+    mb.node(op, {"x"}, {"y"});
+    EXPECT_TRUE(all_close(run_unary(mb, x), map_values(x, f), 1e-5, 1e-5));
+  }
+}
+
+TEST(RuntimeActivation, HardSigmoidHonoursAlphaAndBeta) {
+  const auto x = random_values(static_cast<std::size_t>(numel(kDims)), 12, -6.0f, 6.0f);
+  for (auto [alpha, beta] : std::vector<std::pair<float, float>>{{0.2f, 0.5f}, {1.0f / 6.0f, 0.5f}, {0.3f, 0.1f}}) {
+    SCOPED_TRACE("HardSigmoid alpha " + std::to_string(alpha) + " beta " + std::to_string(beta));
+    ModelBuilder mb;
+    mb.input("x", kDims).output("y");
+    auto& n = mb.node("HardSigmoid", {"x"}, {"y"});
+    set_float(n, "alpha", alpha);
+    set_float(n, "beta", beta);
+    EXPECT_TRUE(all_close(run_unary(mb, x), map_values(x, [&](float v) { return naive_hard_sigmoid(v, alpha, beta); }),
+                          1e-5, 1e-5));
+  }
+}
+
+TEST(RuntimeActivation, ClipWithInputBoundsAndAttributeBounds) {
+  const auto x = random_values(static_cast<std::size_t>(numel(kDims)), 13, -8.0f, 8.0f);
+  struct Case {
+    std::string name;
+    int opset;
+    std::optional<float> lo, hi;
+  };
+  for (const auto& c : std::vector<Case>{{"opset 13 [0, 6]", 13, 0.0f, 6.0f},
+                                         {"opset 13 min only", 13, -1.5f, std::nullopt},
+                                         {"opset 13 max only", 13, std::nullopt, 2.0f},
+                                         {"opset 13 unbounded", 13, std::nullopt, std::nullopt},
+                                         {"opset 6 attributes [-1, 3]", 6 + 4, -1.0f, 3.0f}}) {
+    SCOPED_TRACE("Clip " + c.name);
+    const bool attrs = c.opset < 11;
+    ModelBuilder mb(c.opset);
+    mb.input("x", kDims).output("y");
+    std::vector<std::string> inputs{"x"};
+    if (!attrs) {
+      if (c.lo) mb.initializer("lo", {}, {*c.lo});
+      if (c.hi) mb.initializer("hi", {}, {*c.hi});
+      inputs.push_back(c.lo ? "lo" : "");
+      if (c.hi) inputs.push_back("hi");
+    }
+    auto& n = mb.node("Clip", inputs, {"y"});
+    if (attrs) {
+      set_float(n, "min", *c.lo);
+      set_float(n, "max", *c.hi);
+    }
+    const float lo = c.lo.value_or(-1e30f), hi = c.hi.value_or(1e30f);
+    EXPECT_TRUE(
+        all_close(run_unary(mb, x), map_values(x, [&](float v) { return std::min(hi, std::max(lo, v)); }), 0, 0));
+  }
+}
+
+struct BinaryCase {
+  std::vector<std::int64_t> a, b;
+  bool b_constant = false;
+};
+
+void check_binary(const std::string& op, const BinaryCase& c, std::uint32_t seed) {
+  SCOPED_TRACE(op + " a " + dims_str(c.a) + (c.b_constant ? " constant b " : " b ") + dims_str(c.b));
+  // Divisors kept away from zero so that relative error means something.
+  const auto a = random_values(static_cast<std::size_t>(numel(c.a)), seed, 0.5f, 2.0f);
+  auto b = random_values(static_cast<std::size_t>(numel(c.b)), seed + 1, 0.5f, 2.0f);
+  ModelBuilder mb;
+  mb.input("a", c.a).output("y");
+  std::vector<Tensor> inputs{make_f32(c.a, a)};
+  if (c.b_constant) {
+    mb.initializer("b", c.b, b);
+  } else {
+    mb.input("b", c.b);
+    inputs.push_back(make_f32(c.b, b));
+  }
+  mb.node(op, {"a", "b"}, {"y"});
+  std::function<float(float, float)> f;
+  if (op == "Add") f = [](float x, float y) { return x + y; };
+  if (op == "Sub") f = [](float x, float y) { return x - y; };
+  if (op == "Mul") f = [](float x, float y) { return x * y; };
+  if (op == "Div") f = [](float x, float y) { return x / y; };
+  std::vector<std::int64_t> out_dims;
+  const auto want = naive_broadcast(a, c.a, b, c.b, out_dims, f);
+  const auto out = run_model(mb, "binary.onnx", inputs);
+  EXPECT_EQ(out[0].shape(), out_dims);
+  EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-6, 1e-6));
+}
+
+TEST(RuntimeBinary, BroadcastingMatchesNaive) {
+  const std::vector<BinaryCase> cases{
+      {{2, 5, 7, 3}, {2, 5, 7, 3}, false},
+      {{2, 5, 7, 3}, {1, 5, 1, 1}, true},   // per-channel constant
+      {{2, 5, 7, 3}, {5, 1, 1}, true},      // lower rank
+      {{2, 5, 7, 3}, {}, true},             // scalar
+      {{2, 5, 7, 3}, {2, 5, 1, 1}, false},  // squeeze-excitation scale
+      {{1, 5, 1, 1}, {2, 5, 7, 3}, false},  // the first operand broadcasts
+      {{4, 1}, {1, 6}, false},              // both broadcast
+      {{3}, {2, 4, 3}, false},
+      {{2, 1, 3}, {2, 4, 1}, false},
+      {{7}, {7}, true},
+  };
+  std::uint32_t seed = 800;
+  for (const std::string op : {"Add", "Sub", "Mul", "Div"}) {
+    for (const auto& c : cases) check_binary(op, c, seed += 10);
+  }
+}
+
+TEST(RuntimeBinary, SameTensorOnBothSides) {
+  const auto x = random_values(60, 9);
+  ModelBuilder mb;
+  mb.input("x", {3, 4, 5}).output("y");
+  mb.node("Mul", {"x", "x"}, {"y"});
+  EXPECT_TRUE(all_close(run_unary(mb, x, {3, 4, 5}), map_values(x, [](float v) { return v * v; }), 1e-6, 1e-6));
+}
+
+}  // namespace
+}  // namespace pt2onnx::testing

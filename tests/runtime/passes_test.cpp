@@ -1,0 +1,245 @@
+// The pass pipeline: op counts before and after each pass, and the optimized
+// graph's numbers equal to the unoptimized graph's (1e-4 relative), for the
+// whole pipeline and for each pass on its own.
+#include <algorithm>
+#include <string>
+
+#include "common/error.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/passes/pipeline.h"
+#include "runtime/planner.h"
+#include "runtime/shape_inference.h"
+#include "runtime/test_model.h"
+
+namespace pt2onnx::testing {
+namespace {
+
+using runtime::OpType;
+
+// One model holding every pattern the passes rewrite, as torch.onnx.export writes them.
+ModelBuilder pattern_model() {
+  ModelBuilder mb;
+  mb.input("x", {-1, 3, 8, 8}).output("y");
+  std::uint32_t seed = 2000;
+  auto weight = [&](const std::string& name, std::vector<std::int64_t> dims, float lo = -0.5f, float hi = 0.5f) {
+    mb.initializer(name, dims, random_values(static_cast<std::size_t>(numel(dims)), seed++, lo, hi));
+  };
+  auto batch_norm = [&](const std::string& in, const std::string& out, std::int64_t c) {
+    weight(out + ".scale", {c}, 0.5f, 1.5f);
+    weight(out + ".bias", {c});
+    weight(out + ".mean", {c});
+    weight(out + ".var", {c}, 0.5f, 2.0f);
+    set_float(mb.node("BatchNormalization", {in, out + ".scale", out + ".bias", out + ".mean", out + ".var"}, {out}),
+              "epsilon", 1e-3f);
+  };
+  auto conv = [&](const std::string& in, const std::string& w, const std::string& out, std::int64_t pad) {
+    set_ints(mb.node("Conv", {in, w}, {out}), "pads", {pad, pad, pad, pad});
+  };
+  // Stem: shared weight behind an Identity, Conv + BN + SiLU.
+  weight("w0", {8, 3, 3, 3});
+  mb.node("Identity", {"w0"}, {"w0.shared"});
+  conv("x", "w0.shared", "c0", 1);
+  batch_norm("c0", "bn0", 8);
+  mb.node("Sigmoid", {"bn0"}, {"s0"});
+  mb.node("Mul", {"bn0", "s0"}, {"sw0"});
+  // Residual block: Conv + BN + Add + Relu.
+  weight("w1", {8, 8, 3, 3});
+  conv("sw0", "w1", "c1", 1);
+  batch_norm("c1", "bn1", 8);
+  mb.node("Add", {"bn1", "sw0"}, {"r1"});
+  mb.node("Relu", {"r1"}, {"a1"});
+  // Clip(0, 6) and HardSwish after convolutions.
+  weight("w2", {8, 8, 1, 1});
+  conv("a1", "w2", "c2", 0);
+  mb.initializer("zero", {}, {0.0f});
+  mb.initializer("six", {}, {6.0f});
+  mb.node("Clip", {"c2", "zero", "six"}, {"a2"});
+  weight("w3", {8, 8, 3, 3});
+  conv("a2", "w3", "c3", 1);
+  mb.node("HardSwish", {"c3"}, {"a3"});
+  // Squeeze-excitation with HardSigmoid.
+  mb.node("GlobalAveragePool", {"a3"}, {"g"});
+  weight("wse", {8, 8, 1, 1});
+  conv("g", "wse", "se", 0);
+  mb.node("HardSigmoid", {"se"}, {"hs"});
+  mb.node("Mul", {"a3", "hs"}, {"m"});
+  set_float(mb.node("Dropout", {"m"}, {"d"}), "ratio", 0.2f);
+  // x.view(x.size(0), -1) and the classifier.
+  mb.node("Shape", {"d"}, {"shape"});
+  mb.initializer_i64("zero_i", {}, {0});
+  mb.node("Gather", {"shape", "zero_i"}, {"batch"});
+  mb.initializer_i64("axes", {1}, {0});
+  mb.node("Unsqueeze", {"batch", "axes"}, {"batch1"});
+  mb.initializer_i64("minus_one", {1}, {-1});
+  set_int(mb.node("Concat", {"batch1", "minus_one"}, {"target"}), "axis", 0);
+  mb.node("Reshape", {"d", "target"}, {"flat"});
+  weight("fc", {5, 512});
+  weight("fc.bias", {5});
+  set_int(mb.node("Gemm", {"flat", "fc", "fc.bias"}, {"y"}), "transB", 1);
+  return mb;
+}
+
+const runtime::PassReport& report_of(const std::vector<runtime::PassReport>& reports, const std::string& name) {
+  auto it = std::find_if(reports.begin(), reports.end(), [&](const auto& r) { return r.name == name; });
+  if (it == reports.end()) throw std::runtime_error("no report for " + name);
+  return *it;
+}
+
+int count(const std::map<OpType, int>& counts, OpType op) {
+  auto it = counts.find(op);
+  return it == counts.end() ? 0 : it->second;
+}
+
+std::vector<runtime::PassReport> optimize(const ModelBuilder& mb, runtime::Graph* out = nullptr,
+                                          const std::vector<std::string>& disabled = {}) {
+  auto loaded = runtime::load_onnx_file(mb.save("passes.onnx"));
+  runtime::infer_shapes(loaded.graph);
+  auto reports = runtime::run_pipeline(loaded.graph, disabled);
+  if (out) *out = loaded.graph;
+  return reports;
+}
+
+TEST(RuntimePasses, EachPassChangesTheExpectedOpCounts) {
+  runtime::Graph g;
+  const auto reports = optimize(pattern_model(), &g);
+
+  const auto& identity = report_of(reports, "remove_identity");
+  EXPECT_EQ(count(identity.before, OpType::Identity), 1);
+  EXPECT_EQ(count(identity.before, OpType::Dropout), 1);
+  EXPECT_EQ(count(identity.after, OpType::Identity), 0);
+  EXPECT_EQ(count(identity.after, OpType::Dropout), 0);
+  EXPECT_EQ(identity.applied, 2);
+
+  // At load the batch is a symbol: the Shape chain must stay.
+  const auto& fold = report_of(reports, "fold_constants");
+  EXPECT_EQ(count(fold.after, OpType::Shape), 1);
+  EXPECT_EQ(count(fold.after, OpType::Gather), 1);
+
+  const auto& bn = report_of(reports, "fold_batch_norm");
+  EXPECT_EQ(count(bn.before, OpType::BatchNormalization), 2);
+  EXPECT_EQ(count(bn.after, OpType::BatchNormalization), 0);
+  EXPECT_EQ(count(bn.after, OpType::Conv), 5);
+
+  const auto& swish = report_of(reports, "fuse_swish");
+  EXPECT_EQ(count(swish.before, OpType::Sigmoid), 1);
+  EXPECT_EQ(count(swish.before, OpType::Mul), 2);
+  EXPECT_EQ(count(swish.after, OpType::Sigmoid), 0);
+  EXPECT_EQ(count(swish.after, OpType::Mul), 1);  // the SE scale stays
+  EXPECT_EQ(count(swish.after, OpType::Swish), 1);
+
+  const auto& add = report_of(reports, "fuse_conv_add");
+  EXPECT_EQ(count(add.before, OpType::Add), 1);
+  EXPECT_EQ(count(add.after, OpType::Add), 0);
+
+  const auto& act = report_of(reports, "fuse_activation");
+  for (auto op : {OpType::Relu, OpType::Clip, OpType::HardSwish, OpType::HardSigmoid, OpType::Swish}) {
+    EXPECT_EQ(count(act.before, op), 1) << runtime::op_type_name(op);
+    EXPECT_EQ(count(act.after, op), 0) << runtime::op_type_name(op);
+  }
+  EXPECT_EQ(act.applied, 5);
+
+  // The residual conv carries the sum then the relu, in that order.
+  for (auto id : g.order()) {
+    const auto& n = g.node(id);
+    if (n.op != OpType::Conv || n.post_ops.size() != 2) continue;
+    EXPECT_EQ(n.post_ops[0].kind, runtime::PostOpKind::Sum);
+    EXPECT_EQ(n.post_ops[1].activation.kind, runtime::ActivationKind::Relu);
+  }
+
+  // Once the batch is known the chain folds away and Reshape gets a constant shape.
+  const auto plan_graph = runtime::specialize(g, {{2, 3, 8, 8}}, {});
+  for (auto op : {OpType::Shape, OpType::Gather, OpType::Unsqueeze, OpType::Concat}) {
+    EXPECT_EQ(plan_graph.count(op), 0) << runtime::op_type_name(op);
+  }
+  const auto final_counts = plan_graph.op_counts();
+  const std::map<OpType, int> expected{
+      {OpType::Conv, 5}, {OpType::GlobalAveragePool, 1}, {OpType::Mul, 1}, {OpType::Reshape, 1}, {OpType::Gemm, 1}};
+  EXPECT_EQ(final_counts, expected);
+}
+
+std::vector<float> run_with(const ModelBuilder& mb, const runtime::Options& options, std::int64_t batch) {
+  auto model = runtime::Model::load(mb.save("passes_numbers.onnx"), options);
+  const auto x = random_values(static_cast<std::size_t>(batch * 3 * 64), 77 + static_cast<std::uint32_t>(batch));
+  return values_of(model.run({make_f32({batch, 3, 8, 8}, x)})[0]);
+}
+
+TEST(RuntimePasses, OptimizedNumbersEqualUnoptimized) {
+  const auto mb = pattern_model();
+  runtime::Options plain;
+  plain.optimize = false;
+  const auto names = runtime::pass_names();
+  for (std::int64_t batch : {1, 3}) {
+    const auto want = run_with(mb, plain, batch);
+    {
+      SCOPED_TRACE("whole pipeline, batch " + std::to_string(batch));
+      EXPECT_TRUE(all_close(run_with(mb, {}, batch), want, 1e-5, 1e-4));
+    }
+    for (const auto& only : names) {
+      SCOPED_TRACE("only " + only + ", batch " + std::to_string(batch));
+      runtime::Options o;
+      for (const auto& n : names) {
+        if (n != only) o.disabled_passes.push_back(n);
+      }
+      EXPECT_TRUE(all_close(run_with(mb, o, batch), want, 1e-5, 1e-4));
+    }
+  }
+}
+
+TEST(RuntimePasses, DisabledPassLeavesItsPatternAlone) {
+  const auto reports = optimize(pattern_model(), nullptr, {"fold_batch_norm", "fuse_swish"});
+  EXPECT_THROW(report_of(reports, "fold_batch_norm"), std::runtime_error);
+  EXPECT_EQ(count(reports.back().after, OpType::BatchNormalization), 2);
+  EXPECT_EQ(count(reports.back().after, OpType::Sigmoid), 1);
+}
+
+TEST(RuntimePasses, UnknownPassNameIsAUsageError) {
+  runtime::Options o;
+  o.disabled_passes = {"fuse_everything"};
+  try {
+    runtime::Model::load(pattern_model().save("passes.onnx"), o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("fuse_everything"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fold_batch_norm"), std::string::npos) << e.what();
+  }
+}
+
+// Patterns that look fusable but are not: a second reader, a broadcast add,
+// a graph output in the middle.
+TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {
+  ModelBuilder mb;
+  mb.input("x", {-1, 4, 5, 5}).output("y").output("c0").output("s1");
+  mb.initializer("w", {4, 4, 1, 1}, random_values(16, 1));
+  mb.initializer("bias", {1, 4, 1, 1}, random_values(4, 2));
+  for (const auto& name : {"scale", "b", "mean"}) mb.initializer(name, {4}, random_values(4, 3));
+  mb.initializer("var", {4}, random_values(4, 4, 0.5f, 1.0f));
+  mb.node("Conv", {"x", "w"}, {"c0"});  // a graph output: no activation or BN may fuse into it
+  mb.node("Relu", {"c0"}, {"r0"});
+  mb.node("Conv", {"r0", "w"}, {"c1"});
+  mb.node("BatchNormalization", {"c1", "scale", "b", "mean", "var"}, {"bn1"});
+  mb.node("Sigmoid", {"c1"}, {"s1"});     // second reader of c1: BN cannot fold
+  mb.node("Mul", {"bn1", "s1"}, {"m1"});  // not x * sigmoid(x)
+  mb.node("Conv", {"m1", "w"}, {"c2"});
+  mb.node("Add", {"c2", "bias"}, {"y"});  // broadcast: not a sum post-op
+  runtime::Graph g;
+  const auto reports = optimize(mb, &g);
+  EXPECT_EQ(g.count(OpType::Relu), 1);
+  EXPECT_EQ(g.count(OpType::BatchNormalization), 1);
+  EXPECT_EQ(g.count(OpType::Sigmoid), 1);
+  EXPECT_EQ(g.count(OpType::Mul), 1);
+  EXPECT_EQ(g.count(OpType::Add), 1);
+  runtime::Options plain;
+  plain.optimize = false;
+  for (std::int64_t batch : {1, 2}) {
+    const auto x = make_f32({batch, 4, 5, 5}, random_values(static_cast<std::size_t>(batch * 100), 9));
+    auto optimized = runtime::Model::load(mb.save("unsafe.onnx")).run({x});
+    auto reference = runtime::Model::load(mb.save("unsafe.onnx"), plain).run({x});
+    ASSERT_EQ(optimized.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i)
+      EXPECT_TRUE(all_close(values_of(optimized[i]), values_of(reference[i]), 1e-6, 1e-5));
+  }
+}
+
+}  // namespace
+}  // namespace pt2onnx::testing

@@ -1,0 +1,98 @@
+// pt2onnx infer MODEL.onnx INPUT... : batch inference on JPEG, PNG and DICOM
+// images with the model's own preprocessing. Flags only; the work is in
+// src/infer/infer_run.cpp. User documentation: docs/infer.md.
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "infer/infer_run.h"
+#include "infer/model_metadata.h"
+#include "infer/runtime_engine.h"
+
+namespace pt2onnx::cli {
+
+namespace {
+
+struct InferFlags {
+  infer::InferOptions options;
+  std::string output;
+  std::string format = "csv";
+  std::string activation = "sigmoid";
+  std::string labels;
+  std::string shard = "1/1";
+  std::string resize, crop, interpolation, mean, std;
+  bool no_progress = false;
+};
+
+template <typename T, typename Parse>
+T parse_choice(const std::string& text, const char* flag, Parse parse) {
+  const auto value = parse(text);
+  if (!value) throw Error(ErrorKind::Usage, fmt::format("{} '{}' is not one of the choices (see --help)", flag, text));
+  return *value;
+}
+
+int run(InferFlags& f) {
+  infer::InferOptions& o = f.options;
+  if (!f.output.empty()) o.output = f.output;
+  o.format = parse_choice<infer::OutputFormat>(f.format, "--format", infer::output_format_from_name);
+  o.activation = parse_choice<infer::Activation>(f.activation, "--activation", infer::activation_from_name);
+  if (!f.labels.empty()) o.labels = with_error_context("--labels", [&] { return infer::split_labels(f.labels); });
+  o.shard = infer::parse_shard(f.shard);
+  const auto set = [](std::optional<std::string>& slot, const std::string& v) {
+    if (!v.empty()) slot = v;
+  };
+  set(o.overrides.resize, f.resize);
+  set(o.overrides.crop, f.crop);
+  set(o.overrides.interpolation, f.interpolation);
+  set(o.overrides.mean, f.mean);
+  set(o.overrides.std, f.std);
+  o.progress = !f.no_progress;
+
+  const infer::InferSummary summary = infer::run_infer(o, infer::load_runtime_engine, stdout, stderr);
+  return static_cast<int>(summary.failed > 0 ? ExitCode::SomeInputsFailed : ExitCode::Ok);
+}
+
+}  // namespace
+
+void add_infer_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<InferFlags>();
+  CLI::App* cmd = app.add_subcommand("infer", "Run a model on JPEG, PNG and DICOM images; one CSV or JSONL row each");
+  cmd->footer(
+      "INPUT is an image file, a directory (walked recursively for .jpg .jpeg .png .dcm .dicom files and\n"
+      "extension-less DICOM files, in sorted order) or @LIST (a file with one path per line).\n"
+      "Preprocessing comes from the model's metadata (pt2onnx export); the flags below override it.\n"
+      "Exit status: 0 all images ok, 8 some images failed (their rows carry the error), other codes as pt2onnx's.");
+  infer::InferOptions& o = flags->options;
+  cmd->add_option("model", o.model, "ONNX model written by pt2onnx export")->required();
+  cmd->add_option("inputs", o.inputs, "Image files, directories or @LIST files")->required();
+  cmd->add_option("-o,--output", flags->output, "Write rows to FILE instead of standard output");
+  cmd->add_option("--format", flags->format, "Row format: csv or jsonl")->capture_default_str();
+  cmd->add_option("--activation", flags->activation,
+                  "sigmoid (multi-label), softmax (single-label) or none (raw logits)")
+      ->capture_default_str();
+  cmd->add_option("--threshold", o.threshold, "Scores above it are 'predicted' (sigmoid and none)")
+      ->capture_default_str();
+  cmd->add_option("--labels", flags->labels, "Comma-separated label names (default: the model's, else output_N)");
+  cmd->add_option("--batch-size", o.batch_size, "Images per model run")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads in all (0: every CPU this process may use)")->capture_default_str();
+  cmd->add_option("--decode-threads", o.decode_threads,
+                  "Of those, threads decoding images (0: one per four cores, at least one)")
+      ->capture_default_str();
+  cmd->add_option("--shard", flags->shard,
+                  "Process the K-th of N shares of the inputs (input i goes to share i mod N + 1)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", o.resume, "Skip paths already in --output and append to it");
+  cmd->add_flag("--list-inputs", o.list_inputs,
+                "Print the paths this run would process, then exit (no model is loaded)");
+  cmd->add_flag("--no-progress", flags->no_progress, "Never draw the progress line (drawn only on a terminal anyway)");
+  cmd->add_option("--resize", flags->resize, "Override: HxW (exact) or N (shorter side to N)");
+  cmd->add_option("--crop", flags->crop, "Override: center crop HxW, N or none");
+  cmd->add_option("--interpolation", flags->interpolation, "Override: nearest, bilinear or bicubic");
+  cmd->add_option("--mean", flags->mean, "Override: normalization mean r,g,b");
+  cmd->add_option("--std", flags->std, "Override: normalization std r,g,b");
+  cmd->callback([flags, &action] { action = [flags] { return run(*flags); }; });
+}
+
+}  // namespace pt2onnx::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app, action);
   cli::add_run_command(app, action);
   cli::add_infer_command(app, action);
+  cli::add_verify_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   cli::add_infer_command(app, action);
   cli::add_export_command(app, action);
   cli::add_demo_checkpoint_command(app, action);
+  cli::add_verify_command(app, action);
 
   try {
     app.parse(argc, argv);

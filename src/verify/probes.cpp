@@ -27,9 +27,11 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   probes.push_back({"ones", filled(one, [] { return 1.0f; })});
   Random uni(7);
   probes.push_back({"uniform[0,1)", filled(one, [&] { return static_cast<float>(uni.uniform()); })});
-  // Far outside the normalised image range: exposes folding and saturation errors.
+  // Several times the normalised image range (about -2.2..2.7): exposes folding
+  // and saturation errors. Not larger: at 50x, float32 PyTorch itself drifts
+  // 1.5% from float64 on EfficientNet-B0, so any float32 engine would "fail".
   Random large(1234);
-  probes.push_back({"large(randn*100)", filled(one, [&] { return static_cast<float>(100.0 * large.normal()); })});
+  probes.push_back({"large(randn*10)", filled(one, [&] { return static_cast<float>(10.0 * large.normal()); })});
   Random batch(99);
   probes.push_back({fmt::format("randn(batch={})", batch_large),
                     filled({batch_large, channels, size, size}, [&] { return static_cast<float>(batch.normal()); })});

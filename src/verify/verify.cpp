@@ -2,34 +2,17 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "exporter/onnx_file.h"
 #include "pt2onnx/runtime.h"
 #include "reference/reference.h"
 #include "verify/probes.h"
 
 namespace pt2onnx::verify {
 namespace {
-
-constexpr std::uintmax_t kMaxModelBytes = std::uintmax_t{2} << 30;  // protobuf's own limit
-
-onnx::ModelProto read_model(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(ErrorKind::Io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
-  if (size > kMaxModelBytes) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: {} bytes is over the 2 GiB ONNX limit", path.string(), size));
-  }
-  std::ifstream in(path, std::ios::binary);
-  onnx::ModelProto model;
-  if (!in || !model.ParseFromIstream(&in)) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: not a valid ONNX model (protobuf parse failed)", path.string()));
-  }
-  return model;
-}
 
 ExpectedInterface expected_for(const nn::Graph& graph) {
   ExpectedInterface e;
@@ -66,19 +49,25 @@ double Report::max_abs_diff() const {
   return m;
 }
 
-StructureReport verify_structure(const std::filesystem::path& onnx_path, const nn::Graph& graph) {
-  return check_structure(read_model(onnx_path), expected_for(graph));
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph) {
+  return check_structure(model, expected_for(graph));
 }
 
 Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options) {
   Report report;
   report.model_path = onnx_path.string();
   report.tolerance = options.tolerance;
-  report.structure = verify_structure(onnx_path, graph);
+  report.structure = verify_structure(exporter::read_onnx_model(onnx_path), graph);
+  report.probes = compare_on_probes(onnx_path, graph, options);
+  return report;
+}
 
+std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, const nn::Graph& graph,
+                                           const Options& options) {
+  std::vector<ProbeResult> results;
   runtime::Options runtime_options;
   runtime_options.threads = options.threads;
-  auto model = with_error_context(onnx_path.string(), [&] { return runtime::Model::load(onnx_path, runtime_options); });
+  auto model = runtime::Model::load(onnx_path, runtime_options);
 
   for (auto& probe : make_probes(graph.input_channels, graph.input_size, options.batch_large)) {
     ProbeResult r;
@@ -88,9 +77,9 @@ Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& gra
     r.onnx_output = model.run({probe.input}).at(0);
     r.deterministic = bit_identical(r.onnx_output, model.run({probe.input}).at(0));
     r.comparison = compare(r.onnx_output, r.reference_output, options.tolerance);
-    report.probes.push_back(std::move(r));
+    results.push_back(std::move(r));
   }
-  return report;
+  return results;
 }
 
 void print_structure(const StructureReport& structure, std::FILE* out) {

@@ -45,8 +45,11 @@ struct Report {
 // Throws Error for unreadable inputs; a model that runs but disagrees is a failed Report.
 Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options);
 
-// Just the structural part (used by export before the numbers).
-StructureReport verify_structure(const std::filesystem::path& onnx_path, const nn::Graph& graph);
+// The two halves of verify_model, for export, which checks the structure of the
+// model in memory first and compares numbers on the written temporary file.
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph);
+std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, const nn::Graph& graph,
+                                           const Options& options);
 
 // The seed's console sequence, from "Comparing PyTorch vs ONNX outputs..." to the verdict.
 void print_report(const Report& report, std::FILE* out);

@@ -5,6 +5,8 @@
 
 #include "checkpoint/checkpoint.h"
 #include "commands.h"
+#include "exporter/onnx_file.h"
+#include "exporter/onnx_summary.h"
 #include "inspect.h"
 
 namespace pt2onnx::cli {
@@ -13,9 +15,13 @@ namespace {
 int run_inspect(const InspectOptions& options) {
   // The content decides what the file is, not its extension.
   if (checkpoint::detect_checkpoint_format(options.file)) return inspect_checkpoint(options);
-  // Further kinds of file hook in here, e.g. `if (looks_like_onnx(options.file)) return inspect_onnx(options);`
+  if (exporter::is_onnx_file(options.file)) {
+    fmt::print("{}", options.json ? exporter::onnx_summary_json(options.file).dump(2) + "\n"
+                                  : exporter::onnx_summary_text(options.file));
+    return 0;
+  }
   throw Error(ErrorKind::BadInput,
-              "not a checkpoint: neither a torch.save zip, a legacy torch.save file nor safetensors")
+              "not a checkpoint (torch.save zip, legacy torch.save or safetensors) nor an ONNX model")
       .with_context(fmt::format("file {}", options.file.string()));
 }
 
@@ -26,7 +32,8 @@ void add_inspect_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
       "inspect",
       "Show what a checkpoint (.pth/.pt/.bin from torch.save, or .safetensors) holds: every tensor with its "
-      "dtype and shape, the other entries, and totals. Nothing in the file is executed.");
+      "dtype and shape, the other entries, and totals. Nothing in the file is executed. For an ONNX model: "
+      "inputs and outputs with shapes, opset, operator counts, initializer bytes and pt2onnx metadata.");
   cmd->add_option("FILE", options->file, "The file to inspect")->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object: format, tensors (name, dtype, shape, float64 sum), other entries, totals");

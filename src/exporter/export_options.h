@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "vision/preprocess.h"
+
 namespace pt2onnx::exporter {
 
 inline constexpr int kMinOpset = 13;      // every op we emit keeps its meaning from 13 on (HardSwish needs 14: decomposed below it)
@@ -22,22 +24,13 @@ std::int64_t ir_version_for_opset(int opset);
 // Throws Error(Usage) naming the accepted range.
 void check_opset(int opset);
 
-// Image preprocessing the model was trained with, recorded in the metadata so a
-// consumer can feed the model without the training code. Sizes are height x width.
-struct Preprocessing {
-  // Unset: the architecture's input size (224x224 for EfficientNet-B0).
-  std::optional<std::array<std::int64_t, 2>> resize;
-  std::optional<std::array<std::int64_t, 2>> crop;
-  std::string interpolation = "bilinear";
-  std::array<double, 3> mean{0.485, 0.456, 0.406};  // ImageNet, RGB, on [0, 1] pixels
-  std::array<double, 3> std{0.229, 0.224, 0.225};
-};
-
 struct ExportOptions {
   int opset = kDefaultOpset;
   // One name per output, in order; none recorded when unset.
   std::optional<std::vector<std::string>> labels;
-  Preprocessing preprocessing;
+  // What the model expects in front of it (written as pt2onnx.preprocess.*);
+  // unset: resize to the architecture's input size, ImageNet mean and std.
+  std::optional<vision::PreprocessSpec> preprocessing;
   // The classifier's dropout probability. Eval mode ignores it; it is recorded so
   // the training configuration can be recreated from the ONNX file alone.
   double dropout = 0.4;

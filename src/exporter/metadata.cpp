@@ -4,12 +4,11 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
+#include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::exporter {
 namespace {
 
-// Shortest text that reads back as the same double ("0.485", not "0.48499999999999999").
-std::string format_numbers(const std::array<double, 3>& values) { return fmt::format("{}", fmt::join(values, ",")); }
 
 }  // namespace
 
@@ -31,17 +30,21 @@ std::string format_size(std::int64_t height, std::int64_t width) { return fmt::f
 
 std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options) {
   namespace k = metadata_keys;
-  const auto& pre = options.preprocessing;
   const std::array<std::int64_t, 2> input{graph.input_size, graph.input_size};
-  const auto crop = pre.crop.value_or(input);
-  const auto resize = pre.resize.value_or(crop);
-  if (crop != input) {
-    throw_error(ErrorKind::Usage, fmt::format("preprocessing crop {} differs from the model's input size {}",
-                                              format_size(crop[0], crop[1]), format_size(input[0], input[1])));
+  vision::PreprocessSpec spec;
+  spec.resize.size = {static_cast<int>(graph.input_size), static_cast<int>(graph.input_size)};
+  if (options.preprocessing) spec = *options.preprocessing;
+  vision::validate(spec);
+  const auto produced = vision::fixed_output_size(spec);
+  if (!produced) {
+    throw_error(ErrorKind::Usage, fmt::format("preprocessing '{}' gives images of varying size: a shorter-side "
+                                              "resize needs a crop to the model's input size {}",
+                                              vision::describe(spec), format_size(input[0], input[1])));
   }
-  if (resize[0] < crop[0] || resize[1] < crop[1]) {
-    throw_error(ErrorKind::Usage, fmt::format("preprocessing resize {} is smaller than the crop {}",
-                                              format_size(resize[0], resize[1]), format_size(crop[0], crop[1])));
+  if (produced->height != input[0] || produced->width != input[1]) {
+    throw_error(ErrorKind::Usage, fmt::format("preprocessing gives {} images but the model's input size is {}",
+                                              format_size(produced->height, produced->width),
+                                              format_size(input[0], input[1])));
   }
 
   std::map<std::string, std::string> m;
@@ -54,12 +57,7 @@ std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const
   }
   m[k::kInputSize] = format_size(input[0], input[1]);
   m[k::kDropout] = fmt::format("{}", options.dropout);
-  m[k::kResize] = format_size(resize[0], resize[1]);
-  m[k::kCrop] = format_size(crop[0], crop[1]);
-  m[k::kInterpolation] = pre.interpolation;
-  m[k::kMean] = format_numbers(pre.mean);
-  m[k::kStd] = format_numbers(pre.std);
-  m[k::kColor] = std::string("RGB");
+  m.merge(vision::preprocess_metadata(spec));
   if (!options.checkpoint_file.empty()) m[k::kCheckpointFile] = options.checkpoint_file;
   if (!options.checkpoint_sha256.empty()) m[k::kCheckpointSha256] = options.checkpoint_sha256;
   if (!options.checkpoint_key.empty()) m[k::kCheckpointKey] = options.checkpoint_key;

@@ -19,12 +19,6 @@ inline constexpr const char* kNumOutputs = "pt2onnx.num_outputs";
 inline constexpr const char* kLabels = "pt2onnx.labels";
 inline constexpr const char* kInputSize = "pt2onnx.input_size";
 inline constexpr const char* kDropout = "pt2onnx.dropout";
-inline constexpr const char* kResize = "pt2onnx.preprocess.resize";
-inline constexpr const char* kCrop = "pt2onnx.preprocess.crop";
-inline constexpr const char* kInterpolation = "pt2onnx.preprocess.interpolation";
-inline constexpr const char* kMean = "pt2onnx.preprocess.mean";
-inline constexpr const char* kStd = "pt2onnx.preprocess.std";
-inline constexpr const char* kColor = "pt2onnx.preprocess.color";
 inline constexpr const char* kCheckpointFile = "pt2onnx.checkpoint.file";
 inline constexpr const char* kCheckpointSha256 = "pt2onnx.checkpoint.sha256";
 inline constexpr const char* kCheckpointKey = "pt2onnx.checkpoint.key";
@@ -37,7 +31,7 @@ inline constexpr const char* kMetadataFormatVersion = "1";
 
 // The key/value pairs for a graph exported with these options. Throws
 // Error(Usage) when labels do not fit the model (count, or a ',' in a name)
-// or the preprocessing crop is not the model's input size.
+// or the preprocessing does not give images of the model's input size.
 std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options);
 
 // Error(Usage) unless there is one name per output and no name is empty or

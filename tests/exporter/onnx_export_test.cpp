@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "vision/preprocess_metadata.h"
+
 #include "common/error.h"
 #include "exporter/metadata.h"
 #include "exporter/onnx_shapes.h"
@@ -110,7 +112,7 @@ TEST(OnnxExport, ProducerAndMetadata) {
       {"pt2onnx.input_size", "16x16"},
       {"pt2onnx.dropout", "0.4"},
       {"pt2onnx.preprocess.resize", "16x16"},
-      {"pt2onnx.preprocess.crop", "16x16"},
+      {"pt2onnx.preprocess.crop", "none"},
       {"pt2onnx.preprocess.interpolation", "bilinear"},
       {"pt2onnx.preprocess.mean", "0.485,0.456,0.406"},
       {"pt2onnx.preprocess.std", "0.229,0.224,0.225"},
@@ -140,14 +142,27 @@ TEST(OnnxExport, LabelsMustFitTheOutputs) {
   expect_error(ErrorKind::Usage, "contains ','", [&] { (void)export_model(g, o); });
 }
 
-TEST(OnnxExport, PreprocessingCropMustBeTheInputSize) {
+TEST(OnnxExport, PreprocessingMustGiveTheInputSize) {
   ExportOptions o;
-  o.preprocessing.crop = std::array<std::int64_t, 2>{20, 20};
-  expect_error(ErrorKind::Usage, "crop 20x20 differs from the model's input size 16x16",
+  o.preprocessing = vision::PreprocessSpec{};
+  o.preprocessing->crop = vision::Size2{20, 20};
+  expect_error(ErrorKind::Usage, "preprocessing gives 20x20 images but the model's input size is 16x16",
                [&] { (void)export_model(testing::tiny_efficientnet(), o); });
-  ExportOptions r;
-  r.preprocessing.resize = std::array<std::int64_t, 2>{18, 18};
-  EXPECT_EQ(metadata(export_model(testing::tiny_efficientnet(), r)).at("pt2onnx.preprocess.resize"), "18x18");
+  ExportOptions shorter;
+  shorter.preprocessing = vision::PreprocessSpec{};
+  shorter.preprocessing->resize.mode = vision::ResizeSpec::Mode::ShorterSide;
+  shorter.preprocessing->resize.shorter_side = 18;
+  expect_error(ErrorKind::Usage, "needs a crop",
+               [&] { (void)export_model(testing::tiny_efficientnet(), shorter); });
+  shorter.preprocessing->crop = vision::Size2{16, 16};
+  const auto md = metadata(export_model(testing::tiny_efficientnet(), shorter));
+  EXPECT_EQ(md.at("pt2onnx.preprocess.resize"), "18");
+  EXPECT_EQ(md.at("pt2onnx.preprocess.crop"), "16x16");
+  // What export writes, infer reads back unchanged.
+  const auto spec = vision::preprocess_spec_from_metadata(md);
+  EXPECT_EQ(spec.resize.shorter_side, 18);
+  EXPECT_EQ(spec.crop, (vision::Size2{16, 16}));
+  EXPECT_EQ(spec.mean, (std::array<float, 3>{0.485f, 0.456f, 0.406f}));
 }
 
 TEST(OnnxExport, TheCheckRejectsBrokenModelsSayingWhichStepFailed) {

@@ -17,6 +17,7 @@
 #include "exporter/onnx_export.h"
 #include "models/registry.h"
 #include "verify/verify.h"
+#include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::cli {
 namespace {
@@ -34,7 +35,28 @@ struct ExportArgs {
   bool no_verify = false;
   double atol = 1e-2;  // the seed's tolerance
   double rtol = 1e-3;
+  // The training preprocessing, recorded for `pt2onnx infer` (text forms of vision/preprocess_metadata.h).
+  std::string resize;
+  std::string crop;
+  std::string interpolation;
+  std::string mean;
+  std::string std;
 };
+
+// The spec from the flags; nullopt when none is given (the architecture's defaults).
+std::optional<vision::PreprocessSpec> preprocessing_from_flags(const ExportArgs& args, std::int64_t input_size) {
+  if (args.resize.empty() && args.crop.empty() && args.interpolation.empty() && args.mean.empty() && args.std.empty()) {
+    return std::nullopt;
+  }
+  vision::PreprocessSpec spec;
+  spec.resize.size = {static_cast<int>(input_size), static_cast<int>(input_size)};
+  if (!args.resize.empty()) spec.resize = vision::parse_resize(args.resize, ErrorKind::Usage);
+  if (!args.crop.empty()) spec.crop = vision::parse_crop(args.crop, ErrorKind::Usage);
+  if (!args.interpolation.empty()) spec.interpolation = vision::parse_interpolation(args.interpolation, ErrorKind::Usage);
+  if (!args.mean.empty()) spec.mean = vision::parse_triplet(args.mean, ErrorKind::Usage);
+  if (!args.std.empty()) spec.std = vision::parse_triplet(args.std, ErrorKind::Usage);
+  return spec;
+}
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
@@ -97,6 +119,7 @@ int run_export(const ExportArgs& args) {
   exporter::ExportOptions options;
   options.opset = args.opset;
   options.dropout = args.dropout;
+  options.preprocessing = preprocessing_from_flags(args, graph.input_size);
   if (!args.labels.empty()) {
     options.labels = split_labels(args.labels);
   } else if (loaded.labels) {
@@ -161,6 +184,13 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->add_option("--key", args->key, "Key of the state dict inside the checkpoint (default: found automatically)");
   cmd->add_flag("--no-verify", args->no_verify,
                 "Skip the numeric verification (reference vs runtime on several probes) of the written model");
+  cmd->add_option("--resize", args->resize,
+                  "Training preprocessing, recorded for 'pt2onnx infer': HxW (exact) or N (shorter side to N; needs "
+                  "--crop) (default: the input size)");
+  cmd->add_option("--crop", args->crop, "Center crop after the resize: HxW, N or none (default: none)");
+  cmd->add_option("--interpolation", args->interpolation, "Resize interpolation: bilinear (default), bicubic or nearest");
+  cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
+  cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
   cmd->add_option("--atol", args->atol, "Verification: absolute tolerance on logits")->capture_default_str();
   cmd->add_option("--rtol", args->rtol, "Verification: relative tolerance (|diff| <= atol + rtol * |reference|)")
       ->capture_default_str();

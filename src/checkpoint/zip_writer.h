@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "checkpoint/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace pt2onnx::checkpoint {
 

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "checkpoint/atomic_file.h"
+#include "common/atomic_file.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/zip_writer.h"
 #include "checkpoint_test_util.h"
@@ -143,7 +143,7 @@ TEST(TorchZip, WriterAlignsDataLikePyTorch) {
 TEST(TorchZip, WriterFailsCleanlyOnAMissingDirectory) {
   TempDir dir;
   expect_error([&] { write_torch_zip(dir.path() / "no" / "such" / "x.pth", every_dtype(), ""); }, ErrorKind::Io,
-               {"x.pth", "temporary"});
+               {"x.pth", "does not exist"});
 }
 
 TEST(TorchZip, PyTorch2LayoutWithSharedStorageAndViews) {

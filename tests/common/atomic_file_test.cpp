@@ -1,5 +1,7 @@
 #include "common/atomic_file.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -7,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "support/temp_dir.h"
 
 namespace pt2onnx {
 namespace {
@@ -22,15 +25,9 @@ std::string slurp(const fs::path& p) {
 
 class AtomicFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pt2onnx_atomic_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {})); }
-  fs::path dir_;
+  pt2onnx::testing::TempDir temp_;
+  const fs::path& dir_ = temp_.path();
 };
 
 TEST_F(AtomicFile, WritesAndReplaces) {
@@ -43,8 +40,8 @@ TEST_F(AtomicFile, WritesAndReplaces) {
 TEST_F(AtomicFile, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   write_file_atomically(dir_ / "out.bin", "old content");
   EXPECT_THROW(write_file_atomically(dir_ / "out.bin",
-                                     [](std::ostream& out) {
-                                       out << "half of the new";
+                                     [](int fd) {
+                                       EXPECT_EQ(::write(fd, "half of the new", 15), 15);
                                        throw std::runtime_error("interrupted");
                                      }),
                std::runtime_error);

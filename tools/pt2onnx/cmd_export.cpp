@@ -105,7 +105,7 @@ int run_export(const ExportArgs& args) {
   exporter::check_opset(args.opset);
   // Before any work: refusing late would waste the whole export.
   exporter::refuse_same_file(output, input);
-  exporter::check_output_path(output);
+  check_output_path(output);
 
   fmt::print("Loading model from {}...\n", input.string());
   std::fflush(stdout);

@@ -1,5 +1,7 @@
 #include "common/npy.h"
 
+#include "common/atomic_file.h"
+
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -261,27 +263,7 @@ std::vector<std::byte> encode_npy(const Tensor& tensor) {
 }
 
 void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
-  const auto bytes = encode_npy(tensor);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorKind::Io, fmt::format("cannot open {} for writing", tmp.string()));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw Error(ErrorKind::Io, fmt::format("cannot write {}", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw Error(ErrorKind::Io, fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
-  }
+  write_file_atomically(path, std::span<const std::byte>(encode_npy(tensor)));
 }
 
 }  // namespace pt2onnx

@@ -129,4 +129,20 @@ PreprocessSpec preprocess_spec_from_metadata(const std::map<std::string, std::st
   return spec;
 }
 
+std::map<std::string, std::string> preprocess_metadata(const PreprocessSpec& spec) {
+  namespace k = metadata_keys;
+  const auto size = [](Size2 s) { return fmt::format("{}x{}", s.height, s.width); };
+  // fmt's shortest round-trip form: "0.485", never "0.48500001".
+  const auto triplet = [](const std::array<float, 3>& v) { return fmt::format("{},{},{}", v[0], v[1], v[2]); };
+  std::map<std::string, std::string> m;
+  m[k::kResize] = spec.resize.mode == ResizeSpec::Mode::ShorterSide ? std::to_string(spec.resize.shorter_side)
+                                                                     : size(spec.resize.size);
+  m[k::kCrop] = spec.crop ? size(*spec.crop) : std::string("none");
+  m[k::kInterpolation] = std::string(interpolation_name(spec.interpolation));
+  m[k::kMean] = triplet(spec.mean);
+  m[k::kStd] = triplet(spec.std);
+  m[k::kColor] = "RGB";
+  return m;
+}
+
 }  // namespace pt2onnx::vision

@@ -43,4 +43,8 @@ std::array<float, 3> parse_triplet(std::string_view text, ErrorKind kind);
 // for a colour other than RGB.
 PreprocessSpec preprocess_spec_from_metadata(const std::map<std::string, std::string>& metadata);
 
+// The pt2onnx.preprocess.* entries for a spec, in the forms the parsers read
+// back (what `pt2onnx export` writes).
+std::map<std::string, std::string> preprocess_metadata(const PreprocessSpec& spec);
+
 }  // namespace pt2onnx::vision

@@ -1,7 +1,7 @@
 """Shared helpers for the vision and infer oracle tests (not a test itself).
 
 The C++ side is reached through two executables named by ctest's environment:
-PT2ONNX (the CLI) and PT2ONNX_VISION_PROBE (tests/tools/vision_probe.cpp), which
+PT2ONNX (the CLI) and PT2ONNX_VISION_PROBE (tests/tools/pt2onnx_vision_probe.cpp), which
 runs one src/vision stage on one file and writes the result as .npy.
 """
 import os

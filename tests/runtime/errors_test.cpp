@@ -119,8 +119,8 @@ TEST(RuntimeErrors, InitializerDataInconsistentWithDims) {
 }
 
 TEST(RuntimeErrors, MalformedFiles) {
-  const auto dir = std::filesystem::temp_directory_path() / "pt2onnx_runtime_tests";
-  std::filesystem::create_directories(dir);
+  const pt2onnx::testing::TempDir temp;
+  const auto& dir = temp.path();
   const auto garbage = dir / "garbage.onnx";
   std::ofstream(garbage, std::ios::binary) << "this is not a protobuf \xff\xff\xff\xff";
   expect_error([&] { runtime::Model::load(garbage); }, ErrorKind::BadInput, {"garbage.onnx", "not a valid ONNX model"});

@@ -18,6 +18,7 @@
 
 #include "common/tensor.h"
 #include "pt2onnx/runtime.h"
+#include "support/temp_dir.h"
 
 namespace pt2onnx::testing {
 
@@ -88,9 +89,9 @@ class ModelBuilder {
     return *n;
   }
 
+  // Saved in a directory private to this test process (see support/temp_dir.h).
   std::filesystem::path save(const std::string& file) const {
-    const auto dir = std::filesystem::temp_directory_path() / "pt2onnx_runtime_tests";
-    std::filesystem::create_directories(dir);
+    static const pt2onnx::testing::TempDir dir("runtime");
     const auto path = dir / file;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     proto.SerializeToOstream(&out);

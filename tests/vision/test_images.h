@@ -19,6 +19,8 @@
 #include <jpeglib.h>
 #include <spng.h>
 
+#include "support/temp_dir.h"
+
 namespace pt2onnx::testing {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -213,30 +215,7 @@ inline Bytes le16(const std::vector<std::int32_t>& values) {
   return out;
 }
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    path_ = std::filesystem::temp_directory_path() /
-            (name + "-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter()++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
- private:
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-  std::filesystem::path path_;
-};
 
 inline void write_file(const std::filesystem::path& path, const Bytes& bytes) {
   std::filesystem::create_directories(path.parent_path());

@@ -34,6 +34,9 @@ ExitCode exit_code_for(ErrorKind kind);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_infer_command(CLI::App& app, Action& action);
+void add_export_command(CLI::App& app, Action& action);
+void add_demo_checkpoint_command(CLI::App& app, Action& action);
+void add_verify_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 
 }  // namespace pt2onnx::cli

@@ -40,7 +40,11 @@ int main(int argc, char** argv) {
       "Run 'pt2onnx COMMAND --help' for each command's options.");
 
   cli::Action action;
-  // cli::add_inspect_command(app, action);
+  // In the order of the workflow: make or bring a checkpoint, export, check, run.
+  cli::add_demo_checkpoint_command(app, action);
+  cli::add_export_command(app, action);
+  cli::add_verify_command(app, action);
+  cli::add_inspect_command(app, action);
   cli::add_run_command(app, action);
   cli::add_infer_command(app, action);
   cli::add_bench_command(app, action);

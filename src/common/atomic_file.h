@@ -1,0 +1,57 @@
+// Writing outputs so that a path only ever holds the old file or the complete
+// new one: the bytes go to a temporary file beside the target, which is synced,
+// optionally checked, and renamed over the target, and the directory is synced.
+// On any failure before the rename the temporary is removed and whatever was at
+// the path is left untouched. Every command that writes a file uses this.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string_view>
+
+namespace pt2onnx {
+
+// Runs on the complete, synced temporary file just before the rename (where a
+// written model can be loaded and verified); throwing aborts the write.
+using BeforeCommit = std::function<void(const std::filesystem::path& temp_path)>;
+
+class AtomicFile {
+ public:
+  // Error(Usage) when the path is a directory or names no file, Error(Io) when
+  // its directory does not exist or the temporary cannot be created.
+  explicit AtomicFile(std::filesystem::path target);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::span<const std::byte> bytes);
+  [[nodiscard]] std::uint64_t position() const { return position_; }
+  [[nodiscard]] int fd() const { return fd_; }  // for writers that stream to a descriptor
+  [[nodiscard]] const std::filesystem::path& temp_path() const { return temp_; }
+
+  // Sync, give the file the mode a plain create (or the replaced file) has, run
+  // `before_commit`, rename into place, sync the directory.
+  void commit(const BeforeCommit& before_commit = {});
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  std::uint64_t position_ = 0;
+  bool done_ = false;
+};
+
+// `body` writes the whole content to the descriptor; throwing aborts the write.
+using WriteBody = std::function<void(int fd)>;
+void write_file_atomically(const std::filesystem::path& target, const WriteBody& body,
+                           const BeforeCommit& before_commit = {});
+void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> content);
+void write_file_atomically(const std::filesystem::path& target, std::string_view content);
+
+// The checks AtomicFile starts with, for callers that want to fail before doing
+// expensive work.
+void check_output_path(const std::filesystem::path& output);
+
+}  // namespace pt2onnx

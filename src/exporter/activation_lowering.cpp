@@ -1,0 +1,51 @@
+// Elementwise activations. Where ONNX has no operator of the same meaning in
+// the target opset, the layer becomes two nodes: the helper is named
+// "<path>/<Op>" and the node producing the layer's output keeps the bare path.
+#include "exporter/layer_lowerings.h"
+
+namespace pt2onnx::exporter {
+namespace {
+
+// torch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1): ONNX
+// HardSigmoid with alpha 1/6 and beta 1/2 (ONNX's default alpha is 0.2).
+constexpr float kHardAlpha = 1.0f / 6.0f;
+constexpr float kHardBeta = 0.5f;
+constexpr int kFirstOpsetWithHardSwish = 14;
+
+void unary(std::string_view op, const nn::Layer& layer, LoweringContext& ctx) {
+  ctx.add_node(op, layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+}
+
+}  // namespace
+
+void lower_relu(const nn::Layer& layer, LoweringContext& ctx) { unary("Relu", layer, ctx); }
+void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx) { unary("Sigmoid", layer, ctx); }
+
+// Opsets up to 17 have no SiLU: x * sigmoid(x), as torch.onnx exports it.
+void lower_silu(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& x = ctx.input_name(layer, 0);
+  const auto gate = layer.path + "/sigmoid";
+  ctx.add_node("Sigmoid", layer.path + "/Sigmoid", {x}, {gate});
+  ctx.add_node("Mul", layer.path, {x, gate}, {ctx.output_name(layer)});
+}
+
+void lower_hardsigmoid(const nn::Layer& layer, LoweringContext& ctx) {
+  auto& node = ctx.add_node("HardSigmoid", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_float_attr(node, "alpha", kHardAlpha);
+  set_float_attr(node, "beta", kHardBeta);
+}
+
+void lower_hardswish(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& x = ctx.input_name(layer, 0);
+  if (ctx.opset() >= kFirstOpsetWithHardSwish) {
+    ctx.add_node("HardSwish", layer.path, {x}, {ctx.output_name(layer)});
+    return;
+  }
+  const auto gate = layer.path + "/hardsigmoid";
+  auto& hs = ctx.add_node("HardSigmoid", layer.path + "/HardSigmoid", {x}, {gate});
+  set_float_attr(hs, "alpha", kHardAlpha);
+  set_float_attr(hs, "beta", kHardBeta);
+  ctx.add_node("Mul", layer.path, {x, gate}, {ctx.output_name(layer)});
+}
+
+}  // namespace pt2onnx::exporter

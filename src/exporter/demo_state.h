@@ -1,0 +1,37 @@
+// Deterministic random weights for a layer graph: what `pt2onnx demo-checkpoint`
+// saves, and what tests bind to hand-built graphs. The same seed gives the same
+// bytes on every run and machine (splitmix64, no std:: distributions, whose
+// output is implementation-defined).
+#pragma once
+
+#include <cstdint>
+
+#include "checkpoint/state_dict.h"
+#include "nn/graph.h"
+
+namespace pt2onnx::exporter {
+
+// splitmix64 with Box-Muller normals (one normal per two uniforms).
+class DemoRng {
+ public:
+  explicit DemoRng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next_u64();
+  double uniform();  // [0, 1)
+  double normal();   // standard normal
+
+ private:
+  std::uint64_t state_;
+};
+
+// Every parameter and buffer graph.expected_state() lists, in that order, with
+// each BatchNorm2d's num_batches_tracked (int64 scalar 0) after its running_var,
+// as torch's state_dict() has it. Convolutions get He-scaled normal weights,
+// Linear layers 1/sqrt(fan_in) ones, BatchNorms gamma near 1, small beta and
+// mean, and running_var in [0.5, 1.5], so activations stay of order one.
+checkpoint::StateDict demo_state_dict(const nn::Graph& graph, std::uint64_t seed);
+
+// Binds the same values into the graph's layers (layer.params), for graphs
+// that no checkpoint describes.
+void bind_demo_params(nn::Graph& graph, std::uint64_t seed);
+
+}  // namespace pt2onnx::exporter

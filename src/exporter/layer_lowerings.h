@@ -1,0 +1,49 @@
+// One lowering per layer kind: each emits the ONNX nodes and initializers of
+// one layer, named after its torchvision module path. Which function lowers
+// which kind is decided in one place, register_layer_lowerings().
+#pragma once
+
+#include <map>
+
+#include "exporter/lowering_context.h"
+#include "nn/graph.h"
+
+namespace pt2onnx::exporter {
+
+using LowerFn = void (*)(const nn::Layer& layer, LoweringContext& ctx);
+
+class LoweringTable {
+ public:
+  void add(nn::LayerKind kind, LowerFn fn);  // Error(Internal) when registered twice
+  // Error(Unsupported) naming the kind when nothing lowers it.
+  [[nodiscard]] LowerFn find(nn::LayerKind kind) const;
+
+ private:
+  std::map<nn::LayerKind, LowerFn> table_;
+};
+
+// Lists every layer kind with its lowering.
+void register_layer_lowerings(LoweringTable& table);
+// The table register_layer_lowerings() fills, built once.
+const LoweringTable& layer_lowerings();
+
+// conv_lowering.cpp
+void lower_conv2d(const nn::Layer& layer, LoweringContext& ctx);
+void lower_batch_norm2d(const nn::Layer& layer, LoweringContext& ctx);  // only when not folded
+// activation_lowering.cpp
+void lower_relu(const nn::Layer& layer, LoweringContext& ctx);
+void lower_silu(const nn::Layer& layer, LoweringContext& ctx);
+void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx);
+void lower_hardswish(const nn::Layer& layer, LoweringContext& ctx);
+void lower_hardsigmoid(const nn::Layer& layer, LoweringContext& ctx);
+// structural_lowering.cpp
+void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx);
+void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx);
+void lower_mul(const nn::Layer& layer, LoweringContext& ctx);
+void lower_add(const nn::Layer& layer, LoweringContext& ctx);
+void lower_flatten(const nn::Layer& layer, LoweringContext& ctx);
+void lower_linear(const nn::Layer& layer, LoweringContext& ctx);
+// Dropout and StochasticDepth: the plan aliases their output to their input.
+void lower_eval_identity(const nn::Layer& layer, LoweringContext& ctx);
+
+}  // namespace pt2onnx::exporter

@@ -1,0 +1,57 @@
+// Pools, the two-input elementwise ops, Flatten, Linear, and the eval-mode identities.
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "exporter/layer_lowerings.h"
+
+namespace pt2onnx::exporter {
+
+// Only the 1x1 output size is in the layer graph, and for it the adaptive pool
+// is a plain global mean.
+void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
+  ctx.add_node("GlobalAveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+}
+
+void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::PoolAttrs>();
+  auto& node = ctx.add_node("MaxPool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_ints_attr(node, "kernel_shape", {a.kernel[0], a.kernel[1]});
+  set_ints_attr(node, "strides", {a.stride[0], a.stride[1]});
+  // torch pads max pooling with -inf; ONNX MaxPool ignores padded cells: the same.
+  set_ints_attr(node, "pads", {a.padding[0], a.padding[1], a.padding[0], a.padding[1]});
+}
+
+void lower_mul(const nn::Layer& layer, LoweringContext& ctx) {
+  ctx.add_node("Mul", layer.path, {ctx.input_name(layer, 0), ctx.input_name(layer, 1)}, {ctx.output_name(layer)});
+}
+
+void lower_add(const nn::Layer& layer, LoweringContext& ctx) {
+  ctx.add_node("Add", layer.path, {ctx.input_name(layer, 0), ctx.input_name(layer, 1)}, {ctx.output_name(layer)});
+}
+
+void lower_flatten(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto start_dim = layer.as<nn::FlattenAttrs>().start_dim;
+  // ONNX Flatten always makes a matrix; torch.flatten(x, k) only does for k = 1
+  // (every dim after the batch folded into one), the only case classifiers use.
+  if (start_dim != 1) {
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("layer {}: Flatten with start_dim {} (only start_dim 1 is exported)", layer.path, start_dim));
+  }
+  auto& node = ctx.add_node("Flatten", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_int_attr(node, "axis", 1);
+}
+
+// nn.Linear computes x W^T + b: Gemm with transB, the weight kept as torch stores it.
+void lower_linear(const nn::Layer& layer, LoweringContext& ctx) {
+  std::vector<std::string> inputs{ctx.input_name(layer, 0),
+                                  ctx.add_initializer(layer.path + ".weight", ctx.param(layer, "weight"))};
+  if (layer.as<nn::LinearAttrs>().bias) {
+    inputs.push_back(ctx.add_initializer(layer.path + ".bias", ctx.param(layer, "bias")));
+  }
+  auto& node = ctx.add_node("Gemm", layer.path, std::move(inputs), {ctx.output_name(layer)});
+  set_int_attr(node, "transB", 1);
+}
+
+void lower_eval_identity(const nn::Layer& /*layer*/, LoweringContext& /*ctx*/) {}
+
+}  // namespace pt2onnx::exporter

@@ -1,0 +1,149 @@
+#include "verify/verify.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "exporter/onnx_file.h"
+#include "pt2onnx/runtime.h"
+#include "reference/reference.h"
+#include "verify/probes.h"
+
+namespace pt2onnx::verify {
+namespace {
+
+ExpectedInterface expected_for(const nn::Graph& graph) {
+  ExpectedInterface e;
+  e.channels = graph.input_channels;
+  e.size = graph.input_size;
+  e.num_outputs = graph.num_outputs;
+  return e;
+}
+
+bool bit_identical(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.nbytes() == b.nbytes() && std::memcmp(a.bytes().data(), b.bytes().data(), a.nbytes()) == 0;
+}
+
+std::string format_row(const Tensor& t) {
+  // First row of a [N, K] output, at most 8 values, as numpy prints them.
+  std::string out = "[[";
+  const auto k = t.rank() == 2 ? t.dim(1) : t.numel();
+  const auto values = t.f32();
+  for (std::int64_t i = 0; i < std::min<std::int64_t>(k, 8); ++i) out += fmt::format(" {:9.3f}", values[static_cast<std::size_t>(i)]);
+  if (k > 8) out += " ...";
+  return out + "]]";
+}
+
+}  // namespace
+
+bool Report::passed() const {
+  return structure.ok() && !probes.empty() &&
+         std::all_of(probes.begin(), probes.end(), [](const ProbeResult& p) { return p.passed(); });
+}
+
+double Report::max_abs_diff() const {
+  double m = 0.0;
+  for (const auto& p : probes) m = std::max(m, p.comparison.max_abs_diff);
+  return m;
+}
+
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph) {
+  return check_structure(model, expected_for(graph));
+}
+
+Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options) {
+  Report report;
+  report.model_path = onnx_path.string();
+  report.tolerance = options.tolerance;
+  report.structure = verify_structure(exporter::read_onnx_model(onnx_path), graph);
+  report.probes = compare_on_probes(onnx_path, graph, options);
+  return report;
+}
+
+std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, const nn::Graph& graph,
+                                           const Options& options) {
+  std::vector<ProbeResult> results;
+  runtime::Options runtime_options;
+  runtime_options.threads = options.threads;
+  auto model = runtime::Model::load(onnx_path, runtime_options);
+
+  for (auto& probe : make_probes(graph.input_channels, graph.input_size, options.batch_large)) {
+    ProbeResult r;
+    r.name = probe.name;
+    r.input_shape = probe.input.shape();
+    r.reference_output = reference::forward(graph, probe.input);
+    r.onnx_output = model.run({probe.input}).at(0);
+    r.deterministic = bit_identical(r.onnx_output, model.run({probe.input}).at(0));
+    r.comparison = compare(r.onnx_output, r.reference_output, options.tolerance);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+void print_structure(const StructureReport& structure, std::FILE* out) {
+  for (const auto& line : structure.passed) fmt::print(out, "  ok: {}\n", line);
+  for (const auto& line : structure.problems) fmt::print(out, "  FAILED: {}\n", line);
+}
+
+void print_report(const Report& report, std::FILE* out) {
+  fmt::print(out, "Comparing PyTorch vs ONNX outputs...\n");
+  if (!report.probes.empty()) {
+    const auto& first = report.probes.front();
+    fmt::print(out, "  PyTorch output: {}   (PyTorch-semantics reference, probe {})\n", format_row(first.reference_output),
+               first.name);
+    fmt::print(out, "  ONNX output:    {}   (pt2onnx runtime)\n", format_row(first.onnx_output));
+  }
+  fmt::print(out, "  {:<20} {:>7} {:>12} {:>12} {:>12} {:>14}  {}\n", "probe", "batch", "max abs", "max rel", "max sigmoid",
+             "deterministic", "result");
+  for (const auto& p : report.probes) {
+    fmt::print(out, "  {:<20} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>14}  {}\n", p.name, p.input_shape.at(0),
+               p.comparison.max_abs_diff, p.comparison.max_rel_diff, p.comparison.max_sigmoid_diff,
+               p.deterministic ? "yes" : "NO", p.passed() ? "ok" : "FAILED");
+  }
+  fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {})\n", report.max_abs_diff(), report.tolerance.atol,
+             report.tolerance.rtol);
+  if (report.passed()) {
+    fmt::print(out, "Verification passed!\n");
+    return;
+  }
+  if (!report.structure.ok()) fmt::print(out, "Verification FAILED: the model's structure is wrong (see above).\n");
+  for (const auto& p : report.probes) {
+    if (!p.comparison.finite) fmt::print(out, "Verification FAILED: probe {} produced NaN or inf.\n", p.name);
+    else if (!p.comparison.within_tolerance)
+      fmt::print(out, "Verification FAILED: probe {} differs by {:.6f} (over atol {} + rtol {} x |reference|).\n", p.name,
+                 p.comparison.max_abs_diff, report.tolerance.atol, report.tolerance.rtol);
+    if (!p.deterministic) fmt::print(out, "Verification FAILED: probe {} gave different outputs on two runs.\n", p.name);
+  }
+}
+
+nlohmann::json report_to_json(const Report& report) {
+  nlohmann::json j;
+  j["model"] = report.model_path;
+  j["passed"] = report.passed();
+  j["atol"] = report.tolerance.atol;
+  j["rtol"] = report.tolerance.rtol;
+  j["max_abs_diff"] = report.max_abs_diff();
+  j["structure"] = {{"ok", report.structure.ok()},
+                    {"opset", report.structure.opset},
+                    {"passed", report.structure.passed},
+                    {"problems", report.structure.problems}};
+  j["probes"] = nlohmann::json::array();
+  for (const auto& p : report.probes) {
+    j["probes"].push_back({{"name", p.name},
+                           {"input_shape", p.input_shape},
+                           {"max_abs_diff", p.comparison.max_abs_diff},
+                           {"max_rel_diff", p.comparison.max_rel_diff},
+                           {"max_sigmoid_diff", p.comparison.max_sigmoid_diff},
+                           {"finite", p.comparison.finite},
+                           {"within_tolerance", p.comparison.within_tolerance},
+                           {"deterministic", p.deterministic},
+                           {"passed", p.passed()},
+                           {"reference_output", std::vector<float>(p.reference_output.f32().begin(), p.reference_output.f32().end())},
+                           {"onnx_output", std::vector<float>(p.onnx_output.f32().begin(), p.onnx_output.f32().end())}});
+  }
+  return j;
+}
+
+}  // namespace pt2onnx::verify

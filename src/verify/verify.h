@@ -1,0 +1,59 @@
+// The seed script's "Comparing PyTorch vs ONNX outputs...", done properly:
+// the structure of the .onnx file, then the PyTorch-semantics reference against
+// the pt2onnx runtime on several probes, at batch 1 and above, run twice.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/tensor.h"
+#include "nn/graph.h"
+#include "verify/compare.h"
+#include "verify/structure.h"
+
+namespace pt2onnx::verify {
+
+struct Options {
+  Tolerance tolerance;
+  std::int64_t batch_large = 3;
+  int threads = 0;  // runtime threads; 0: physical cores
+};
+
+struct ProbeResult {
+  std::string name;
+  Shape input_shape;
+  Comparison comparison;
+  bool deterministic = false;  // a second run gave bit-identical output
+  Tensor reference_output;
+  Tensor onnx_output;
+  [[nodiscard]] bool passed() const { return comparison.within_tolerance && deterministic; }
+};
+
+struct Report {
+  std::string model_path;
+  StructureReport structure;
+  std::vector<ProbeResult> probes;
+  Tolerance tolerance;
+  [[nodiscard]] bool passed() const;
+  [[nodiscard]] double max_abs_diff() const;
+};
+
+// `graph` is the bound layer graph of the checkpoint the model was exported from.
+// Throws Error for unreadable inputs; a model that runs but disagrees is a failed Report.
+Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options);
+
+// The two halves of verify_model, for export, which checks the structure of the
+// model in memory first and compares numbers on the written temporary file.
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph);
+std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, const nn::Graph& graph,
+                                           const Options& options);
+
+// The seed's console sequence, from "Comparing PyTorch vs ONNX outputs..." to the verdict.
+void print_report(const Report& report, std::FILE* out);
+void print_structure(const StructureReport& structure, std::FILE* out);
+nlohmann::json report_to_json(const Report& report);
+
+}  // namespace pt2onnx::verify

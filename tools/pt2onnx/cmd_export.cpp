@@ -1,0 +1,200 @@
+// `pt2onnx export`: the seed script's 04_export.py. Rebuild the architecture,
+// bind the checkpoint, lower to ONNX, check, write atomically, summarise.
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "checkpoint/checkpoint.h"
+#include "commands.h"
+#include "exporter/atomic_write.h"
+#include "exporter/export_report.h"
+#include "exporter/file_hash.h"
+#include "exporter/metadata.h"
+#include "exporter/onnx_export.h"
+#include "models/registry.h"
+#include "verify/verify.h"
+#include "vision/preprocess_metadata.h"
+
+namespace pt2onnx::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ExportArgs {
+  std::string input = "models/model.pth";
+  std::string output;  // default: the input with the extension .onnx
+  std::string arch = "efficientnet_b0";
+  double dropout = 0.4;  // the seed's create_model default
+  int opset = exporter::kDefaultOpset;
+  std::string labels;
+  std::string key;
+  bool no_verify = false;
+  double atol = 1e-2;  // the seed's tolerance
+  double rtol = 1e-3;
+  // The training preprocessing, recorded for `pt2onnx infer` (text forms of vision/preprocess_metadata.h).
+  std::string resize;
+  std::string crop;
+  std::string interpolation;
+  std::string mean;
+  std::string std;
+};
+
+// The spec from the flags; nullopt when none is given (the architecture's defaults).
+std::optional<vision::PreprocessSpec> preprocessing_from_flags(const ExportArgs& args, std::int64_t input_size) {
+  if (args.resize.empty() && args.crop.empty() && args.interpolation.empty() && args.mean.empty() && args.std.empty()) {
+    return std::nullopt;
+  }
+  vision::PreprocessSpec spec;
+  spec.resize.size = {static_cast<int>(input_size), static_cast<int>(input_size)};
+  if (!args.resize.empty()) spec.resize = vision::parse_resize(args.resize, ErrorKind::Usage);
+  if (!args.crop.empty()) spec.crop = vision::parse_crop(args.crop, ErrorKind::Usage);
+  if (!args.interpolation.empty()) spec.interpolation = vision::parse_interpolation(args.interpolation, ErrorKind::Usage);
+  if (!args.mean.empty()) spec.mean = vision::parse_triplet(args.mean, ErrorKind::Usage);
+  if (!args.std.empty()) spec.std = vision::parse_triplet(args.std, ErrorKind::Usage);
+  return spec;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+std::vector<std::string> split_labels(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = list.find(',', start);
+    auto name = trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (name.empty()) throw Error(ErrorKind::Usage, fmt::format("--labels '{}' has an empty name", list));
+    out.push_back(std::move(name));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// "Comparing PyTorch vs ONNX outputs...": the PyTorch-semantics reference
+// against the runtime, on the complete temporary file before the rename, so a
+// model that fails never reaches the output path.
+void verify_exported_model(const fs::path& candidate, const nn::Graph& graph, const ExportArgs& args,
+                           const verify::StructureReport& structure) {
+  verify::Options options;
+  options.tolerance = {args.atol, args.rtol};
+  verify::Report report;
+  report.model_path = candidate.string();
+  report.tolerance = options.tolerance;
+  report.structure = structure;
+  report.probes = verify::compare_on_probes(candidate, graph, options);
+  verify::print_report(report, stdout);
+  std::fflush(stdout);
+  if (!report.passed()) {
+    throw Error(ErrorKind::VerifyFailed,
+                fmt::format("the exported model does not reproduce the checkpoint (max difference {:.6g}); nothing "
+                            "was written",
+                            report.max_abs_diff()));
+  }
+}
+
+int run_export(const ExportArgs& args) {
+  const fs::path input = args.input;
+  const fs::path output = args.output.empty() ? fs::path(input).replace_extension(".onnx") : fs::path(args.output);
+  exporter::check_opset(args.opset);
+  // Before any work: refusing late would waste the whole export.
+  exporter::refuse_same_file(output, input);
+  check_output_path(output);
+
+  fmt::print("Loading model from {}...\n", input.string());
+  std::fflush(stdout);
+  auto loaded = checkpoint::load_state_dict(input, args.key.empty() ? std::nullopt : std::optional(args.key));
+  const auto graph = with_error_context(fmt::format("checkpoint {}", input.string()),
+                                        [&] { return models::build_and_bind(args.arch, loaded.state_dict, args.dropout); });
+  // The graph holds its own float32 copies now; the checkpoint's tensors would
+  // only add a model's worth to the peak memory.
+  loaded.state_dict = {};
+
+  exporter::ExportOptions options;
+  options.opset = args.opset;
+  options.dropout = args.dropout;
+  options.preprocessing = preprocessing_from_flags(args, graph.input_size);
+  if (!args.labels.empty()) {
+    options.labels = split_labels(args.labels);
+  } else if (loaded.labels) {
+    // The same rule as for --labels, but the fault is in the file, not the command line.
+    try {
+      exporter::check_labels(*loaded.labels, graph.num_outputs);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::BadInput, fmt::format("checkpoint {}: its 'labels' entry does not fit: {}; pass --labels "
+                                                   "to give the right names",
+                                                   input.string(), e.message()));
+    }
+    options.labels = loaded.labels;
+  }
+  options.checkpoint_file = input.filename().string();
+  options.checkpoint_sha256 = exporter::sha256_file_hex(input);
+  options.checkpoint_key = loaded.found_under;
+
+  fmt::print("Exporting to {}...\n", output.string());
+  std::fflush(stdout);
+  const auto model = exporter::export_model(graph, options);
+
+  fmt::print("Verifying ONNX model structure...\n");
+  std::fflush(stdout);
+  const auto structure = verify::verify_structure(model, graph);
+  verify::print_structure(structure, stdout);
+  if (!structure.ok()) {
+    throw Error(ErrorKind::ExportFailed, fmt::format("the exported model fails its structural check: {}",
+                                                     structure.problems.front()));
+  }
+  exporter::write_model(model, output, input, [&](const fs::path& candidate) {
+    if (!args.no_verify) verify_exported_model(candidate, graph, args, structure);
+  });
+
+  exporter::ExportReport report;
+  report.arch = graph.arch;
+  report.file_bytes = fs::file_size(output);
+  report.channels = graph.input_channels;
+  report.input_size = graph.input_size;
+  report.num_outputs = graph.num_outputs;
+  report.labels = options.labels;
+  fmt::print("\n{}\nExport complete!\n", exporter::format_export_report(report));
+  fmt::print("Next: Run inference with: pt2onnx infer {} IMAGES...\n", output.string());
+  return static_cast<int>(ExitCode::Ok);
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<ExportArgs>();
+  auto* cmd = app.add_subcommand("export", "Export a PyTorch checkpoint to a checked ONNX model (the seed's 04_export.py)");
+  cmd->add_option("--input", args->input, "Checkpoint to read")->capture_default_str();
+  cmd->add_option("--output", args->output, "ONNX file to write (default: the input with extension .onnx)");
+  cmd->add_option("--arch", args->arch, "Architecture the checkpoint was trained as")->capture_default_str();
+  cmd->add_option("--dropout", args->dropout, "Classifier dropout of the training model (recorded; off in eval)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--opset", args->opset,
+                  fmt::format("ONNX opset, {} to {}", exporter::kMinOpset, exporter::kMaxOpset))
+      ->capture_default_str();
+  cmd->add_option("--labels", args->labels,
+                  "Output names, comma separated (default: the checkpoint's 'labels' entry, else none)");
+  cmd->add_option("--key", args->key, "Key of the state dict inside the checkpoint (default: found automatically)");
+  cmd->add_flag("--no-verify", args->no_verify,
+                "Skip the numeric verification (reference vs runtime on several probes) of the written model");
+  cmd->add_option("--resize", args->resize,
+                  "Training preprocessing, recorded for 'pt2onnx infer': HxW (exact) or N (shorter side to N; needs "
+                  "--crop) (default: the input size)");
+  cmd->add_option("--crop", args->crop, "Center crop after the resize: HxW, N or none (default: none)");
+  cmd->add_option("--interpolation", args->interpolation, "Resize interpolation: bilinear (default), bicubic or nearest");
+  cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
+  cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
+  cmd->add_option("--atol", args->atol, "Verification: absolute tolerance on logits")->capture_default_str();
+  cmd->add_option("--rtol", args->rtol, "Verification: relative tolerance (|diff| <= atol + rtol * |reference|)")
+      ->capture_default_str();
+  cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
+}
+
+}  // namespace pt2onnx::cli

@@ -1,0 +1,72 @@
+// pt2onnx verify MODEL.onnx --checkpoint X.pth: the exported model against the
+// PyTorch-semantics reference computed from the checkpoint it came from.
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "checkpoint/checkpoint.h"
+#include "common/atomic_file.h"
+#include "commands.h"
+#include "models/registry.h"
+#include "verification.h"
+#include "verify/verify.h"
+
+namespace pt2onnx::cli {
+namespace {
+
+struct VerifyArgs {
+  std::string model;
+  std::string checkpoint;
+  std::string arch = "efficientnet_b0";
+  std::string key;
+  double atol = 1e-2;
+  double rtol = 1e-3;
+  std::string json;
+  int threads = 0;
+};
+
+}  // namespace
+
+int run_verification(const std::filesystem::path& model, const nn::Graph& graph, const verify::Options& options,
+                     const std::string& json_path) {
+  const auto report = verify::verify_model(model, graph, options);
+  std::fflush(stdout);
+  verify::print_structure(report.structure, stdout);
+  verify::print_report(report, stdout);
+  if (!json_path.empty()) write_file_atomically(json_path, verify::report_to_json(report).dump(2) + "\n");
+  return static_cast<int>(report.passed() ? ExitCode::Ok : ExitCode::VerifyFailed);
+}
+
+void add_verify_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = app.add_subcommand("verify",
+                                 "Check an exported ONNX model against the checkpoint it came from: ONNX structure, "
+                                 "then the PyTorch-semantics reference against the pt2onnx runtime on several probes.");
+  cmd->add_option("model", args->model, "The .onnx model")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--checkpoint", args->checkpoint, "The .pth or .safetensors checkpoint it was exported from")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--arch", args->arch, "Architecture of the checkpoint")->capture_default_str();
+  cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
+  cmd->add_option("--atol", args->atol, "Absolute tolerance on logits")->capture_default_str();
+  cmd->add_option("--rtol", args->rtol, "Relative tolerance on logits (|diff| <= atol + rtol * |reference|)")
+      ->capture_default_str();
+  cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
+  cmd->add_option("--threads", args->threads, "Runtime threads (0: physical cores)")->capture_default_str();
+  cmd->callback([args, &action] {
+    action = [args] {
+      fmt::print("Loading checkpoint {}...\n", args->checkpoint);
+      const auto loaded = checkpoint::load_state_dict(args->checkpoint,
+                                                      args->key.empty() ? std::nullopt : std::optional(args->key));
+      const auto graph = models::build_and_bind(args->arch, loaded.state_dict, 0.0);
+      fmt::print("Verifying {}...\n", args->model);
+      verify::Options options;
+      options.tolerance = {args->atol, args->rtol};
+      options.threads = args->threads;
+      return run_verification(args->model, graph, options, args->json);
+    };
+  });
+}
+
+}  // namespace pt2onnx::cli

@@ -130,9 +130,6 @@ void Graph::check(ErrorKind kind) const {
                                       in >= 0 && static_cast<std::size_t>(in) < values_.size() ? value(in).name : "?"));
       }
     }
-    if (n.input_scale && (n.op != OpType::Conv || *n.input_scale >= n.inputs.size())) {
-      throw_error(kind, fmt::format("{} has an input scale on missing input {}", describe(id), *n.input_scale));
-    }
     for (const auto& p : n.post_ops) {
       if (p.kind == PostOpKind::Sum && p.sum_input >= n.inputs.size()) {
         throw_error(kind, fmt::format("{} has a sum post-op on missing input {}", describe(id), p.sum_input));

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,10 +53,6 @@ struct Node {
   std::vector<ValueId> outputs;
   AttributeMap attrs;
   std::vector<PostOp> post_ops;
-  // Conv only: inputs[*input_scale] ([N, C_in, 1, 1]) multiplies the input
-  // channel-wise before the convolution (a squeeze-excitation gate folded in
-  // by fold_se_scale). Like a sum operand it sits after the Conv's own inputs.
-  std::optional<std::size_t> input_scale;
   bool alive = true;
 };
 

@@ -136,7 +136,6 @@ void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs)
   // Operands of sum post-ops sit after the operator's own inputs.
   std::size_t given = n.inputs.size();
   for (const auto& p : n.post_ops) given -= p.kind == PostOpKind::Sum ? 1 : 0;
-  if (n.input_scale) --given;
   // Trailing omitted optional inputs do not count.
   while (given > 0 && n.inputs[given - 1] == kNoValue) --given;
   if (given < min_inputs || given > max_inputs) {

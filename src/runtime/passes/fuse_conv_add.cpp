@@ -22,7 +22,6 @@ NodeId fusable_conv(const Graph& g, const Node& add, std::size_t i) {
   if (a == b) return kNoNode;
   const auto conv = sole_producer(g, a);
   if (conv == kNoNode || g.node(conv).op != OpType::Conv || has_sum(g.node(conv))) return kNoNode;
-  if (g.node(conv).input_scale) return kNoNode;  // its extra operand sits where the sum operand would go
   const auto& da = g.value(a).dims;
   const auto& db = g.value(b).dims;
   if (!da || !db || !same_dims(*da, *db)) return kNoNode;

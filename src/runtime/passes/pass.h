@@ -36,7 +36,6 @@ std::unique_ptr<Pass> make_fold_batch_norm();
 std::unique_ptr<Pass> make_fuse_swish();
 std::unique_ptr<Pass> make_fuse_conv_add();
 std::unique_ptr<Pass> make_fuse_activation();
-std::unique_ptr<Pass> make_fold_se_scale();
 
 // Shared tests used by several passes.
 // The node producing v when v has exactly one reader (that node) and is not

@@ -31,12 +31,8 @@ std::vector<std::unique_ptr<Pass>> make_pipeline() {
   // Residual adds before activations: ResNet's Add -> Relu then becomes
   // Conv(post-ops: sum, relu), applied in that order.
   passes.push_back(make_fuse_conv_add());
-  // Activations into their producers: everything they attach to is final.
+  // Activations into their producers, last: everything they attach to is final.
   passes.push_back(make_fuse_activation());
-  // The squeeze-excitation Mul into the 1x1 Conv that reads it, after the
-  // gate's Sigmoid has fused into its own Conv and the residual sums are in
-  // place (a Conv with a scale takes no new sum).
-  passes.push_back(make_fold_se_scale());
   return passes;
 }
 

@@ -32,7 +32,8 @@ INPUT_SIZE = 224
 # Logits are scaled to this magnitude so that a 1e-3 tolerance is a real test.
 LOGIT_SCALE = 10.0
 
-torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+THREADS = int(os.environ.get("OMP_NUM_THREADS", "2"))
+torch.set_num_threads(THREADS)
 
 
 def work_dir(name):
@@ -46,9 +47,13 @@ def work_dir(name):
 
 
 def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
-    """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out))."""
+    """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
+    a resized fc for ResNets; for MobileNets only the last Linear is replaced,
+    keeping their Hardswish head."""
     model = getattr(torchvision.models, arch)(weights=None)
-    if hasattr(model, "classifier"):
+    if arch.startswith("mobilenet"):
+        model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
+    elif hasattr(model, "classifier"):
         n_in = model.classifier[1].in_features
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))
     else:  # ResNet

@@ -1,5 +1,9 @@
 #include "exporter/demo_state.h"
 
+#include <fmt/format.h>
+
+#include "common/error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -87,6 +91,23 @@ void bind_demo_params(nn::Graph& graph, std::uint64_t seed) {
       if (const auto* t = state.find(layer.path + "." + spec.local_name)) layer.params[spec.local_name] = *t;
     }
   }
+}
+
+checkpoint::StateDict state_dict_of(const nn::Graph& graph) {
+  checkpoint::StateDict state;
+  for (const auto& layer : graph.layers) {
+    for (const auto& spec : layer.expected_params()) {
+      const auto it = layer.params.find(spec.local_name);
+      if (it == layer.params.end()) {
+        throw_error(ErrorKind::Internal, fmt::format("layer {} has no bound {}", layer.path, spec.local_name));
+      }
+      state.entries.emplace_back(layer.path + "." + spec.local_name, it->second);
+    }
+    if (layer.kind == nn::LayerKind::BatchNorm2d) {
+      state.entries.emplace_back(layer.path + ".num_batches_tracked", Tensor(DType::Int64, Shape{}));
+    }
+  }
+  return state;
 }
 
 }  // namespace pt2onnx::exporter

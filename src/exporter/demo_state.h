@@ -34,4 +34,8 @@ checkpoint::StateDict demo_state_dict(const nn::Graph& graph, std::uint64_t seed
 // that no checkpoint describes.
 void bind_demo_params(nn::Graph& graph, std::uint64_t seed);
 
+// A bound graph's parameters as a state dict in torch's order, with the
+// num_batches_tracked buffers torch's strict loading expects.
+checkpoint::StateDict state_dict_of(const nn::Graph& graph);
+
 }  // namespace pt2onnx::exporter

@@ -81,9 +81,35 @@ void check_input(const nn::Graph& graph, const Tensor& input) {
   }
 }
 
-}  // namespace
+// Per-channel mean and unbiased variance of an [N, C, H, W] tensor, as the
+// running statistics PyTorch keeps.
+void set_batch_statistics(Layer& layer, const Tensor& x) {
+  const auto n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  Tensor mean(DType::Float32, {c});
+  Tensor var(DType::Float32, {c});
+  const auto data = x.f32();
+  const double count = static_cast<double>(n * hw);
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    double sum = 0.0, sq = 0.0;
+    for (std::int64_t b = 0; b < n; ++b) {
+      const float* p = data.data() + (b * c + ch) * hw;
+      for (std::int64_t i = 0; i < hw; ++i) {
+        sum += p[i];
+        sq += double(p[i]) * p[i];
+      }
+    }
+    const double m = sum / count;
+    mean.f32()[static_cast<std::size_t>(ch)] = static_cast<float>(m);
+    var.f32()[static_cast<std::size_t>(ch)] =
+        static_cast<float>(std::max(0.0, (sq - count * m * m) / std::max(1.0, count - 1.0)));
+  }
+  layer.params["running_mean"] = std::move(mean);
+  layer.params["running_var"] = std::move(var);
+}
 
-Tensor forward(const nn::Graph& graph, const Tensor& input) {
+// The eager loop; with `calibrate`, each BatchNorm's statistics are taken from
+// its input just before it runs.
+Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
   check_input(graph, input);
   const auto num_values = static_cast<std::size_t>(graph.num_values);
   // Free each activation after its last reader so that peak memory stays near two layers' worth.
@@ -107,6 +133,9 @@ Tensor forward(const nn::Graph& graph, const Tensor& input) {
         if (!value) throw Error(ErrorKind::Internal, fmt::format("reads value {} before it is computed", v));
         in.push_back(value.get());
       }
+      if (calibrate != nullptr && layer.kind == LayerKind::BatchNorm2d) {
+        set_batch_statistics(calibrate->layers[i], *in[0]);
+      }
       values.at(static_cast<std::size_t>(layer.output)) =
           run_layer(layer, in, values.at(static_cast<std::size_t>(layer.inputs[0])));
     });
@@ -118,5 +147,11 @@ Tensor forward(const nn::Graph& graph, const Tensor& input) {
   if (!out) throw Error(ErrorKind::Internal, "the graph's output is never computed");
   return *out;
 }
+
+}  // namespace
+
+Tensor forward(const nn::Graph& graph, const Tensor& input) { return run(graph, input, nullptr); }
+
+void calibrate_batch_norm(nn::Graph& graph, const Tensor& input) { run(graph, input, &graph); }
 
 }  // namespace pt2onnx::reference

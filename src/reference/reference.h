@@ -11,4 +11,10 @@ namespace pt2onnx::reference {
 // input: float32 [N, C, H, W]; returns float32 [N, num_outputs].
 Tensor forward(const nn::Graph& graph, const Tensor& input);
 
+// Sets every BatchNorm's running statistics to the statistics of its input over
+// this batch (what PyTorch's train mode records after one batch with momentum
+// None), layer by layer, so that a network with random weights keeps its
+// activations at the scale a trained one has. Used for demo checkpoints.
+void calibrate_batch_norm(nn::Graph& graph, const Tensor& input);
+
 }  // namespace pt2onnx::reference

@@ -27,11 +27,12 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   probes.push_back({"ones", filled(one, [] { return 1.0f; })});
   Random uni(7);
   probes.push_back({"uniform[0,1)", filled(one, [&] { return static_cast<float>(uni.uniform()); })});
-  // Several times the normalised image range (about -2.2..2.7): exposes folding
-  // and saturation errors. Not larger: at 50x, float32 PyTorch itself drifts
-  // 1.5% from float64 on EfficientNet-B0, so any float32 engine would "fail".
+  // Beyond the normalised image range (about -2.2..2.7), to expose folding and
+  // saturation errors, but not so far that float32 itself gives out: at 10x an
+  // untrained EfficientNet-B0's activations reach 1e5 and float32 PyTorch and
+  // ONNX Runtime disagree with a float64 computation by 1e-3 of the logits.
   Random large(1234);
-  probes.push_back({"large(randn*10)", filled(one, [&] { return static_cast<float>(10.0 * large.normal()); })});
+  probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); })});
   Random batch(99);
   probes.push_back({fmt::format("randn(batch={})", batch_large),
                     filled({batch_large, channels, size, size}, [&] { return static_cast<float>(batch.normal()); })});

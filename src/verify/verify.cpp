@@ -112,7 +112,7 @@ void print_report(const Report& report, std::FILE* out) {
   for (const auto& p : report.probes) {
     if (!p.comparison.finite) fmt::print(out, "Verification FAILED: probe {} produced NaN or inf.\n", p.name);
     else if (!p.comparison.within_tolerance)
-      fmt::print(out, "Verification FAILED: probe {} differs by {:.6f} (over atol {} + rtol {} x |reference|).\n", p.name,
+      fmt::print(out, "Verification FAILED: probe {} differs by {:.6f} (over atol {} + rtol {} x the largest reference logit).\n", p.name,
                  p.comparison.max_abs_diff, report.tolerance.atol, report.tolerance.rtol);
     if (!p.deterministic) fmt::print(out, "Verification FAILED: probe {} gave different outputs on two runs.\n", p.name);
   }

@@ -32,7 +32,8 @@ INPUT_SIZE = 224
 # Logits are scaled to this magnitude so that a 1e-3 tolerance is a real test.
 LOGIT_SCALE = 10.0
 
-torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+THREADS = int(os.environ.get("OMP_NUM_THREADS", "2"))
+torch.set_num_threads(THREADS)
 
 
 def work_dir(name):
@@ -46,9 +47,13 @@ def work_dir(name):
 
 
 def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
-    """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out))."""
+    """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
+    a resized fc for ResNets; for MobileNets only the last Linear is replaced,
+    keeping their Hardswish head."""
     model = getattr(torchvision.models, arch)(weights=None)
-    if hasattr(model, "classifier"):
+    if arch.startswith("mobilenet"):
+        model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
+    elif hasattr(model, "classifier"):
         n_in = model.classifier[1].in_features
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))
     else:  # ResNet
@@ -58,7 +63,7 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
 
 def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_batches=2, batch=4):
     """A model whose outputs depend strongly on the input: BatchNorm affine
-    parameters perturbed, running statistics calibrated on random batches
+    parameters perturbed, running statistics calibrated on random image batches
     (cumulative average, momentum=None, only the BatchNorms in train mode so
     dropout and stochastic depth stay off), then the last Linear scaled so the
     logits are of magnitude LOGIT_SCALE. Returned in eval mode."""
@@ -75,7 +80,15 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
         for bn in bns:
             bn.train()
         for _ in range(calibration_batches):
-            model(torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE))
+            # Besides normal noise, the kinds of image pt2onnx's verification
+            # probes with (uniform, constant, 3x wider), so that each probe meets
+            # BatchNorm statistics that cover it, as a trained network's cover
+            # images; otherwise a constant image drives logits into the
+            # thousands, where no float32 engine agrees with another to 1e-3.
+            s = INPUT_SIZE
+            kinds = torch.stack([torch.rand(3, s, s), torch.ones(3, s, s), torch.zeros(3, s, s),
+                                 3.0 * torch.randn(3, s, s)])
+            model(torch.cat([torch.randn(batch, 3, s, s), kinds]))
         for bn in bns:
             bn.momentum = 0.1
         model.eval()

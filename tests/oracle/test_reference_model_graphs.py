@@ -7,31 +7,19 @@ Real torchvision checkpoints of efficientnet_b1 and resnet18 offered as
 efficientnet_b0 are refused, naming what they look like.
 The numbers are checked by test_reference_efficientnet and test_reference_resnet."""
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
-import torch
 import torchvision.models as tvm
 
+import oracle_common as oc
 import reference_util as ru
 
-TOOL = os.environ["PT2ONNX_REFERENCE_TOOL"]
+TOOL = ru.TOOL
 
 ARCHS = [f"efficientnet_b{i}" for i in range(8)] + ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
-
-
-def seed_head(model, n_out):
-    """The seed script's head for EfficientNets; a resized fc for ResNets."""
-    if hasattr(model, "classifier"):
-        n_in = model.classifier[1].in_features
-        model.classifier = torch.nn.Sequential(torch.nn.Dropout(0.4), torch.nn.Linear(n_in, n_out))
-    else:
-        model.fc = torch.nn.Linear(model.fc.in_features, n_out)
-    return model
 
 
 def pair(v):
@@ -117,7 +105,7 @@ def check_recognition():
     x = ru.WORK / "x.npy"
     np.save(x, np.zeros((1, 3, 32, 32), np.float32))
     for arch in ("efficientnet_b1", "resnet18"):
-        state = ru.save_state_dir(seed_head(getattr(tvm, arch)(weights=None), 2), ru.WORK / arch)
+        state = ru.save_state_dir(oc.create_model(2, arch=arch), ru.WORK / arch)
         proc = subprocess.run([TOOL, "run", "--arch", "efficientnet_b0", "--state-dir", str(state), "--input", str(x),
                                "--output", str(ru.WORK / "y.npy")], capture_output=True, text=True)
         want = f"This looks like {arch}"
@@ -129,12 +117,10 @@ def check_recognition():
 
 
 def main():
-    shutil.rmtree(ru.WORK, ignore_errors=True)
-    ru.WORK.mkdir(parents=True)
     failures = check_recognition()
     for arch in ARCHS:
         for n_out in (1000, 3):
-            model = seed_head(getattr(tvm, arch)(weights=None), n_out)
+            model = oc.create_model(n_out, arch=arch)
             want = [(k, list(v.shape), "buffer" if k.endswith(("running_mean", "running_var")) else "param")
                     for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")]
             out = subprocess.run([TOOL, "expected-state", arch, str(n_out)], check=True, capture_output=True, text=True)

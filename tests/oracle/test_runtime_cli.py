@@ -9,6 +9,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper
 
+import oracle_common as oc
 import runtime_oracle as ro
 
 EXIT_USAGE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 2, 3, 7
@@ -17,14 +18,14 @@ EXIT_USAGE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 2, 3, 7
 class RunCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = ro.work_dir("runtime_cli")
+        cls.work = oc.work_dir("runtime_cli")
         torch.manual_seed(0)
         cls.model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
                                         torch.nn.Flatten(), torch.nn.Linear(4, 2)).eval()
         cls.onnx = ro.export(cls.model, cls.work / "tiny.onnx", torch.randn(1, 3, 8, 8))
 
     def run_expecting(self, code, args, *needles):
-        proc = ro.run_cli("run", *args, check=False)
+        proc = oc.run_pt2onnx("run", *args, check=False)
         self.assertEqual(proc.returncode, code, proc.stderr)
         for n in needles:
             self.assertIn(str(n), proc.stderr)
@@ -36,7 +37,7 @@ class RunCommand(unittest.TestCase):
             got = ro.pt2onnx_run(self.onnx, x, self.work, f"b{batch}")
             self.assertEqual(got.dtype, np.float32)
             self.assertEqual(got.shape, (batch, 2))
-            self.assertLessEqual(ro.max_abs_diff(got, ro.torch_eval(self.model, x)), 1e-5)
+            self.assertLessEqual(ro.max_abs_diff(got, oc.torch_eval(self.model, x)), 1e-5)
 
     def test_mismatched_arrays_name_the_file_and_the_input(self):
         out = self.work / "out.npy"

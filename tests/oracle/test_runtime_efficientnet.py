@@ -7,6 +7,7 @@ import unittest
 
 import torch
 
+import oracle_common as oc
 import runtime_oracle as ro
 
 TOLERANCE = 1e-3
@@ -15,17 +16,17 @@ TOLERANCE = 1e-3
 class EfficientNetB0(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = ro.work_dir("runtime_efficientnet")
-        cls.model = ro.nontrivial_model("efficientnet_b0")
-        example = torch.randn(1, 3, ro.SIZE, ro.SIZE)
+        cls.work = oc.work_dir("runtime_efficientnet")
+        cls.model = oc.make_nontrivial_model(arch="efficientnet_b0")
+        example = torch.randn(1, 3, oc.INPUT_SIZE, oc.INPUT_SIZE)
         cls.files = {
             "folded": ro.export(cls.model, cls.work / "folded.onnx", example, fold=True),
             "unfolded": ro.export(cls.model, cls.work / "unfolded.onnx", example, fold=False),
             "unfolded_bn": ro.export(cls.model, cls.work / "unfolded_bn.onnx", example, fold=False, keep_batchnorm=True),
         }
         # PyTorch's outputs, computed once for all forms of the model.
-        cls.inputs = {batch: ro.probes(batch) for batch in (1, 3)}
-        cls.expected = {(batch, name): ro.torch_eval(cls.model, x)
+        cls.inputs = {batch: oc.probe_inputs(batch, seed=42 + batch) for batch in (1, 3)}  # other draws per batch
+        cls.expected = {(batch, name): oc.torch_eval(cls.model, x)
                         for batch, xs in cls.inputs.items() for name, x in xs.items()}
 
     def test_export_forms_are_what_we_mean_to_test(self):
@@ -40,7 +41,7 @@ class EfficientNetB0(unittest.TestCase):
     def check(self, form, probe_names):
         for batch in (1, 3):
             xs = {k: v for k, v in self.inputs[batch].items() if k in probe_names}
-            ort = ro.ort_run(self.files[form], list(xs.values()), self.work)
+            ort = oc.ort_run(self.files[form], list(xs.values()))
             for (name, x), from_ort in zip(xs.items(), ort):
                 with self.subTest(form=form, batch=batch, probe=name):
                     want = self.expected[(batch, name)]

@@ -10,6 +10,7 @@ import unittest
 import torch
 from torch import nn
 
+import oracle_common as oc
 import runtime_oracle as ro
 
 TOLERANCE = 1e-4
@@ -72,7 +73,7 @@ class Channels(nn.Module):
 class SmallModels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = ro.work_dir("runtime_small_models")
+        cls.work = oc.work_dir("runtime_small_models")
 
     def check(self, name, model, shape, expected_ops):
         torch.manual_seed(5)
@@ -85,9 +86,9 @@ class SmallModels(unittest.TestCase):
             g = torch.Generator().manual_seed(batch)
             x = torch.randn(batch, *shape, generator=g).numpy()
             with self.subTest(model=name, batch=batch):
-                want = ro.torch_eval(model, x)
+                want = oc.torch_eval(model, x)
                 got = ro.pt2onnx_run(path, x, self.work, f"{name}_{batch}")
-                (from_ort,) = ro.ort_run(path, [x], self.work)
+                (from_ort,) = oc.ort_run(path, [x])
                 self.assertLessEqual(ro.max_abs_diff(got, want), TOLERANCE, "against PyTorch eager")
                 self.assertLessEqual(ro.max_abs_diff(got, from_ort), TOLERANCE, "against ONNX Runtime")
 

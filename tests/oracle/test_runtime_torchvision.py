@@ -6,6 +6,7 @@ import unittest
 
 import torch
 
+import oracle_common as oc
 import runtime_oracle as ro
 
 TOLERANCE = 1e-3
@@ -14,20 +15,20 @@ TOLERANCE = 1e-3
 class TorchvisionModels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = ro.work_dir("runtime_torchvision")
+        cls.work = oc.work_dir("runtime_torchvision")
 
     def check(self, arch, expected_ops):
-        model = ro.nontrivial_model(arch, seed=1)
-        path = ro.export(model, self.work / f"{arch}.onnx", torch.randn(1, 3, ro.SIZE, ro.SIZE))
+        model = oc.make_nontrivial_model(arch=arch, seed=1)
+        path = ro.export(model, self.work / f"{arch}.onnx", torch.randn(1, 3, oc.INPUT_SIZE, oc.INPUT_SIZE))
         ops = ro.op_types(path)
         for op in expected_ops:
             self.assertIn(op, ops)
         for batch in (1, 3):
-            xs = {k: v for k, v in ro.probes(batch).items() if k != "half_normal"}
-            ort = ro.ort_run(path, list(xs.values()), self.work)
+            xs = {k: v for k, v in oc.probe_inputs(batch, seed=42 + batch).items() if k != "half_normal"}
+            ort = oc.ort_run(path, list(xs.values()))
             for (name, x), from_ort in zip(xs.items(), ort):
                 with self.subTest(arch=arch, batch=batch, probe=name):
-                    want = ro.torch_eval(model, x)
+                    want = oc.torch_eval(model, x)
                     got = ro.pt2onnx_run(path, x, self.work, f"{arch}_b{batch}_{name}")
                     self.assertGreater(abs(want).max(), 3.0)
                     self.assertLessEqual(ro.max_abs_diff(got, want), TOLERANCE, "against PyTorch eager")

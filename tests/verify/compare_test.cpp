@@ -22,11 +22,17 @@ TEST(Compare, ReportsAbsoluteRelativeAndSigmoidDifferences) {
   EXPECT_TRUE(c.finite);
 }
 
-TEST(Compare, RelativeToleranceScalesWithTheReference) {
+TEST(Compare, RelativeToleranceScalesWithTheLargestReferenceLogit) {
   const auto expected = make_f32({1, 2}, {1000.0f, 1.0f});
   const auto actual = make_f32({1, 2}, {1000.5f, 1.0f});
   EXPECT_FALSE(compare(actual, expected, Tolerance{1e-2, 0.0}).within_tolerance);
   EXPECT_TRUE(compare(actual, expected, Tolerance{1e-2, 1e-3}).within_tolerance);
+  // The small logit beside the large one is judged on the probe's scale too...
+  const auto small_off = make_f32({1, 2}, {1000.0f, 1.5f});
+  EXPECT_TRUE(compare(small_off, expected, Tolerance{1e-2, 1e-3}).within_tolerance);
+  // ...but not beyond it.
+  const auto too_far = make_f32({1, 2}, {1000.0f, 2.5f});
+  EXPECT_FALSE(compare(too_far, expected, Tolerance{1e-2, 1e-3}).within_tolerance);
 }
 
 TEST(Compare, NanFailsWhateverTheTolerance) {

@@ -9,6 +9,8 @@
 #include "commands.h"
 #include "exporter/demo_state.h"
 #include "models/registry.h"
+#include "common/random.h"
+#include "reference/reference.h"
 
 namespace pt2onnx::cli {
 namespace {
@@ -24,14 +26,35 @@ struct DemoArgs {
   bool force = false;
 };
 
+Tensor calibration_batch(const nn::Graph& graph, std::uint64_t seed) {
+  const auto c = graph.input_channels, size = graph.input_size;
+  Tensor batch(DType::Float32, {4, c, size, size});
+  auto data = batch.f32();
+  const auto per_image = static_cast<std::size_t>(c * size * size);
+  Random rng(seed ^ 0x5eedca1bULL);
+  for (std::size_t i = 0; i < per_image; ++i) {
+    data[i] = static_cast<float>(rng.normal());
+    data[per_image + i] = static_cast<float>(rng.uniform());
+    data[2 * per_image + i] = 1.0f;
+    data[3 * per_image + i] = static_cast<float>(3.0 * rng.normal());
+  }
+  return batch;
+}
+
 int run_demo_checkpoint(const DemoArgs& args) {
   const fs::path path = args.path;
   // A demo checkpoint over a trained one would destroy real work.
   if (fs::exists(path) && !args.force) {
     throw Error(ErrorKind::Usage, fmt::format("{} already exists; pass --force to replace it", path.string()));
   }
-  const auto graph = models::build(args.arch, {args.num_outputs, args.dropout});
-  const auto state = exporter::demo_state_dict(graph, args.seed);
+  auto graph = models::build(args.arch, {args.num_outputs, args.dropout});
+  exporter::bind_demo_params(graph, args.seed);
+  // Random weights alone make a chaotic network whose logits reach thousands and
+  // whose float32 evaluations disagree; BatchNorm statistics taken from a batch
+  // of image-like inputs (normal, uniform, constant, wide) give it the
+  // well-scaled activations a trained network has.
+  reference::calibrate_batch_norm(graph, calibration_batch(graph, args.seed));
+  const auto state = exporter::state_dict_of(graph);
   // The seed's training script saves {'model_state_dict': model.state_dict(), ...}.
   checkpoint::write_torch_zip(path, state, "model_state_dict");
   std::uint64_t bytes = 0;

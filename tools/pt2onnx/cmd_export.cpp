@@ -192,7 +192,7 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
   cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
   cmd->add_option("--atol", args->atol, "Verification: absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol, "Verification: relative tolerance (|diff| <= atol + rtol * |reference|)")
+  cmd->add_option("--rtol", args->rtol, "Verification: relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
       ->capture_default_str();
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }

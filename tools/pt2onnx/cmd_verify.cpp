@@ -50,7 +50,7 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--arch", args->arch, "Architecture of the checkpoint")->capture_default_str();
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   cmd->add_option("--atol", args->atol, "Absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol, "Relative tolerance on logits (|diff| <= atol + rtol * |reference|)")
+  cmd->add_option("--rtol", args->rtol, "Relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
   cmd->add_option("--threads", args->threads, "Runtime threads (0: physical cores)")->capture_default_str();

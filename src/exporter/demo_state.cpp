@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,19 +12,19 @@
 namespace pt2onnx::exporter {
 namespace {
 
-Tensor normal_tensor(DemoRng& rng, const Shape& shape, double mean, double stddev) {
+Tensor normal_tensor(Random& rng, const Shape& shape, double mean, double stddev) {
   Tensor t(DType::Float32, shape);
   for (auto& v : t.f32()) v = static_cast<float>(mean + stddev * rng.normal());
   return t;
 }
 
-Tensor uniform_tensor(DemoRng& rng, const Shape& shape, double low, double high) {
+Tensor uniform_tensor(Random& rng, const Shape& shape, double low, double high) {
   Tensor t(DType::Float32, shape);
   for (auto& v : t.f32()) v = static_cast<float>(low + (high - low) * rng.uniform());
   return t;
 }
 
-Tensor make_param(DemoRng& rng, const nn::Layer& layer, const nn::ParamSpec& spec) {
+Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec) {
   const auto& name = spec.local_name;
   switch (layer.kind) {
     case nn::LayerKind::Conv2d: {
@@ -47,49 +48,16 @@ Tensor make_param(DemoRng& rng, const nn::Layer& layer, const nn::ParamSpec& spe
 
 }  // namespace
 
-std::uint64_t DemoRng::next_u64() {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-double DemoRng::uniform() {
-  // The top 53 bits make every double in [0, 1) on a 2^-53 grid equally likely.
-  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
-}
-
-double DemoRng::normal() {
-  // The second Box-Muller value is dropped: the same stream as common/random.h's
-  // Random on the verify branch, so the two can merge without changing any
-  // demo checkpoint.
-  const double u1 = 1.0 - uniform();  // (0, 1]: log stays finite
-  const double u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-}
-
 checkpoint::StateDict demo_state_dict(const nn::Graph& graph, std::uint64_t seed) {
-  DemoRng rng(seed);
-  checkpoint::StateDict state;
-  for (const auto& layer : graph.layers) {
-    for (const auto& spec : layer.expected_params()) {
-      state.entries.emplace_back(layer.path + "." + spec.local_name, make_param(rng, layer, spec));
-    }
-    // torch registers this buffer on every BatchNorm with track_running_stats,
-    // and load_state_dict(strict=True) insists on it.
-    if (layer.kind == nn::LayerKind::BatchNorm2d) {
-      state.entries.emplace_back(layer.path + ".num_batches_tracked", Tensor(DType::Int64, Shape{}));
-    }
-  }
-  return state;
+  nn::Graph bound = graph;
+  bind_demo_params(bound, seed);
+  return state_dict_of(bound);
 }
 
 void bind_demo_params(nn::Graph& graph, std::uint64_t seed) {
-  const auto state = demo_state_dict(graph, seed);
+  Random rng(seed);
   for (auto& layer : graph.layers) {
-    for (const auto& spec : layer.expected_params()) {
-      if (const auto* t = state.find(layer.path + "." + spec.local_name)) layer.params[spec.local_name] = *t;
-    }
+    for (const auto& spec : layer.expected_params()) layer.params[spec.local_name] = make_param(rng, layer, spec);
   }
 }
 
@@ -103,6 +71,8 @@ checkpoint::StateDict state_dict_of(const nn::Graph& graph) {
       }
       state.entries.emplace_back(layer.path + "." + spec.local_name, it->second);
     }
+    // torch registers this buffer on every BatchNorm with track_running_stats,
+    // and load_state_dict(strict=True) insists on it.
     if (layer.kind == nn::LayerKind::BatchNorm2d) {
       state.entries.emplace_back(layer.path + ".num_batches_tracked", Tensor(DType::Int64, Shape{}));
     }

@@ -11,18 +11,6 @@
 
 namespace pt2onnx::exporter {
 
-// splitmix64 with Box-Muller normals (one normal per two uniforms).
-class DemoRng {
- public:
-  explicit DemoRng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next_u64();
-  double uniform();  // [0, 1)
-  double normal();   // standard normal
-
- private:
-  std::uint64_t state_;
-};
-
 // Every parameter and buffer graph.expected_state() lists, in that order, with
 // each BatchNorm2d's num_batches_tracked (int64 scalar 0) after its running_var,
 // as torch's state_dict() has it. Convolutions get He-scaled normal weights,

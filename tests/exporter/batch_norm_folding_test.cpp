@@ -6,11 +6,12 @@
 
 #include "common/error.h"
 #include "exporter/demo_state.h"
+#include "common/random.h"
 
 namespace pt2onnx::exporter {
 namespace {
 
-Tensor random_tensor(DemoRng& rng, const Shape& shape, double low, double high) {
+Tensor random_tensor(Random& rng, const Shape& shape, double low, double high) {
   Tensor t(DType::Float32, shape);
   for (auto& v : t.f32()) v = static_cast<float>(low + (high - low) * rng.uniform());
   return t;
@@ -59,7 +60,7 @@ TEST_P(FoldBatchNorm, MatchesConvThenBatchNormInEvalMode) {
   const auto p = GetParam();
   SCOPED_TRACE(::testing::Message() << "c_in " << p.c_in << " c_out " << p.c_out << " groups " << p.groups
                                     << " bias " << p.conv_bias);
-  DemoRng rng(1234);
+  Random rng(1234);
   const std::int64_t k = 3, pad = 1, h = 5, wd = 6;
   const auto x = random_tensor(rng, {p.c_in, h, wd}, -2, 2);
   const auto w = random_tensor(rng, {p.c_out, p.c_in / p.groups, k, k}, -1, 1);

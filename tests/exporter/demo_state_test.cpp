@@ -1,4 +1,5 @@
 #include "exporter/demo_state.h"
+#include "common/random.h"
 
 #include <gtest/gtest.h>
 
@@ -7,13 +8,13 @@
 namespace pt2onnx::exporter {
 namespace {
 
-TEST(DemoRng, IsDeterministicAndRoughlyStandardNormal) {
-  DemoRng a(42), b(42), c(43);
+TEST(Random, IsSplitmix64DeterministicAndRoughlyStandardNormal) {
+  Random a(42), b(42), c(43);
   EXPECT_EQ(a.next_u64(), b.next_u64());
-  EXPECT_NE(DemoRng(42).next_u64(), c.next_u64());
+  EXPECT_NE(Random(42).next_u64(), c.next_u64());
   // splitmix64's published first output for seed 0.
-  EXPECT_EQ(DemoRng(0).next_u64(), 0xe220a8397b1dcdafULL);
-  DemoRng r(5);
+  EXPECT_EQ(Random(0).next_u64(), 0xe220a8397b1dcdafULL);
+  Random r(5);
   double sum = 0, sq = 0;
   const int n = 20000;
   for (int i = 0; i < n; ++i) {

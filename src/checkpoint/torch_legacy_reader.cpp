@@ -67,13 +67,7 @@ Checkpoint read_torch_legacy(const InputFile& file, const ReadLimits& limits) {
       p->reason = "a persistent id pt2onnx does not interpret";
       return Value::placeholder(std::move(p));
     }
-    if (!id->dtype) {
-      auto p = std::make_shared<PlaceholderData>();
-      p->class_name = id->storage_class;
-      p->called = true;
-      p->reason = "a storage type pt2onnx does not read";
-      return Value::placeholder(std::move(p));
-    }
+    if (!id->dtype) return unread_storage_placeholder(*id);
     auto& storage = storages[id->key];
     if (!storage) {
       storage = std::make_shared<StorageData>();

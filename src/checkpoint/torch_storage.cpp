@@ -94,4 +94,12 @@ std::optional<StorageId> parse_storage_id(const Value& pid) {
   return id;
 }
 
+Value unread_storage_placeholder(const StorageId& id) {
+  auto p = std::make_shared<PlaceholderData>();
+  p->class_name = id.storage_class;
+  p->called = true;
+  p->reason = "a storage type pt2onnx does not read";
+  return Value::placeholder(std::move(p));
+}
+
 }  // namespace pt2onnx::checkpoint

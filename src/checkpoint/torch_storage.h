@@ -37,4 +37,8 @@ struct StorageId {
 // legacy format's 'module' ids); throws Error(BadInput) for malformed ones.
 std::optional<StorageId> parse_storage_id(const Value& pid);
 
+// What a storage of a class pt2onnx does not read (complex, quantized) becomes:
+// an inert placeholder; a tensor on it becomes a placeholder too.
+Value unread_storage_placeholder(const StorageId& id);
+
 }  // namespace pt2onnx::checkpoint

@@ -84,14 +84,7 @@ Checkpoint read_torch_zip(const InputFile& file, const ReadLimits& limits) {
   auto persistent_load = [&](const Value& pid) -> Value {
     auto id = parse_storage_id(pid);
     if (!id) throw_error(ErrorKind::BadInput, fmt::format("unknown persistent id {}", short_repr(pid)));
-    if (!id->dtype) {
-      // Complex or quantized storage: left unread; a tensor on it becomes a placeholder.
-      auto p = std::make_shared<PlaceholderData>();
-      p->class_name = id->storage_class;
-      p->called = true;
-      p->reason = "a storage type pt2onnx does not read";
-      return Value::placeholder(std::move(p));
-    }
+    if (!id->dtype) return unread_storage_placeholder(*id);
     auto& storage = storages[id->key];
     if (storage) {
       if (storage->dtype != *id->dtype || storage->numel != id->numel) {

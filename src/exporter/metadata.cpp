@@ -55,7 +55,7 @@ std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const
     check_labels(*options.labels, graph.num_outputs);
     m[k::kLabels] = fmt::format("{}", fmt::join(*options.labels, ","));
   }
-  m[k::kInputSize] = format_size(input[0], input[1]);
+  m[vision::metadata_keys::kInputSize] = format_size(input[0], input[1]);  // infer reads it back
   m[k::kDropout] = fmt::format("{}", options.dropout);
   m.merge(vision::preprocess_metadata(spec));
   if (!options.checkpoint_file.empty()) m[k::kCheckpointFile] = options.checkpoint_file;

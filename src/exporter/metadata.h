@@ -17,7 +17,6 @@ inline constexpr const char* kFormat = "pt2onnx.format";  // version of this key
 inline constexpr const char* kArch = "pt2onnx.arch";
 inline constexpr const char* kNumOutputs = "pt2onnx.num_outputs";
 inline constexpr const char* kLabels = "pt2onnx.labels";
-inline constexpr const char* kInputSize = "pt2onnx.input_size";
 inline constexpr const char* kDropout = "pt2onnx.dropout";
 inline constexpr const char* kCheckpointFile = "pt2onnx.checkpoint.file";
 inline constexpr const char* kCheckpointSha256 = "pt2onnx.checkpoint.sha256";

@@ -102,21 +102,32 @@ struct BatchResult {
 
 // S streams over one model; each warms up, waits for the others, then runs
 // until the deadline. Throughput counts images over the wall time of the
-// timed phase.
+// timed phase. Stream 0 is the calling thread: libgomp keeps one thread pool
+// per thread that has started a parallel region, and once pools hold more
+// threads than there are CPUs it stops spinning between regions, so a second
+// pool (the loader's, on this thread, beside a stream thread's) would put the
+// workers to sleep between layers and cost a wake-up per primitive.
 BatchResult measure(runtime::Model& model, const std::vector<Tensor>& inputs, int batch, const BenchArgs& args) {
   const auto streams = static_cast<std::size_t>(args.streams);
   std::vector<std::vector<double>> latencies(streams);
   std::vector<std::exception_ptr> errors(streams);
-  std::barrier start_line(static_cast<std::ptrdiff_t>(streams) + 1);
   Clock::time_point start, deadline;
-  std::atomic<bool> go{false};
+  double cpu_start = 0.0;
+  bool go = false;
+  // Runs once, when every stream has warmed up: starts the clock.
+  auto on_start = [&]() noexcept {
+    go = std::none_of(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; });
+    start = Clock::now();
+    cpu_start = cpu_ms();
+    deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.seconds));
+  };
+  std::barrier start_line(static_cast<std::ptrdiff_t>(streams), on_start);
   auto body = [&](std::size_t s) {
     try {
       for (int i = 0; i < args.warmup; ++i) model.run(inputs);
     } catch (...) {
       errors[s] = std::current_exception();
     }
-    start_line.arrive_and_wait();  // the main thread sets the deadline
     start_line.arrive_and_wait();
     if (errors[s] || !go) return;
     try {
@@ -131,15 +142,11 @@ BatchResult measure(runtime::Model& model, const std::vector<Tensor>& inputs, in
       errors[s] = std::current_exception();
     }
   };
-  std::vector<std::jthread> threads;
-  for (std::size_t s = 0; s < streams; ++s) threads.emplace_back(body, s);
-  start_line.arrive_and_wait();
-  go = std::none_of(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; });
-  start = Clock::now();
-  const double cpu_start = cpu_ms();
-  deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.seconds));
-  start_line.arrive_and_wait();
-  threads.clear();  // joins
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t s = 1; s < streams; ++s) threads.emplace_back(body, s);
+    body(0);
+  }  // joins
   const double wall_s = ms_since(start) / 1000.0;
   const double cpu_used = cpu_ms() - cpu_start;
   for (const auto& e : errors) {

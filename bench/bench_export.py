@@ -62,7 +62,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pt2onnx", default=str(REPO / "build" / "pt2onnx"))
-    ap.add_argument("--threads", default="2", help="OMP/MKL threads for PyTorch (pt2onnx export is single-threaded)")
+    ap.add_argument("--threads", default="2", help="OMP/MKL threads for PyTorch (pt2onnx export uses every core while it verifies)")
     args = ap.parse_args()
 
     out_dir = REPO / "bench" / "out"

@@ -1,97 +1,140 @@
 // BatchNorm, activations, the squeeze-excitation scale, residual add, flatten.
-// Each element is computed in double and rounded once to float32.
+// Each element is computed in double and rounded once to float32, in place
+// in the operand the caller hands over, by independent chunks on all cores.
 #include <cmath>
 
 #include "reference/checks.h"
+#include "reference/exp.h"
 #include "reference/ops.h"
+#include "reference/parallel.h"
 
 namespace pt2onnx::reference {
 namespace {
 
 double relu6(double v) { return std::min(std::max(v, 0.0), 6.0); }
 
+// Elements per work item of the whole-tensor maps.
+constexpr std::int64_t kChunk = 16384;
+
+// Calls fn(begin, end) over [0, count) in chunks, on all cores.
 template <typename Fn>
-Tensor map(const Tensor& x, Fn&& fn) {
-  Tensor out(DType::Float32, x.shape());
-  const auto src = x.f32();
-  auto dst = out.f32();
-  for (std::size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<float>(fn(static_cast<double>(src[i])));
-  return out;
+void for_chunks(std::int64_t count, Fn&& fn) {
+  parallel_for((count + kChunk - 1) / kChunk, [&](std::int64_t begin, std::int64_t end) {
+    fn(begin * kChunk, std::min(count, end * kChunk));
+  });
+}
+
+// e^-v for a float v, its argument limited to where exp_double is exact:
+// beyond +-700 a logistic is 0 or 1 to far more than float precision.
+double exp_minus(float v) { return exp_double(-static_cast<double>(std::min(std::max(v, -700.0f), 700.0f))); }
+
+// The logistic activations over n elements, in vector code (see exp.h).
+PT2ONNX_REFERENCE_KERNEL
+void sigmoid_in_place(float* data, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(1.0 / (1.0 + exp_minus(data[i])));
+}
+
+PT2ONNX_REFERENCE_KERNEL
+void silu_in_place(float* data, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(static_cast<double>(data[i]) / (1.0 + exp_minus(data[i])));
+}
+
+PT2ONNX_REFERENCE_KERNEL
+void normalize_in_place(float* data, std::int64_t n, double mean, double scale, double shift) {
+  for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<float>((static_cast<double>(data[i]) - mean) * scale + shift);
+}
+
+template <typename Kernel>
+Tensor map_kernel(Tensor x, Kernel kernel) {
+  float* data = x.f32().data();
+  for_chunks(static_cast<std::int64_t>(x.numel()), [&](std::int64_t begin, std::int64_t end) { kernel(data + begin, end - begin); });
+  return x;
+}
+
+template <typename Fn>
+Tensor map(Tensor x, Fn&& fn) {
+  auto data = x.f32();
+  for_chunks(static_cast<std::int64_t>(data.size()), [&](std::int64_t begin, std::int64_t end) {
+    for (auto i = static_cast<std::size_t>(begin); i < static_cast<std::size_t>(end); ++i) {
+      data[i] = static_cast<float>(fn(static_cast<double>(data[i])));
+    }
+  });
+  return x;
+}
+
+// Calls fn(plane index nc, plane data) for every [H, W] plane of an [N, C, H, W] tensor, on all cores.
+template <typename Fn>
+void for_planes(Tensor& x, Fn&& fn) {
+  const std::int64_t plane = x.dim(2) * x.dim(3);
+  float* data = x.f32().data();
+  parallel_for(x.dim(0) * x.dim(1), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t nc = begin; nc < end; ++nc) fn(nc, data + nc * plane, plane);
+  });
 }
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, double eps) {
+Tensor batch_norm(Tensor x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, double eps, bool then_silu) {
   require_rank(x, 4, "input");
-  const std::int64_t n_batch = x.dim(0), channels = x.dim(1), plane = x.dim(2) * x.dim(3);
+  const std::int64_t channels = x.dim(1);
   for (const auto& [t, what] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"},
                                 std::pair{&running_mean, "running_mean"}, std::pair{&running_var, "running_var"}}) {
     require_shape(*t, {channels}, what);
   }
-  Tensor out(DType::Float32, x.shape());
-  const auto src = x.f32();
-  auto dst = out.f32();
-  for (std::int64_t n = 0; n < n_batch; ++n) {
-    for (std::int64_t c = 0; c < channels; ++c) {
-      const double mean = running_mean.f32()[c];
-      const double scale =
-          static_cast<double>(weight.f32()[c]) / std::sqrt(static_cast<double>(running_var.f32()[c]) + eps);
-      const double shift = bias.f32()[c];
-      const std::int64_t base = (n * channels + c) * plane;
-      for (std::int64_t i = base; i < base + plane; ++i) {
-        dst[i] = static_cast<float>((static_cast<double>(src[i]) - mean) * scale + shift);
-      }
-    }
-  }
-  return out;
+  for_planes(x, [&](std::int64_t nc, float* data, std::int64_t plane) {
+    const std::int64_t c = nc % channels;
+    const double mean = running_mean.f32()[c];
+    const double scale =
+        static_cast<double>(weight.f32()[c]) / std::sqrt(static_cast<double>(running_var.f32()[c]) + eps);
+    const double shift = bias.f32()[c];
+    normalize_in_place(data, plane, mean, scale, shift);
+    if (then_silu) silu_in_place(data, plane);
+  });
+  return x;
 }
 
-Tensor activation(nn::LayerKind kind, const Tensor& x) {
+Tensor activation(nn::LayerKind kind, Tensor x) {
   require_f32(x, "input");
   switch (kind) {
     case nn::LayerKind::ReLU:
-      return map(x, [](double v) { return v > 0.0 ? v : (std::isnan(v) ? v : 0.0); });
+      return map(std::move(x), [](double v) { return v > 0.0 ? v : (std::isnan(v) ? v : 0.0); });
     case nn::LayerKind::Sigmoid:
-      return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+      return map_kernel(std::move(x), sigmoid_in_place);
     case nn::LayerKind::SiLU:
-      return map(x, [](double v) { return v / (1.0 + std::exp(-v)); });
+      return map_kernel(std::move(x), silu_in_place);
     case nn::LayerKind::Hardswish:
-      return map(x, [](double v) { return v * relu6(v + 3.0) / 6.0; });
+      return map(std::move(x), [](double v) { return v * relu6(v + 3.0) / 6.0; });
     case nn::LayerKind::Hardsigmoid:
-      return map(x, [](double v) { return relu6(v + 3.0) / 6.0; });
+      return map(std::move(x), [](double v) { return relu6(v + 3.0) / 6.0; });
     default:
       break;
   }
   throw Error(ErrorKind::Internal, fmt::format("{} is not an activation", nn::layer_kind_name(kind)));
 }
 
-Tensor mul_channels(const Tensor& x, const Tensor& scale) {
+Tensor mul_channels(Tensor x, const Tensor& scale) {
   require_rank(x, 4, "input");
   require_shape(scale, {x.dim(0), x.dim(1), 1, 1}, "scale");
-  Tensor out(DType::Float32, x.shape());
-  const auto src = x.f32();
   const auto s = scale.f32();
-  auto dst = out.f32();
-  const std::int64_t plane = x.dim(2) * x.dim(3);
-  for (std::int64_t nc = 0; nc < x.dim(0) * x.dim(1); ++nc) {
+  for_planes(x, [&](std::int64_t nc, float* data, std::int64_t plane) {
     const double sv = s[nc];
-    for (std::int64_t i = nc * plane; i < (nc + 1) * plane; ++i)
-      dst[i] = static_cast<float>(static_cast<double>(src[i]) * sv);
-  }
-  return out;
+    for (std::int64_t i = 0; i < plane; ++i) data[i] = static_cast<float>(static_cast<double>(data[i]) * sv);
+  });
+  return x;
 }
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(Tensor a, const Tensor& b) {
   require_f32(a, "first operand");
   require_shape(b, a.shape(), "second operand");
-  Tensor out(DType::Float32, a.shape());
-  const auto pa = a.f32();
+  auto pa = a.f32();
   const auto pb = b.f32();
-  auto dst = out.f32();
-  for (std::size_t i = 0; i < pa.size(); ++i)
-    dst[i] = static_cast<float>(static_cast<double>(pa[i]) + static_cast<double>(pb[i]));
-  return out;
+  for_chunks(static_cast<std::int64_t>(pa.size()), [&](std::int64_t begin, std::int64_t end) {
+    for (auto i = static_cast<std::size_t>(begin); i < static_cast<std::size_t>(end); ++i) {
+      pa[i] = static_cast<float>(static_cast<double>(pa[i]) + static_cast<double>(pb[i]));
+    }
+  });
+  return a;
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim) {

@@ -1,7 +1,8 @@
 // The reference's operators: one plain function per layer kind, float32 NCHW in
 // and out, double accumulation, PyTorch eval-mode semantics. Each checks its
 // operands' shapes and throws Error(BadInput) naming the mismatch; forward()
-// adds the layer's path.
+// adds the layer's path. The elementwise ones take their first operand by
+// value and return it overwritten: a caller done with it moves it in.
 #pragma once
 
 #include "common/tensor.h"
@@ -13,11 +14,12 @@ namespace pt2onnx::reference {
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const nn::Conv2dAttrs& attrs);
 
 // Eval BatchNorm2d: (x - running_mean) / sqrt(running_var + eps) * weight + bias.
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, double eps);
+// With then_silu, also SiLU of that (rounded to float32 in between, as two layers would).
+Tensor batch_norm(Tensor x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, double eps, bool then_silu = false);
 
 // ReLU, SiLU, Sigmoid, Hardswish or Hardsigmoid, elementwise on any shape.
-Tensor activation(nn::LayerKind kind, const Tensor& x);
+Tensor activation(nn::LayerKind kind, Tensor x);
 
 // AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].
 Tensor adaptive_avg_pool_1x1(const Tensor& x);
@@ -26,10 +28,10 @@ Tensor adaptive_avg_pool_1x1(const Tensor& x);
 Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
 
 // x [N, C, H, W] * scale [N, C, 1, 1].
-Tensor mul_channels(const Tensor& x, const Tensor& scale);
+Tensor mul_channels(Tensor x, const Tensor& scale);
 
 // a + b, same shapes.
-Tensor add(const Tensor& a, const Tensor& b);
+Tensor add(Tensor a, const Tensor& b);
 
 // torch.flatten(x, start_dim) (end_dim -1).
 Tensor flatten(const Tensor& x, std::int64_t start_dim);

@@ -12,7 +12,8 @@ namespace pt2onnx::reference {
 void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
                   std::int64_t min_parallel) {
   if (count <= 0) return;
-  const auto hw = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
+  // Asked once: glibc reads /sys for it on every call.
+  static const auto hw = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
   const std::int64_t threads = std::min(hw, count);
   if (threads <= 1 || count < min_parallel) {
     fn(0, count);

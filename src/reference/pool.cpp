@@ -4,21 +4,43 @@
 
 #include "reference/checks.h"
 #include "reference/ops.h"
+#include "reference/parallel.h"
 
 namespace pt2onnx::reference {
+namespace {
+
+// The sum of n floats in double, as kLanes interleaved partial sums added up
+// at the end: independent chains the compiler can vectorise, where a single
+// running sum waits for each add.
+constexpr std::int64_t kLanes = 8;
+
+PT2ONNX_REFERENCE_KERNEL
+double plane_sum(const float* x, std::int64_t n) {
+  double lanes[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(x[i + l]);
+  }
+  double sum = 0.0;
+  for (std::int64_t l = 0; l < kLanes; ++l) sum += lanes[l];
+  for (; i < n; ++i) sum += static_cast<double>(x[i]);
+  return sum;
+}
+
+}  // namespace
 
 Tensor adaptive_avg_pool_1x1(const Tensor& x) {
   require_rank(x, 4, "input");
   const std::int64_t plane = x.dim(2) * x.dim(3);
   if (plane == 0) throw Error(ErrorKind::BadInput, "cannot average over an empty plane");
   Tensor out(DType::Float32, {x.dim(0), x.dim(1), 1, 1});
-  const auto src = x.f32();
-  auto dst = out.f32();
-  for (std::int64_t nc = 0; nc < x.dim(0) * x.dim(1); ++nc) {
-    double sum = 0.0;
-    for (std::int64_t i = nc * plane; i < (nc + 1) * plane; ++i) sum += src[i];
-    dst[nc] = static_cast<float>(sum / static_cast<double>(plane));
-  }
+  const float* src = x.f32().data();
+  float* dst = out.f32().data();
+  parallel_for(x.dim(0) * x.dim(1), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t nc = begin; nc < end; ++nc) {
+      dst[nc] = static_cast<float>(plane_sum(src + nc * plane, plane) / static_cast<double>(plane));
+    }
+  });
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "reference/reference.h"
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,7 +17,7 @@ using nn::Layer;
 using nn::LayerKind;
 
 // Values are shared so that eval-mode identities (Dropout, StochasticDepth) cost nothing.
-using Value = std::shared_ptr<const Tensor>;
+using Value = std::shared_ptr<Tensor>;
 
 const Tensor& param(const Layer& layer, const std::string& name) {
   const auto it = layer.params.find(name);
@@ -32,7 +34,10 @@ const Tensor* optional_param(const Layer& layer, const std::string& name, bool e
 
 std::size_t arity(LayerKind kind) { return kind == LayerKind::Mul || kind == LayerKind::Add ? 2 : 1; }
 
-Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const Value& first) {
+// `own_first` gives the first operand for an elementwise layer to overwrite;
+// `then_silu`: a BatchNorm also applies the SiLU that reads it (see run()).
+Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const Value& first,
+                const std::function<Tensor()>& own_first, bool then_silu) {
   const Tensor& x = *in[0];
   switch (layer.kind) {
     case LayerKind::Conv2d: {
@@ -40,23 +45,23 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       return std::make_shared<Tensor>(conv2d(x, param(layer, "weight"), optional_param(layer, "bias", a.bias), a));
     }
     case LayerKind::BatchNorm2d:
-      return std::make_shared<Tensor>(batch_norm(x, param(layer, "weight"), param(layer, "bias"),
+      return std::make_shared<Tensor>(batch_norm(own_first(), param(layer, "weight"), param(layer, "bias"),
                                                  param(layer, "running_mean"), param(layer, "running_var"),
-                                                 layer.as<nn::BatchNormAttrs>().eps));
+                                                 layer.as<nn::BatchNormAttrs>().eps, then_silu));
     case LayerKind::ReLU:
     case LayerKind::SiLU:
     case LayerKind::Sigmoid:
     case LayerKind::Hardswish:
     case LayerKind::Hardsigmoid:
-      return std::make_shared<Tensor>(activation(layer.kind, x));
+      return std::make_shared<Tensor>(activation(layer.kind, own_first()));
     case LayerKind::AdaptiveAvgPool2d:
       return std::make_shared<Tensor>(adaptive_avg_pool_1x1(x));
     case LayerKind::MaxPool2d:
       return std::make_shared<Tensor>(max_pool2d(x, layer.as<nn::PoolAttrs>()));
     case LayerKind::Mul:
-      return std::make_shared<Tensor>(mul_channels(x, *in[1]));
+      return std::make_shared<Tensor>(mul_channels(own_first(), *in[1]));
     case LayerKind::Add:
-      return std::make_shared<Tensor>(add(x, *in[1]));
+      return std::make_shared<Tensor>(add(own_first(), *in[1]));
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -122,6 +127,14 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
 
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
+    // EfficientNet's BatchNorm -> SiLU pairs run as one pass over the tensor
+    // (each still rounds to float32, so the results are the same), when the
+    // SiLU is the BatchNorm output's only reader.
+    const bool then_silu = layer.kind == LayerKind::BatchNorm2d && i + 1 < graph.layers.size() &&
+                           graph.layers[i + 1].kind == LayerKind::SiLU &&
+                           graph.layers[i + 1].inputs == std::vector<nn::ValueId>{layer.output} &&
+                           last_use[static_cast<std::size_t>(layer.output)] == i + 1 && layer.output != graph.output;
+    const nn::ValueId result = then_silu ? graph.layers[i + 1].output : layer.output;
     with_error_context(fmt::format("layer {} ({})", layer.path, nn::layer_kind_name(layer.kind)), [&] {
       if (layer.inputs.size() != arity(layer.kind)) {
         throw Error(ErrorKind::Internal,
@@ -136,12 +149,19 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
       if (calibrate != nullptr && layer.kind == LayerKind::BatchNorm2d) {
         set_batch_statistics(calibrate->layers[i], *in[0]);
       }
-      values.at(static_cast<std::size_t>(layer.output)) =
-          run_layer(layer, in, values.at(static_cast<std::size_t>(layer.inputs[0])));
+      // The first operand is overwritten in place when this layer is its last
+      // reader and nothing else (an identity's output, another operand) holds it.
+      Value& first = values.at(static_cast<std::size_t>(layer.inputs[0]));
+      const bool handed_over = last_use[static_cast<std::size_t>(layer.inputs[0])] == i &&
+                               layer.inputs[0] != graph.output && first.use_count() == 1 &&
+                               std::count(layer.inputs.begin(), layer.inputs.end(), layer.inputs[0]) == 1;
+      const auto own_first = [&]() -> Tensor { return handed_over ? std::move(*first) : *first; };
+      values.at(static_cast<std::size_t>(result)) = run_layer(layer, in, first, own_first, then_silu);
     });
     for (auto v : layer.inputs) {
       if (last_use[static_cast<std::size_t>(v)] == i && v != graph.output) values[static_cast<std::size_t>(v)].reset();
     }
+    if (then_silu) ++i;
   }
   const Value& out = values.at(static_cast<std::size_t>(graph.output));
   if (!out) throw Error(ErrorKind::Internal, "the graph's output is never computed");

@@ -1,5 +1,6 @@
 #include "verify/probes.h"
 
+#include <cstring>
 #include <functional>
 
 #include <fmt/format.h>
@@ -22,20 +23,27 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   std::vector<Probe> probes;
 
   Random seed42(42);
-  probes.push_back({"randn(seed=42)", filled(one, [&] { return static_cast<float>(seed42.normal()); })});
-  probes.push_back({"zeros", filled(one, [] { return 0.0f; })});
-  probes.push_back({"ones", filled(one, [] { return 1.0f; })});
+  probes.push_back({"randn(seed=42)", filled(one, [&] { return static_cast<float>(seed42.normal()); }), {}});
+  probes.push_back({"zeros", filled(one, [] { return 0.0f; }), {}});
+  probes.push_back({"ones", filled(one, [] { return 1.0f; }), {}});
   Random uni(7);
-  probes.push_back({"uniform[0,1)", filled(one, [&] { return static_cast<float>(uni.uniform()); })});
+  probes.push_back({"uniform[0,1)", filled(one, [&] { return static_cast<float>(uni.uniform()); }), {}});
   // Beyond the normalised image range (about -2.2..2.7), to expose folding and
   // saturation errors, but not so far that float32 itself gives out: at 10x an
   // untrained EfficientNet-B0's activations reach 1e5 and float32 PyTorch and
   // ONNX Runtime disagree with a float64 computation by 1e-3 of the logits.
   Random large(1234);
-  probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); })});
-  Random batch(99);
-  probes.push_back({fmt::format("randn(batch={})", batch_large),
-                    filled({batch_large, channels, size, size}, [&] { return static_cast<float>(batch.normal()); })});
+  probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); }), {}});
+  const std::size_t singles = probes.size();
+  Probe batch{fmt::format("batch={} of the above", batch_large), Tensor(DType::Float32, {batch_large, channels, size, size}), {}};
+  const std::size_t row_bytes = probes[0].input.nbytes();
+  for (std::int64_t r = 0; r < batch_large; ++r) {
+    const std::size_t from = static_cast<std::size_t>(r) % singles;
+    std::memcpy(batch.input.bytes().data() + static_cast<std::size_t>(r) * row_bytes, probes[from].input.bytes().data(),
+                row_bytes);
+    batch.rows.push_back(from);
+  }
+  probes.push_back(std::move(batch));
   return probes;
 }
 

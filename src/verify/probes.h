@@ -1,7 +1,10 @@
 // The inputs verification runs through both the reference and the ONNX model.
 // One input cannot characterise a nonlinear network, so several kinds are used:
-// the seed script's seeded normal, constant images, the image range, extreme values,
-// and a batch above 1 to exercise the dynamic batch axis.
+// the seed script's seeded normal, constant images, the image range, extreme
+// values, and a batch above 1 to exercise the dynamic batch axis. The batch
+// stacks the single-image probes (distinct images, so that mixed-up rows
+// show), which lets the reference reuse their outputs: in eval mode every
+// image of a batch is computed on its own.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +18,13 @@ namespace pt2onnx::verify {
 struct Probe {
   std::string name;  // "randn(seed=42)", "zeros", ...
   Tensor input;      // float32 [N, C, H, W]
+  // For the batch probe: the single-image probe each row is (indices into the
+  // returned list, all before this probe). Empty for a single-image probe.
+  std::vector<std::size_t> rows;
 };
 
-// batch_large: the batch size of the multi-image probe (> 1).
+// batch_large: the batch size of the multi-image probe (> 1); its rows cycle
+// through the single-image probes in order.
 std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::int64_t batch_large = 3);
 
 }  // namespace pt2onnx::verify

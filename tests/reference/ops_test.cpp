@@ -2,12 +2,15 @@
 #include "reference/ops.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/random.h"
+#include "reference/exp.h"
 
 namespace pt2onnx::reference {
 namespace {
@@ -113,6 +116,75 @@ TEST(ReferenceConv, AccumulatesInDouble) {
   EXPECT_EQ(values(y)[0], 1.0f);
 }
 
+// out[n][oc][oy][ox] = bias + sum over (ic, ky, kx) of w * x, one output at a
+// time with every index spelled out: the definition the blocked and
+// vectorised loops of conv2d must reproduce.
+Tensor naive_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const nn::Conv2dAttrs& a) {
+  const auto n_batch = x.dim(0), height = x.dim(2), width = x.dim(3);
+  const auto in_per_group = w.dim(1), out_per_group = a.out_channels / a.groups;
+  const auto out_h = (height + 2 * a.padding[0] - a.dilation[0] * (a.kernel[0] - 1) - 1) / a.stride[0] + 1;
+  const auto out_w = (width + 2 * a.padding[1] - a.dilation[1] * (a.kernel[1] - 1) - 1) / a.stride[1] + 1;
+  Tensor out(DType::Float32, {n_batch, a.out_channels, out_h, out_w});
+  auto at = [](const Tensor& t, std::int64_t i0, std::int64_t i1, std::int64_t i2, std::int64_t i3) {
+    return static_cast<double>(t.f32()[static_cast<std::size_t>(((i0 * t.dim(1) + i1) * t.dim(2) + i2) * t.dim(3) + i3)]);
+  };
+  std::size_t o = 0;
+  for (std::int64_t n = 0; n < n_batch; ++n) {
+    for (std::int64_t oc = 0; oc < a.out_channels; ++oc) {
+      for (std::int64_t oy = 0; oy < out_h; ++oy) {
+        for (std::int64_t ox = 0; ox < out_w; ++ox) {
+          double sum = bias.f32()[static_cast<std::size_t>(oc)];
+          for (std::int64_t ic = 0; ic < in_per_group; ++ic) {
+            for (std::int64_t ky = 0; ky < a.kernel[0]; ++ky) {
+              for (std::int64_t kx = 0; kx < a.kernel[1]; ++kx) {
+                const auto y = oy * a.stride[0] - a.padding[0] + ky * a.dilation[0];
+                const auto xx = ox * a.stride[1] - a.padding[1] + kx * a.dilation[1];
+                if (y < 0 || y >= height || xx < 0 || xx >= width) continue;
+                sum += at(w, oc, ic, ky, kx) * at(x, n, oc / out_per_group * in_per_group + ic, y, xx);
+              }
+            }
+          }
+          out.f32()[o++] = static_cast<float>(sum);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ReferenceConv, AgreesWithANaiveLoopOnAssortedShapes) {
+  // 1x1 planes that are and are not multiples of the vector block (16), with
+  // output channels that do not fill the channel blocks, groups, depthwise
+  // and full kernels with strides 1 to 3, dilation and uneven padding.
+  struct Case {
+    std::int64_t batch, in, out, size, kernel, stride, pad, dilation, groups;
+  };
+  const Case cases[] = {
+      {2, 5, 11, 7, 1, 1, 0, 1, 1},  {1, 16, 9, 4, 1, 1, 0, 1, 1},  {3, 6, 4, 9, 1, 1, 0, 1, 2},
+      {1, 3, 19, 6, 1, 1, 0, 1, 1},  {2, 8, 8, 13, 3, 1, 1, 1, 8},  {1, 6, 6, 14, 5, 2, 2, 1, 6},
+      {2, 4, 4, 11, 3, 2, 1, 2, 4},  {1, 3, 10, 17, 3, 2, 1, 1, 1}, {1, 4, 6, 12, 3, 3, 0, 1, 2},
+      {1, 2, 3, 9, 5, 1, 2, 1, 1},
+  };
+  Random rng(11);
+  for (const auto& c : cases) {
+    auto a = conv_attrs(c.in, c.out, c.kernel, c.stride, c.pad, c.dilation, c.groups);
+    a.bias = true;
+    Tensor x(DType::Float32, {c.batch, c.in, c.size, c.size});
+    Tensor w(DType::Float32, {c.out, c.in / c.groups, c.kernel, c.kernel});
+    Tensor b(DType::Float32, {c.out});
+    for (Tensor* t : {&x, &w, &b}) {
+      for (auto& v : t->f32()) v = static_cast<float>(rng.normal());
+    }
+    const Tensor got = conv2d(x, w, &b, a);
+    const Tensor want = naive_conv(x, w, b, a);
+    ASSERT_EQ(got.shape(), want.shape());
+    // Both sum in double; only the order of the additions may differ.
+    EXPECT_THAT(values(got), Pointwise(FloatNear(1e-5f), values(want)))
+        << "in " << c.in << " out " << c.out << " size " << c.size << " kernel " << c.kernel << " stride " << c.stride
+        << " groups " << c.groups;
+  }
+}
+
 TEST(ReferenceConv, ChecksOperands) {
   EXPECT_THAT(error_of([] {
                 (void)conv2d(iota({1, 2, 3, 3}), filled({1, 1, 3, 3}, 1), nullptr, conv_attrs(1, 1, 3));
@@ -148,6 +220,43 @@ TEST(ReferenceBatchNorm, UsesRunningStatistics) {
               HasSubstr("weight has shape [3], expected [2]"));
 }
 
+TEST(ReferenceBatchNorm, WithSiluGivesTheTwoLayersBitForBit) {
+  Random rng(5);
+  Tensor x(DType::Float32, {2, 3, 5, 7});
+  for (auto& v : x.f32()) v = static_cast<float>(4.0 * rng.normal());
+  const Tensor gamma = make_f32({3}, {1.5f, -0.5f, 2.0f});
+  const Tensor beta = make_f32({3}, {0.1f, 0.0f, -3.0f});
+  const Tensor mean = make_f32({3}, {0.2f, -1.0f, 0.0f});
+  const Tensor var = make_f32({3}, {2.0f, 0.5f, 1.0f});
+  const Tensor fused = batch_norm(x, gamma, beta, mean, var, 1e-3, true);
+  const Tensor apart = activation(nn::LayerKind::SiLU, batch_norm(x, gamma, beta, mean, var, 1e-3));
+  EXPECT_EQ(std::memcmp(fused.bytes().data(), apart.bytes().data(), fused.nbytes()), 0);
+}
+
+TEST(ReferenceExp, AgreesWithStdExpToAFewUlpOverItsRange) {
+  // A dense sweep of the argument range [-708, 708],
+  // plus the points where k changes (multiples of ln 2 / 2) and the ends.
+  double worst = 0.0;
+  double worst_at = 0.0;
+  auto check = [&](double x) {
+    const double want = std::exp(x);
+    const double rel = std::abs(exp_double(x) - want) / want;
+    if (rel > worst) {
+      worst = rel;
+      worst_at = x;
+    }
+  };
+  for (double x = -708.0; x <= 708.0; x += 0.0137) check(x);
+  for (int k = -2042; k <= 2042; ++k) {
+    const double x = k * 0.34657359027997264;
+    for (double d : {-1e-12, 0.0, 1e-12}) check(x + d);
+  }
+  for (double x : {-708.0, -1e-300, 0.0, 1e-300, 1e-8, -1e-8, 708.0}) check(x);
+  EXPECT_LT(worst, 1e-15) << "at x = " << worst_at;
+  EXPECT_EQ(exp_double(0.0), 1.0);
+  EXPECT_TRUE(std::isnan(exp_double(std::numeric_limits<double>::quiet_NaN())));
+}
+
 TEST(ReferenceActivation, MatchesTheDefinitions) {
   const Tensor x = make_f32({5}, {-4, -1, 0, 1, 4});
   EXPECT_THAT(values(activation(nn::LayerKind::ReLU, x)), ElementsAreArray({0.f, 0.f, 0.f, 1.f, 4.f}));
@@ -163,6 +272,10 @@ TEST(ReferenceActivation, MatchesTheDefinitions) {
   const Tensor big = make_f32({2}, {-1000, 1000});
   EXPECT_THAT(values(activation(nn::LayerKind::SiLU, big)), ElementsAreArray({-0.f, 1000.f}));
   EXPECT_THAT(values(activation(nn::LayerKind::Sigmoid, big)), ElementsAreArray({0.f, 1.f}));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto kind : {nn::LayerKind::SiLU, nn::LayerKind::Sigmoid}) {
+    EXPECT_TRUE(std::isnan(values(activation(kind, make_f32({1}, {nan})))[0])) << nn::layer_kind_name(kind);
+  }
   EXPECT_THROW((void)activation(nn::LayerKind::Conv2d, x), Error);
 }
 

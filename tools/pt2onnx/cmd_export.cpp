@@ -80,15 +80,20 @@ std::vector<std::string> split_labels(const std::string& list) {
 // "Comparing PyTorch vs ONNX outputs...": the PyTorch-semantics reference
 // against the runtime, on the complete temporary file before the rename, so a
 // model that fails never reaches the output path.
-void verify_exported_model(const fs::path& candidate, const nn::Graph& graph, const ExportArgs& args,
-                           const verify::StructureReport& structure) {
+verify::Options verify_options(const ExportArgs& args) {
   verify::Options options;
   options.tolerance = {args.atol, args.rtol};
+  return options;
+}
+
+void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& reference, const ExportArgs& args,
+                           const verify::StructureReport& structure) {
+  const auto options = verify_options(args);
   verify::Report report;
   report.model_path = candidate.string();
   report.tolerance = options.tolerance;
   report.structure = structure;
-  report.probes = verify::compare_on_probes(candidate, graph, options);
+  report.probes = verify::compare_on_probes(candidate, reference, options);
   verify::print_report(report, stdout);
   std::fflush(stdout);
   if (!report.passed()) {
@@ -134,6 +139,12 @@ int run_export(const ExportArgs& args) {
     options.labels = loaded.labels;
   }
   options.checkpoint_file = input.filename().string();
+  // The reference's half of the verification needs only the graph: it runs
+  // on other threads while this one hashes, lowers, checks and writes the
+  // model. (Started after the checks of the command line and the checkpoint,
+  // since a failure meanwhile waits for it to finish.)
+  std::optional<verify::ReferenceRun> reference;
+  if (!args.no_verify) reference.emplace(graph, verify_options(args));
   options.checkpoint_sha256 = exporter::sha256_file_hex(input);
   options.checkpoint_key = loaded.found_under;
 
@@ -150,7 +161,7 @@ int run_export(const ExportArgs& args) {
                                                      structure.problems.front()));
   }
   exporter::write_model(model, output, input, [&](const fs::path& candidate) {
-    if (!args.no_verify) verify_exported_model(candidate, graph, args, structure);
+    if (reference) verify_exported_model(candidate, *reference, args, structure);
   });
 
   exporter::ExportReport report;

@@ -53,7 +53,7 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--rtol", args->rtol, "Relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
-  cmd->add_option("--threads", args->threads, "Runtime threads (0: physical cores)")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Runtime threads (0: one; the reference runs beside it, on all cores)")->capture_default_str();
   cmd->callback([args, &action] {
     action = [args] {
       fmt::print("Loading checkpoint {}...\n", args->checkpoint);

@@ -272,6 +272,13 @@ TEST(ReferenceActivation, MatchesTheDefinitions) {
   const Tensor big = make_f32({2}, {-1000, 1000});
   EXPECT_THAT(values(activation(nn::LayerKind::SiLU, big)), ElementsAreArray({-0.f, 1000.f}));
   EXPECT_THAT(values(activation(nn::LayerKind::Sigmoid, big)), ElementsAreArray({0.f, 1.f}));
+  // Results below float32's smallest normal number are flushed to zeros of their sign
+  // (-95 * sigmoid(-95) is about -5e-40).
+  const auto tiny = values(activation(nn::LayerKind::SiLU, make_f32({2}, {-95, -20})));
+  EXPECT_EQ(tiny[0], 0.0f);
+  EXPECT_TRUE(std::signbit(tiny[0]));
+  EXPECT_FLOAT_EQ(tiny[1], static_cast<float>(-20.0 / (1.0 + std::exp(20.0))));
+  EXPECT_EQ(values(activation(nn::LayerKind::Sigmoid, make_f32({1}, {-95})))[0], 0.0f);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (auto kind : {nn::LayerKind::SiLU, nn::LayerKind::Sigmoid}) {
     EXPECT_TRUE(std::isnan(values(activation(kind, make_f32({1}, {nan})))[0])) << nn::layer_kind_name(kind);

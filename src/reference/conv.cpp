@@ -48,8 +48,8 @@ class PaddedPlane {
         for (std::int64_t i = 0; i < rows_; ++i) {
           const std::int64_t y = i * sy + py - a_.padding[0];
           if (y < 0 || y >= height) continue;
-          const float* src = plane + y * width + first_x;
-          for (std::int64_t j = j_lo; j < j_hi; ++j) phase[i * cols_ + j] = static_cast<double>(src[j * sx]);
+          const float* row = plane + y * width;
+          for (std::int64_t j = j_lo; j < j_hi; ++j) phase[i * cols_ + j] = static_cast<double>(row[j * sx + first_x]);
         }
       }
     }
@@ -157,6 +157,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
   const auto group_input = [&](std::int64_t n, std::int64_t oc) {
     return xp + (n * channels + oc / out_per_group * in_per_group) * in_plane;
   };
+
+  if (out.numel() == 0) return out;
 
   const bool pointwise =
       kh == 1 && kw == 1 && a.stride[0] == 1 && a.stride[1] == 1 && a.padding[0] == 0 && a.padding[1] == 0;

@@ -2,6 +2,7 @@
 // Each element is computed in double and rounded once to float32, in place
 // in the operand the caller hands over, by independent chunks on all cores.
 #include <cmath>
+#include <limits>
 
 #include "reference/checks.h"
 #include "reference/exp.h"
@@ -25,8 +26,14 @@ void for_chunks(std::int64_t count, Fn&& fn) {
 }
 
 // e^-v for a float v, its argument limited to where exp_double is exact:
-// beyond +-700 a logistic is 0 or 1 to far more than float precision.
-double exp_minus(float v) { return exp_double(-static_cast<double>(std::min(std::max(v, -700.0f), 700.0f))); }
+// beyond +-700 a logistic is 0 or 1 to far more than float precision. The
+// infinities keep their exact e^-v (inf, 0), so that SiLU(-inf) is NaN
+// (-inf / inf) as in PyTorch.
+double exp_minus(float v) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const double e = exp_double(-static_cast<double>(std::min(std::max(v, -700.0f), 700.0f)));
+  return v == -kInf ? static_cast<double>(kInf) : (v == kInf ? 0.0 : e);
+}
 
 // A result below float32's smallest normal number (2^-126) becomes a zero of
 // its sign. Rounding such a double to a denormal float costs a microcode

@@ -53,7 +53,8 @@ Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& gra
 // The probes and the reference's outputs on them. The reference starts on its
 // own threads as soon as this is made, so that a caller can overlap it with
 // other work (export lowers and writes the model meanwhile). `graph` must
-// outlive it; destroying it waits for the reference to finish.
+// outlive it; destroying it waits for the reference to finish. One use:
+// compare_on_probes takes its outputs.
 struct ReferenceRun {
   ReferenceRun(const nn::Graph& graph, const Options& options);
   std::vector<Probe> probes;

@@ -163,7 +163,7 @@ TEST(ReferenceConv, AgreesWithANaiveLoopOnAssortedShapes) {
       {2, 5, 11, 7, 1, 1, 0, 1, 1},  {1, 16, 9, 4, 1, 1, 0, 1, 1},  {3, 6, 4, 9, 1, 1, 0, 1, 2},
       {1, 3, 19, 6, 1, 1, 0, 1, 1},  {2, 8, 8, 13, 3, 1, 1, 1, 8},  {1, 6, 6, 14, 5, 2, 2, 1, 6},
       {2, 4, 4, 11, 3, 2, 1, 2, 4},  {1, 3, 10, 17, 3, 2, 1, 1, 1}, {1, 4, 6, 12, 3, 3, 0, 1, 2},
-      {1, 2, 3, 9, 5, 1, 2, 1, 1},
+      {1, 2, 3, 9, 5, 1, 2, 1, 1},  {2, 4, 6, 9, 1, 2, 1, 1, 1},  {1, 3, 5, 8, 1, 3, 0, 1, 1},
   };
   Random rng(11);
   for (const auto& c : cases) {
@@ -177,12 +177,24 @@ TEST(ReferenceConv, AgreesWithANaiveLoopOnAssortedShapes) {
     }
     const Tensor got = conv2d(x, w, &b, a);
     const Tensor want = naive_conv(x, w, b, a);
+    // And with rows and columns treated differently: strides, dilations, padding.
+    auto uneven = a;
+    uneven.stride[1] = uneven.stride[0] + 1;
+    uneven.dilation[0] = uneven.dilation[1] + 1;
+    uneven.padding[1] = uneven.padding[0] == 0 ? 1 : 0;
+    EXPECT_THAT(values(conv2d(x, w, &b, uneven)), Pointwise(FloatNear(1e-5f), values(naive_conv(x, w, b, uneven))))
+        << "uneven: in " << c.in << " out " << c.out << " size " << c.size << " kernel " << c.kernel;
     ASSERT_EQ(got.shape(), want.shape());
     // Both sum in double; only the order of the additions may differ.
     EXPECT_THAT(values(got), Pointwise(FloatNear(1e-5f), values(want)))
         << "in " << c.in << " out " << c.out << " size " << c.size << " kernel " << c.kernel << " stride " << c.stride
         << " groups " << c.groups;
   }
+}
+
+TEST(ReferenceConv, NoOutputChannelsGiveAnEmptyTensor) {
+  const Tensor y = conv2d(filled({1, 1, 5, 5}, 1.0f), Tensor(DType::Float32, {0, 1, 3, 3}), nullptr, conv_attrs(1, 0, 3));
+  EXPECT_EQ(y.shape(), (Shape{1, 0, 3, 3}));
 }
 
 TEST(ReferenceConv, ChecksOperands) {
@@ -279,6 +291,12 @@ TEST(ReferenceActivation, MatchesTheDefinitions) {
   EXPECT_TRUE(std::signbit(tiny[0]));
   EXPECT_FLOAT_EQ(tiny[1], static_cast<float>(-20.0 / (1.0 + std::exp(20.0))));
   EXPECT_EQ(values(activation(nn::LayerKind::Sigmoid, make_f32({1}, {-95})))[0], 0.0f);
+  // The infinities as PyTorch gives them: SiLU(-inf) = -inf / (1 + inf) is NaN.
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto silu_inf = values(activation(nn::LayerKind::SiLU, make_f32({2}, {-inf, inf})));
+  EXPECT_TRUE(std::isnan(silu_inf[0]));
+  EXPECT_EQ(silu_inf[1], inf);
+  EXPECT_THAT(values(activation(nn::LayerKind::Sigmoid, make_f32({2}, {-inf, inf}))), ElementsAreArray({0.f, 1.f}));
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (auto kind : {nn::LayerKind::SiLU, nn::LayerKind::Sigmoid}) {
     EXPECT_TRUE(std::isnan(values(activation(kind, make_f32({1}, {nan})))[0])) << nn::layer_kind_name(kind);

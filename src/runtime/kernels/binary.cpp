@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/kernels/channels_last.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
@@ -105,6 +106,23 @@ void build_binary(PlanBuilder& b, const Node& n) {
     s1 = b.reshaped(c, sc);
     fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
     if (!fused) pd = make_pd(dnnl::post_ops());
+  }
+  // A squeeze-excitation scale: a channels-last activation that dies here
+  // times an [N, C, 1, 1] gate, in place (channels_last.h).
+  const bool gate = n.op == OpType::Mul && ro.size() == 4 && sc == std::vector<std::int64_t>{ro[0], ro[1], 1, 1};
+  if (gate && n.post_ops.empty() && b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1) &&
+      b.slot_md(s0) == memory::desc(ro, memory::data_type::f32, memory::format_tag::acdb) &&
+      b.slot_md(s1).get_size() == static_cast<std::size_t>(ro[0] * ro[1]) * sizeof(float)) {
+    const std::int64_t images = ro[0], channels = ro[1], pixels = ro[2] * ro[3];
+    b.add_custom(
+        [s0, s1, images, channels, pixels](const SlotMemories& m) {
+          channels_last_scale(static_cast<float*>(m[static_cast<std::size_t>(s0)].get_data_handle()),
+                              static_cast<const float*>(m[static_cast<std::size_t>(s1)].get_data_handle()), images,
+                              pixels, channels);
+        },
+        {s0, s1}, {s0});
+    b.define(out, s0);
+    return;
   }
   SlotId dst = kNoSlot;
   if (own_temp || (b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1))) {

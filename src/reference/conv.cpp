@@ -1,9 +1,9 @@
 // Convolution and Linear: direct loops accumulated in double, so that the
 // reference's own rounding stays far below any tolerance it is used to judge.
-// A convolution's work items are blocks of output channels of one image. The innermost loops run
-// along output positions, which the compiler turns into vector code for the
-// instruction sets PT2ONNX_REFERENCE_KERNEL names; each position's sum still
-// runs over the input channels and kernel taps in order.
+// A convolution's work items are blocks of output channels of one image. The
+// innermost loops run along output positions, which the compiler turns into
+// vector code for the instruction sets PT2ONNX_REFERENCE_KERNEL names; each
+// position's sum still runs over the input channels and kernel taps in order.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -228,7 +228,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
         float* dst = op + (n * out_ch + oc0 + j) * out_plane;
         const double* sums = acc.data() + j * acc_plane;
         for (std::int64_t oy = 0; oy < out_h; ++oy) {
-          for (std::int64_t ox = 0; ox < out_w; ++ox) dst[oy * out_w + ox] = static_cast<float>(sums[oy * plane.row_length() + ox]);
+          for (std::int64_t ox = 0; ox < out_w; ++ox)
+            dst[oy * out_w + ox] = static_cast<float>(sums[oy * plane.row_length() + ox]);
         }
       }
     }

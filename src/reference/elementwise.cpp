@@ -20,9 +20,8 @@ constexpr std::int64_t kChunk = 16384;
 // Calls fn(begin, end) over [0, count) in chunks, on all cores.
 template <typename Fn>
 void for_chunks(std::int64_t count, Fn&& fn) {
-  parallel_for((count + kChunk - 1) / kChunk, [&](std::int64_t begin, std::int64_t end) {
-    fn(begin * kChunk, std::min(count, end * kChunk));
-  });
+  parallel_for((count + kChunk - 1) / kChunk,
+               [&](std::int64_t begin, std::int64_t end) { fn(begin * kChunk, std::min(count, end * kChunk)); });
 }
 
 // e^-v for a float v, its argument limited to where exp_double is exact:
@@ -57,13 +56,15 @@ void silu_in_place(float* data, std::int64_t n) {
 
 PT2ONNX_REFERENCE_KERNEL
 void normalize_in_place(float* data, std::int64_t n, double mean, double scale, double shift) {
-  for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<float>((static_cast<double>(data[i]) - mean) * scale + shift);
+  for (std::int64_t i = 0; i < n; ++i)
+    data[i] = static_cast<float>((static_cast<double>(data[i]) - mean) * scale + shift);
 }
 
 template <typename Kernel>
 Tensor map_kernel(Tensor x, Kernel kernel) {
   float* data = x.f32().data();
-  for_chunks(static_cast<std::int64_t>(x.numel()), [&](std::int64_t begin, std::int64_t end) { kernel(data + begin, end - begin); });
+  for_chunks(static_cast<std::int64_t>(x.numel()),
+             [&](std::int64_t begin, std::int64_t end) { kernel(data + begin, end - begin); });
   return x;
 }
 

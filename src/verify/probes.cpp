@@ -35,7 +35,9 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   Random large(1234);
   probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); }), {}});
   const std::size_t singles = probes.size();
-  Probe batch{fmt::format("batch={} of the above", batch_large), Tensor(DType::Float32, {batch_large, channels, size, size}), {}};
+  Probe batch{fmt::format("batch={} of the above", batch_large),
+              Tensor(DType::Float32, {batch_large, channels, size, size}),
+              {}};
   const std::size_t row_bytes = probes[0].input.nbytes();
   for (std::int64_t r = 0; r < batch_large; ++r) {
     const std::size_t from = static_cast<std::size_t>(r) % singles;

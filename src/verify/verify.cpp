@@ -23,7 +23,8 @@ ExpectedInterface expected_for(const nn::Graph& graph) {
 }
 
 bool bit_identical(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.nbytes() == b.nbytes() && std::memcmp(a.bytes().data(), b.bytes().data(), a.nbytes()) == 0;
+  return a.shape() == b.shape() && a.nbytes() == b.nbytes() &&
+         std::memcmp(a.bytes().data(), b.bytes().data(), a.nbytes()) == 0;
 }
 
 std::string format_row(const Tensor& t) {
@@ -31,7 +32,8 @@ std::string format_row(const Tensor& t) {
   std::string out = "[[";
   const auto k = t.rank() == 2 ? t.dim(1) : t.numel();
   const auto values = t.f32();
-  for (std::int64_t i = 0; i < std::min<std::int64_t>(k, 8); ++i) out += fmt::format(" {:9.3f}", values[static_cast<std::size_t>(i)]);
+  for (std::int64_t i = 0; i < std::min<std::int64_t>(k, 8); ++i)
+    out += fmt::format(" {:9.3f}", values[static_cast<std::size_t>(i)]);
   if (k > 8) out += " ...";
   return out + "]]";
 }
@@ -145,16 +147,19 @@ void print_report(const Report& report, std::FILE* out) {
   fmt::print(out, "Comparing PyTorch vs ONNX outputs...\n");
   if (!report.probes.empty()) {
     const auto& first = report.probes.front();
-    fmt::print(out, "  PyTorch output: {}   (PyTorch-semantics reference, probe {})\n", format_row(first.reference_output),
-               first.name);
+    fmt::print(out, "  PyTorch output: {}   (PyTorch-semantics reference, probe {})\n",
+               format_row(first.reference_output), first.name);
     fmt::print(out, "  ONNX output:    {}   (pt2onnx runtime)\n", format_row(first.onnx_output));
   }
-  fmt::print(out, "  {:<20} {:>7} {:>12} {:>12} {:>12} {:>14}  {}\n", "probe", "batch", "max abs", "max rel", "max sigmoid",
-             "deterministic", "result");
+  fmt::print(out, "  {:<20} {:>7} {:>12} {:>12} {:>12} {:>14}  {}\n", "probe", "batch", "max abs", "max rel",
+             "max sigmoid", "deterministic", "result");
   for (const auto& p : report.probes) {
     fmt::print(out, "  {:<20} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>14}  {}\n", p.name, p.input_shape.at(0),
                p.comparison.max_abs_diff, p.comparison.max_rel_diff, p.comparison.max_sigmoid_diff,
-               !p.deterministic ? "-" : *p.deterministic ? "yes" : "NO", p.passed() ? "ok" : "FAILED");
+               !p.deterministic   ? "-"
+               : *p.deterministic ? "yes"
+                                  : "NO",
+               p.passed() ? "ok" : "FAILED");
   }
   fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {})\n", report.max_abs_diff(), report.tolerance.atol,
              report.tolerance.rtol);
@@ -164,11 +169,15 @@ void print_report(const Report& report, std::FILE* out) {
   }
   if (!report.structure.ok()) fmt::print(out, "Verification FAILED: the model's structure is wrong (see above).\n");
   for (const auto& p : report.probes) {
-    if (!p.comparison.finite) fmt::print(out, "Verification FAILED: probe {} produced NaN or inf.\n", p.name);
+    if (!p.comparison.finite)
+      fmt::print(out, "Verification FAILED: probe {} produced NaN or inf.\n", p.name);
     else if (!p.comparison.within_tolerance)
-      fmt::print(out, "Verification FAILED: probe {} differs by {:.6f} (over atol {} + rtol {} x the largest reference logit).\n", p.name,
-                 p.comparison.max_abs_diff, report.tolerance.atol, report.tolerance.rtol);
-    if (!p.deterministic.value_or(true)) fmt::print(out, "Verification FAILED: probe {} gave different outputs on two runs.\n", p.name);
+      fmt::print(
+          out,
+          "Verification FAILED: probe {} differs by {:.6f} (over atol {} + rtol {} x the largest reference logit).\n",
+          p.name, p.comparison.max_abs_diff, report.tolerance.atol, report.tolerance.rtol);
+    if (!p.deterministic.value_or(true))
+      fmt::print(out, "Verification FAILED: probe {} gave different outputs on two runs.\n", p.name);
   }
 }
 
@@ -185,17 +194,18 @@ nlohmann::json report_to_json(const Report& report) {
                     {"problems", report.structure.problems}};
   j["probes"] = nlohmann::json::array();
   for (const auto& p : report.probes) {
-    j["probes"].push_back({{"name", p.name},
-                           {"input_shape", p.input_shape},
-                           {"max_abs_diff", p.comparison.max_abs_diff},
-                           {"max_rel_diff", p.comparison.max_rel_diff},
-                           {"max_sigmoid_diff", p.comparison.max_sigmoid_diff},
-                           {"finite", p.comparison.finite},
-                           {"within_tolerance", p.comparison.within_tolerance},
-                           {"deterministic", p.deterministic ? nlohmann::json(*p.deterministic) : nlohmann::json()},
-                           {"passed", p.passed()},
-                           {"reference_output", std::vector<float>(p.reference_output.f32().begin(), p.reference_output.f32().end())},
-                           {"onnx_output", std::vector<float>(p.onnx_output.f32().begin(), p.onnx_output.f32().end())}});
+    j["probes"].push_back(
+        {{"name", p.name},
+         {"input_shape", p.input_shape},
+         {"max_abs_diff", p.comparison.max_abs_diff},
+         {"max_rel_diff", p.comparison.max_rel_diff},
+         {"max_sigmoid_diff", p.comparison.max_sigmoid_diff},
+         {"finite", p.comparison.finite},
+         {"within_tolerance", p.comparison.within_tolerance},
+         {"deterministic", p.deterministic ? nlohmann::json(*p.deterministic) : nlohmann::json()},
+         {"passed", p.passed()},
+         {"reference_output", std::vector<float>(p.reference_output.f32().begin(), p.reference_output.f32().end())},
+         {"onnx_output", std::vector<float>(p.onnx_output.f32().begin(), p.onnx_output.f32().end())}});
   }
   return j;
 }

@@ -59,7 +59,7 @@ struct ReferenceRun {
   ReferenceRun(const nn::Graph& graph, const Options& options);
   std::vector<Probe> probes;
   std::vector<std::size_t> row_of;  // a single-image probe's row in `outputs`
-  std::future<Tensor> outputs;       // every single-image probe, stacked
+  std::future<Tensor> outputs;      // every single-image probe, stacked
 };
 
 // The two halves of verify_model, for export, which checks the structure of the

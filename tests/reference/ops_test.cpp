@@ -126,7 +126,8 @@ Tensor naive_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const nn
   const auto out_w = (width + 2 * a.padding[1] - a.dilation[1] * (a.kernel[1] - 1) - 1) / a.stride[1] + 1;
   Tensor out(DType::Float32, {n_batch, a.out_channels, out_h, out_w});
   auto at = [](const Tensor& t, std::int64_t i0, std::int64_t i1, std::int64_t i2, std::int64_t i3) {
-    return static_cast<double>(t.f32()[static_cast<std::size_t>(((i0 * t.dim(1) + i1) * t.dim(2) + i2) * t.dim(3) + i3)]);
+    return static_cast<double>(
+        t.f32()[static_cast<std::size_t>(((i0 * t.dim(1) + i1) * t.dim(2) + i2) * t.dim(3) + i3)]);
   };
   std::size_t o = 0;
   for (std::int64_t n = 0; n < n_batch; ++n) {
@@ -160,10 +161,10 @@ TEST(ReferenceConv, AgreesWithANaiveLoopOnAssortedShapes) {
     std::int64_t batch, in, out, size, kernel, stride, pad, dilation, groups;
   };
   const Case cases[] = {
-      {2, 5, 11, 7, 1, 1, 0, 1, 1},  {1, 16, 9, 4, 1, 1, 0, 1, 1},  {3, 6, 4, 9, 1, 1, 0, 1, 2},
-      {1, 3, 19, 6, 1, 1, 0, 1, 1},  {2, 8, 8, 13, 3, 1, 1, 1, 8},  {1, 6, 6, 14, 5, 2, 2, 1, 6},
-      {2, 4, 4, 11, 3, 2, 1, 2, 4},  {1, 3, 10, 17, 3, 2, 1, 1, 1}, {1, 4, 6, 12, 3, 3, 0, 1, 2},
-      {1, 2, 3, 9, 5, 1, 2, 1, 1},  {2, 4, 6, 9, 1, 2, 1, 1, 1},  {1, 3, 5, 8, 1, 3, 0, 1, 1},
+      {2, 5, 11, 7, 1, 1, 0, 1, 1}, {1, 16, 9, 4, 1, 1, 0, 1, 1},  {3, 6, 4, 9, 1, 1, 0, 1, 2},
+      {1, 3, 19, 6, 1, 1, 0, 1, 1}, {2, 8, 8, 13, 3, 1, 1, 1, 8},  {1, 6, 6, 14, 5, 2, 2, 1, 6},
+      {2, 4, 4, 11, 3, 2, 1, 2, 4}, {1, 3, 10, 17, 3, 2, 1, 1, 1}, {1, 4, 6, 12, 3, 3, 0, 1, 2},
+      {1, 2, 3, 9, 5, 1, 2, 1, 1},  {2, 4, 6, 9, 1, 2, 1, 1, 1},   {1, 3, 5, 8, 1, 3, 0, 1, 1},
   };
   Random rng(11);
   for (const auto& c : cases) {
@@ -193,7 +194,8 @@ TEST(ReferenceConv, AgreesWithANaiveLoopOnAssortedShapes) {
 }
 
 TEST(ReferenceConv, NoOutputChannelsGiveAnEmptyTensor) {
-  const Tensor y = conv2d(filled({1, 1, 5, 5}, 1.0f), Tensor(DType::Float32, {0, 1, 3, 3}), nullptr, conv_attrs(1, 0, 3));
+  const Tensor y =
+      conv2d(filled({1, 1, 5, 5}, 1.0f), Tensor(DType::Float32, {0, 1, 3, 3}), nullptr, conv_attrs(1, 0, 3));
   EXPECT_EQ(y.shape(), (Shape{1, 0, 3, 3}));
 }
 

@@ -52,7 +52,8 @@ std::optional<vision::PreprocessSpec> preprocessing_from_flags(const ExportArgs&
   spec.resize.size = {static_cast<int>(input_size), static_cast<int>(input_size)};
   if (!args.resize.empty()) spec.resize = vision::parse_resize(args.resize, ErrorKind::Usage);
   if (!args.crop.empty()) spec.crop = vision::parse_crop(args.crop, ErrorKind::Usage);
-  if (!args.interpolation.empty()) spec.interpolation = vision::parse_interpolation(args.interpolation, ErrorKind::Usage);
+  if (!args.interpolation.empty())
+    spec.interpolation = vision::parse_interpolation(args.interpolation, ErrorKind::Usage);
   if (!args.mean.empty()) spec.mean = vision::parse_triplet(args.mean, ErrorKind::Usage);
   if (!args.std.empty()) spec.std = vision::parse_triplet(args.std, ErrorKind::Usage);
   return spec;
@@ -115,8 +116,9 @@ int run_export(const ExportArgs& args) {
   fmt::print("Loading model from {}...\n", input.string());
   std::fflush(stdout);
   auto loaded = checkpoint::load_state_dict(input, args.key.empty() ? std::nullopt : std::optional(args.key));
-  const auto graph = with_error_context(fmt::format("checkpoint {}", input.string()),
-                                        [&] { return models::build_and_bind(args.arch, loaded.state_dict, args.dropout); });
+  const auto graph = with_error_context(fmt::format("checkpoint {}", input.string()), [&] {
+    return models::build_and_bind(args.arch, loaded.state_dict, args.dropout);
+  });
   // The graph holds its own float32 copies now; the checkpoint's tensors would
   // only add a model's worth to the peak memory.
   loaded.state_dict = {};
@@ -157,8 +159,8 @@ int run_export(const ExportArgs& args) {
   const auto structure = verify::verify_structure(model, graph);
   verify::print_structure(structure, stdout);
   if (!structure.ok()) {
-    throw Error(ErrorKind::ExportFailed, fmt::format("the exported model fails its structural check: {}",
-                                                     structure.problems.front()));
+    throw Error(ErrorKind::ExportFailed,
+                fmt::format("the exported model fails its structural check: {}", structure.problems.front()));
   }
   exporter::write_model(model, output, input, [&](const fs::path& candidate) {
     if (reference) verify_exported_model(candidate, *reference, args, structure);
@@ -180,15 +182,15 @@ int run_export(const ExportArgs& args) {
 
 void add_export_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<ExportArgs>();
-  auto* cmd = app.add_subcommand("export", "Export a PyTorch checkpoint to a checked ONNX model (the seed's 04_export.py)");
+  auto* cmd =
+      app.add_subcommand("export", "Export a PyTorch checkpoint to a checked ONNX model (the seed's 04_export.py)");
   cmd->add_option("--input", args->input, "Checkpoint to read")->capture_default_str();
   cmd->add_option("--output", args->output, "ONNX file to write (default: the input with extension .onnx)");
   cmd->add_option("--arch", args->arch, "Architecture the checkpoint was trained as")->capture_default_str();
   cmd->add_option("--dropout", args->dropout, "Classifier dropout of the training model (recorded; off in eval)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--opset", args->opset,
-                  fmt::format("ONNX opset, {} to {}", exporter::kMinOpset, exporter::kMaxOpset))
+  cmd->add_option("--opset", args->opset, fmt::format("ONNX opset, {} to {}", exporter::kMinOpset, exporter::kMaxOpset))
       ->capture_default_str();
   cmd->add_option("--labels", args->labels,
                   "Output names, comma separated (default: the checkpoint's 'labels' entry, else none)");
@@ -199,11 +201,13 @@ void add_export_command(CLI::App& app, Action& action) {
                   "Training preprocessing, recorded for 'pt2onnx infer': HxW (exact) or N (shorter side to N; needs "
                   "--crop) (default: the input size)");
   cmd->add_option("--crop", args->crop, "Center crop after the resize: HxW, N or none (default: none)");
-  cmd->add_option("--interpolation", args->interpolation, "Resize interpolation: bilinear (default), bicubic or nearest");
+  cmd->add_option("--interpolation", args->interpolation,
+                  "Resize interpolation: bilinear (default), bicubic or nearest");
   cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
   cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
   cmd->add_option("--atol", args->atol, "Verification: absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol, "Verification: relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
+  cmd->add_option("--rtol", args->rtol,
+                  "Verification: relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
       ->capture_default_str();
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }

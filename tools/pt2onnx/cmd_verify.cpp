@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "checkpoint/checkpoint.h"
-#include "common/atomic_file.h"
 #include "commands.h"
+#include "common/atomic_file.h"
 #include "models/registry.h"
 #include "verification.h"
 #include "verify/verify.h"
@@ -50,15 +50,17 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--arch", args->arch, "Architecture of the checkpoint")->capture_default_str();
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   cmd->add_option("--atol", args->atol, "Absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol, "Relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
+  cmd->add_option("--rtol", args->rtol,
+                  "Relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
-  cmd->add_option("--threads", args->threads, "Runtime threads (0: one; the reference runs beside it, on all cores)")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Runtime threads (0: one; the reference runs beside it, on all cores)")
+      ->capture_default_str();
   cmd->callback([args, &action] {
     action = [args] {
       fmt::print("Loading checkpoint {}...\n", args->checkpoint);
-      const auto loaded = checkpoint::load_state_dict(args->checkpoint,
-                                                      args->key.empty() ? std::nullopt : std::optional(args->key));
+      const auto loaded =
+          checkpoint::load_state_dict(args->checkpoint, args->key.empty() ? std::nullopt : std::optional(args->key));
       const auto graph = models::build_and_bind(args->arch, loaded.state_dict, 0.0);
       fmt::print("Verifying {}...\n", args->model);
       verify::Options options;

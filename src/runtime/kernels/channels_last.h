@@ -13,7 +13,6 @@ namespace pt2onnx::runtime {
 
 // x[n][p][c] *= scale[n][c] for x [images, pixels, channels] float32, on the
 // calling thread's OpenMP team.
-void channels_last_scale(float* x, const float* scale, std::int64_t images, std::int64_t pixels,
-                         std::int64_t channels);
+void channels_last_scale(float* x, const float* scale, std::int64_t images, std::int64_t pixels, std::int64_t channels);
 
 }  // namespace pt2onnx::runtime

@@ -155,11 +155,14 @@ PipelineStats run_pipeline(const std::function<std::optional<InputItem>()>& next
         ++stats.failed;
       on_result(r);
     };
+    // The batch tensor is kept from one batch to the next: a fresh one would
+    // cost page faults and zeroing of tens of megabytes for every batch.
+    Tensor batch;
     const auto flush = [&] {
       std::vector<std::vector<float>> outputs;
       if (good > 0) {
-        Tensor batch(DType::Float32,
-                     {static_cast<std::int64_t>(good), 3, options.input_size.height, options.input_size.width});
+        const Shape shape{static_cast<std::int64_t>(good), 3, options.input_size.height, options.input_size.width};
+        if (batch.shape() != shape) batch = Tensor(DType::Float32, shape);
         float* dst = batch.f32().data();
         for (const Prepared& p : pending) {
           if (!p.error.empty()) continue;

@@ -38,6 +38,12 @@ std::string format_row(const Tensor& t) {
   return out + "]]";
 }
 
+// The "deterministic" column: "-" for a probe run once.
+const char* repeat_text(const ProbeResult& p) {
+  if (!p.deterministic) return "-";
+  return *p.deterministic ? "yes" : "NO";
+}
+
 // Rows `rows` of t (first axis), stacked in that order.
 Tensor gather_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
   Shape shape = t.shape();
@@ -155,10 +161,7 @@ void print_report(const Report& report, std::FILE* out) {
              "max sigmoid", "deterministic", "result");
   for (const auto& p : report.probes) {
     fmt::print(out, "  {:<20} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>14}  {}\n", p.name, p.input_shape.at(0),
-               p.comparison.max_abs_diff, p.comparison.max_rel_diff, p.comparison.max_sigmoid_diff,
-               !p.deterministic   ? "-"
-               : *p.deterministic ? "yes"
-                                  : "NO",
+               p.comparison.max_abs_diff, p.comparison.max_rel_diff, p.comparison.max_sigmoid_diff, repeat_text(p),
                p.passed() ? "ok" : "FAILED");
   }
   fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {})\n", report.max_abs_diff(), report.tolerance.atol,

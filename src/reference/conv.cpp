@@ -2,7 +2,7 @@
 // reference's own rounding stays far below any tolerance it is used to judge.
 // A convolution's work items are blocks of output channels of one image. The
 // innermost loops run along output positions, which the compiler turns into
-// vector code for the instruction sets PT2ONNX_REFERENCE_KERNEL names; each
+// vector code for the instruction sets PT2ONNX_TARGET_CLONES names; each
 // position's sum still runs over the input channels and kernel taps in order.
 #include <algorithm>
 #include <cstring>
@@ -69,7 +69,7 @@ class PaddedPlane {
   }
 
  private:
-  PT2ONNX_REFERENCE_KERNEL
+  PT2ONNX_TARGET_CLONES
   static void multiply_add(double* acc, const double* src, double w, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) acc[i] += w * src[i];
   }
@@ -93,7 +93,7 @@ constexpr std::int64_t kPerVector = sizeof(Doubles) / sizeof(double);
 constexpr std::int64_t kVectors = 2;
 constexpr std::int64_t kLanes = kVectors * kPerVector;
 
-PT2ONNX_REFERENCE_KERNEL
+PT2ONNX_TARGET_CLONES
 void pointwise_block(const float* x, std::int64_t in_plane, std::int64_t in_channels, const double* w,
                      double (&acc)[kRows][kLanes]) {
   Doubles sum[kRows][kVectors];

@@ -42,19 +42,19 @@ double exp_minus(float v) {
 double flush_denormal(double r) { return std::abs(r) < 0x1p-126 ? r * 0.0 : r; }
 
 // The logistic activations over n elements, in vector code (see exp.h).
-PT2ONNX_REFERENCE_KERNEL
+PT2ONNX_TARGET_CLONES
 void sigmoid_in_place(float* data, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(flush_denormal(1.0 / (1.0 + exp_minus(data[i]))));
 }
 
-PT2ONNX_REFERENCE_KERNEL
+PT2ONNX_TARGET_CLONES
 void silu_in_place(float* data, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     data[i] = static_cast<float>(flush_denormal(static_cast<double>(data[i]) / (1.0 + exp_minus(data[i]))));
   }
 }
 
-PT2ONNX_REFERENCE_KERNEL
+PT2ONNX_TARGET_CLONES
 void normalize_in_place(float* data, std::int64_t n, double mean, double scale, double shift) {
   for (std::int64_t i = 0; i < n; ++i)
     data[i] = static_cast<float>((static_cast<double>(data[i]) - mean) * scale + shift);

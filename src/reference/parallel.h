@@ -1,10 +1,12 @@
-// How the reference uses the machine: independent work items split across
-// threads (its only concurrency), and hot loops compiled for several
-// instruction sets.
+// Splits independent work items across threads; the reference's only
+// concurrency. (Its hot loops are compiled for several instruction sets:
+// common/target_clones.h.)
 #pragma once
 
 #include <cstdint>
 #include <functional>
+
+#include "common/target_clones.h"
 
 namespace pt2onnx::reference {
 
@@ -15,12 +17,3 @@ void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std
                   std::int64_t min_parallel = 2);
 
 }  // namespace pt2onnx::reference
-
-// Compiles a function for AVX-512, AVX2 and baseline x86-64; the loader picks
-// the best the CPU has, so one binary runs everywhere and is fast where it can
-// be. Only loops whose lanes are independent (output positions) are vectorised.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define PT2ONNX_REFERENCE_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PT2ONNX_REFERENCE_KERNEL
-#endif

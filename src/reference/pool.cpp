@@ -14,7 +14,7 @@ namespace {
 // running sum waits for each add.
 constexpr std::int64_t kLanes = 8;
 
-PT2ONNX_REFERENCE_KERNEL
+PT2ONNX_TARGET_CLONES
 double plane_sum(const float* x, std::int64_t n) {
   double lanes[kLanes] = {};
   std::int64_t i = 0;

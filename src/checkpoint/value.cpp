@@ -245,53 +245,29 @@ std::string a_value_kind(ValueKind kind) {
   return fmt::format("{} {}", vowel ? "an" : "a", name);
 }
 
-Value Value::from_bool(bool b) {
+Value Value::make(ValueKind kind, Payload payload) {
   Value v;
-  v.kind_ = ValueKind::Bool;
-  v.v_ = b;
+  v.kind_ = kind;
+  v.v_ = std::move(payload);
   return v;
 }
 
-Value Value::from_int(std::int64_t i) {
-  Value v;
-  v.kind_ = ValueKind::Int;
-  v.v_ = i;
-  return v;
-}
+Value Value::from_bool(bool b) { return make(ValueKind::Bool, b); }
+
+Value Value::from_int(std::int64_t i) { return make(ValueKind::Int, i); }
 
 Value Value::big_int(std::string decimal) {
-  Value v;
-  v.kind_ = ValueKind::BigInt;
-  v.v_ = std::make_shared<const std::string>(std::move(decimal));
-  return v;
+  return make(ValueKind::BigInt, std::make_shared<const std::string>(std::move(decimal)));
 }
 
-Value Value::from_float(double d) {
-  Value v;
-  v.kind_ = ValueKind::Float;
-  v.v_ = d;
-  return v;
-}
+Value Value::from_float(double d) { return make(ValueKind::Float, d); }
 
-Value Value::str(std::string s) {
-  Value v;
-  v.kind_ = ValueKind::Str;
-  v.v_ = std::make_shared<const std::string>(std::move(s));
-  return v;
-}
+Value Value::str(std::string s) { return make(ValueKind::Str, std::make_shared<const std::string>(std::move(s))); }
 
-Value Value::bytes(std::string b) {
-  Value v;
-  v.kind_ = ValueKind::Bytes;
-  v.v_ = std::make_shared<const std::string>(std::move(b));
-  return v;
-}
+Value Value::bytes(std::string b) { return make(ValueKind::Bytes, std::make_shared<const std::string>(std::move(b))); }
 
 Value Value::list(std::vector<Value> items) {
-  Value v;
-  v.kind_ = ValueKind::List;
-  v.v_ = std::make_shared<SequenceData>(SequenceData{std::move(items)});
-  return v;
+  return make(ValueKind::List, std::make_shared<SequenceData>(SequenceData{std::move(items)}));
 }
 
 Value Value::tuple(std::vector<Value> items) {
@@ -313,33 +289,13 @@ Value Value::set(std::vector<Value> items) {
   return v;
 }
 
-Value Value::dict() {
-  Value v;
-  v.kind_ = ValueKind::Dict;
-  v.v_ = std::make_shared<DictData>();
-  return v;
-}
+Value Value::dict() { return make(ValueKind::Dict, std::make_shared<DictData>()); }
 
-Value Value::tensor(std::shared_ptr<TensorData> t) {
-  Value v;
-  v.kind_ = ValueKind::Tensor;
-  v.v_ = std::move(t);
-  return v;
-}
+Value Value::tensor(std::shared_ptr<TensorData> t) { return make(ValueKind::Tensor, std::move(t)); }
 
-Value Value::storage(StorageRef s) {
-  Value v;
-  v.kind_ = ValueKind::Storage;
-  v.v_ = std::move(s);
-  return v;
-}
+Value Value::storage(StorageRef s) { return make(ValueKind::Storage, std::move(s)); }
 
-Value Value::placeholder(std::shared_ptr<PlaceholderData> p) {
-  Value v;
-  v.kind_ = ValueKind::Placeholder;
-  v.v_ = std::move(p);
-  return v;
-}
+Value Value::placeholder(std::shared_ptr<PlaceholderData> p) { return make(ValueKind::Placeholder, std::move(p)); }
 
 bool Value::as_bool() const {
   if (kind_ != ValueKind::Bool) wrong_kind(kind_, "a bool");

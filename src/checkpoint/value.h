@@ -124,13 +124,16 @@ class Value {
   [[nodiscard]] const void* identity() const;
 
  private:
-  ValueKind kind_ = ValueKind::None;
   // Strings are shared so that pickle's memo can hand out one big bytes object
   // many times without copying it each time.
-  std::variant<std::monostate, bool, std::int64_t, double, std::shared_ptr<const std::string>,
-               std::shared_ptr<SequenceData>, std::shared_ptr<DictData>, std::shared_ptr<TensorData>, StorageRef,
-               std::shared_ptr<PlaceholderData>>
-      v_;
+  using Payload = std::variant<std::monostate, bool, std::int64_t, double, std::shared_ptr<const std::string>,
+                               std::shared_ptr<SequenceData>, std::shared_ptr<DictData>, std::shared_ptr<TensorData>,
+                               StorageRef, std::shared_ptr<PlaceholderData>>;
+  // The one place a Value gets its kind and payload: every factory calls it.
+  static Value make(ValueKind kind, Payload payload);
+
+  ValueKind kind_ = ValueKind::None;
+  Payload v_;
 };
 
 struct SequenceData {

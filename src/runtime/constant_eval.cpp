@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,24 @@
 
 namespace pt2onnx::runtime {
 namespace {
+
+// x op y for Add, Sub, Mul or Div; integer division by zero is an error.
+template <typename T>
+T arithmetic(OpType op, T x, T y) {
+  switch (op) {
+    case OpType::Add:
+      return x + y;
+    case OpType::Sub:
+      return x - y;
+    case OpType::Mul:
+      return x * y;
+    default:
+      if constexpr (std::is_integral_v<T>) {
+        if (y == 0) throw_error(ErrorKind::BadInput, "integer division by zero");
+      }
+      return x / y;
+  }
+}
 
 bool is_integer(DType d) { return !dtype_is_floating(d) && d != DType::Bool; }
 
@@ -180,41 +199,9 @@ Tensor eval_binary(const Graph& g, const Node& n) {
   for (std::int64_t i = 0; i < out.numel(); ++i) {
     const auto ia = source(a, i), ib = source(b, i);
     if (integer) {
-      const auto x = int_at(a, ia), y = int_at(b, ib);
-      std::int64_t r = 0;
-      switch (n.op) {
-        case OpType::Add:
-          r = x + y;
-          break;
-        case OpType::Sub:
-          r = x - y;
-          break;
-        case OpType::Mul:
-          r = x * y;
-          break;
-        default:
-          if (y == 0) throw_error(ErrorKind::BadInput, "integer division by zero");
-          r = x / y;
-          break;
-      }
-      store(out, i, r, 0.0, true);
+      store(out, i, arithmetic(n.op, int_at(a, ia), int_at(b, ib)), 0.0, true);
     } else {
-      const auto x = a.element_as_double(ia), y = b.element_as_double(ib);
-      double r = 0.0;
-      switch (n.op) {
-        case OpType::Add:
-          r = x + y;
-          break;
-        case OpType::Sub:
-          r = x - y;
-          break;
-        case OpType::Mul:
-          r = x * y;
-          break;
-        default:
-          r = x / y;
-          break;
-      }
+      double r = arithmetic(n.op, a.element_as_double(ia), b.element_as_double(ib));
       // float32 arithmetic, as a kernel would do it
       if (a.dtype() == DType::Float32) r = static_cast<float>(r);
       store(out, i, 0, r, false);

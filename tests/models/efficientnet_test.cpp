@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/graph_queries.h"
 #include "models/registry.h"
 #include "models/scaling.h"
 
@@ -14,25 +15,10 @@ namespace {
 
 using nn::LayerKind;
 
-std::int64_t parameter_count(const nn::Graph& g) {
-  std::int64_t n = 0;
-  for (const auto& [key, spec] : g.expected_state()) {
-    if (!spec.is_buffer) n += shape_numel(spec.shape);
-  }
-  return n;
-}
-
 std::map<LayerKind, int> kind_counts(const nn::Graph& g) {
   std::map<LayerKind, int> counts;
   for (const auto& l : g.layers) ++counts[l.kind];
   return counts;
-}
-
-const nn::Layer& layer_at(const nn::Graph& g, const std::string& path) {
-  for (const auto& l : g.layers) {
-    if (l.path == path) return l;
-  }
-  throw std::runtime_error("no layer " + path);
 }
 
 TEST(EfficientNet, B0ParameterCountsMatchTorchvision) {

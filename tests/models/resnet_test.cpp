@@ -2,27 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "models/graph_queries.h"
 #include "models/registry.h"
 
 namespace pt2onnx::models {
 namespace {
 
 using nn::LayerKind;
-
-std::int64_t parameter_count(const nn::Graph& g) {
-  std::int64_t n = 0;
-  for (const auto& [key, spec] : g.expected_state()) {
-    if (!spec.is_buffer) n += shape_numel(spec.shape);
-  }
-  return n;
-}
-
-const nn::Layer& layer_at(const nn::Graph& g, const std::string& path) {
-  for (const auto& l : g.layers) {
-    if (l.path == path) return l;
-  }
-  throw std::runtime_error("no layer " + path);
-}
 
 TEST(ResNet, ParameterCountsMatchTorchvision) {
   EXPECT_EQ(parameter_count(build("resnet18", {1000, 0.0})), 11689512);

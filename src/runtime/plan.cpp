@@ -18,13 +18,6 @@ constexpr std::size_t kAlignment = 64;
 
 std::size_t align_up(std::size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
-std::byte* aligned_alloc_bytes(std::size_t n) {
-  if (n == 0) return nullptr;
-  void* p = std::aligned_alloc(kAlignment, align_up(n));
-  if (!p) throw std::bad_alloc();
-  return static_cast<std::byte*>(p);
-}
-
 SlotId storage_of(const Plan& plan, SlotId s) {
   const auto& slot = plan.slots[static_cast<std::size_t>(s)];
   return slot.storage == kNoSlot ? s : slot.storage;
@@ -90,12 +83,10 @@ void plan_memory(Plan& plan) {
   plan.arena_bytes = total;
 }
 
-void PlanInstance::AlignedFree::operator()(std::byte* p) const { std::free(p); }
-
 PlanInstance::PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine& engine)
     : plan_(std::move(plan)), engine_(engine), stream_(engine) {
-  arena_.reset(aligned_alloc_bytes(plan_->arena_bytes));
-  scratchpad_.reset(aligned_alloc_bytes(plan_->scratchpad_bytes));
+  arena_ = allocate_large(plan_->arena_bytes);
+  scratchpad_ = allocate_large(plan_->scratchpad_bytes);
   memories_.reserve(plan_->slots.size());
   for (const auto& slot : plan_->slots) {
     if (slot.kind == SlotKind::Constant) {

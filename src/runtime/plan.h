@@ -15,6 +15,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "common/tensor.h"
+#include "runtime/large_buffers.h"
 
 namespace pt2onnx::runtime {
 
@@ -81,14 +82,11 @@ class PlanInstance {
   [[nodiscard]] const Plan& plan() const { return *plan_; }
 
  private:
-  struct AlignedFree {
-    void operator()(std::byte* p) const;
-  };
   std::shared_ptr<const Plan> plan_;
   dnnl::engine engine_;
   dnnl::stream stream_;
-  std::unique_ptr<std::byte[], AlignedFree> arena_;
-  std::unique_ptr<std::byte[], AlignedFree> scratchpad_;
+  LargeBuffer arena_;
+  LargeBuffer scratchpad_;
   SlotMemories memories_;
   std::vector<std::unordered_map<int, dnnl::memory>> step_args_;
 };

@@ -23,7 +23,7 @@ dnnl::memory WeightCache::get(const std::shared_ptr<const Tensor>& tensor, const
   if (src_md == md) {
     out = src;
   } else {
-    out = dnnl::memory(md, engine_);
+    out = dnnl::memory(md, engine_, buffers_.allocate(md.get_size()));
     // Dozens of small copies at plan time: one thread does them faster than
     // a team meeting at a barrier after each (far faster on a loaded machine).
     const ScopedThreadCount one(1);

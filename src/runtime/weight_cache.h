@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "common/tensor.h"
+#include "runtime/large_buffers.h"
 
 namespace pt2onnx::runtime {
 
@@ -33,6 +34,7 @@ class WeightCache {
   dnnl::engine engine_;
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
+  BufferSlabs buffers_;  // the reordered weights' bytes
 };
 
 }  // namespace pt2onnx::runtime

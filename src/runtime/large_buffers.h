@@ -1,0 +1,36 @@
+// Memory for the buffers every inference sweeps: the activation arena and the
+// reordered weights. Regions of 2 MiB and more are 2 MiB-aligned and asked to
+// be backed by transparent huge pages (madvise; Debian's default THP mode
+// gives huge pages only where asked), which spares the TLB misses of walking
+// tens of megabytes in 4 KiB pages. Elsewhere the hint is simply ignored.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace pt2onnx::runtime {
+
+struct FreeBytes {
+  void operator()(std::byte* p) const;
+};
+using LargeBuffer = std::unique_ptr<std::byte[], FreeBytes>;
+
+// n bytes (null for 0), 64-byte aligned; 2 MiB-aligned and huge-page advised from 2 MiB on.
+LargeBuffer allocate_large(std::size_t n);
+
+// Many weight buffers carved from a few large regions, freed together.
+class BufferSlabs {
+ public:
+  // n bytes, 64-byte aligned, valid while this object lives. Thread-safe.
+  std::byte* allocate(std::size_t n);
+
+ private:
+  std::mutex mutex_;
+  std::vector<LargeBuffer> slabs_;
+  std::size_t used_ = 0;      // in the last slab
+  std::size_t capacity_ = 0;  // of the last slab
+};
+
+}  // namespace pt2onnx::runtime

@@ -20,9 +20,9 @@ std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to *
 
 void FreeBytes::operator()(std::byte* p) const { std::free(p); }
 
-LargeBuffer allocate_large(std::size_t n) {
+LargeBuffer allocate_large(std::size_t n, bool huge_pages) {
   if (n == 0) return LargeBuffer();
-  const bool huge = n >= kHugePage;
+  const bool huge = huge_pages && n >= kHugePage;
   const std::size_t alignment = huge ? kHugePage : kLine;
   const std::size_t size = round_up(n, alignment);
   void* p = std::aligned_alloc(alignment, size);
@@ -33,12 +33,17 @@ LargeBuffer allocate_large(std::size_t n) {
   return LargeBuffer(static_cast<std::byte*>(p));
 }
 
+void BufferSlabs::set_huge_pages(bool on) {
+  std::lock_guard lock(mutex_);
+  huge_pages_ = on;
+}
+
 std::byte* BufferSlabs::allocate(std::size_t n) {
   const std::size_t size = round_up(std::max<std::size_t>(n, 1), kLine);
   std::lock_guard lock(mutex_);
   if (slabs_.empty() || used_ + size > capacity_) {
     capacity_ = round_up(std::max(size, kSlab), kHugePage);
-    slabs_.push_back(allocate_large(capacity_));
+    slabs_.push_back(allocate_large(capacity_, huge_pages_));
     used_ = 0;
   }
   std::byte* p = slabs_.back().get() + used_;

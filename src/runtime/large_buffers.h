@@ -17,17 +17,21 @@ struct FreeBytes {
 };
 using LargeBuffer = std::unique_ptr<std::byte[], FreeBytes>;
 
-// n bytes (null for 0), 64-byte aligned; 2 MiB-aligned and huge-page advised from 2 MiB on.
-LargeBuffer allocate_large(std::size_t n);
+// n bytes (null for 0), 64-byte aligned; with huge_pages, 2 MiB-aligned and
+// huge-page advised from 2 MiB on.
+LargeBuffer allocate_large(std::size_t n, bool huge_pages = true);
 
 // Many weight buffers carved from a few large regions, freed together.
 class BufferSlabs {
  public:
   // n bytes, 64-byte aligned, valid while this object lives. Thread-safe.
   std::byte* allocate(std::size_t n);
+  // For slabs made from now on (allocate_large's huge_pages).
+  void set_huge_pages(bool on);
 
  private:
   std::mutex mutex_;
+  bool huge_pages_ = true;
   std::vector<LargeBuffer> slabs_;
   std::size_t used_ = 0;      // in the last slab
   std::size_t capacity_ = 0;  // of the last slab

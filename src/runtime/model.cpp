@@ -99,7 +99,7 @@ std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>>
       compiled->idle.pop_back();
     }
   }
-  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, engine);
+  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, engine, options.huge_pages);
   return {std::move(compiled), std::move(instance)};
 }
 
@@ -243,6 +243,7 @@ Model Model::load(const std::filesystem::path& path, const Options& options) {
   impl->source = fmt::format("file {}", path.string());
   impl->options = options;
   impl->threads = options.threads > 0 ? options.threads : physical_cores();
+  impl->weights.set_huge_pages(options.huge_pages);
   impl->inputs = std::move(loaded.inputs);
   with_error_context(impl->source, [&] {
     auto& g = loaded.graph;

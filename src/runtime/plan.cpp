@@ -83,10 +83,10 @@ void plan_memory(Plan& plan) {
   plan.arena_bytes = total;
 }
 
-PlanInstance::PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine& engine)
+PlanInstance::PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine& engine, bool huge_pages)
     : plan_(std::move(plan)), engine_(engine), stream_(engine) {
-  arena_ = allocate_large(plan_->arena_bytes);
-  scratchpad_ = allocate_large(plan_->scratchpad_bytes);
+  arena_ = allocate_large(plan_->arena_bytes, huge_pages);
+  scratchpad_ = allocate_large(plan_->scratchpad_bytes, huge_pages);
   memories_.reserve(plan_->slots.size());
   for (const auto& slot : plan_->slots) {
     if (slot.kind == SlotKind::Constant) {

@@ -70,7 +70,8 @@ void plan_memory(Plan& plan);
 // argument maps, built once so that a run allocates nothing but the outputs.
 class PlanInstance {
  public:
-  PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine& engine);
+  // huge_pages: the arena on transparent huge pages (large_buffers.h).
+  PlanInstance(std::shared_ptr<const Plan> plan, const dnnl::engine& engine, bool huge_pages = true);
   PlanInstance(const PlanInstance&) = delete;
   PlanInstance& operator=(const PlanInstance&) = delete;
 

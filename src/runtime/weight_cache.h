@@ -23,6 +23,8 @@ class WeightCache {
   dnnl::memory get(const std::shared_ptr<const Tensor>& tensor, const dnnl::memory::desc& src_md,
                    const dnnl::memory::desc& md);
   [[nodiscard]] std::size_t bytes() const;
+  // Whether the reordered weights go on transparent huge pages (large_buffers.h).
+  void set_huge_pages(bool on) { buffers_.set_huge_pages(on); }
 
  private:
   struct Entry {

@@ -114,6 +114,7 @@ std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_pat
   // thread that is not running.
   runtime::Options runtime_options;
   runtime_options.threads = options.threads > 0 ? options.threads : 1;
+  runtime_options.huge_pages = false;
   auto model = runtime::Model::load(onnx_path, runtime_options);
   const auto& probes = reference.probes;
   std::vector<Tensor> outputs;

@@ -18,6 +18,18 @@ Tensor filled(Shape shape, const std::function<float()>& next) {
 
 }  // namespace
 
+Tensor stack_images(const std::vector<const Tensor*>& images) {
+  Shape shape = images.at(0)->shape();
+  shape.at(0) = static_cast<std::int64_t>(images.size());
+  Tensor out(DType::Float32, shape);
+  std::byte* dst = out.bytes().data();
+  for (const Tensor* image : images) {
+    std::memcpy(dst, image->bytes().data(), image->nbytes());
+    dst += image->nbytes();
+  }
+  return out;
+}
+
 std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::int64_t batch_large) {
   const Shape one{1, channels, size, size};
   std::vector<Probe> probes;
@@ -35,16 +47,13 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   Random large(1234);
   probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); }), {}});
   const std::size_t singles = probes.size();
-  Probe batch{fmt::format("batch={} of the above", batch_large),
-              Tensor(DType::Float32, {batch_large, channels, size, size}),
-              {}};
-  const std::size_t row_bytes = probes[0].input.nbytes();
+  Probe batch{fmt::format("batch={} of the above", batch_large), Tensor(), {}};
+  std::vector<const Tensor*> rows;
   for (std::int64_t r = 0; r < batch_large; ++r) {
-    const std::size_t from = static_cast<std::size_t>(r) % singles;
-    std::memcpy(batch.input.bytes().data() + static_cast<std::size_t>(r) * row_bytes, probes[from].input.bytes().data(),
-                row_bytes);
-    batch.rows.push_back(from);
+    batch.rows.push_back(static_cast<std::size_t>(r) % singles);
+    rows.push_back(&probes[batch.rows.back()].input);
   }
+  batch.input = stack_images(rows);
   probes.push_back(std::move(batch));
   return probes;
 }

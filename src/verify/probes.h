@@ -23,6 +23,9 @@ struct Probe {
   std::vector<std::size_t> rows;
 };
 
+// The images (each [1, C, H, W], all alike) as one batch [N, C, H, W], in order.
+Tensor stack_images(const std::vector<const Tensor*>& images);
+
 // batch_large: the batch size of the multi-image probe (> 1); its rows cycle
 // through the single-image probes in order.
 std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::int64_t batch_large = 3);

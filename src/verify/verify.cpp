@@ -93,14 +93,8 @@ ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
     row_of[i] = singles.size();
     singles.push_back(&probes[i].input);
   }
-  Shape shape = singles.front()->shape();
-  shape[0] = static_cast<std::int64_t>(singles.size());
-  Tensor stacked(DType::Float32, shape);
-  for (std::size_t r = 0; r < singles.size(); ++r) {
-    std::memcpy(stacked.bytes().data() + r * singles[r]->nbytes(), singles[r]->bytes().data(), singles[r]->nbytes());
-  }
   outputs = std::async(std::launch::async,
-                       [&graph, stacked = std::move(stacked)] { return reference::forward(graph, stacked); });
+                       [&graph, stacked = stack_images(singles)] { return reference::forward(graph, stacked); });
 }
 
 std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, ReferenceRun& reference,

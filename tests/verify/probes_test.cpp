@@ -14,6 +14,16 @@ TEST(Probes, CoverTheSeedInputConstantsRangeExtremesAndABatch) {
   EXPECT_EQ(probes[0].name, "randn(seed=42)");
   for (std::size_t i = 0; i + 1 < probes.size(); ++i) EXPECT_EQ(probes[i].input.shape(), (Shape{1, 3, 8, 8}));
   EXPECT_EQ(probes.back().input.shape(), (Shape{5, 3, 8, 8}));
+  // The batch is the single-image probes, in order, cycling; rows names them.
+  ASSERT_EQ(probes.back().rows, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  const std::size_t row_bytes = probes[0].input.nbytes();
+  for (std::size_t r = 0; r < 5; ++r) {
+    EXPECT_EQ(
+        std::memcmp(probes.back().input.bytes().data() + r * row_bytes, probes[r].input.bytes().data(), row_bytes), 0)
+        << "row " << r;
+  }
+  const auto seven = make_probes(3, 8, 7);
+  EXPECT_EQ(seven.back().rows, (std::vector<std::size_t>{0, 1, 2, 3, 4, 0, 1}));
   EXPECT_EQ(probes[1].input.sum(), 0.0);
   EXPECT_EQ(probes[2].input.sum(), 3.0 * 64);
   for (float v : probes[3].input.f32()) {

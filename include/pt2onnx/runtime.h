@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,15 @@ class Model {
   // The same with inputs by name; every input must be given once. (Not an
   // overload of run: {a, b} would be ambiguous.)
   std::vector<Tensor> run_named(const std::map<std::string, Tensor>& inputs);
+  // run() on the calling thread alone, whatever threads() is: for callers
+  // that keep their own concurrent streams, one per core (pt2onnx infer's
+  // workers). Thread-safe like run().
+  std::vector<Tensor> run_on_calling_thread(std::span<const Tensor> inputs);
+
+  // Whether run() computes a batch as one image per thread: Options::split_batch
+  // is set and every output row depends on its own input row only. Such a
+  // model gives the same rows when its images are run one at a time.
+  [[nodiscard]] bool splits_batch() const;
 
   // The thread count the engine runs with.
   [[nodiscard]] int threads() const;

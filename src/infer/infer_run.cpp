@@ -105,6 +105,7 @@ void list_inputs(const InferOptions& options, const std::unordered_set<std::stri
 ThreadSplit split_threads(int total, int decode_override) {
   ThreadSplit split;
   total = std::max(1, total);
+  split.total = total;
   if (decode_override > 0) {
     split.decode = decode_override;
     split.runtime = total > decode_override ? total - decode_override : total;
@@ -198,6 +199,9 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
   pipeline.limits = options.limits;
   pipeline.batch_size = batch_size;
   pipeline.decode_threads = threads.decode;
+  // Unless decode threads were asked for, a model whose images are computed
+  // one per thread gets image workers on every thread (pipeline.h).
+  if (options.decode_threads == 0) pipeline.image_workers = threads.total;
 
   InferSummary summary;
   const auto on_result = [&](const ImageResult& r) {

@@ -51,14 +51,17 @@ struct InferSummary {
 };
 
 struct ThreadSplit {
+  int total = 1;
   int runtime = 1;
   int decode = 1;
 };
 
-// How `total` threads are shared: decoding needs about a quarter of the time
-// inference does for 224x224 models, so one decode thread per four cores, at
-// least one. Below four cores the runtime keeps every core and the decode
-// thread shares them (it mostly runs while the runtime waits on memory).
+// How `total` threads are shared when the model runs whole batches (a model
+// whose images are computed one per thread instead gets `total` image
+// workers that each decode and infer; pipeline.h): decoding needs about a
+// quarter of the time inference does for 224x224 models, so one decode
+// thread per four cores, at least one. Below four cores the runtime keeps
+// every core and the decode thread shares them.
 ThreadSplit split_threads(int total, int decode_override);
 
 using EngineLoader = std::function<LoadedEngine(const std::filesystem::path& model, int threads)>;

@@ -1,6 +1,11 @@
-// The decode -> preprocess -> batch -> infer pipeline behind `pt2onnx infer`.
-// Worker threads decode and preprocess images while the calling thread runs
-// the model on the previous batch; results come back in input order.
+// The decode -> preprocess -> infer pipeline behind `pt2onnx infer`, in one of
+// two shapes; results come back in input order either way.
+//  - Image workers, when the engine computes each image on its own: every
+//    worker thread decodes an image and runs the model on it, alone on its
+//    core. One worker decodes while the others infer, with no batch to wait
+//    for and no thread competing with the model for a core.
+//  - Batches otherwise: decode threads prepare images while the calling
+//    thread runs the model on the previous batch.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,14 @@ class BatchEngine {
   virtual ~BatchEngine() = default;
   // batch: float32 [n, 3, H, W]; returns n rows of raw outputs (logits).
   virtual std::vector<std::vector<float>> run(const Tensor& batch) = 0;
+
+  // Whether run_image may be called from any number of threads at once, each
+  // call computing one image on its calling thread alone, with the rows run()
+  // would give.
+  [[nodiscard]] virtual bool runs_images_alone() const { return false; }
+  // image: float32 [1, 3, H, W]; its row of raw outputs. Called only when
+  // runs_images_alone().
+  virtual std::vector<float> run_image(const Tensor& image) { return std::move(run(image).at(0)); }
 };
 
 struct PipelineOptions {
@@ -29,7 +42,11 @@ struct PipelineOptions {
   vision::Size2 input_size;  // the model's H x W
   vision::ImageLimits limits;
   int batch_size = 32;
-  int decode_threads = 1;
+  int decode_threads = 1;  // batches: threads decoding beside the model's
+  // When > 0 and the engine runs_images_alone(): that many image workers,
+  // each decoding and running its own images (batch_size and decode_threads
+  // are then unused).
+  int image_workers = 0;
 };
 
 struct ImageResult {

@@ -30,7 +30,18 @@ class RuntimeEngine : public BatchEngine {
     } else {
       inputs.push_back(batch);
     }
-    const std::vector<Tensor> outputs = model_.run(inputs);
+    return rows_of(model_.run(inputs), n);
+  }
+
+  [[nodiscard]] bool runs_images_alone() const override { return model_.splits_batch(); }
+
+  std::vector<float> run_image(const Tensor& image) override {
+    return std::move(rows_of(model_.run_on_calling_thread({&image, 1}), 1).front());
+  }
+
+ private:
+  // The first n rows of the first output, as float32.
+  static std::vector<std::vector<float>> rows_of(const std::vector<Tensor>& outputs, std::int64_t n) {
     if (outputs.empty()) throw_error(ErrorKind::Internal, "the model returned no outputs");
     const Tensor logits = outputs.front().dtype() == DType::Float32 ? outputs.front() : outputs.front().to_float32();
     if (logits.rank() < 1 || logits.dim(0) < n) {
@@ -47,7 +58,6 @@ class RuntimeEngine : public BatchEngine {
     return rows;
   }
 
- private:
   runtime::Model model_;
   std::int64_t fixed_batch_;
 };

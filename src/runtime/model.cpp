@@ -77,7 +77,7 @@ struct Model::Impl {
   // Set when a batch may run as one image per thread (batch_split.h).
   bool split_batch = false;
 
-  void check_inputs(const std::vector<Tensor>& given) const;
+  void check_inputs(std::span<const Tensor> given) const;
   // With the mutex held; `threads` is the team size the run will use.
   std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes, int threads);
   // A plan for these shapes and an instance of it to run outside the lock.
@@ -85,6 +85,8 @@ struct Model::Impl {
                                                                              int threads);
   void give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance);
   std::vector<Tensor> run_split(const std::vector<Tensor>& inputs);
+  // The whole batch on a team of `team` OpenMP threads of the calling thread.
+  std::vector<Tensor> run_team(std::span<const Tensor> inputs, int team);
 };
 
 std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>> Model::Impl::borrow(
@@ -106,6 +108,22 @@ std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>>
 void Model::Impl::give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance) {
   std::lock_guard lock(mutex);
   compiled.idle.push_back(std::move(instance));
+}
+
+std::vector<Tensor> Model::Impl::run_team(std::span<const Tensor> given, int team) {
+  std::vector<Shape> shapes;
+  std::vector<const Tensor*> ptrs;
+  for (const auto& t : given) {
+    shapes.push_back(t.shape());
+    ptrs.push_back(&t);
+  }
+  // The OpenMP team size is per calling thread: each stream sets its own,
+  // before compiling (weight reorders run in parallel too).
+  set_thread_count(team);
+  auto [compiled, instance] = borrow(shapes, team);
+  auto results = instance->run(ptrs);  // a run that throws drops its instance
+  give_back(*compiled, std::move(instance));
+  return results;
 }
 
 // One image per thread: `threads` workers (the caller and threads - 1 more),
@@ -169,7 +187,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
   return results;
 }
 
-void Model::Impl::check_inputs(const std::vector<Tensor>& given) const {
+void Model::Impl::check_inputs(std::span<const Tensor> given) const {
   if (given.size() != inputs.size()) {
     std::vector<std::string> names;
     for (const auto& i : inputs) names.push_back(i.name);
@@ -265,23 +283,18 @@ int Model::threads() const { return impl_->threads; }
 
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   impl_->check_inputs(inputs);
-  std::vector<Shape> shapes;
-  std::vector<const Tensor*> ptrs;
-  for (const auto& t : inputs) {
-    shapes.push_back(t.shape());
-    ptrs.push_back(&t);
-  }
   if (impl_->split_batch && impl_->threads > 1 && !inputs.empty() && inputs[0].rank() > 0 && inputs[0].dim(0) > 1) {
     return impl_->run_split(inputs);
   }
-  // The OpenMP team size is per calling thread: each stream sets its own,
-  // before compiling (weight reorders run in parallel too).
-  set_thread_count(impl_->threads);
-  auto [compiled, instance] = impl_->borrow(shapes, impl_->threads);
-  auto outputs = instance->run(ptrs);  // a run that throws drops its instance
-  impl_->give_back(*compiled, std::move(instance));
-  return outputs;
+  return impl_->run_team(inputs, impl_->threads);
 }
+
+std::vector<Tensor> Model::run_on_calling_thread(std::span<const Tensor> inputs) {
+  impl_->check_inputs(inputs);
+  return impl_->run_team(inputs, 1);
+}
+
+bool Model::splits_batch() const { return impl_->split_batch; }
 
 std::vector<Tensor> Model::run_named(const std::map<std::string, Tensor>& inputs) {
   std::vector<Tensor> ordered;

@@ -101,10 +101,10 @@ inline std::uint8_t cmyk_channel_to_rgb(int stored_ink, int stored_black) {
 
 enum class Stage { Ok, Failed };
 
-// Everything that can longjmp lives here. `image` and `cmyk_row` are owned by
+// Everything that can longjmp lives here. `image`, `cmyk_row` and `rows` are owned by
 // the caller, so nothing with a destructor is skipped by a longjmp.
 Stage decode_stream(Decompressor& d, std::span<const std::uint8_t> data, const ImageLimits& limits, Image& image,
-                    std::vector<std::uint8_t>& cmyk_row, std::string& size_error) {
+                    std::vector<std::uint8_t>& cmyk_row, std::vector<JSAMPROW>& rows, std::string& size_error) {
   auto& cinfo = d.cinfo();
   if (setjmp(d.errors().jump) != 0) return Stage::Failed;
 
@@ -146,21 +146,33 @@ Stage decode_stream(Decompressor& d, std::span<const std::uint8_t> data, const I
   image = make_image(width, height, channels);
   if (cmyk) cmyk_row.resize(static_cast<std::size_t>(width) * 4);
 
+  if (!cmyk) {
+    // Every remaining row at once: libjpeg then writes whole row groups
+    // straight into the image instead of going through its one-row buffer.
+    rows.resize(static_cast<std::size_t>(height));
+    for (int y = 0; y < height; ++y) rows[static_cast<std::size_t>(y)] = image.row(y);
+    while (cinfo.output_scanline < cinfo.output_height) {
+      const JDIMENSION done = cinfo.output_scanline;
+      if (jpeg_read_scanlines(&cinfo, rows.data() + done, cinfo.output_height - done) == 0) {
+        d.errors().message = "libjpeg returned no scanline";
+        return Stage::Failed;
+      }
+    }
+  }
+  // CMYK rows go through cmyk_row one at a time (a non-CMYK image is done).
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y = static_cast<int>(cinfo.output_scanline);
-    JSAMPROW row = cmyk ? cmyk_row.data() : image.row(y);
+    JSAMPROW row = cmyk_row.data();
     if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
       d.errors().message = "libjpeg returned no scanline";
       return Stage::Failed;
     }
-    if (cmyk) {
-      std::uint8_t* out = image.row(y);
-      for (int x = 0; x < width; ++x) {
-        const std::uint8_t* p = cmyk_row.data() + 4 * x;
-        out[3 * x + 0] = cmyk_channel_to_rgb(p[0], p[3]);
-        out[3 * x + 1] = cmyk_channel_to_rgb(p[1], p[3]);
-        out[3 * x + 2] = cmyk_channel_to_rgb(p[2], p[3]);
-      }
+    std::uint8_t* out = image.row(y);
+    for (int x = 0; x < width; ++x) {
+      const std::uint8_t* p = cmyk_row.data() + 4 * x;
+      out[3 * x + 0] = cmyk_channel_to_rgb(p[0], p[3]);
+      out[3 * x + 1] = cmyk_channel_to_rgb(p[1], p[3]);
+      out[3 * x + 2] = cmyk_channel_to_rgb(p[2], p[3]);
     }
   }
   // Trailing bytes after the last scanline (a missing EOI, say) do not matter
@@ -175,8 +187,9 @@ Image decode_jpeg(std::span<const std::uint8_t> data, const ImageLimits& limits)
   Decompressor d;
   Image image;
   std::vector<std::uint8_t> cmyk_row;
+  std::vector<JSAMPROW> rows;
   std::string size_error;
-  if (decode_stream(d, data, limits, image, cmyk_row, size_error) == Stage::Failed) {
+  if (decode_stream(d, data, limits, image, cmyk_row, rows, size_error) == Stage::Failed) {
     const std::string& why = size_error.empty() ? d.errors().message : size_error;
     throw_error(ErrorKind::BadInput, fmt::format("cannot decode JPEG: {}", why));
   }

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/target_clones.h"
 
 namespace pt2onnx::vision {
 namespace {
@@ -93,41 +95,126 @@ inline std::uint8_t clip8(std::int32_t v) {
 
 constexpr std::int32_t kHalf = std::int32_t{1} << (kPrecisionBits - 1);
 
-// Rows [row_begin, row_end) of `in`, resampled along x. The channel count
-// is a template argument so that all channels of a pixel are summed in one
-// pass over the taps, as PIL does; this pass dominates the time of a resize.
+// One output pixel of the horizontal pass, summed tap by tap as PIL does.
 template <int kChannels>
-void horizontal_rows(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c) {
+inline void horizontal_pixel(const std::uint8_t* src, std::uint8_t* dst, int xx, const Coefficients& c) {
+  const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize);
+  const std::uint8_t* p = src + static_cast<std::ptrdiff_t>(c.first[static_cast<std::size_t>(xx)]) * kChannels;
+  const int n = c.count[static_cast<std::size_t>(xx)];
+  std::int32_t ss[kChannels];
+  for (int ch = 0; ch < kChannels; ++ch) ss[ch] = kHalf;
+  for (int x = 0; x < n; ++x) {
+    const std::int32_t w = k[x];
+    for (int ch = 0; ch < kChannels; ++ch) ss[ch] += static_cast<std::int32_t>(p[x * kChannels + ch]) * w;
+  }
+  for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = clip8(ss[ch]);
+}
+
+// The horizontal pass in 16 int32 lanes. A pixel's taps are taken 16 samples
+// at a time straight from the interleaved row: 16 / channels taps, each
+// weight repeated once per channel, the lanes past the taps weighted zero.
+// The products and sums are the same integers as PIL's, only added in
+// another order, so the result is bit for bit PIL's.
+using Lanes = std::int32_t __attribute__((vector_size(64)));
+constexpr int kLanes = 16;
+
+struct LaneWeights {
+  int taps = 0;    // per group: kLanes / channels
+  int groups = 0;  // per output pixel, enough for the widest
+  std::vector<Lanes> weights;  // out_width * groups
+  int vector_pixels = 0;       // output pixels [0, vector_pixels) can read 16 samples per group within the row
+};
+
+LaneWeights lane_weights(const Coefficients& c, int channels, int in_width) {
+  LaneWeights lw;
+  lw.taps = kLanes / channels;
+  // ksize bounds the taps from above; the widest pixel often needs a group less.
+  const int widest = c.count.empty() ? 1 : std::max(1, *std::max_element(c.count.begin(), c.count.end()));
+  lw.groups = (widest + lw.taps - 1) / lw.taps;
+  const std::size_t out_width = c.first.size();
+  lw.weights.assign(out_width * static_cast<std::size_t>(lw.groups), Lanes{});
+  const std::int64_t row_samples = std::int64_t{in_width} * channels;
+  for (std::size_t xx = 0; xx < out_width; ++xx) {
+    for (int x = 0; x < c.count[xx]; ++x) {
+      Lanes& v = lw.weights[xx * static_cast<std::size_t>(lw.groups) + static_cast<std::size_t>(x / lw.taps)];
+      for (int ch = 0; ch < channels; ++ch) {
+        v[(x % lw.taps) * channels + ch] = c.weights[xx * static_cast<std::size_t>(c.ksize) + static_cast<std::size_t>(x)];
+      }
+    }
+    // first[] never decreases, so the pixels whose last group stays inside
+    // the row are a prefix.
+    const std::int64_t last_sample = (std::int64_t{c.first[xx]} + std::int64_t{lw.groups - 1} * lw.taps) * channels;
+    if (last_sample + kLanes <= row_samples) lw.vector_pixels = static_cast<int>(xx) + 1;
+  }
+  return lw;
+}
+
+template <int kChannels>
+[[gnu::always_inline]] inline void horizontal_lanes(const Image& in, Image& out, int row_begin, int row_end,
+                                                    const Coefficients& c, const LaneWeights& lw) {
   const int out_width = out.width;
+  const int groups = lw.groups;
+  const int group_samples = lw.taps * kChannels;
   for (int y = row_begin; y < row_end; ++y) {
     const std::uint8_t* src = in.row(y);
     std::uint8_t* dst = out.row(y - row_begin);
-    for (int xx = 0; xx < out_width; ++xx) {
-      const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize);
+    for (int xx = 0; xx < lw.vector_pixels; ++xx) {
       const std::uint8_t* p = src + static_cast<std::ptrdiff_t>(c.first[static_cast<std::size_t>(xx)]) * kChannels;
-      const int n = c.count[static_cast<std::size_t>(xx)];
-      std::int32_t ss[kChannels];
-      for (int ch = 0; ch < kChannels; ++ch) ss[ch] = kHalf;
-      for (int x = 0; x < n; ++x) {
-        const std::int32_t w = k[x];
-        for (int ch = 0; ch < kChannels; ++ch) ss[ch] += static_cast<std::int32_t>(p[x * kChannels + ch]) * w;
+      const Lanes* w = lw.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(groups);
+      Lanes acc{};
+      for (int g = 0; g < groups; ++g) {
+        const std::uint8_t* q = p + g * group_samples;
+        Lanes s;
+        for (int i = 0; i < kLanes; ++i) s[i] = q[i];
+        acc += s * w[g];
       }
-      for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = clip8(ss[ch]);
+      if constexpr (kChannels == 3) {
+        // Lane l holds channel l % 3 of tap l / 3 (lane 15 is zero): lanes
+        // 0-2 gather taps 0+1, then 0-3, then tap 4 from lanes 12-14.
+        Lanes sum = acc + __builtin_shuffle(acc, Lanes{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15});
+        sum += __builtin_shuffle(sum, Lanes{6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15});
+        acc = sum + __builtin_shuffle(acc, Lanes{12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15});
+      } else {
+        acc += __builtin_shuffle(acc, Lanes{8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0});
+        acc += __builtin_shuffle(acc, Lanes{4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        acc += __builtin_shuffle(acc, Lanes{2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        acc += __builtin_shuffle(acc, Lanes{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+      }
+      // clip8 on every lane at once.
+      acc = (acc + kHalf) >> kPrecisionBits;
+      acc = acc < 0 ? 0 : acc;
+      acc = acc > 255 ? 255 : acc;
+      for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = static_cast<std::uint8_t>(acc[ch]);
     }
+    for (int xx = lw.vector_pixels; xx < out_width; ++xx) horizontal_pixel<kChannels>(src, dst, xx, c);
   }
+}
+
+PT2ONNX_TARGET_CLONES
+void horizontal_rows_rgb(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c,
+                         const LaneWeights& lw) {
+  horizontal_lanes<3>(in, out, row_begin, row_end, c, lw);
+}
+
+PT2ONNX_TARGET_CLONES
+void horizontal_rows_gray(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c,
+                          const LaneWeights& lw) {
+  horizontal_lanes<1>(in, out, row_begin, row_end, c, lw);
 }
 
 Image resample_horizontal(const Image& in, int out_width, int row_begin, int row_end, const Coefficients& c) {
   Image out = make_image(out_width, row_end - row_begin, in.channels);
+  const LaneWeights lw = lane_weights(c, in.channels, in.width);
   if (in.channels == 1) {
-    horizontal_rows<1>(in, out, row_begin, row_end, c);
+    horizontal_rows_gray(in, out, row_begin, row_end, c, lw);
   } else {
-    horizontal_rows<3>(in, out, row_begin, row_end, c);
+    horizontal_rows_rgb(in, out, row_begin, row_end, c, lw);
   }
   return out;
 }
 
 // Resampled along y; `row_offset` is the input row that in.row(0) stands for.
+PT2ONNX_TARGET_CLONES
 Image resample_vertical(const Image& in, int out_height, int row_offset, const Coefficients& c) {
   Image out = make_image(in.width, out_height, in.channels);
   const std::size_t row_len = in.row_bytes();

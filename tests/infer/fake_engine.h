@@ -1,9 +1,13 @@
 // A BatchEngine for tests: each image's outputs are the mean of each of its
 // three channels, so a result can be traced back to the image it came from.
+// With runs_alone set it also takes single images from several threads at
+// once (the pipeline's image workers).
 #pragma once
 
 #include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "infer/pipeline.h"
@@ -12,10 +16,15 @@ namespace pt2onnx::testing {
 
 class ChannelMeanEngine : public infer::BatchEngine {
  public:
+  explicit ChannelMeanEngine(bool runs_alone = false) : runs_alone_(runs_alone) {}
+
   std::vector<std::vector<float>> run(const Tensor& batch) override {
-    if (throw_on_call_ >= 0 && calls_ == throw_on_call_) throw std::runtime_error("engine failed");
-    ++calls_;
-    batch_sizes.push_back(batch.dim(0));
+    {
+      std::lock_guard lock(mutex_);
+      if (throw_on_call_ >= 0 && calls_ == throw_on_call_) throw std::runtime_error("engine failed");
+      ++calls_;
+      batch_sizes.push_back(batch.dim(0));
+    }
     const auto values = batch.f32();
     const std::int64_t plane = batch.dim(2) * batch.dim(3);
     std::vector<std::vector<float>> rows;
@@ -31,11 +40,25 @@ class ChannelMeanEngine : public infer::BatchEngine {
     return rows;
   }
 
+  [[nodiscard]] bool runs_images_alone() const override { return runs_alone_; }
+
+  std::vector<float> run_image(const Tensor& image) override {
+    if (!runs_alone_) throw std::logic_error("run_image on an engine that does not run images alone");
+    {
+      std::lock_guard lock(mutex_);
+      image_threads.insert(std::this_thread::get_id());
+    }
+    return std::move(run(image).at(0));
+  }
+
   void throw_on_call(int call) { throw_on_call_ = call; }
 
-  std::vector<std::int64_t> batch_sizes;
+  std::vector<std::int64_t> batch_sizes;           // one per call of run() or run_image()
+  std::set<std::thread::id> image_threads;         // the threads run_image was called on
 
  private:
+  bool runs_alone_ = false;
+  std::mutex mutex_;
   int calls_ = 0;
   int throw_on_call_ = -1;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/error.h"
 #include "infer/fake_engine.h"
 #include "vision/test_images.h"
@@ -48,8 +50,7 @@ PipelineRun run(const std::vector<std::string>& paths, BatchEngine& engine, cons
   return r;
 }
 
-TEST(Pipeline, ResultsComeInInputOrderWithErrorsInPlace) {
-  TempDir dir("pt2onnx-pipeline");
+std::vector<std::string> numbered_images(const TempDir& dir) {
   std::vector<std::string> paths;
   for (int i = 0; i < 37; ++i) {
     const auto path = dir / (std::to_string(i) + ".png");
@@ -61,30 +62,71 @@ TEST(Pipeline, ResultsComeInInputOrderWithErrorsInPlace) {
     paths.push_back(path.string());
   }
   paths.push_back((dir / "missing.png").string());
+  return paths;
+}
+
+// The rows of numbered_images: in order, the broken and the missing ones as
+// errors, the others traced back to their image by its red channel.
+void expect_numbered_rows(const PipelineRun& r, const std::vector<std::string>& paths) {
+  ASSERT_EQ(r.results.size(), paths.size());
+  EXPECT_EQ(r.stats.failed, 7 + 1);  // 3, 8, ..., 33 and the missing file
+  EXPECT_EQ(r.stats.ok, 37 - 7);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const ImageResult& res = r.results[i];
+    EXPECT_EQ(res.path, paths[i]);
+    EXPECT_EQ(res.position, static_cast<std::int64_t>(i));
+    if (i == 37 || i % 5 == 3) {
+      EXPECT_FALSE(res.error.empty()) << res.path;
+      EXPECT_TRUE(res.outputs.empty());
+    } else {
+      ASSERT_TRUE(res.error.empty()) << res.error;
+      ASSERT_EQ(res.outputs.size(), 3u);
+      EXPECT_FLOAT_EQ(res.outputs[0], static_cast<float>(i * 6) / 255.0f) << "image " << i;
+      EXPECT_FLOAT_EQ(res.outputs[2], 1.0f);
+    }
+  }
+}
+
+TEST(Pipeline, ResultsComeInInputOrderWithErrorsInPlace) {
+  TempDir dir("pt2onnx-pipeline");
+  const std::vector<std::string> paths = numbered_images(dir);
   for (int threads : {1, 3}) {
     for (int batch : {1, 4, 32}) {
       testing::ChannelMeanEngine engine;
       const PipelineRun r = run(paths, engine, options(batch, threads));
-      ASSERT_EQ(r.results.size(), paths.size());
-      EXPECT_EQ(r.stats.failed, 7 + 1);  // 3, 8, ..., 33 and the missing file
-      EXPECT_EQ(r.stats.ok, 37 - 7);
-      for (std::size_t i = 0; i < paths.size(); ++i) {
-        const ImageResult& res = r.results[i];
-        EXPECT_EQ(res.path, paths[i]);
-        EXPECT_EQ(res.position, static_cast<std::int64_t>(i));
-        if (i == 37 || i % 5 == 3) {
-          EXPECT_FALSE(res.error.empty()) << res.path;
-          EXPECT_TRUE(res.outputs.empty());
-        } else {
-          ASSERT_TRUE(res.error.empty()) << res.error;
-          ASSERT_EQ(res.outputs.size(), 3u);
-          EXPECT_FLOAT_EQ(res.outputs[0], static_cast<float>(i * 6) / 255.0f) << "image " << i;
-          EXPECT_FLOAT_EQ(res.outputs[2], 1.0f);
-        }
-      }
+      expect_numbered_rows(r, paths);
       for (auto n : engine.batch_sizes) EXPECT_LE(n, batch);
     }
   }
+}
+
+TEST(Pipeline, ImageWorkersDecodeAndRunOneImageEach) {
+  TempDir dir("pt2onnx-pipeline");
+  const std::vector<std::string> paths = numbered_images(dir);
+  for (int workers : {1, 2, 5}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    testing::ChannelMeanEngine engine(/*runs_alone=*/true);
+    PipelineOptions o = options(8, 1);
+    o.image_workers = workers;
+    const PipelineRun r = run(paths, engine, o);
+    expect_numbered_rows(r, paths);
+    EXPECT_EQ(engine.batch_sizes, std::vector<std::int64_t>(30, 1));
+    // The workers run the model; the calling thread only hands rows on.
+    EXPECT_LE(engine.image_threads.size(), static_cast<std::size_t>(workers));
+    EXPECT_EQ(engine.image_threads.count(std::this_thread::get_id()), 0u);
+  }
+}
+
+TEST(Pipeline, ImageWorkersNeedAnEngineThatRunsImagesAlone) {
+  TempDir dir("pt2onnx-pipeline");
+  const std::vector<std::string> paths = numbered_images(dir);
+  testing::ChannelMeanEngine engine;  // batches only
+  PipelineOptions o = options(8, 2);
+  o.image_workers = 2;
+  const PipelineRun r = run(paths, engine, o);
+  expect_numbered_rows(r, paths);
+  EXPECT_TRUE(engine.image_threads.empty());
+  EXPECT_EQ(engine.batch_sizes.front(), 8);
 }
 
 TEST(Pipeline, EmptyInput) {
@@ -94,6 +136,11 @@ TEST(Pipeline, EmptyInput) {
   EXPECT_TRUE(engine.batch_sizes.empty());
 }
 
+std::optional<InputItem> next_of(const std::vector<std::string>& paths, std::size_t& next) {
+  if (next >= paths.size()) return std::nullopt;
+  return InputItem{paths[next++], {}};
+}
+
 TEST(Pipeline, EngineFailureStopsTheRunAndKeepsEarlierRows) {
   TempDir dir("pt2onnx-pipeline");
   std::vector<std::string> paths;
@@ -101,34 +148,51 @@ TEST(Pipeline, EngineFailureStopsTheRunAndKeepsEarlierRows) {
     testing::write_file(dir / (std::to_string(i) + ".png"), solid_png(1, 2, 3));
     paths.push_back((dir / (std::to_string(i) + ".png")).string());
   }
-  testing::ChannelMeanEngine engine;
-  engine.throw_on_call(2);
-  std::size_t rows = 0;
-  std::size_t next = 0;
-  EXPECT_THROW(run_pipeline(
-                   [&]() -> std::optional<InputItem> {
-                     if (next >= paths.size()) return std::nullopt;
-                     return InputItem{paths[next++], {}};
-                   },
-                   engine, options(4, 2), [&](const ImageResult&) { ++rows; }),
-               std::runtime_error);
-  EXPECT_EQ(rows, 8u);  // two batches of four made it
+  {
+    testing::ChannelMeanEngine engine;
+    engine.throw_on_call(2);
+    std::size_t rows = 0;
+    std::size_t next = 0;
+    EXPECT_THROW(run_pipeline([&] { return next_of(paths, next); }, engine, options(4, 2),
+                              [&](const ImageResult&) { ++rows; }),
+                 std::runtime_error);
+    EXPECT_EQ(rows, 8u);  // two batches of four made it
+  }
+  // Image workers: the third image fails; what came before it may or may not
+  // have been handed on, but nothing after it, and the error is rethrown.
+  for (int workers : {1, 2}) {
+    testing::ChannelMeanEngine engine(/*runs_alone=*/true);
+    engine.throw_on_call(2);
+    PipelineOptions o = options(4, 1);
+    o.image_workers = workers;
+    std::vector<std::int64_t> positions;
+    std::size_t next = 0;
+    EXPECT_THROW(run_pipeline([&] { return next_of(paths, next); }, engine, o,
+                              [&](const ImageResult& r) { positions.push_back(r.position); }),
+                 std::runtime_error);
+    EXPECT_LE(positions.size(), 2u + static_cast<std::size_t>(workers) - 1);
+    for (std::size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(positions[i], static_cast<std::int64_t>(i));
+  }
 }
 
 TEST(Pipeline, InputStreamFailureIsRethrownAfterTheRowsBeforeIt) {
   TempDir dir("pt2onnx-pipeline");
   testing::write_file(dir / "a.png", solid_png(1, 2, 3));
-  testing::ChannelMeanEngine engine;
-  int calls = 0;
-  std::size_t rows = 0;
-  EXPECT_THROW(run_pipeline(
-                   [&]() -> std::optional<InputItem> {
-                     if (calls++ == 0) return InputItem{(dir / "a.png").string(), {}};
-                     throw Error(ErrorKind::Io, "list gone");
-                   },
-                   engine, options(4, 2), [&](const ImageResult&) { ++rows; }),
-               Error);
-  EXPECT_EQ(rows, 1u);
+  for (int workers : {0, 2}) {
+    testing::ChannelMeanEngine engine(/*runs_alone=*/workers > 0);
+    PipelineOptions o = options(4, 2);
+    o.image_workers = workers;
+    int calls = 0;
+    std::size_t rows = 0;
+    EXPECT_THROW(run_pipeline(
+                     [&]() -> std::optional<InputItem> {
+                       if (calls++ == 0) return InputItem{(dir / "a.png").string(), {}};
+                       throw Error(ErrorKind::Io, "list gone");
+                     },
+                     engine, o, [&](const ImageResult&) { ++rows; }),
+                 Error);
+    EXPECT_EQ(rows, 1u) << workers << " image workers";
+  }
 }
 
 TEST(Pipeline, WrongPreprocessedSizeIsAnImageError) {

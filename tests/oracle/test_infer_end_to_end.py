@@ -137,6 +137,17 @@ def main():
         row = by_name.get(name, {})
         f.check(bool(row.get("error")) and not row.get(LABELS[0]), f"{name}: expected an error row, got {row}")
 
+    # Dedicated decode threads make infer run whole batches instead of image
+    # workers (each decoding and running its own images): the same rows.
+    proc = run("infer", work / "model.onnx", images, "--batch-size", "2", "--threads", "3", "--decode-threads", "1")
+    f.check(proc.returncode == 8, f"--decode-threads 1: exit {proc.returncode}: {proc.stderr}")
+    batched = read_csv(proc.stdout)
+    f.check([r["path"] for r in batched] == [r["path"] for r in rows], "--decode-threads 1: same rows in order")
+    for a, b in zip(rows, batched):
+        same = a.get("error") == b.get("error") and all(
+            abs(float(a[label] or 0) - float(b[label] or 0)) <= 1e-6 for label in LABELS)
+        f.check(same, f"--decode-threads 1: {b} differs from the image workers' {a}")
+
     # JSON Lines carries the same.
     proc = run("infer", work / "model.onnx", images, "--format", "jsonl", "--output", work / "out.jsonl")
     lines = [json.loads(line) for line in (work / "out.jsonl").read_text().splitlines()]

@@ -1,6 +1,9 @@
 // Throughput mode inside a run: which graphs may run one image per thread,
 // and the same outputs as one wide batch when they do.
 #include "runtime/batch_split.h"
+
+#include <thread>
+
 #include "runtime/efficientnet_like.h"
 #include "runtime/onnx_loader.h"
 #include "runtime/passes/pipeline.h"
@@ -75,6 +78,55 @@ TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
     EXPECT_TRUE(all_close({last.end() - 2, last.end()}, values_of(alone[0]), 0.0, 0.0));
   }
   EXPECT_EQ(a.threads(), 2);
+}
+
+// What pt2onnx infer's image workers use: splits_batch() says whether a
+// batch's rows are its images run alone, and run_on_calling_thread runs one
+// image per calling thread, several at once.
+TEST(RuntimeBatchSplit, ImagesRunAloneOnTheirCallingThreads) {
+  const auto path = efficientnet_like_model().save("batch_split_alone.onnx");
+  runtime::Options split;
+  split.threads = 2;
+  runtime::Options wide = split;
+  wide.split_batch = false;
+  auto a = runtime::Model::load(path, split);
+  EXPECT_TRUE(a.splits_batch());
+  EXPECT_FALSE(runtime::Model::load(path, wide).splits_batch());
+  ModelBuilder fixed;
+  fixed.input("x", {2, 4}).output("y");
+  fixed.node("Relu", {"x"}, {"y"});
+  EXPECT_FALSE(runtime::Model::load(fixed.save("batch_split_fixed.onnx"), split).splits_batch());
+
+  constexpr std::int64_t kImages = 4;
+  const auto x = random_tensor({kImages, 3, 224, 224}, 77);
+  const auto batch = values_of(a.run({x})[0]);
+  const std::size_t per_image = 3 * 224 * 224;
+  std::vector<Tensor> images;
+  for (std::int64_t i = 0; i < kImages; ++i) {
+    const auto begin = x.f32().begin() + static_cast<std::ptrdiff_t>(i) * static_cast<std::ptrdiff_t>(per_image);
+    images.push_back(make_f32({1, 3, 224, 224}, std::vector<float>(begin, begin + static_cast<std::ptrdiff_t>(per_image))));
+  }
+  std::vector<std::vector<float>> alone(kImages);
+  {
+    std::vector<std::jthread> threads;
+    for (std::int64_t t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::int64_t i = t; i < kImages; i += 2) {
+          alone[static_cast<std::size_t>(i)] = values_of(a.run_on_calling_thread({&images[static_cast<std::size_t>(i)], 1})[0]);
+        }
+      });
+    }
+  }
+  const std::size_t row = batch.size() / kImages;
+  for (std::int64_t i = 0; i < kImages; ++i) {
+    const auto begin = batch.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i) * row);
+    EXPECT_TRUE(all_close({begin, begin + static_cast<std::ptrdiff_t>(row)}, alone[static_cast<std::size_t>(i)], 0.0, 0.0))
+        << "image " << i;
+  }
+  // Inputs are checked as run() checks them.
+  EXPECT_THROW(a.run_on_calling_thread({&x, 0}), Error);
+  const auto bad = random_tensor({1, 3, 224}, 5);
+  EXPECT_THROW(a.run_on_calling_thread({&bad, 1}), Error);
 }
 
 }  // namespace

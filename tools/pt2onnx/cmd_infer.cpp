@@ -75,10 +75,15 @@ void add_infer_command(CLI::App& app, Action& action) {
   cmd->add_option("--threshold", o.threshold, "Scores above it are 'predicted' (sigmoid and none)")
       ->capture_default_str();
   cmd->add_option("--labels", flags->labels, "Comma-separated label names (default: the model's, else output_N)");
-  cmd->add_option("--batch-size", o.batch_size, "Images per model run")->capture_default_str();
+  cmd->add_option("--batch-size", o.batch_size,
+                  "Images per model run, for models run in whole batches (see --decode-threads)")
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads in all (0: every CPU this process may use)")->capture_default_str();
   cmd->add_option("--decode-threads", o.decode_threads,
-                  "Of those, threads decoding images (0: one per four cores, at least one)")
+                  "Of those, threads that only decode images. 0 (the default): when the model computes each "
+                  "image on its own (EfficientNet, ResNet, ...), every thread decodes images and runs the model "
+                  "on them one at a time, with no batches; otherwise one decode thread per four cores (at least "
+                  "one) beside whole batches. A positive count always means whole batches")
       ->capture_default_str();
   cmd->add_option("--shard", flags->shard,
                   "Process the K-th of N shares of the inputs (input i goes to share i mod N + 1)")

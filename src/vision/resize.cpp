@@ -95,120 +95,122 @@ inline std::uint8_t clip8(std::int32_t v) {
 
 constexpr std::int32_t kHalf = std::int32_t{1} << (kPrecisionBits - 1);
 
-// One output pixel of the horizontal pass, summed tap by tap as PIL does.
-template <int kChannels>
-inline void horizontal_pixel(const std::uint8_t* src, std::uint8_t* dst, int xx, const Coefficients& c) {
-  const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize);
-  const std::uint8_t* p = src + static_cast<std::ptrdiff_t>(c.first[static_cast<std::size_t>(xx)]) * kChannels;
-  const int n = c.count[static_cast<std::size_t>(xx)];
-  std::int32_t ss[kChannels];
-  for (int ch = 0; ch < kChannels; ++ch) ss[ch] = kHalf;
-  for (int x = 0; x < n; ++x) {
-    const std::int32_t w = k[x];
-    for (int ch = 0; ch < kChannels; ++ch) ss[ch] += static_cast<std::int32_t>(p[x * kChannels + ch]) * w;
+// The horizontal pass, 16 rows at a time. The block's samples are first
+// transposed, so that one 16-byte column holds the same sample of all 16
+// rows; an output sample is then the sum over its taps of weight x column in
+// 16 int32 lanes, one lane per row, with no sums across lanes, and the
+// results are transposed back into rows. The products and sums are the same
+// integers as PIL's, so the result is bit for bit PIL's.
+using Column = std::uint8_t __attribute__((vector_size(16)));
+using Lanes = std::int32_t __attribute__((vector_size(64)));
+constexpr int kBlock = 16;  // rows per block: the lanes of a Column
+
+// In place: r[i][j] becomes r[j][i]. Four rounds of interleaving rows i and
+// i + 8 (punpcklbw / punpckhbw).
+[[gnu::always_inline]] inline void transpose_tile(Column (&r)[kBlock]) {
+  for (int round = 0; round < 4; ++round) {
+    Column t[kBlock];
+    for (int i = 0; i < kBlock / 2; ++i) {
+      t[2 * i] = __builtin_shuffle(r[i], r[i + 8], Column{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
+      t[2 * i + 1] =
+          __builtin_shuffle(r[i], r[i + 8], Column{8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
+    }
+    for (int i = 0; i < kBlock; ++i) r[i] = t[i];
   }
-  for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = clip8(ss[ch]);
 }
 
-// The horizontal pass in 16 int32 lanes. A pixel's taps are taken 16 samples
-// at a time straight from the interleaved row: 16 / channels taps, each
-// weight repeated once per channel, the lanes past the taps weighted zero.
-// The products and sums are the same integers as PIL's, only added in
-// another order, so the result is bit for bit PIL's.
-using Lanes = std::int32_t __attribute__((vector_size(64)));
-constexpr int kLanes = 16;
-
-struct LaneWeights {
-  int taps = 0;    // per group: kLanes / channels
-  int groups = 0;  // per output pixel, enough for the widest
-  std::vector<Lanes> weights;  // out_width * groups
-  int vector_pixels = 0;       // output pixels [0, vector_pixels) can read 16 samples per group within the row
+struct BlockScratch {
+  std::vector<Column> columns;  // the input samples, padded to whole tiles
+  std::vector<Column> results;  // the output samples, padded to whole tiles
 };
 
-LaneWeights lane_weights(const Coefficients& c, int channels, int in_width) {
-  LaneWeights lw;
-  lw.taps = kLanes / channels;
-  // ksize bounds the taps from above; the widest pixel often needs a group less.
-  const int widest = c.count.empty() ? 1 : std::max(1, *std::max_element(c.count.begin(), c.count.end()));
-  lw.groups = (widest + lw.taps - 1) / lw.taps;
-  const std::size_t out_width = c.first.size();
-  lw.weights.assign(out_width * static_cast<std::size_t>(lw.groups), Lanes{});
-  const std::int64_t row_samples = std::int64_t{in_width} * channels;
-  for (std::size_t xx = 0; xx < out_width; ++xx) {
-    for (int x = 0; x < c.count[xx]; ++x) {
-      Lanes& v = lw.weights[xx * static_cast<std::size_t>(lw.groups) + static_cast<std::size_t>(x / lw.taps)];
-      for (int ch = 0; ch < channels; ++ch) {
-        v[(x % lw.taps) * channels + ch] = c.weights[xx * static_cast<std::size_t>(c.ksize) + static_cast<std::size_t>(x)];
+template <int kChannels>
+[[gnu::always_inline]] inline void horizontal_block(const std::uint8_t* const (&src)[kBlock], int rows,
+                                                    std::uint8_t* const (&dst)[kBlock], int in_samples,
+                                                    int out_width, const Coefficients& c, BlockScratch& scratch) {
+  Column* columns = scratch.columns.data();
+  for (int k0 = 0; k0 < in_samples; k0 += kBlock) {
+    const int n = std::min(kBlock, in_samples - k0);
+    Column r[kBlock];
+    for (int j = 0; j < kBlock; ++j) {
+      if (n == kBlock) {
+        std::memcpy(&r[j], src[j] + k0, sizeof(Column));
+      } else {
+        r[j] = Column{};
+        std::memcpy(&r[j], src[j] + k0, static_cast<std::size_t>(n));
       }
     }
-    // first[] never decreases, so the pixels whose last group stays inside
-    // the row are a prefix.
-    const std::int64_t last_sample = (std::int64_t{c.first[xx]} + std::int64_t{lw.groups - 1} * lw.taps) * channels;
-    if (last_sample + kLanes <= row_samples) lw.vector_pixels = static_cast<int>(xx) + 1;
+    transpose_tile(r);
+    for (int j = 0; j < kBlock; ++j) columns[k0 + j] = r[j];
   }
-  return lw;
+
+  Column* results = scratch.results.data();
+  for (int xx = 0; xx < out_width; ++xx) {
+    const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize);
+    const int first = c.first[static_cast<std::size_t>(xx)] * kChannels;
+    const int taps = c.count[static_cast<std::size_t>(xx)];
+    for (int ch = 0; ch < kChannels; ++ch) {
+      Lanes acc = Lanes{} + kHalf;
+      for (int t = 0; t < taps; ++t) {
+        const auto* q = reinterpret_cast<const std::uint8_t*>(&columns[first + t * kChannels + ch]);
+        Lanes v;
+        for (int i = 0; i < kBlock; ++i) v[i] = q[i];
+        acc += v * k[t];
+      }
+      acc >>= kPrecisionBits;  // clip8, on every lane
+      acc = acc < 0 ? 0 : acc;
+      acc = acc > 255 ? 255 : acc;
+      auto* o = reinterpret_cast<std::uint8_t*>(&results[xx * kChannels + ch]);
+      for (int i = 0; i < kBlock; ++i) o[i] = static_cast<std::uint8_t>(acc[i]);
+    }
+  }
+
+  const int out_samples = out_width * kChannels;
+  for (int k0 = 0; k0 < out_samples; k0 += kBlock) {
+    const int n = std::min(kBlock, out_samples - k0);
+    Column r[kBlock];
+    for (int j = 0; j < kBlock; ++j) r[j] = results[k0 + j];
+    transpose_tile(r);
+    for (int j = 0; j < rows; ++j) std::memcpy(dst[j] + k0, &r[j], static_cast<std::size_t>(n));
+  }
 }
 
 template <int kChannels>
-[[gnu::always_inline]] inline void horizontal_lanes(const Image& in, Image& out, int row_begin, int row_end,
-                                                    const Coefficients& c, const LaneWeights& lw) {
-  const int out_width = out.width;
-  const int groups = lw.groups;
-  const int group_samples = lw.taps * kChannels;
-  for (int y = row_begin; y < row_end; ++y) {
-    const std::uint8_t* src = in.row(y);
-    std::uint8_t* dst = out.row(y - row_begin);
-    for (int xx = 0; xx < lw.vector_pixels; ++xx) {
-      const std::uint8_t* p = src + static_cast<std::ptrdiff_t>(c.first[static_cast<std::size_t>(xx)]) * kChannels;
-      const Lanes* w = lw.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(groups);
-      Lanes acc{};
-      for (int g = 0; g < groups; ++g) {
-        const std::uint8_t* q = p + g * group_samples;
-        Lanes s;
-        for (int i = 0; i < kLanes; ++i) s[i] = q[i];
-        acc += s * w[g];
-      }
-      if constexpr (kChannels == 3) {
-        // Lane l holds channel l % 3 of tap l / 3 (lane 15 is zero): lanes
-        // 0-2 gather taps 0+1, then 0-3, then tap 4 from lanes 12-14.
-        Lanes sum = acc + __builtin_shuffle(acc, Lanes{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15});
-        sum += __builtin_shuffle(sum, Lanes{6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15});
-        acc = sum + __builtin_shuffle(acc, Lanes{12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15});
-      } else {
-        acc += __builtin_shuffle(acc, Lanes{8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0});
-        acc += __builtin_shuffle(acc, Lanes{4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-        acc += __builtin_shuffle(acc, Lanes{2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-        acc += __builtin_shuffle(acc, Lanes{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-      }
-      // clip8 on every lane at once.
-      acc = (acc + kHalf) >> kPrecisionBits;
-      acc = acc < 0 ? 0 : acc;
-      acc = acc > 255 ? 255 : acc;
-      for (int ch = 0; ch < kChannels; ++ch) dst[xx * kChannels + ch] = static_cast<std::uint8_t>(acc[ch]);
+[[gnu::always_inline]] inline void horizontal_blocks(const Image& in, Image& out, int row_begin, int row_end,
+                                                     const Coefficients& c) {
+  const int in_samples = in.width * kChannels;
+  const int out_samples = out.width * kChannels;
+  const auto tiles = [](int samples) { return static_cast<std::size_t>((samples + kBlock - 1) / kBlock * kBlock); };
+  BlockScratch scratch{std::vector<Column>(tiles(in_samples)), std::vector<Column>(tiles(out_samples))};
+  for (int y0 = row_begin; y0 < row_end; y0 += kBlock) {
+    const int rows = std::min(kBlock, row_end - y0);
+    const std::uint8_t* src[kBlock];
+    std::uint8_t* dst[kBlock];
+    for (int j = 0; j < kBlock; ++j) {
+      // A last, short block reads its last row again in the lanes it lacks.
+      src[j] = in.row(y0 + std::min(j, rows - 1));
+      dst[j] = j < rows ? out.row(y0 + j - row_begin) : nullptr;
     }
-    for (int xx = lw.vector_pixels; xx < out_width; ++xx) horizontal_pixel<kChannels>(src, dst, xx, c);
+    horizontal_block<kChannels>(src, rows, dst, in_samples, out.width, c, scratch);
   }
 }
 
 PT2ONNX_TARGET_CLONES
-void horizontal_rows_rgb(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c,
-                         const LaneWeights& lw) {
-  horizontal_lanes<3>(in, out, row_begin, row_end, c, lw);
+void horizontal_rows_rgb(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c) {
+  horizontal_blocks<3>(in, out, row_begin, row_end, c);
 }
 
 PT2ONNX_TARGET_CLONES
-void horizontal_rows_gray(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c,
-                          const LaneWeights& lw) {
-  horizontal_lanes<1>(in, out, row_begin, row_end, c, lw);
+void horizontal_rows_gray(const Image& in, Image& out, int row_begin, int row_end, const Coefficients& c) {
+  horizontal_blocks<1>(in, out, row_begin, row_end, c);
 }
 
 Image resample_horizontal(const Image& in, int out_width, int row_begin, int row_end, const Coefficients& c) {
   Image out = make_image(out_width, row_end - row_begin, in.channels);
-  const LaneWeights lw = lane_weights(c, in.channels, in.width);
   if (in.channels == 1) {
-    horizontal_rows_gray(in, out, row_begin, row_end, c, lw);
+    horizontal_rows_gray(in, out, row_begin, row_end, c);
   } else {
-    horizontal_rows_rgb(in, out, row_begin, row_end, c, lw);
+    horizontal_rows_rgb(in, out, row_begin, row_end, c);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "vision/image.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -21,7 +23,7 @@ void check_image_size(std::int64_t width, std::int64_t height, const ImageLimits
   }
 }
 
-Image make_image(int width, int height, int channels) {
+Image make_image_unset(int width, int height, int channels) {
   if (width <= 0 || height <= 0 || (channels != 1 && channels != 3)) {
     throw_error(ErrorKind::Internal, fmt::format("make_image: bad shape {}x{}x{}", width, height, channels));
   }
@@ -29,14 +31,20 @@ Image make_image(int width, int height, int channels) {
   image.width = width;
   image.height = height;
   image.channels = channels;
-  image.pixels.assign(
-      static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * static_cast<std::size_t>(channels), 0);
+  image.pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                      static_cast<std::size_t>(channels));
+  return image;
+}
+
+Image make_image(int width, int height, int channels) {
+  Image image = make_image_unset(width, height, channels);
+  std::fill(image.pixels.begin(), image.pixels.end(), std::uint8_t{0});
   return image;
 }
 
 Image to_rgb(Image image) {
   if (image.channels == 3) return image;
-  Image rgb = make_image(image.width, image.height, 3);
+  Image rgb = make_image_unset(image.width, image.height, 3);
   const std::size_t n = image.pixels.size();
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t v = image.pixels[i];

@@ -143,7 +143,7 @@ Stage decode_stream(Decompressor& d, std::span<const std::uint8_t> data, const I
   }
   const int width = static_cast<int>(cinfo.output_width);
   const int height = static_cast<int>(cinfo.output_height);
-  image = make_image(width, height, channels);
+  image = make_image_unset(width, height, channels);  // libjpeg writes every row
   if (cmyk) cmyk_row.resize(static_cast<std::size_t>(width) * 4);
 
   if (!cmyk) {

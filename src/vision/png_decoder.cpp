@@ -102,7 +102,8 @@ Image decode_png(std::span<const std::uint8_t> data, const ImageLimits& limits) 
                                                  ihdr.width, ihdr.height, decoded_bytes, expected));
   }
 
-  Image image = make_image(static_cast<int>(ihdr.width), static_cast<int>(ihdr.height), plan.channels);
+  // Written in full below.
+  Image image = make_image_unset(static_cast<int>(ihdr.width), static_cast<int>(ihdr.height), plan.channels);
   // No SPNG_DECODE_TRNS or SPNG_DECODE_GAMMA: PIL applies neither when it
   // converts to RGB.
   constexpr int kFlags = 0;

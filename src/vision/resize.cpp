@@ -119,6 +119,24 @@ constexpr int kBlock = 16;  // rows per block: the lanes of a Column
   }
 }
 
+// Vector arguments go by reference: these are inlined into each clone, and a
+// by-value 64-byte vector would have a different ABI in each.
+
+// sum += the 16 bytes at q, widened to int32 lanes (vpmovzxbd), times w.
+[[gnu::always_inline]] inline void add_weighted(Lanes& sum, const std::uint8_t* q, std::int32_t w) {
+  Lanes v;
+  for (int i = 0; i < kBlock; ++i) v[i] = q[i];
+  sum += v * w;
+}
+
+// clip8 on every lane, each written to its byte of `out` (vpmovdb).
+[[gnu::always_inline]] inline void store_clipped(const Lanes& sum, std::uint8_t* out) {
+  Lanes v = sum >> kPrecisionBits;
+  v = v < 0 ? 0 : v;
+  v = v > 255 ? 255 : v;
+  for (int i = 0; i < kBlock; ++i) out[i] = static_cast<std::uint8_t>(v[i]);
+}
+
 struct BlockScratch {
   std::vector<Column> columns;  // the input samples, padded to whole tiles
   std::vector<Column> results;  // the output samples, padded to whole tiles
@@ -152,16 +170,9 @@ template <int kChannels>
     for (int ch = 0; ch < kChannels; ++ch) {
       Lanes acc = Lanes{} + kHalf;
       for (int t = 0; t < taps; ++t) {
-        const auto* q = reinterpret_cast<const std::uint8_t*>(&columns[first + t * kChannels + ch]);
-        Lanes v;
-        for (int i = 0; i < kBlock; ++i) v[i] = q[i];
-        acc += v * k[t];
+        add_weighted(acc, reinterpret_cast<const std::uint8_t*>(&columns[first + t * kChannels + ch]), k[t]);
       }
-      acc >>= kPrecisionBits;  // clip8, on every lane
-      acc = acc < 0 ? 0 : acc;
-      acc = acc > 255 ? 255 : acc;
-      auto* o = reinterpret_cast<std::uint8_t*>(&results[xx * kChannels + ch]);
-      for (int i = 0; i < kBlock; ++i) o[i] = static_cast<std::uint8_t>(acc[i]);
+      store_clipped(acc, reinterpret_cast<std::uint8_t*>(&results[xx * kChannels + ch]));
     }
   }
 
@@ -206,7 +217,7 @@ void horizontal_rows_gray(const Image& in, Image& out, int row_begin, int row_en
 }
 
 Image resample_horizontal(const Image& in, int out_width, int row_begin, int row_end, const Coefficients& c) {
-  Image out = make_image(out_width, row_end - row_begin, in.channels);
+  Image out = make_image_unset(out_width, row_end - row_begin, in.channels);
   if (in.channels == 1) {
     horizontal_rows_gray(in, out, row_begin, row_end, c);
   } else {
@@ -216,25 +227,29 @@ Image resample_horizontal(const Image& in, int out_width, int row_begin, int row
 }
 
 // Resampled along y; `row_offset` is the input row that in.row(0) stands for.
+// 16 samples of an output row at a time, summed over its input rows in int32
+// lanes (exact integers, so PIL's result); the row's last few samples, if
+// any, one at a time.
 PT2ONNX_TARGET_CLONES
 Image resample_vertical(const Image& in, int out_height, int row_offset, const Coefficients& c) {
-  Image out = make_image(in.width, out_height, in.channels);
+  Image out = make_image_unset(in.width, out_height, in.channels);
   const std::size_t row_len = in.row_bytes();
-  // Integer sums are exact, so accumulating a whole row per input row (cache
-  // friendly) gives PIL's per-pixel result.
-  std::vector<std::int32_t> acc(row_len);
+  const std::size_t whole = row_len / kBlock * kBlock;
   for (int yy = 0; yy < out_height; ++yy) {
     const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(yy) * static_cast<std::size_t>(c.ksize);
     const int ymin = c.first[static_cast<std::size_t>(yy)] - row_offset;
     const int n = c.count[static_cast<std::size_t>(yy)];
-    std::fill(acc.begin(), acc.end(), kHalf);
-    for (int y = 0; y < n; ++y) {
-      const std::uint8_t* src = in.row(ymin + y);
-      const std::int32_t w = k[y];
-      for (std::size_t i = 0; i < row_len; ++i) acc[i] += static_cast<std::int32_t>(src[i]) * w;
-    }
     std::uint8_t* dst = out.row(yy);
-    for (std::size_t i = 0; i < row_len; ++i) dst[i] = clip8(acc[i]);
+    for (std::size_t x0 = 0; x0 < whole; x0 += kBlock) {
+      Lanes acc = Lanes{} + kHalf;
+      for (int y = 0; y < n; ++y) add_weighted(acc, in.row(ymin + y) + x0, k[y]);
+      store_clipped(acc, dst + x0);
+    }
+    for (std::size_t x = whole; x < row_len; ++x) {
+      std::int32_t sum = kHalf;
+      for (int y = 0; y < n; ++y) sum += static_cast<std::int32_t>(in.row(ymin + y)[x]) * k[y];
+      dst[x] = clip8(sum);
+    }
   }
   return out;
 }

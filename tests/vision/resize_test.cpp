@@ -11,7 +11,7 @@ namespace {
 
 Image make(int w, int h, int c, const testing::Bytes& pixels) {
   Image img = make_image(w, h, c);
-  img.pixels = pixels;
+  img.pixels.assign(pixels.begin(), pixels.end());
   return img;
 }
 

@@ -29,6 +29,41 @@ TEST(ModelMetadata, ReadsMetadataProps) {
   EXPECT_EQ(labels_for({}, 2), (std::vector<std::string>{"output_0", "output_1"}));
 }
 
+// Only metadata_props are parsed; the graph and every other field around
+// them are skipped, wherever they stand in the file.
+TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
+  testing::TempDir dir("pt2onnx-metadata");
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("pt2onnx");
+  model.add_opset_import()->set_version(17);
+  auto* first = model.add_metadata_props();
+  first->set_key("pt2onnx.labels");
+  first->set_value("a,b");
+  auto* init = model.mutable_graph()->add_initializer();
+  init->set_name("w");
+  init->add_dims(1000);
+  init->set_data_type(onnx::TensorProto::FLOAT);
+  init->set_raw_data(std::string(4000, '\x7f'));
+  model.mutable_graph()->set_name("g");
+  model.set_doc_string("trained somewhere");
+  std::string bytes;
+  ASSERT_TRUE(model.SerializeToString(&bytes));
+  // A second entry after the graph, and a field number this reader does not know.
+  onnx::ModelProto tail;
+  auto* second = tail.add_metadata_props();
+  second->set_key("pt2onnx.input_size");
+  second->set_value("224x224");
+  bytes += tail.SerializeAsString();
+  bytes += std::string("\xa8\x06\x05", 3);  // field 101, varint 5
+  testing::write_file(dir / "m.onnx", testing::Bytes(bytes.begin(), bytes.end()));
+  const auto metadata = read_model_metadata(dir / "m.onnx");
+  EXPECT_EQ(metadata, (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));
+  // Cut inside the graph: an error, not a partial answer.
+  testing::write_file(dir / "cut.onnx", testing::Bytes(bytes.begin(), bytes.begin() + 200));
+  EXPECT_THROW(read_model_metadata(dir / "cut.onnx"), Error);
+}
+
 TEST(ModelMetadata, Errors) {
   testing::TempDir dir("pt2onnx-metadata");
   try {

@@ -3,6 +3,9 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <onnx/onnx_pb.h>
 
 #include "common/error.h"
@@ -55,7 +58,15 @@ TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   second->set_key("pt2onnx.input_size");
   second->set_value("224x224");
   bytes += tail.SerializeAsString();
-  bytes += std::string("\xa8\x06\x05", 3);  // field 101, varint 5
+  const std::size_t before_unknown = bytes.size();
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    using google::protobuf::internal::WireFormatLite;
+    out.WriteTag(WireFormatLite::MakeTag(101, WireFormatLite::WIRETYPE_VARINT));
+    out.WriteVarint32(5);
+  }
+  ASSERT_EQ(bytes.size(), before_unknown + 3);
   testing::write_file(dir / "m.onnx", testing::Bytes(bytes.begin(), bytes.end()));
   const auto metadata = read_model_metadata(dir / "m.onnx");
   EXPECT_EQ(metadata, (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));

@@ -181,7 +181,7 @@ def main():
                 print(f"pt2onnx infer: exit {proc.returncode}: {proc.stderr.strip()}")
                 break
             infer_rounds.append(args.images / seconds)
-            engine_text = f"engine alone {engine_rounds[-1]:.1f} images/s, " if best else ""
+            engine_text = f"engine alone {engine_rounds[-1]:.1f} images/s, " if best and engine_rounds else ""
             print(f"round {r + 1}: {engine_text}infer {infer_rounds[-1]:.1f} images/s")
         if infer_rounds:
             results["pt2onnx infer (end to end), best round"] = max(infer_rounds)

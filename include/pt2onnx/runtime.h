@@ -61,9 +61,10 @@ class Model {
   // workers). Thread-safe like run().
   std::vector<Tensor> run_on_calling_thread(std::span<const Tensor> inputs);
 
-  // Whether run() computes a batch as one image per thread: Options::split_batch
-  // is set and every output row depends on its own input row only. Such a
-  // model gives the same rows when its images are run one at a time.
+  // Whether every output row depends on its own input row only and
+  // Options::split_batch lets run() compute a batch as one image per thread
+  // (which it does when threads() > 1). Such a model gives the same rows
+  // when its images are run one at a time.
   [[nodiscard]] bool splits_batch() const;
 
   // The thread count the engine runs with.

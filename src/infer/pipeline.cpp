@@ -157,6 +157,13 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
+// What an image worker hands on: the image's row, or the engine's failure on
+// it, which ends the run once the rows before it are written.
+struct WorkerResult {
+  ImageResult row;
+  std::exception_ptr engine_error;
+};
+
 // Each worker decodes an image into its own [1, 3, H, W] tensor and runs the
 // model on it; the calling thread only hands the results on in order.
 PipelineStats run_image_workers(const std::function<std::optional<InputItem>()>& next_input, BatchEngine& engine,
@@ -166,22 +173,40 @@ PipelineStats run_image_workers(const std::function<std::optional<InputItem>()>&
   JobSource source(next_input);
   // A result is a few numbers; the slack lets the other workers go on past
   // one slow image.
-  ReorderBuffer<ImageResult> buffer(8 * std::int64_t{count});
-  Workers<ImageResult> workers(source, buffer);
-  const Shape shape{1, 3, options.input_size.height, options.input_size.width};
-  workers.start(count, [&, image = std::optional<Tensor>()](std::int64_t position, InputItem item) mutable {
-    if (!image) image.emplace(DType::Float32, shape);
-    ImageResult r;
-    r.position = position;
-    r.error = prepare_into(item, options, image->f32());
-    r.path = std::move(item.path);
-    if (r.error.empty()) r.outputs = engine.run_image(*image);
+  ReorderBuffer<WorkerResult> buffer(8 * std::int64_t{count});
+  Workers<WorkerResult> workers(source, buffer);
+  // Everything the workers use is a parameter or is captured by value: the
+  // workers are joined when `workers` is destroyed, after every later local.
+  workers.start(count, [&source, &engine, &options, image = std::optional<Tensor>()](std::int64_t position,
+                                                                                     InputItem item) mutable {
+    WorkerResult r;
+    r.row.position = position;
+    try {
+      if (!image) image.emplace(DType::Float32, Shape{1, 3, options.input_size.height, options.input_size.width});
+      r.row.error = prepare_into(item, options, image->f32());
+    } catch (const std::bad_alloc&) {
+      r.row.error = "out of memory";
+    }
+    r.row.path = std::move(item.path);
+    if (r.row.error.empty()) {
+      try {
+        r.row.outputs = engine.run_image(*image);
+      } catch (...) {
+        // No new images; the ones before this one still get their rows.
+        r.engine_error = std::current_exception();
+        source.stop();
+      }
+    }
     return r;
   });
   PipelineStats stats;
   while (auto r = buffer.take()) {
-    ++(r->error.empty() ? stats.ok : stats.failed);
-    on_result(*r);
+    if (r->engine_error) {
+      workers.stop();
+      std::rethrow_exception(r->engine_error);
+    }
+    ++(r->row.error.empty() ? stats.ok : stats.failed);
+    on_result(r->row);
   }
   workers.stop();
   if (auto error = source.error()) std::rethrow_exception(error);

@@ -291,6 +291,7 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
 
 std::vector<Tensor> Model::run_on_calling_thread(std::span<const Tensor> inputs) {
   impl_->check_inputs(inputs);
+  const ScopedThreadCount scoped(1);  // the caller's own OpenMP setting comes back after
   return impl_->run_team(inputs, 1);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -35,6 +36,7 @@ class ChannelMeanEngine : public infer::BatchEngine {
         for (std::int64_t i = 0; i < plane; ++i) sum += values[static_cast<std::size_t>((n * 3 + c) * plane + i)];
         row.push_back(static_cast<float>(sum / static_cast<double>(plane)));
       }
+      if (throw_on_red_ && row[0] == *throw_on_red_) throw std::runtime_error("engine failed on an image");
       rows.push_back(row);
     }
     return rows;
@@ -52,6 +54,8 @@ class ChannelMeanEngine : public infer::BatchEngine {
   }
 
   void throw_on_call(int call) { throw_on_call_ = call; }
+  // Fails every batch holding an image whose first channel's mean is `red`.
+  void throw_on_red(float red) { throw_on_red_ = red; }
 
   std::vector<std::int64_t> batch_sizes;           // one per call of run() or run_image()
   std::set<std::thread::id> image_threads;         // the threads run_image was called on
@@ -61,6 +65,7 @@ class ChannelMeanEngine : public infer::BatchEngine {
   std::mutex mutex_;
   int calls_ = 0;
   int throw_on_call_ = -1;
+  std::optional<float> throw_on_red_;
 };
 
 }  // namespace pt2onnx::testing

@@ -94,6 +94,49 @@ TEST(InferRun, WritesCsvWithErrorRowsAndCounts) {
   EXPECT_EQ(rows[11].rfind((fx.images / "bad.png").string() + ",,,,,", 0), 0u) << rows[11];
 }
 
+// An engine that runs images alone gets image workers on every thread, unless
+// --decode-threads asks for batches; the rows are the same either way.
+TEST(InferRun, ImageWorkersUnlessDecodeThreadsAreGiven) {
+  Fixture fx;
+  std::string first_rows;
+  for (int decode_threads : {0, 1}) {
+    SCOPED_TRACE("decode threads " + std::to_string(decode_threads));
+    // run_infer owns and destroys the engine it loads; this one forwards to
+    // an engine the test keeps, to look at afterwards.
+    struct Forward : BatchEngine {
+      explicit Forward(testing::ChannelMeanEngine& to) : to(to) {}
+      std::vector<std::vector<float>> run(const Tensor& batch) override { return to.run(batch); }
+      [[nodiscard]] bool runs_images_alone() const override { return to.runs_images_alone(); }
+      std::vector<float> run_image(const Tensor& image) override { return to.run_image(image); }
+      testing::ChannelMeanEngine& to;
+    };
+    testing::ChannelMeanEngine kept(/*runs_alone=*/true);
+    const testing::ChannelMeanEngine* engine = &kept;
+    const EngineLoader loader = [&](const std::filesystem::path&, int) {
+      LoadedEngine loaded;
+      loaded.engine = std::make_unique<Forward>(kept);
+      loaded.signature = signature();
+      return loaded;
+    };
+    InferOptions o = fx.options();
+    o.decode_threads = decode_threads;
+    o.output = fx.dir / ("out" + std::to_string(decode_threads) + ".csv");
+    std::FILE* err = std::tmpfile();
+    const InferSummary s = run_infer(o, loader, stdout, err);
+    std::fclose(err);
+    EXPECT_EQ(s.ok, 10);
+    if (decode_threads == 0) {
+      EXPECT_FALSE(engine->image_threads.empty());
+      EXPECT_EQ(engine->batch_sizes, std::vector<std::int64_t>(10, 1));
+      first_rows = testing::read_text(*o.output);
+    } else {
+      EXPECT_TRUE(engine->image_threads.empty());
+      EXPECT_EQ(engine->batch_sizes, (std::vector<std::int64_t>{3, 3, 3, 1}));
+      EXPECT_EQ(testing::read_text(*o.output), first_rows);
+    }
+  }
+}
+
 TEST(InferRun, ResumeAppendsOnlyWhatIsMissing) {
   Fixture fx;
   InferOptions o = fx.options();

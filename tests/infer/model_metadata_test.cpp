@@ -33,16 +33,23 @@ TEST(ModelMetadata, ReadsMetadataProps) {
 }
 
 // Only metadata_props are parsed; the graph and every other field around
-// them are skipped, wherever they stand in the file.
+// them are skipped, wherever they stand in the file. (Protobuf writes a
+// message's fields in field-number order, metadata_props after the graph, so
+// the file is made of three messages one after the other, which protobuf
+// reads as one: an entry, the graph and the rest, another entry.)
 TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   testing::TempDir dir("pt2onnx-metadata");
+  const auto entry = [](const std::string& key, const std::string& value) {
+    onnx::ModelProto m;
+    auto* p = m.add_metadata_props();
+    p->set_key(key);
+    p->set_value(value);
+    return m.SerializeAsString();
+  };
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.set_producer_name("pt2onnx");
   model.add_opset_import()->set_version(17);
-  auto* first = model.add_metadata_props();
-  first->set_key("pt2onnx.labels");
-  first->set_value("a,b");
   auto* init = model.mutable_graph()->add_initializer();
   init->set_name("w");
   init->add_dims(1000);
@@ -50,14 +57,10 @@ TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   init->set_raw_data(std::string(4000, '\x7f'));
   model.mutable_graph()->set_name("g");
   model.set_doc_string("trained somewhere");
-  std::string bytes;
-  ASSERT_TRUE(model.SerializeToString(&bytes));
-  // A second entry after the graph, and a field number this reader does not know.
-  onnx::ModelProto tail;
-  auto* second = tail.add_metadata_props();
-  second->set_key("pt2onnx.input_size");
-  second->set_value("224x224");
-  bytes += tail.SerializeAsString();
+  std::string body;
+  ASSERT_TRUE(model.SerializeToString(&body));
+  std::string bytes = entry("pt2onnx.labels", "a,b") + body + entry("pt2onnx.input_size", "224x224");
+  // Then a field number this reader does not know.
   const std::size_t before_unknown = bytes.size();
   {
     google::protobuf::io::StringOutputStream raw(&bytes);
@@ -71,7 +74,8 @@ TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   const auto metadata = read_model_metadata(dir / "m.onnx");
   EXPECT_EQ(metadata, (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));
   // Cut inside the graph: an error, not a partial answer.
-  testing::write_file(dir / "cut.onnx", testing::Bytes(bytes.begin(), bytes.begin() + 200));
+  const auto graph_middle = static_cast<std::ptrdiff_t>(entry("pt2onnx.labels", "a,b").size() + body.size() / 2);
+  testing::write_file(dir / "cut.onnx", testing::Bytes(bytes.begin(), bytes.begin() + graph_middle));
   EXPECT_THROW(read_model_metadata(dir / "cut.onnx"), Error);
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "common/error.h"
@@ -145,33 +146,65 @@ TEST(Pipeline, EngineFailureStopsTheRunAndKeepsEarlierRows) {
   TempDir dir("pt2onnx-pipeline");
   std::vector<std::string> paths;
   for (int i = 0; i < 20; ++i) {
-    testing::write_file(dir / (std::to_string(i) + ".png"), solid_png(1, 2, 3));
-    paths.push_back((dir / (std::to_string(i) + ".png")).string());
+    const auto path = dir / (std::to_string(i) + ".png");
+    testing::write_file(path, solid_png(static_cast<std::uint8_t>(i * 6), 2, 3));
+    paths.push_back(path.string());
   }
-  {
-    testing::ChannelMeanEngine engine;
-    engine.throw_on_call(2);
-    std::size_t rows = 0;
-    std::size_t next = 0;
-    EXPECT_THROW(run_pipeline([&] { return next_of(paths, next); }, engine, options(4, 2),
-                              [&](const ImageResult&) { ++rows; }),
-                 std::runtime_error);
-    EXPECT_EQ(rows, 8u);  // two batches of four made it
-  }
-  // Image workers: the third image fails; what came before it may or may not
-  // have been handed on, but nothing after it, and the error is rethrown.
-  for (int workers : {1, 2}) {
-    testing::ChannelMeanEngine engine(/*runs_alone=*/true);
-    engine.throw_on_call(2);
-    PipelineOptions o = options(4, 1);
-    o.image_workers = workers;
+  const float red_of_image_5 = 30.0f / 255.0f;
+  const auto rows_before_failure = [&](testing::ChannelMeanEngine& engine, const PipelineOptions& o) {
+    engine.throw_on_red(red_of_image_5);
     std::vector<std::int64_t> positions;
     std::size_t next = 0;
     EXPECT_THROW(run_pipeline([&] { return next_of(paths, next); }, engine, o,
                               [&](const ImageResult& r) { positions.push_back(r.position); }),
                  std::runtime_error);
-    EXPECT_LE(positions.size(), 2u + static_cast<std::size_t>(workers) - 1);
-    for (std::size_t i = 0; i < positions.size(); ++i) EXPECT_EQ(positions[i], static_cast<std::int64_t>(i));
+    return positions;
+  };
+  {
+    testing::ChannelMeanEngine engine;
+    // Batches of four: the first makes it, the second holds image 5.
+    EXPECT_EQ(rows_before_failure(engine, options(4, 2)), (std::vector<std::int64_t>{0, 1, 2, 3}));
+  }
+  for (int workers : {1, 2, 3}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    testing::ChannelMeanEngine engine(/*runs_alone=*/true);
+    PipelineOptions o = options(4, 1);
+    o.image_workers = workers;
+    // Every image before the failing one gets its row, none after it.
+    EXPECT_EQ(rows_before_failure(engine, o), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+  }
+}
+
+// A row that cannot be written (a full disk, say) stops the run: the error
+// comes out of run_pipeline and every worker is stopped and joined, also
+// while the input stream is slow to give the next path.
+TEST(Pipeline, OutputFailureStopsTheRun) {
+  TempDir dir("pt2onnx-pipeline");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 12; ++i) {
+    const auto path = dir / (std::to_string(i) + ".png");
+    testing::write_file(path, solid_png(1, 2, 3));
+    paths.push_back(path.string());
+  }
+  for (int workers : {0, 4}) {
+    SCOPED_TRACE(std::to_string(workers) + " image workers");
+    testing::ChannelMeanEngine engine(/*runs_alone=*/workers > 0);
+    PipelineOptions o = options(2, 2);
+    o.image_workers = workers;
+    std::size_t next = 0;
+    std::size_t rows = 0;
+    EXPECT_THROW(run_pipeline(
+                     [&] {
+                       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                       return next_of(paths, next);
+                     },
+                     engine, o,
+                     [&](const ImageResult&) {
+                       ++rows;
+                       throw Error(ErrorKind::Io, "output: disk full");
+                     }),
+                 Error);
+    EXPECT_EQ(rows, 1u);
   }
 }
 

@@ -175,8 +175,9 @@ PipelineStats run_image_workers(const std::function<std::optional<InputItem>()>&
   // one slow image.
   ReorderBuffer<WorkerResult> buffer(8 * std::int64_t{count});
   Workers<WorkerResult> workers(source, buffer);
-  // Everything the workers use is a parameter or is captured by value: the
-  // workers are joined when `workers` is destroyed, after every later local.
+  // The workers are joined when `workers` goes, before `source` and `buffer`
+  // and after any later local: so they use only those two, the parameters,
+  // and what the lambda owns.
   workers.start(count, [&source, &engine, &options, image = std::optional<Tensor>()](std::int64_t position,
                                                                                      InputItem item) mutable {
     WorkerResult r;

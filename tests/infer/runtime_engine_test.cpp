@@ -19,11 +19,9 @@ TEST(InferRuntimeEngine, ImagesAloneGiveTheBatchsRows) {
   const auto batch = random_tensor({3, 3, 224, 224}, 41);
   const auto rows = loaded.engine->run(batch);
   ASSERT_EQ(rows.size(), 3u);
-  const std::size_t per_image = 3 * 224 * 224;
   for (std::size_t i = 0; i < 3; ++i) {
-    const auto begin = batch.f32().begin() + static_cast<std::ptrdiff_t>(i * per_image);
-    const auto image = make_f32({1, 3, 224, 224}, std::vector<float>(begin, begin + static_cast<std::ptrdiff_t>(per_image)));
-    EXPECT_TRUE(all_close(loaded.engine->run_image(image), rows[i], 0.0, 0.0)) << "image " << i;
+    EXPECT_TRUE(all_close(loaded.engine->run_image(batch_item(batch, static_cast<std::int64_t>(i))), rows[i], 0.0, 0.0))
+        << "image " << i;
   }
 }
 
@@ -39,7 +37,7 @@ TEST(InferRuntimeEngine, FixedBatchRunsWholeBatches) {
   EXPECT_FALSE(loaded.engine->runs_images_alone());
   const auto two = random_tensor({2, 3, 4, 4}, 9);
   const auto both = loaded.engine->run(two);
-  const auto one = loaded.engine->run(make_f32({1, 3, 4, 4}, std::vector<float>(two.f32().begin(), two.f32().begin() + 48)));
+  const auto one = loaded.engine->run(batch_item(two, 0));
   ASSERT_EQ(both.size(), 2u);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_TRUE(all_close(one[0], both[0], 0.0, 0.0));

@@ -51,14 +51,18 @@ TEST(RuntimeBatchSplit, RowWiseGraphsOnly) {
   EXPECT_FALSE(independent(rows));
 }
 
+// Two threads, batches split one image per thread (the default) or not.
+runtime::Options two_threads(bool split_batch) {
+  runtime::Options o;
+  o.threads = 2;
+  o.split_batch = split_batch;
+  return o;
+}
+
 TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
   const auto path = efficientnet_like_model().save("batch_split_eff.onnx");
-  runtime::Options split;
-  split.threads = 2;
-  runtime::Options wide = split;
-  wide.split_batch = false;
-  auto a = runtime::Model::load(path, split);
-  auto b = runtime::Model::load(path, wide);
+  auto a = runtime::Model::load(path, two_threads(true));
+  auto b = runtime::Model::load(path, two_threads(false));
   for (std::int64_t batch : {2, 3, 5}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     const auto x = random_tensor({batch, 3, 224, 224}, 900 + static_cast<std::uint32_t>(batch));
@@ -72,10 +76,8 @@ TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
       EXPECT_TRUE(all_close(values_of(got[i]), values_of(want[i]), 1e-4 * scale, 1e-4)) << "output " << i;
     }
     // Each image of a split batch is that image run alone.
-    const auto row = make_f32({1, 3, 224, 224}, std::vector<float>(x.f32().end() - 3 * 224 * 224, x.f32().end()));
-    const auto alone = a.run({row});
-    const auto last = values_of(got[0]);
-    EXPECT_TRUE(all_close({last.end() - 2, last.end()}, values_of(alone[0]), 0.0, 0.0));
+    const auto alone = a.run({batch_item(x, batch - 1)});
+    EXPECT_TRUE(all_close(values_of(batch_item(got[0], batch - 1)), values_of(alone[0]), 0.0, 0.0));
   }
   EXPECT_EQ(a.threads(), 2);
 }
@@ -85,27 +87,19 @@ TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
 // image per calling thread, several at once.
 TEST(RuntimeBatchSplit, ImagesRunAloneOnTheirCallingThreads) {
   const auto path = efficientnet_like_model().save("batch_split_alone.onnx");
-  runtime::Options split;
-  split.threads = 2;
-  runtime::Options wide = split;
-  wide.split_batch = false;
-  auto a = runtime::Model::load(path, split);
+  auto a = runtime::Model::load(path, two_threads(true));
   EXPECT_TRUE(a.splits_batch());
-  EXPECT_FALSE(runtime::Model::load(path, wide).splits_batch());
+  EXPECT_FALSE(runtime::Model::load(path, two_threads(false)).splits_batch());
   ModelBuilder fixed;
   fixed.input("x", {2, 4}).output("y");
   fixed.node("Relu", {"x"}, {"y"});
-  EXPECT_FALSE(runtime::Model::load(fixed.save("batch_split_fixed.onnx"), split).splits_batch());
+  EXPECT_FALSE(runtime::Model::load(fixed.save("batch_split_fixed.onnx"), two_threads(true)).splits_batch());
 
   constexpr std::int64_t kImages = 4;
   const auto x = random_tensor({kImages, 3, 224, 224}, 77);
-  const auto batch = values_of(a.run({x})[0]);
-  const std::size_t per_image = 3 * 224 * 224;
+  const auto batch = a.run({x})[0];
   std::vector<Tensor> images;
-  for (std::int64_t i = 0; i < kImages; ++i) {
-    const auto begin = x.f32().begin() + static_cast<std::ptrdiff_t>(i) * static_cast<std::ptrdiff_t>(per_image);
-    images.push_back(make_f32({1, 3, 224, 224}, std::vector<float>(begin, begin + static_cast<std::ptrdiff_t>(per_image))));
-  }
+  for (std::int64_t i = 0; i < kImages; ++i) images.push_back(batch_item(x, i));
   std::vector<std::vector<float>> alone(kImages);
   {
     std::vector<std::jthread> threads;
@@ -117,11 +111,8 @@ TEST(RuntimeBatchSplit, ImagesRunAloneOnTheirCallingThreads) {
       });
     }
   }
-  const std::size_t row = batch.size() / kImages;
   for (std::int64_t i = 0; i < kImages; ++i) {
-    const auto begin = batch.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i) * row);
-    EXPECT_TRUE(all_close({begin, begin + static_cast<std::ptrdiff_t>(row)}, alone[static_cast<std::size_t>(i)], 0.0, 0.0))
-        << "image " << i;
+    EXPECT_TRUE(all_close(values_of(batch_item(batch, i)), alone[static_cast<std::size_t>(i)], 0.0, 0.0)) << "image " << i;
   }
   // Inputs are checked as run() checks them.
   EXPECT_THROW(a.run_on_calling_thread({&x, 0}), Error);

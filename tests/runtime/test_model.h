@@ -150,6 +150,15 @@ inline Tensor random_tensor(const std::vector<std::int64_t>& dims, std::uint32_t
 
 inline std::vector<float> values_of(const Tensor& t) { return {t.f32().begin(), t.f32().end()}; }
 
+// Item i of a float32 batch (dim 0), as a batch of one.
+inline Tensor batch_item(const Tensor& batch, std::int64_t i) {
+  const auto per_item = static_cast<std::ptrdiff_t>(batch.numel() / batch.dim(0));
+  const auto begin = batch.f32().begin() + i * per_item;
+  std::vector<std::int64_t> dims = batch.shape();
+  dims[0] = 1;
+  return make_f32(dims, std::vector<float>(begin, begin + per_item));
+}
+
 // Passes when every |got - want| <= atol + rtol * |want|; otherwise names the
 // first bad element and the count of bad ones.
 inline ::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& want,

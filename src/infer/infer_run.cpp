@@ -105,7 +105,6 @@ void list_inputs(const InferOptions& options, const std::unordered_set<std::stri
 ThreadSplit split_threads(int total, int decode_override) {
   ThreadSplit split;
   total = std::max(1, total);
-  split.total = total;
   if (decode_override > 0) {
     split.decode = decode_override;
     split.runtime = total > decode_override ? total - decode_override : total;
@@ -132,8 +131,8 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
 
   const auto metadata = read_model_metadata(options.model);
   const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
-  const ThreadSplit threads =
-      split_threads(options.threads > 0 ? options.threads : available_cpus(), options.decode_threads);
+  const int total_threads = std::max(1, options.threads > 0 ? options.threads : available_cpus());
+  const ThreadSplit threads = split_threads(total_threads, options.decode_threads);
 
   LoadedEngine loaded = load_engine(options.model, threads.runtime);
   const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);
@@ -201,7 +200,7 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
   pipeline.decode_threads = threads.decode;
   // Unless decode threads were asked for, a model whose images are computed
   // one per thread gets image workers on every thread (pipeline.h).
-  if (options.decode_threads == 0) pipeline.image_workers = threads.total;
+  if (options.decode_threads == 0) pipeline.image_workers = total_threads;
 
   InferSummary summary;
   const auto on_result = [&](const ImageResult& r) {

@@ -51,7 +51,6 @@ struct InferSummary {
 };
 
 struct ThreadSplit {
-  int total = 1;
   int runtime = 1;
   int decode = 1;
 };

@@ -1,6 +1,7 @@
 #include "reference/reference.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -75,6 +76,40 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
   throw Error(ErrorKind::Internal, "unknown layer kind");
 }
 
+// The ulps by which RoundingNoise moves a layer's results: about the error of
+// a float32 sum of its terms (a random walk of one rounding per term), one for
+// a single rounding, none for layers whose result is exact in any engine.
+std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
+  const auto sum_of = [](std::int64_t terms) {
+    return static_cast<std::uint32_t>(std::max(1.0, std::round(std::sqrt(static_cast<double>(terms)))));
+  };
+  switch (layer.kind) {
+    case LayerKind::Conv2d: {
+      const auto& a = layer.as<nn::Conv2dAttrs>();
+      return sum_of(a.in_channels / std::max<std::int64_t>(1, a.groups) * a.kernel[0] * a.kernel[1]);
+    }
+    case LayerKind::Linear:
+      return sum_of(layer.as<nn::LinearAttrs>().in_features);
+    case LayerKind::AdaptiveAvgPool2d:
+      return sum_of(x.rank() == 4 ? x.dim(2) * x.dim(3) : 1);
+    case LayerKind::BatchNorm2d:
+    case LayerKind::SiLU:
+    case LayerKind::Sigmoid:
+    case LayerKind::Hardswish:
+    case LayerKind::Hardsigmoid:
+    case LayerKind::Mul:
+    case LayerKind::Add:
+      return 1;
+    case LayerKind::ReLU:
+    case LayerKind::MaxPool2d:
+    case LayerKind::Flatten:
+    case LayerKind::Dropout:
+    case LayerKind::StochasticDepth:
+      return 0;
+  }
+  return 1;
+}
+
 void check_input(const nn::Graph& graph, const Tensor& input) {
   const bool ok = input.dtype() == DType::Float32 && input.rank() == 4 && input.dim(0) >= 1 &&
                   input.dim(1) == graph.input_channels && input.dim(2) >= 1 && input.dim(3) >= 1;
@@ -113,8 +148,8 @@ void set_batch_statistics(Layer& layer, const Tensor& x) {
 }
 
 // The eager loop; with `calibrate`, each BatchNorm's statistics are taken from
-// its input just before it runs.
-Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
+// its input just before it runs; with `noise`, its rows are rounded differently.
+Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, const RoundingNoise* noise) {
   check_input(graph, input);
   const auto num_values = static_cast<std::size_t>(graph.num_values);
   // Free each activation after its last reader so that peak memory stays near two layers' worth.
@@ -124,6 +159,9 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
   }
   std::vector<Value> values(num_values);
   values.at(static_cast<std::size_t>(graph.input)) = std::make_shared<Tensor>(input);
+  const auto input_stream = static_cast<std::uint64_t>(graph.layers.size());
+  if (noise != nullptr) add_rounding_noise(*values[static_cast<std::size_t>(graph.input)], noise->first_row, 1,
+                                           noise->seed, input_stream);
 
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
@@ -156,7 +194,11 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
                                layer.inputs[0] != graph.output && first.use_count() == 1 &&
                                std::count(layer.inputs.begin(), layer.inputs.end(), layer.inputs[0]) == 1;
       const auto own_first = [&]() -> Tensor { return handed_over ? std::move(*first) : *first; };
-      values.at(static_cast<std::size_t>(result)) = run_layer(layer, in, first, own_first, then_silu);
+      // Read before run_layer, which may take the first operand over.
+      const std::uint32_t ulps = noise != nullptr ? rounding_ulps(layer, *in[0]) : 0;
+      Value out = run_layer(layer, in, first, own_first, then_silu);
+      if (ulps != 0) add_rounding_noise(*out, noise->first_row, ulps, noise->seed, i);
+      values.at(static_cast<std::size_t>(result)) = std::move(out);
     });
     for (auto v : layer.inputs) {
       if (last_use[static_cast<std::size_t>(v)] == i && v != graph.output) values[static_cast<std::size_t>(v)].reset();
@@ -170,8 +212,10 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate) {
 
 }  // namespace
 
-Tensor forward(const nn::Graph& graph, const Tensor& input) { return run(graph, input, nullptr); }
+Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
+  return run(graph, input, nullptr, noise);
+}
 
-void calibrate_batch_norm(nn::Graph& graph, const Tensor& input) { run(graph, input, &graph); }
+void calibrate_batch_norm(nn::Graph& graph, const Tensor& input) { run(graph, input, &graph, nullptr); }
 
 }  // namespace pt2onnx::reference

@@ -8,8 +8,31 @@
 
 namespace pt2onnx::reference {
 
+// A second float32 evaluation that rounds differently: in rows from
+// `first_row` on, the input and every layer's rounded result are moved by a
+// few ulps, all values of one channel of one image the same way, up or down
+// by a seeded coin flip (so the run repeats). A float32 engine's differences
+// from the reference are like that: folded BatchNorm weights are rounded once
+// per channel and used at every position, an exp approximation errs alike on
+// alike values, and flat image regions repeat the same rounding. The size is
+// a float32 sum's own error for the layer: one ulp for an elementwise layer,
+// sqrt(terms) ulps for a sum of that many terms (convolution, Linear,
+// average pool). How far that moves the logits is the probe's float32 spread
+// (docs/verification.md).
+struct RoundingNoise {
+  std::uint64_t seed = 0;
+  std::int64_t first_row = 0;
+};
+
 // input: float32 [N, C, H, W]; returns float32 [N, num_outputs].
-Tensor forward(const nn::Graph& graph, const Tensor& input);
+Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise = nullptr);
+
+// Moves each finite, non-zero element of rows [first_row, N) of t by `ulps` units
+// in the last place, towards or away from zero by one coin flip per plane (an
+// image's channel of [N, C, H, W], a value of [N, K]) seeded by (seed, stream).
+// Exposed for its tests.
+void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed,
+                        std::uint64_t stream);
 
 // Sets every BatchNorm's running statistics to the statistics of its input over
 // this batch (what PyTorch's train mode records after one batch with momentum

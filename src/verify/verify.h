@@ -21,6 +21,7 @@ namespace pt2onnx::verify {
 
 struct Options {
   Tolerance tolerance;
+  Normalization normalization;  // the model's, for the image-like probe
   std::int64_t batch_large = 3;
   int threads = 0;  // runtime threads; 0: one (the reference runs beside it, on all cores)
 };
@@ -28,13 +29,18 @@ struct Options {
 struct ProbeResult {
   std::string name;
   Shape input_shape;
+  ProbeRole role = ProbeRole::Stress;
   Comparison comparison;
   // Whether a second run gave bit-identical output; empty where the probe was
   // run once (see compare_on_probes).
   std::optional<bool> deterministic;
   Tensor reference_output;
+  Tensor perturbed_output;  // the reference rounded differently: its distance is the float32 spread
   Tensor onnx_output;
-  [[nodiscard]] bool passed() const { return comparison.within_tolerance && deterministic.value_or(true); }
+  // Unstable probes pass: float32 itself cannot settle them (the row says so).
+  [[nodiscard]] bool passed() const {
+    return comparison.verdict != Verdict::Failed && deterministic.value_or(true);
+  }
 };
 
 struct Report {
@@ -50,16 +56,19 @@ struct Report {
 // Throws Error for unreadable inputs; a model that runs but disagrees is a failed Report.
 Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options);
 
-// The probes and the reference's outputs on them. The reference starts on its
-// own threads as soon as this is made, so that a caller can overlap it with
-// other work (export lowers and writes the model meanwhile). `graph` must
+// The probes and the reference's outputs on them, each computed twice: as
+// PyTorch rounds, and rounded differently (reference::RoundingNoise), which
+// measures how far float32 itself moves each probe. The reference starts on
+// its own threads as soon as this is made, so that a caller can overlap it
+// with other work (export lowers and writes the model meanwhile). `graph` must
 // outlive it; destroying it waits for the reference to finish. One use:
 // compare_on_probes takes its outputs.
 struct ReferenceRun {
   ReferenceRun(const nn::Graph& graph, const Options& options);
   std::vector<Probe> probes;
   std::vector<std::size_t> row_of;  // a single-image probe's row in `outputs`
-  std::future<Tensor> outputs;      // every single-image probe, stacked
+  std::size_t singles = 0;          // rows row_of + singles hold the perturbed runs
+  std::future<Tensor> outputs;      // every single-image probe, stacked, then again perturbed
 };
 
 // The two halves of verify_model, for export, which checks the structure of the
@@ -67,6 +76,9 @@ struct ReferenceRun {
 StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph);
 std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, ReferenceRun& reference,
                                            const Options& options);
+
+// The normalisation recorded in an exported model's metadata (pt2onnx.preprocess.mean/std), else ImageNet's.
+Normalization normalization_of(const onnx::ModelProto& model);
 
 // The seed's console sequence, from "Comparing PyTorch vs ONNX outputs..." to the verdict.
 void print_report(const Report& report, std::FILE* out);

@@ -81,15 +81,17 @@ std::vector<std::string> split_labels(const std::string& list) {
 // "Comparing PyTorch vs ONNX outputs...": the PyTorch-semantics reference
 // against the runtime, on the complete temporary file before the rename, so a
 // model that fails never reaches the output path.
-verify::Options verify_options(const ExportArgs& args) {
+verify::Options verify_options(const ExportArgs& args, const std::optional<vision::PreprocessSpec>& preprocessing) {
   verify::Options options;
-  options.tolerance = {args.atol, args.rtol};
+  options.tolerance.atol = args.atol;
+  options.tolerance.rtol = args.rtol;
+  // The image-like probe goes through the model's own normalisation.
+  if (preprocessing) options.normalization = {preprocessing->mean, preprocessing->std};
   return options;
 }
 
-void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& reference, const ExportArgs& args,
-                           const verify::StructureReport& structure) {
-  const auto options = verify_options(args);
+void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& reference,
+                           const verify::Options& options, const verify::StructureReport& structure) {
   verify::Report report;
   report.model_path = candidate.string();
   report.tolerance = options.tolerance;
@@ -145,8 +147,9 @@ int run_export(const ExportArgs& args) {
   // on other threads while this one hashes, lowers, checks and writes the
   // model. (Started after the checks of the command line and the checkpoint,
   // since a failure meanwhile waits for it to finish.)
+  const auto verification = verify_options(args, options.preprocessing);
   std::optional<verify::ReferenceRun> reference;
-  if (!args.no_verify) reference.emplace(graph, verify_options(args));
+  if (!args.no_verify) reference.emplace(graph, verification);
   options.checkpoint_sha256 = exporter::sha256_file_hex(input);
   options.checkpoint_key = loaded.found_under;
 
@@ -163,7 +166,7 @@ int run_export(const ExportArgs& args) {
                 fmt::format("the exported model fails its structural check: {}", structure.problems.front()));
   }
   exporter::write_model(model, output, input, [&](const fs::path& candidate) {
-    if (reference) verify_exported_model(candidate, *reference, args, structure);
+    if (reference) verify_exported_model(candidate, *reference, verification, structure);
   });
 
   exporter::ExportReport report;

@@ -64,7 +64,8 @@ void add_verify_command(CLI::App& app, Action& action) {
       const auto graph = models::build_and_bind(args->arch, loaded.state_dict, 0.0);
       fmt::print("Verifying {}...\n", args->model);
       verify::Options options;
-      options.tolerance = {args->atol, args->rtol};
+      options.tolerance.atol = args->atol;
+      options.tolerance.rtol = args->rtol;
       options.threads = args->threads;
       return run_verification(args->model, graph, options, args->json);
     };

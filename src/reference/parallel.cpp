@@ -9,13 +9,24 @@
 
 namespace pt2onnx::reference {
 
+namespace {
+thread_local bool serial = false;
+}  // namespace
+
+std::int64_t worker_count() {
+  // Asked once: glibc reads /sys for it on every call.
+  static const auto hw = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
+  return hw;
+}
+
+SerialScope::SerialScope() : was_serial_(serial) { serial = true; }
+SerialScope::~SerialScope() { serial = was_serial_; }
+
 void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
                   std::int64_t min_parallel) {
   if (count <= 0) return;
-  // Asked once: glibc reads /sys for it on every call.
-  static const auto hw = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
-  const std::int64_t threads = std::min(hw, count);
-  if (threads <= 1 || count < min_parallel) {
+  const std::int64_t threads = std::min(worker_count(), count);
+  if (serial || threads <= 1 || count < min_parallel) {
     fn(0, count);
     return;
   }

@@ -16,4 +16,20 @@ namespace pt2onnx::reference {
 void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
                   std::int64_t min_parallel = 2);
 
+// The number of threads parallel_for uses.
+std::int64_t worker_count();
+
+// While one exists, parallel_for on this thread runs everything on it: for
+// work that is already split across threads at a coarser grain.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool was_serial_;
+};
+
 }  // namespace pt2onnx::reference

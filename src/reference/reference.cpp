@@ -1,6 +1,7 @@
 #include "reference/reference.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "common/error.h"
 #include "reference/ops.h"
+#include "reference/parallel.h"
 
 namespace pt2onnx::reference {
 namespace {
@@ -148,8 +150,10 @@ void set_batch_statistics(Layer& layer, const Tensor& x) {
 }
 
 // The eager loop; with `calibrate`, each BatchNorm's statistics are taken from
-// its input just before it runs; with `noise`, its rows are rounded differently.
-Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, const RoundingNoise* noise) {
+// its input just before it runs; with `noise`, its rows from noise->first_row
+// on are rounded differently, input row 0 being row `row_base` of the batch.
+Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, const RoundingNoise* noise,
+           std::int64_t row_base = 0) {
   check_input(graph, input);
   const auto num_values = static_cast<std::size_t>(graph.num_values);
   // Free each activation after its last reader so that peak memory stays near two layers' worth.
@@ -160,8 +164,10 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
   std::vector<Value> values(num_values);
   values.at(static_cast<std::size_t>(graph.input)) = std::make_shared<Tensor>(input);
   const auto input_stream = static_cast<std::uint64_t>(graph.layers.size());
-  if (noise != nullptr) add_rounding_noise(*values[static_cast<std::size_t>(graph.input)], noise->first_row, 1,
-                                           noise->seed, input_stream);
+  if (noise != nullptr) {
+    add_rounding_noise(*values[static_cast<std::size_t>(graph.input)], noise->first_row, 1, noise->seed,
+                       input_stream, row_base);
+  }
 
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
@@ -197,7 +203,7 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
       // Read before run_layer, which may take the first operand over.
       const std::uint32_t ulps = noise != nullptr ? rounding_ulps(layer, *in[0]) : 0;
       Value out = run_layer(layer, in, first, own_first, then_silu);
-      if (ulps != 0) add_rounding_noise(*out, noise->first_row, ulps, noise->seed, i);
+      if (ulps != 0) add_rounding_noise(*out, noise->first_row, ulps, noise->seed, i, row_base);
       values.at(static_cast<std::size_t>(result)) = std::move(out);
     });
     for (auto v : layer.inputs) {
@@ -210,9 +216,44 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
   return *out;
 }
 
+// Image by image: each worker takes the next image and runs it through the
+// whole graph on its own thread.
+Tensor forward_by_image(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
+  const std::int64_t n = input.dim(0);
+  const std::size_t image_bytes = input.nbytes() / static_cast<std::size_t>(n);
+  std::vector<Tensor> outputs(static_cast<std::size_t>(n));
+  parallel_for(
+      n,
+      [&](std::int64_t begin, std::int64_t end) {
+        const SerialScope serial;
+        for (std::int64_t r = begin; r < end; ++r) {
+          Shape shape = input.shape();
+          shape[0] = 1;
+          Tensor image(DType::Float32, shape);
+          std::memcpy(image.bytes().data(), input.bytes().data() + static_cast<std::size_t>(r) * image_bytes,
+                      image_bytes);
+          // Noise keyed by the image's row in the batch, as a batched run keys it.
+          const bool noisy = noise != nullptr && r >= noise->first_row;
+          const RoundingNoise own{noisy ? noise->seed : 0, 0};
+          outputs[static_cast<std::size_t>(r)] = run(graph, image, nullptr, noisy ? &own : nullptr, r);
+        }
+      },
+      2);
+  Shape shape = outputs.front().shape();
+  shape[0] = n;
+  Tensor out(DType::Float32, shape);
+  const std::size_t row_bytes = outputs.front().nbytes();
+  for (std::size_t r = 0; r < outputs.size(); ++r) {
+    std::memcpy(out.bytes().data() + r * row_bytes, outputs[r].bytes().data(), row_bytes);
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
+  check_input(graph, input);
+  if (input.dim(0) >= std::max<std::int64_t>(2, worker_count())) return forward_by_image(graph, input, noise);
   return run(graph, input, nullptr, noise);
 }
 

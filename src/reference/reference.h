@@ -24,15 +24,20 @@ struct RoundingNoise {
   std::int64_t first_row = 0;
 };
 
-// input: float32 [N, C, H, W]; returns float32 [N, num_outputs].
+// input: float32 [N, C, H, W]; returns float32 [N, num_outputs]. A batch of at
+// least as many images as there are cores runs image by image, each whole
+// image on one core (no thread waits for another between layers); a smaller
+// one runs layer by layer, each layer split across the cores. Both give the
+// same bits, noise included.
 Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise = nullptr);
 
 // Moves each finite, non-zero element of rows [first_row, N) of t by `ulps` units
 // in the last place, towards or away from zero by one coin flip per plane (an
-// image's channel of [N, C, H, W], a value of [N, K]) seeded by (seed, stream).
-// Exposed for its tests.
+// image's channel of [N, C, H, W], a value of [N, K]) seeded by (seed, stream)
+// and the plane's place in the whole batch, whose row 0 is t's row
+// `row_base`. Exposed for its tests.
 void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed,
-                        std::uint64_t stream);
+                        std::uint64_t stream, std::int64_t row_base = 0);
 
 // Sets every BatchNorm's running statistics to the statistics of its input over
 // this batch (what PyTorch's train mode records after one batch with momentum

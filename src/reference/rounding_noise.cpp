@@ -35,20 +35,21 @@ PT2ONNX_TARGET_CLONES void nudge(float* data, std::int64_t count, std::int32_t s
 }  // namespace
 
 void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed,
-                        std::uint64_t stream) {
+                        std::uint64_t stream, std::int64_t row_base) {
   if (ulps == 0 || t.rank() == 0 || first_row >= t.dim(0) || t.numel() == 0) return;
   // A plane is one image's channel ([N, C, H, W]) or one value ([N, K]).
   const std::int64_t plane = t.rank() == 4 ? t.dim(2) * t.dim(3) : 1;
   const std::int64_t row = static_cast<std::int64_t>(t.numel()) / t.dim(0);
   float* begin = t.f32().data() + first_row * row;
   const std::int64_t planes = (t.dim(0) - first_row) * row / plane;
+  const std::int64_t first_plane = (row_base + first_row) * row / plane;
   const std::uint64_t key = mix(seed ^ mix(stream + 0x9e3779b97f4a7c15ULL));
   const auto step = static_cast<std::int32_t>(ulps);
   parallel_for(
       planes,
       [&](std::int64_t p0, std::int64_t p1) {
         for (std::int64_t p = p0; p < p1; ++p) {
-          const bool away = (mix(key + static_cast<std::uint64_t>(p)) & 1U) != 0;
+          const bool away = (mix(key + static_cast<std::uint64_t>(first_plane + p)) & 1U) != 0;
           nudge(begin + p * plane, plane, away ? step : -step);
         }
       },

@@ -99,9 +99,6 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   probes.push_back({"image-like", image_like(channels, size, normalization, 2024), ProbeRole::Production, {}});
   probes.push_back({"zeros", filled(one, [] { return 0.0f; }), ProbeRole::Stress, {}});
   probes.push_back({"ones", filled(one, [] { return 1.0f; }), ProbeRole::Stress, {}});
-  Random uni(7);
-  probes.push_back(
-      {"uniform[0,1)", filled(one, [&] { return static_cast<float>(uni.uniform()); }), ProbeRole::Stress, {}});
   // Beyond the normalised image range (about -2.2..2.7), to expose folding and
   // saturation errors, but not so far that float32 itself gives out: at 10x an
   // untrained EfficientNet-B0's activations reach 1e5 and float32 PyTorch and

@@ -1,8 +1,8 @@
 // The inputs verification runs through both the reference and the ONNX model.
 // One input cannot characterise a nonlinear network, so several kinds are used:
-// the seed script's seeded normal, an image like those production sees,
-// constant images, the image range, extreme values, and a batch above 1 to
-// exercise the dynamic batch axis. The batch
+// the seed script's seeded normal, an image like those production sees (it
+// covers the image range), constant images, extreme values, and a batch above
+// 1 to exercise the dynamic batch axis. The batch
 // stacks the single-image probes (distinct images, so that mixed-up rows
 // show), which lets the reference reuse their outputs: in eval mode every
 // image of a batch is computed on its own.

@@ -136,12 +136,13 @@ ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
 std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, ReferenceRun& reference,
                                            const Options& options) {
   // This thread loads the model and runs the probes while the reference
-  // computes. The seed's probe and the batch probe (whose rows are other
-  // probes) run twice: randomness baked into a model shows on any input, so
-  // repeating every probe would add work and find nothing more. The runtime
-  // gets one thread by default: an OpenMP team whose threads compete with
-  // the reference's for the cores would wait at every layer's barrier for a
-  // thread that is not running.
+  // computes. The engine gets one thread by default, no OpenMP team: the
+  // reference runs each image on one core with no barrier between its
+  // threads, and the three threads share two cores without any of them
+  // waiting at a barrier for a thread that has lost its core. The seed's
+  // probe and the batch probe (whose rows are other probes) run twice:
+  // randomness baked into a model shows on any input, so repeating every
+  // probe would add work and find nothing more.
   runtime::Options runtime_options;
   runtime_options.threads = options.threads > 0 ? options.threads : 1;
   runtime_options.huge_pages = false;

@@ -72,6 +72,7 @@ class VerifyPipeline(unittest.TestCase):
         self.assertGreater(report["probes"][-1]["input_shape"][0], 1)
         for p in report["probes"]:
             self.assertIn(p["deterministic"], (True, None), p["name"])
+            self.assertEqual(p["verdict"], "ok", p["name"])
             self.assertLessEqual(p["max_abs_diff"], report["atol"] + report["rtol"] * max(map(abs, p["reference_output"])))
             self.assertEqual(len(p["onnx_output"]), 2 * p["input_shape"][0])
 
@@ -98,12 +99,13 @@ class VerifyPipeline(unittest.TestCase):
         self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
 
     def test_failed_verification_writes_nothing(self):
-        # A tolerance of zero cannot be met by a float32 engine against a
-        # double-precision reference: the export must fail and leave no file.
+        # A tolerance of zero with no allowance for float32's spread cannot be
+        # met by a float32 engine against a double-precision reference (the
+        # image-like probe is always judged): the export must fail and leave no file.
         out = self.work / "strict.onnx"
         before = sorted(p.name for p in self.work.iterdir())
         proc = oc.run_pt2onnx("export", "--input", self.checkpoint, "--output", out, "--atol", "0", "--rtol", "0",
-                              check=False)
+                              "--spread-multiple", "0", check=False)
         self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
         self.assertIn("nothing was written", proc.stderr)
         self.assertEqual(sorted(p.name for p in self.work.iterdir()), before)

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "models/registry.h"
+#include "nn/bind.h"
 #include "reference/reference.h"
+#include "support/fake_state.h"
 
 namespace pt2onnx::reference {
 namespace {
@@ -86,6 +89,35 @@ TEST(RoundingNoise, RepeatsForASeedAndDiffersAcrossSeedsAndStreams) {
   EXPECT_TRUE(same(noisy(1, 2), noisy(1, 2)));
   EXPECT_FALSE(same(noisy(1, 2), noisy(3, 2)));
   EXPECT_FALSE(same(noisy(1, 2), noisy(1, 4)));
+}
+
+// A batch runs image by image, a single image layer by layer (each layer split
+// across the cores); an image's result, noise included, is the same bits either
+// way and whatever else is in the batch.
+TEST(RoundingNoise, AnImagesResultDoesNotDependOnHowTheBatchRuns) {
+  nn::Graph g = models::build("resnet18", {3, 0.0});
+  nn::bind(g, testing::fake_state(g));
+  Tensor batch(DType::Float32, {3, 3, 40, 40});
+  for (std::size_t i = 0; i < batch.f32().size(); ++i) batch.f32()[i] = std::sin(0.37f * static_cast<float>(i));
+  const std::size_t image_bytes = batch.nbytes() / 3;
+  const auto image = [&](std::size_t r) {
+    Tensor t(DType::Float32, {1, 3, 40, 40});
+    std::memcpy(t.bytes().data(), batch.bytes().data() + r * image_bytes, image_bytes);
+    return t;
+  };
+  const auto row = [](const Tensor& t, std::size_t r) { return std::vector<float>(t.f32().begin() + 3 * r, t.f32().begin() + 3 * r + 3); };
+  const RoundingNoise from_row_1{21, 1};
+  const Tensor all = forward(g, batch, &from_row_1);
+  EXPECT_EQ(row(all, 0), row(forward(g, image(0)), 0)) << "a row before first_row is the plain result";
+  EXPECT_NE(row(all, 1), row(forward(g, image(1)), 0)) << "the noise moved row 1";
+  Tensor first_two(DType::Float32, {2, 3, 40, 40});
+  std::memcpy(first_two.bytes().data(), batch.bytes().data(), 2 * image_bytes);
+  EXPECT_EQ(row(forward(g, first_two, &from_row_1), 1), row(all, 1));
+  const RoundingNoise from_row_0{21, 0};
+  Tensor pair(DType::Float32, {2, 3, 40, 40});
+  std::memcpy(pair.bytes().data(), batch.bytes().data(), image_bytes);
+  std::memcpy(pair.bytes().data() + image_bytes, batch.bytes().data() + 2 * image_bytes, image_bytes);
+  EXPECT_EQ(row(forward(g, image(0), &from_row_0), 0), row(forward(g, pair, &from_row_0), 0));
 }
 
 }  // namespace

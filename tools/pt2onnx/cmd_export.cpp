@@ -16,6 +16,7 @@
 #include "exporter/metadata.h"
 #include "exporter/onnx_export.h"
 #include "models/registry.h"
+#include "verification.h"
 #include "verify/verify.h"
 #include "vision/preprocess_metadata.h"
 
@@ -33,8 +34,7 @@ struct ExportArgs {
   std::string labels;
   std::string key;
   bool no_verify = false;
-  double atol = 1e-2;  // the seed's tolerance
-  double rtol = 1e-3;
+  verify::Tolerance tolerance;
   // The training preprocessing, recorded for `pt2onnx infer` (text forms of vision/preprocess_metadata.h).
   std::string resize;
   std::string crop;
@@ -83,8 +83,7 @@ std::vector<std::string> split_labels(const std::string& list) {
 // model that fails never reaches the output path.
 verify::Options verify_options(const ExportArgs& args, const std::optional<vision::PreprocessSpec>& preprocessing) {
   verify::Options options;
-  options.tolerance.atol = args.atol;
-  options.tolerance.rtol = args.rtol;
+  options.tolerance = args.tolerance;
   // The image-like probe goes through the model's own normalisation.
   if (preprocessing) options.normalization = {preprocessing->mean, preprocessing->std};
   return options;
@@ -208,10 +207,7 @@ void add_export_command(CLI::App& app, Action& action) {
                   "Resize interpolation: bilinear (default), bicubic or nearest");
   cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
   cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
-  cmd->add_option("--atol", args->atol, "Verification: absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol,
-                  "Verification: relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
-      ->capture_default_str();
+  add_tolerance_options(*cmd, args->tolerance);
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }
 

@@ -20,8 +20,7 @@ struct VerifyArgs {
   std::string checkpoint;
   std::string arch = "efficientnet_b0";
   std::string key;
-  double atol = 1e-2;
-  double rtol = 1e-3;
+  verify::Tolerance tolerance;
   std::string json;
   int threads = 0;
 };
@@ -38,6 +37,22 @@ int run_verification(const std::filesystem::path& model, const nn::Graph& graph,
   return static_cast<int>(report.passed() ? ExitCode::Ok : ExitCode::VerifyFailed);
 }
 
+void add_tolerance_options(CLI::App& cmd, verify::Tolerance& tolerance) {
+  cmd.add_option("--atol", tolerance.atol, "Verification: absolute tolerance on logits")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--rtol", tolerance.rtol,
+                 "Verification: relative tolerance; a probe passes when max |diff| <= max(atol + rtol * its largest "
+                 "reference logit, spread-multiple * its float32 spread)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--spread-multiple", tolerance.spread_multiple,
+                 "Verification: how many times its float32 spread (how far the reference moves when rounded "
+                 "differently) a probe's difference may reach; 0 turns that allowance off")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
 void add_verify_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<VerifyArgs>();
   auto* cmd = app.add_subcommand("verify",
@@ -49,12 +64,9 @@ void add_verify_command(CLI::App& app, Action& action) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--arch", args->arch, "Architecture of the checkpoint")->capture_default_str();
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
-  cmd->add_option("--atol", args->atol, "Absolute tolerance on logits")->capture_default_str();
-  cmd->add_option("--rtol", args->rtol,
-                  "Relative tolerance (max |diff| <= atol + rtol * max |reference logit|, per probe)")
-      ->capture_default_str();
+  add_tolerance_options(*cmd, args->tolerance);
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
-  cmd->add_option("--threads", args->threads, "Runtime threads (0: one; the reference runs beside it, on all cores)")
+  cmd->add_option("--threads", args->threads, "Runtime threads (0: one); the reference runs first, on every core")
       ->capture_default_str();
   cmd->callback([args, &action] {
     action = [args] {
@@ -64,8 +76,7 @@ void add_verify_command(CLI::App& app, Action& action) {
       const auto graph = models::build_and_bind(args->arch, loaded.state_dict, 0.0);
       fmt::print("Verifying {}...\n", args->model);
       verify::Options options;
-      options.tolerance.atol = args->atol;
-      options.tolerance.rtol = args->rtol;
+      options.tolerance = args->tolerance;
       options.threads = args->threads;
       return run_verification(args->model, graph, options, args->json);
     };

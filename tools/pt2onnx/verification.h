@@ -1,13 +1,19 @@
-// The numeric verification step shared by `pt2onnx verify` and `pt2onnx export`.
+// The verification options of `pt2onnx export` and `pt2onnx verify`, and the
+// numeric verification step of `verify`.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "nn/graph.h"
 #include "verify/verify.h"
 
 namespace pt2onnx::cli {
+
+// --atol, --rtol and --spread-multiple, for export and verify alike.
+void add_tolerance_options(CLI::App& cmd, verify::Tolerance& tolerance);
 
 // Runs verify::verify_model, prints the seed-style report, writes the JSON report
 // when json_path is not empty; returns ExitCode::Ok or ExitCode::VerifyFailed.

@@ -100,7 +100,6 @@ Comparison compare(const Tensor& actual, const Tensor& expected, const Tensor& p
     const auto at = static_cast<std::size_t>(r) * width;
     const Row row = judge_row(a.subspan(at, width), b.subspan(at, width), perturbed.f32().subspan(at, width),
                               tolerance, role);
-    c.max_abs_diff = std::max(c.max_abs_diff, row.diff);
     c.unstable_rows += row.unstable ? 1 : 0;
     failed = failed || (!row.unstable && !(row.diff <= row.threshold));
     const bool better_pick = !deciding || (deciding->unstable && !row.unstable) ||
@@ -108,6 +107,7 @@ Comparison compare(const Tensor& actual, const Tensor& expected, const Tensor& p
     if (better_pick) deciding = row;
   }
   if (deciding) {
+    c.max_abs_diff = deciding->diff;
     c.spread = deciding->spread;
     c.tolerance = deciding->tolerance;
     c.threshold = deciding->threshold;

@@ -21,16 +21,12 @@ def create_model(n_out=2, dropout=0.4):
     return model
 
 
-def main(model_path, output_path):
-    print(f"Loading model from {model_path}...")
-    checkpoint = torch.load(model_path, map_location="cpu")
-    state = checkpoint["model_state_dict"]
-    model = create_model(n_out=state["classifier.1.weight"].shape[0])
-    model.load_state_dict(state)
+def export(model, output_path, size=224):
+    """The seed's _create_dummy_input and _export_onnx: torch.onnx.export of the
+    eval-mode model with the seed's arguments (also used by the oracle tests)."""
     model.eval()
     torch.manual_seed(42)
-    dummy_input = torch.randn(1, 3, 224, 224)
-    print(f"Exporting to {output_path}...")
+    dummy_input = torch.randn(1, 3, size, size)
     # torch 1.13 has no `dynamo` argument: TorchScript export is its only path,
     # which is what the seed's dynamo=False selects.
     torch.onnx.export(
@@ -40,6 +36,17 @@ def main(model_path, output_path):
         opset_version=17, do_constant_folding=True,
         training=torch.onnx.TrainingMode.EVAL,
     )
+
+
+def main(model_path, output_path):
+    print(f"Loading model from {model_path}...")
+    checkpoint = torch.load(model_path, map_location="cpu")
+    state = checkpoint["model_state_dict"]
+    model = create_model(n_out=state["classifier.1.weight"].shape[0])
+    model.load_state_dict(state)
+    model.eval()
+    print(f"Exporting to {output_path}...")
+    export(model, output_path)
     print("Verifying ONNX model structure...")
     onnx.checker.check_model(onnx.load(str(output_path)))
     print("Export complete!")

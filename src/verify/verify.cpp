@@ -201,11 +201,10 @@ void print_report(const Report& report, std::FILE* out) {
   }
   const auto unstable = std::count_if(report.probes.begin(), report.probes.end(),
                                       [](const ProbeResult& p) { return p.comparison.verdict == Verdict::Unstable; });
-  fmt::print(out,
-             "  threshold: max(atol + rtol x largest reference logit, {} x f32 spread); for {}: max(atol, {} x f32 "
-             "spread). f32 spread: how far the reference moves when float32 rounds it differently.\n",
-             report.tolerance.spread_multiple, report.probes.empty() ? "the seed's probe" : report.probes.front().name,
-             report.tolerance.spread_multiple);
+  const double multiple = report.tolerance.spread_multiple;
+  fmt::print(out, "  threshold: max(atol + rtol x largest |reference logit|, {} x f32 spread); {}: max(atol, {} x f32 spread)\n",
+             multiple, report.probes.empty() ? "the seed's probe" : report.probes.front().name, multiple);
+  fmt::print(out, "  f32 spread: how far the reference moves when float32 rounds every layer differently\n");
   fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {}{})\n", report.max_abs_diff(), report.tolerance.atol,
              report.tolerance.rtol,
              unstable > 0 ? fmt::format("; {} unstable probe{} not judged", unstable, unstable > 1 ? "s" : "") : "");

@@ -14,6 +14,7 @@ these are the models the verifier has to be tested on.
 """
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +22,9 @@ import torch
 import torch.nn.functional as F
 
 import oracle_common as oc
+
+sys.path.insert(0, str(oc.REPO / "bench"))
+import seed_export as seed_script  # noqa: E402  (bench/ is not a package)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -266,14 +270,5 @@ def build_corpus(work_dir, verbose=False, only=None):
 
 def seed_export(model, onnx_path, input_size):
     """The seed script's torch.onnx.export (bench/seed_export.py) at input_size."""
-    model.eval()
-    torch.manual_seed(42)
-    dummy = torch.randn(1, 3, input_size, input_size)
-    torch.onnx.export(
-        model, dummy, str(onnx_path),
-        input_names=["image"], output_names=["logits"],
-        dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=17, do_constant_folding=True,
-        training=torch.onnx.TrainingMode.EVAL,
-    )
+    seed_script.export(model, onnx_path, input_size)
     return Path(onnx_path)

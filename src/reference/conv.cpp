@@ -133,8 +133,7 @@ using Floats2 = float __attribute__((vector_size(8)));
   pointwise_body<4, 2, Doubles4, Floats4>(x, in_plane, in_channels, w, acc);
 }
 
-void pointwise_baseline(const float* x, std::int64_t in_plane, std::int64_t in_channels, const double* w,
-                        double* acc) {
+void pointwise_baseline(const float* x, std::int64_t in_plane, std::int64_t in_channels, const double* w, double* acc) {
   pointwise_body<4, 2, Doubles2, Floats2>(x, in_plane, in_channels, w, acc);
 }
 
@@ -232,7 +231,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
         for (std::int64_t p0 = 0; p0 < out_plane; p0 += lanes) {
           const std::int64_t len = std::min(lanes, out_plane - p0);
           alignas(64) double acc[kMaxBlock];
-          for (std::int64_t j = 0; j < k_rows; ++j) std::fill_n(acc + j * lanes, lanes, j < rows ? bias_of(oc0 + j) : 0.0);
+          for (std::int64_t j = 0; j < k_rows; ++j)
+            std::fill_n(acc + j * lanes, lanes, j < rows ? bias_of(oc0 + j) : 0.0);
           if (len == lanes) {
             kernel.run(xg + p0, in_plane, in_per_group, w, acc);
           } else {

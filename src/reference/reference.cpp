@@ -1,8 +1,8 @@
 #include "reference/reference.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -165,8 +165,8 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
   values.at(static_cast<std::size_t>(graph.input)) = std::make_shared<Tensor>(input);
   const auto input_stream = static_cast<std::uint64_t>(graph.layers.size());
   if (noise != nullptr) {
-    add_rounding_noise(*values[static_cast<std::size_t>(graph.input)], noise->first_row, 1, noise->seed,
-                       input_stream, row_base);
+    add_rounding_noise(*values[static_cast<std::size_t>(graph.input)], noise->first_row, 1, noise->seed, input_stream,
+                       row_base);
   }
 
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {

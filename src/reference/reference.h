@@ -36,8 +36,8 @@ Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise*
 // image's channel of [N, C, H, W], a value of [N, K]) seeded by (seed, stream)
 // and the plane's place in the whole batch, whose row 0 is t's row
 // `row_base`. Exposed for its tests.
-void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed,
-                        std::uint64_t stream, std::int64_t row_base = 0);
+void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed, std::uint64_t stream,
+                        std::int64_t row_base = 0);
 
 // Sets every BatchNorm's running statistics to the statistics of its input over
 // this batch (what PyTorch's train mode records after one batch with momentum

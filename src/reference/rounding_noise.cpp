@@ -34,8 +34,8 @@ PT2ONNX_TARGET_CLONES void nudge(float* data, std::int64_t count, std::int32_t s
 
 }  // namespace
 
-void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed,
-                        std::uint64_t stream, std::int64_t row_base) {
+void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed, std::uint64_t stream,
+                        std::int64_t row_base) {
   if (ulps == 0 || t.rank() == 0 || first_row >= t.dim(0) || t.numel() == 0) return;
   // A plane is one image's channel ([N, C, H, W]) or one value ([N, K]).
   const std::int64_t plane = t.rank() == 4 ? t.dim(2) * t.dim(3) : 1;

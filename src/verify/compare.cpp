@@ -28,7 +28,9 @@ struct Row {
   double tolerance = 0.0;
   double threshold = 0.0;
   bool unstable = false;
-  [[nodiscard]] double ratio() const { return threshold > 0.0 ? diff / threshold : std::numeric_limits<double>::infinity(); }
+  [[nodiscard]] double ratio() const {
+    return threshold > 0.0 ? diff / threshold : std::numeric_limits<double>::infinity();
+  }
 };
 
 Row judge_row(std::span<const float> a, std::span<const float> b, std::span<const float> p, const Tolerance& tolerance,
@@ -98,8 +100,8 @@ Comparison compare(const Tensor& actual, const Tensor& expected, const Tensor& p
   bool failed = false;
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto at = static_cast<std::size_t>(r) * width;
-    const Row row = judge_row(a.subspan(at, width), b.subspan(at, width), perturbed.f32().subspan(at, width),
-                              tolerance, role);
+    const Row row =
+        judge_row(a.subspan(at, width), b.subspan(at, width), perturbed.f32().subspan(at, width), tolerance, role);
     c.unstable_rows += row.unstable ? 1 : 0;
     failed = failed || (!row.unstable && !(row.diff <= row.threshold));
     const bool better_pick = !deciding || (deciding->unstable && !row.unstable) ||

@@ -59,7 +59,9 @@ Tensor image_like(std::int64_t channels, std::int64_t size, const Normalization&
         if (dy * dy + dx * dx <= 1.0) on = &e;
       }
       for (std::size_t c = 0; c < c_count; ++c) {
-        const auto g = [&](int gy_, int gx_) { return grid[(static_cast<std::size_t>(gy_ * kGrid + gx_)) * c_count + c]; };
+        const auto g = [&](int gy_, int gx_) {
+          return grid[(static_cast<std::size_t>(gy_ * kGrid + gx_)) * c_count + c];
+        };
         double v = on != nullptr ? on->colour[c]
                                  : (1 - fy) * ((1 - fx) * g(y0, x0) + fx * g(y0, x0 + 1)) +
                                        fy * ((1 - fx) * g(y0 + 1, x0) + fx * g(y0 + 1, x0 + 1));
@@ -104,8 +106,8 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
   // untrained EfficientNet-B0's activations reach 1e5 and float32 PyTorch and
   // ONNX Runtime disagree with a float64 computation by 1e-3 of the logits.
   Random large(1234);
-  probes.push_back({"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); }),
-                    ProbeRole::Stress, {}});
+  probes.push_back(
+      {"large(randn*3)", filled(one, [&] { return static_cast<float>(3.0 * large.normal()); }), ProbeRole::Stress, {}});
   const std::size_t singles = probes.size();
   Probe batch{fmt::format("batch={} of the above", batch_large), Tensor(), ProbeRole::Stress, {}};
   std::vector<const Tensor*> rows;

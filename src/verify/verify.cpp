@@ -118,7 +118,8 @@ ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
       row_of(probes.size()) {
   // Every single-image probe in one batch (in eval mode each image is computed
   // on its own), then all of them again for the differently rounded run: one
-  // pass keeps both cores busy in every layer. The batch probe reuses their rows.
+  // batch, whose images the reference deals out to the cores. The batch probe
+  // reuses their rows.
   std::vector<const Tensor*> rows;
   for (std::size_t i = 0; i < probes.size(); ++i) {
     if (!probes[i].rows.empty()) continue;
@@ -202,8 +203,12 @@ void print_report(const Report& report, std::FILE* out) {
   const auto unstable = std::count_if(report.probes.begin(), report.probes.end(),
                                       [](const ProbeResult& p) { return p.comparison.verdict == Verdict::Unstable; });
   const double multiple = report.tolerance.spread_multiple;
-  fmt::print(out, "  threshold: max(atol + rtol x largest |reference logit|, {} x f32 spread); {}: max(atol, {} x f32 spread)\n",
-             multiple, report.probes.empty() ? "the seed's probe" : report.probes.front().name, multiple);
+  const auto seed = std::find_if(report.probes.begin(), report.probes.end(),
+                                 [](const ProbeResult& p) { return p.role == ProbeRole::Seed; });
+  fmt::print(out,
+             "  threshold: max(atol + rtol x largest |reference logit|, {} x f32 spread); {}: max(atol, {} x f32 "
+             "spread)\n",
+             multiple, seed != report.probes.end() ? seed->name : "the seed's probe", multiple);
   fmt::print(out, "  f32 spread: how far the reference moves when float32 rounds every layer differently\n");
   fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {}{})\n", report.max_abs_diff(), report.tolerance.atol,
              report.tolerance.rtol,

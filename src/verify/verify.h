@@ -38,9 +38,7 @@ struct ProbeResult {
   Tensor perturbed_output;  // the reference rounded differently: its distance is the float32 spread
   Tensor onnx_output;
   // Unstable probes pass: float32 itself cannot settle them (the row says so).
-  [[nodiscard]] bool passed() const {
-    return comparison.verdict != Verdict::Failed && deterministic.value_or(true);
-  }
+  [[nodiscard]] bool passed() const { return comparison.verdict != Verdict::Failed && deterministic.value_or(true); }
 };
 
 struct Report {

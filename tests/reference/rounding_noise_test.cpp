@@ -105,7 +105,9 @@ TEST(RoundingNoise, AnImagesResultDoesNotDependOnHowTheBatchRuns) {
     std::memcpy(t.bytes().data(), batch.bytes().data() + r * image_bytes, image_bytes);
     return t;
   };
-  const auto row = [](const Tensor& t, std::size_t r) { return std::vector<float>(t.f32().begin() + 3 * r, t.f32().begin() + 3 * r + 3); };
+  const auto row = [](const Tensor& t, std::size_t r) {
+    return std::vector<float>(t.f32().begin() + 3 * r, t.f32().begin() + 3 * r + 3);
+  };
   const RoundingNoise from_row_1{21, 1};
   const Tensor all = forward(g, batch, &from_row_1);
   EXPECT_EQ(row(all, 0), row(forward(g, image(0)), 0)) << "a row before first_row is the plain result";

@@ -57,16 +57,16 @@ TEST(Compare, TheThresholdIsTheLargerOfTheToleranceAndTheSpreadMultiple) {
 TEST(Compare, AProbeWhoseSpreadIsBeyondTheToleranceIsUnstableNotFailed) {
   const auto expected = make_f32({1, 2}, {5000.0f, -4000.0f});
   const auto perturbed = make_f32({1, 2}, {5400.0f, -4000.0f});  // spread 400 > 0.01 + 5
-  const auto actual = make_f32({1, 2}, {19000.0f, -4000.0f});     // even far beyond 32 x 400
+  const auto actual = make_f32({1, 2}, {19000.0f, -4000.0f});    // even far beyond 32 x 400
   const auto c = compare(actual, expected, perturbed, Tolerance{}, ProbeRole::Stress);
   EXPECT_EQ(c.verdict, Verdict::Unstable);
   EXPECT_EQ(c.unstable_rows, 1);
   EXPECT_NEAR(c.spread, 400.0, 1e-3);
   // An input like production's is never set aside: it is held to 32 x its spread.
   EXPECT_EQ(compare(actual, expected, perturbed, Tolerance{}, ProbeRole::Production).verdict, Verdict::Failed);
-  EXPECT_EQ(compare(make_f32({1, 2}, {6000.0f, -4000.0f}), expected, perturbed, Tolerance{}, ProbeRole::Production)
-                .verdict,
-            Verdict::Ok);
+  EXPECT_EQ(
+      compare(make_f32({1, 2}, {6000.0f, -4000.0f}), expected, perturbed, Tolerance{}, ProbeRole::Production).verdict,
+      Verdict::Ok);
 }
 
 TEST(Compare, TheSeedProbeKeepsTheSeedsAbsoluteToleranceWhileWellConditioned) {
@@ -90,7 +90,7 @@ TEST(Compare, BatchRowsAreJudgedEachOnItsOwnScaleAndSpread) {
   const auto c = compare(good, expected, perturbed, Tolerance{}, ProbeRole::Stress);
   EXPECT_EQ(c.verdict, Verdict::Ok);
   EXPECT_EQ(c.unstable_rows, 1);
-  EXPECT_NEAR(c.threshold, 0.012, 1e-9);  // the judged row's
+  EXPECT_NEAR(c.threshold, 0.012, 1e-9);     // the judged row's
   EXPECT_NEAR(c.max_abs_diff, 0.005, 1e-4);  // and its difference, not the unstable row's 500
   // Row 1 off by 0.5 fails, though row 0's scale would have allowed it.
   const auto bad = make_f32({2, 2}, {3000.0f, 1.0f, 2.5f, 1.0f});

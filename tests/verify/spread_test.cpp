@@ -48,8 +48,8 @@ TEST(Spread, AWellConditionedProbeIsJudgedByTheToleranceAndCatchesAWrongWeight) 
   const auto runs = run_three_ways(g, kInput);
   const auto c = compare(runs.other_engine, runs.reference, runs.perturbed, Tolerance{}, ProbeRole::Stress);
   EXPECT_EQ(c.verdict, Verdict::Ok);
-  EXPECT_GT(c.spread, 0.0);       // rounding moved it...
-  EXPECT_LT(c.spread, 1e-5);      // ...by float32's few ulps of a logit near 7
+  EXPECT_GT(c.spread, 0.0);   // rounding moved it...
+  EXPECT_LT(c.spread, 1e-5);  // ...by float32's few ulps of a logit near 7
   EXPECT_NEAR(c.threshold, 1e-2 + 1e-3 * std::abs(runs.reference.f32()[0]), 1e-9);
   // One weight 2% off is far beyond that.
   const auto wrong = two_linears(make_f32({2, 2}, {1.53f, 2.0f, -0.5f, 3.0f}), make_f32({1, 2}, {1.0f, 1.0f}));
@@ -81,10 +81,10 @@ TEST(Spread, AnIllConditionedProductionProbeIsHeldToItsSpreadMultiple) {
   EXPECT_DOUBLE_EQ(c.threshold, Tolerance{}.spread_multiple * c.spread);
   // ...a wrong one does not: the second weight of fc2 at -1.5 moves the logit by about 1e6.
   const auto wrong = two_linears(make_f32({2, 2}, {1e6f, 1e6f, 1e6f, 1.000001e6f}), make_f32({1, 2}, {1.0f, -1.5f}));
-  EXPECT_EQ(compare(reference::forward(wrong, kInput), runs.reference, runs.perturbed, Tolerance{},
-                    ProbeRole::Production)
-                .verdict,
-            Verdict::Failed);
+  EXPECT_EQ(
+      compare(reference::forward(wrong, kInput), runs.reference, runs.perturbed, Tolerance{}, ProbeRole::Production)
+          .verdict,
+      Verdict::Failed);
 }
 
 }  // namespace

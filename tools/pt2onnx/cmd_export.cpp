@@ -89,8 +89,8 @@ verify::Options verify_options(const ExportArgs& args, const std::optional<visio
   return options;
 }
 
-void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& reference,
-                           const verify::Options& options, const verify::StructureReport& structure) {
+void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& reference, const verify::Options& options,
+                           const verify::StructureReport& structure) {
   verify::Report report;
   report.model_path = candidate.string();
   report.tolerance = options.tolerance;

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/cpu_budget.h"
 #include "common/error.h"
 #include "infer/model_metadata.h"
 #include "infer/pipeline.h"
@@ -85,15 +86,6 @@ vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::Prepro
   return *produced;
 }
 
-// The CPUs this process may run on: a SLURM or container CPU set, not the
-// whole machine that std::thread::hardware_concurrency reports.
-int available_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 void list_inputs(const InferOptions& options, const std::unordered_set<std::string>* done, std::FILE* out) {
   SelectedInputs inputs(options.inputs, options.shard, done);
   RowSink sink(out, "standard output");
@@ -131,8 +123,13 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
 
   const auto metadata = read_model_metadata(options.model);
   const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
-  const int total_threads = std::max(1, options.threads > 0 ? options.threads : available_cpus());
+  // The CPUs this process may use (a SLURM or container CPU set, a cgroup CPU
+  // limit), not the whole machine that std::thread::hardware_concurrency reports.
+  const CpuBudget budget = cpu_budget();
+  const int total_threads = std::max(1, options.threads > 0 ? options.threads : budget.cpus);
   const ThreadSplit threads = split_threads(total_threads, options.decode_threads);
+  fmt::print(err, "pt2onnx: {} thread{} ({})\n", total_threads, total_threads == 1 ? "" : "s",
+             options.threads > 0 ? std::string("--threads") : "default: " + budget.why);
 
   LoadedEngine loaded = load_engine(options.model, threads.runtime);
   const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);

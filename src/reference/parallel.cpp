@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpu_budget.h"
+
 namespace pt2onnx::reference {
 
 namespace {
@@ -14,9 +16,10 @@ thread_local bool serial = false;
 }  // namespace
 
 std::int64_t worker_count() {
-  // Asked once: glibc reads /sys for it on every call.
-  static const auto hw = static_cast<std::int64_t>(std::max(1U, std::thread::hardware_concurrency()));
-  return hw;
+  // The CPUs this process may use (affinity mask, cgroup CPU limit), asked
+  // once: reading them takes a few system calls and files.
+  static const auto cpus = static_cast<std::int64_t>(cpu_budget().cpus);
+  return cpus;
 }
 
 SerialScope::SerialScope() : was_serial_(serial) { serial = true; }

@@ -11,12 +11,13 @@
 namespace pt2onnx::reference {
 
 // Calls fn(begin, end) on disjoint ranges covering [0, count), on up to
-// std::thread::hardware_concurrency() threads; rethrows the first exception.
+// worker_count() threads; rethrows the first exception.
 // Small jobs (count below min_parallel) run on the calling thread.
 void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
                   std::int64_t min_parallel = 2);
 
-// The number of threads parallel_for uses.
+// The number of threads parallel_for uses: the CPUs this process may use
+// (common/cpu_budget.h).
 std::int64_t worker_count();
 
 // While one exists, parallel_for on this thread runs everything on it: for

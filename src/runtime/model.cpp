@@ -260,7 +260,7 @@ Model Model::load(const std::filesystem::path& path, const Options& options) {
   auto impl = std::make_unique<Impl>();
   impl->source = fmt::format("file {}", path.string());
   impl->options = options;
-  impl->threads = options.threads > 0 ? options.threads : physical_cores();
+  impl->threads = options.threads > 0 ? options.threads : default_threads();
   impl->weights.set_huge_pages(options.huge_pages);
   impl->inputs = std::move(loaded.inputs);
   with_error_context(impl->source, [&] {

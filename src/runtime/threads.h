@@ -4,9 +4,9 @@
 
 namespace pt2onnx::runtime {
 
-// Physical cores this process may run on (hyper-threads counted once);
-// falls back to the logical CPU count when the topology is not readable.
-int physical_cores();
+// The engine's default thread count: one per physical core the calling
+// thread may run on, capped by the cgroup CPU limit (common/cpu_budget.h).
+int default_threads();
 
 // Sets the OpenMP team size for parallel regions started by this thread.
 void set_thread_count(int threads);

@@ -1,5 +1,6 @@
 // Options::threads: honoured exactly (OpenMP team size of the calling
-// thread), defaulting to the physical cores; results agree across counts.
+// thread), defaulting to the physical cores within the CPU budget; results
+// agree across counts.
 #include <omp.h>
 
 #include "common/error.h"
@@ -18,7 +19,7 @@ ModelBuilder conv_model() {
   return mb;
 }
 
-TEST(RuntimeThreads, OptionIsHonouredAndDefaultsToPhysicalCores) {
+TEST(RuntimeThreads, OptionIsHonouredAndDefaultsToTheCpuBudget) {
   const auto path = conv_model().save("threads.onnx");
   const auto x = random_tensor({2, 8, 16, 16}, 2);
   runtime::Options one;
@@ -37,7 +38,7 @@ TEST(RuntimeThreads, OptionIsHonouredAndDefaultsToPhysicalCores) {
   EXPECT_TRUE(all_close(b, a, 1e-6, 1e-6));
 
   auto automatic = runtime::Model::load(path);
-  EXPECT_EQ(automatic.threads(), runtime::physical_cores());
+  EXPECT_EQ(automatic.threads(), runtime::default_threads());
   EXPECT_GE(automatic.threads(), 1);
 
   runtime::Options negative;

@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "common/cpu_budget.h"
 #include "pt2onnx/runtime.h"
-#include "runtime/threads.h"
 
 namespace pt2onnx::cli {
 namespace {
@@ -162,7 +162,8 @@ BatchResult measure(runtime::Model& model, const std::vector<Tensor>& inputs, in
 }
 
 int run_bench(const BenchArgs& args) {
-  const int total_threads = args.threads > 0 ? args.threads : runtime::physical_cores();
+  const CpuBudget budget = cpu_budget();
+  const int total_threads = args.threads > 0 ? args.threads : budget.cores;
   if (args.streams > total_threads) {
     throw_error(ErrorKind::Usage,
                 fmt::format("{} streams need at least as many threads; --threads is {}", args.streams, total_threads));
@@ -181,6 +182,8 @@ int run_bench(const BenchArgs& args) {
   if (!args.json) {
     fmt::print("{}: {} thread(s) in {} stream(s) of {}, load {:.1f} ms\n", args.model, total_threads, args.streams,
                model.threads(), load_ms);
+    fmt::print("threads: {} ({})\n", total_threads,
+               args.threads > 0 ? std::string("--threads") : "default: " + budget.why);
   }
   for (const int batch : batches) {
     const auto inputs = random_inputs(model.inputs(), batch);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -86,11 +87,16 @@ void AtomicFile::write(std::span<const std::byte> bytes) {
 
 void AtomicFile::commit(const BeforeCommit& before_commit) {
   if (::fchmod(fd_, mode_for(target_)) != 0) throw_errno("set the mode of", temp_, errno);
-  if (::fsync(fd_) != 0) throw_errno("flush", temp_, errno);
+  // The flush to disk waits on the device (and, on a journalling file
+  // system, on other files' dirty data): it runs while the hook reads the
+  // complete file from the page cache, and the rename waits for it. On a
+  // throw the future's destructor waits for it before the file is removed.
+  auto flushed = std::async(std::launch::async, [fd = fd_] { return ::fsync(fd) == 0 ? 0 : errno; });
+  if (before_commit) before_commit(temp_);
+  if (const int error = flushed.get(); error != 0) throw_errno("flush", temp_, error);
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw_errno("close", temp_, errno);
-  if (before_commit) before_commit(temp_);
   if (::rename(temp_.c_str(), target_.c_str()) != 0) throw_errno("rename the temporary file onto", target_, errno);
   done_ = true;
   sync_directory(target_.parent_path());

@@ -31,8 +31,8 @@ class AtomicFile {
   [[nodiscard]] int fd() const { return fd_; }  // for writers that stream to a descriptor
   [[nodiscard]] const std::filesystem::path& temp_path() const { return temp_; }
 
-  // Sync, give the file the mode a plain create (or the replaced file) has, run
-  // `before_commit`, rename into place, sync the directory.
+  // Give the file the mode a plain create (or the replaced file) has, sync it
+  // while `before_commit` runs, then rename into place and sync the directory.
   void commit(const BeforeCommit& before_commit = {});
 
  private:

@@ -43,15 +43,17 @@ void keep_tighter(std::optional<double>& limit, std::optional<double> candidate)
   if (candidate && (!limit || *candidate < *limit)) limit = candidate;
 }
 
+std::optional<long long> read_integer(const fs::path& path) {
+  const auto text = read_text(path);
+  return text ? parse_integer(*text) : std::nullopt;
+}
+
 // The v1 limit of one cgroup directory.
 std::optional<double> v1_limit(const fs::path& dir) {
-  const auto quota = read_text(dir / "cpu.cfs_quota_us");
-  const auto period = read_text(dir / "cpu.cfs_period_us");
+  const auto quota = read_integer(dir / "cpu.cfs_quota_us");
+  const auto period = read_integer(dir / "cpu.cfs_period_us");
   if (!quota || !period) return std::nullopt;
-  const auto q = parse_integer(*quota);
-  const auto p = parse_integer(*period);
-  if (!q || !p) return std::nullopt;
-  return ratio(*q, *p);
+  return ratio(*quota, *period);
 }
 
 // `dir` and each of its ancestors up to `top`, which limits every cgroup below it.
@@ -66,13 +68,6 @@ std::vector<fs::path> up_to(const fs::path& top, const std::string& relative) {
   return dirs;
 }
 
-int read_int(const fs::path& path) {
-  std::ifstream in(path);
-  int v = -1;
-  in >> v;
-  return in ? v : -1;
-}
-
 // Logical CPUs and physical cores of the calling thread's affinity mask; the
 // machine's logical count when the mask is not readable, the CPU count when
 // the topology is not.
@@ -82,14 +77,14 @@ std::pair<int, int> affinity_cpus_and_cores() {
   CPU_ZERO(&mask);
   if (::sched_getaffinity(0, sizeof(mask), &mask) != 0 || CPU_COUNT(&mask) == 0) return {logical, logical};
   const int cpus = CPU_COUNT(&mask);
-  std::set<std::pair<int, int>> cores;
+  std::set<std::pair<long long, long long>> cores;
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
     if (!CPU_ISSET(cpu, &mask)) continue;
     const fs::path base = fmt::format("/sys/devices/system/cpu/cpu{}/topology", cpu);
-    const int core = read_int(base / "core_id");
-    const int package = read_int(base / "physical_package_id");
-    if (core < 0 || package < 0) return {cpus, cpus};
-    cores.emplace(package, core);
+    const auto core = read_integer(base / "core_id");
+    const auto package = read_integer(base / "physical_package_id");
+    if (!core || !package) return {cpus, cpus};
+    cores.emplace(*package, *core);
   }
   return {cpus, cores.empty() ? cpus : static_cast<int>(cores.size())};
 }

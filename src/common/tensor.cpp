@@ -1,5 +1,6 @@
 #include "common/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -102,6 +103,38 @@ Tensor make_f32(Shape shape, std::vector<float> values) {
   }
   std::memcpy(t.bytes().data(), values.data(), values.size() * sizeof(float));
   return t;
+}
+
+Tensor take_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
+  if (t.rank() == 0 || t.dim(0) == 0) throw_error(ErrorKind::Internal, "take_rows: the tensor has no rows");
+  Shape shape = t.shape();
+  shape[0] = static_cast<std::int64_t>(rows.size());
+  Tensor out(t.dtype(), shape);
+  const std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(t.dim(0));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r] >= static_cast<std::size_t>(t.dim(0))) throw_error(ErrorKind::Internal, "take_rows: row out of range");
+    std::memcpy(out.bytes().data() + r * row_bytes, t.bytes().data() + rows[r] * row_bytes, row_bytes);
+  }
+  return out;
+}
+
+Tensor concat_rows(const std::vector<const Tensor*>& parts) {
+  if (parts.empty() || parts.front()->rank() == 0) throw_error(ErrorKind::Internal, "concat_rows: nothing to join");
+  Shape shape = parts.front()->shape();
+  shape[0] = 0;
+  for (const Tensor* part : parts) {
+    const bool alike = part->dtype() == parts.front()->dtype() && part->rank() == shape.size() &&
+                       std::equal(part->shape().begin() + 1, part->shape().end(), shape.begin() + 1);
+    if (!alike) throw_error(ErrorKind::Internal, "concat_rows: the parts differ in dtype or row shape");
+    shape[0] += part->dim(0);
+  }
+  Tensor out(parts.front()->dtype(), shape);
+  std::byte* dst = out.bytes().data();
+  for (const Tensor* part : parts) {
+    if (part->nbytes() > 0) std::memcpy(dst, part->bytes().data(), part->nbytes());
+    dst += part->nbytes();
+  }
+  return out;
 }
 
 }  // namespace pt2onnx

@@ -58,4 +58,11 @@ class Tensor {
 // A float32 tensor from values (tests and small constants).
 Tensor make_f32(Shape shape, std::vector<float> values);
 
+// Rows (slices along axis 0) of `t`, in the order given, as one tensor.
+Tensor take_rows(const Tensor& t, const std::vector<std::size_t>& rows);
+
+// The parts, each with the same dtype and shape after axis 0, one after
+// another along axis 0 (at least one part).
+Tensor concat_rows(const std::vector<const Tensor*>& parts);
+
 }  // namespace pt2onnx

@@ -1,6 +1,5 @@
 #include "infer/infer_run.h"
 
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -219,19 +218,14 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
 // Image by image: each worker takes the next image and runs it through the
 // whole graph on its own thread.
 Tensor forward_by_image(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
-  const std::int64_t n = input.dim(0);
-  const std::size_t image_bytes = input.nbytes() / static_cast<std::size_t>(n);
-  std::vector<Tensor> outputs(static_cast<std::size_t>(n));
+  const auto n = static_cast<std::size_t>(input.dim(0));
+  std::vector<Tensor> outputs(n);
   parallel_for(
-      n,
+      input.dim(0),
       [&](std::int64_t begin, std::int64_t end) {
         const SerialScope serial;
         for (std::int64_t r = begin; r < end; ++r) {
-          Shape shape = input.shape();
-          shape[0] = 1;
-          Tensor image(DType::Float32, shape);
-          std::memcpy(image.bytes().data(), input.bytes().data() + static_cast<std::size_t>(r) * image_bytes,
-                      image_bytes);
+          const Tensor image = take_rows(input, {static_cast<std::size_t>(r)});
           // Noise keyed by the image's row in the batch, as a batched run keys it.
           const bool noisy = noise != nullptr && r >= noise->first_row;
           const RoundingNoise own{noisy ? noise->seed : 0, 0};
@@ -239,14 +233,9 @@ Tensor forward_by_image(const nn::Graph& graph, const Tensor& input, const Round
         }
       },
       2);
-  Shape shape = outputs.front().shape();
-  shape[0] = n;
-  Tensor out(DType::Float32, shape);
-  const std::size_t row_bytes = outputs.front().nbytes();
-  for (std::size_t r = 0; r < outputs.size(); ++r) {
-    std::memcpy(out.bytes().data() + r * row_bytes, outputs[r].bytes().data(), row_bytes);
-  }
-  return out;
+  std::vector<const Tensor*> parts;
+  for (const auto& output : outputs) parts.push_back(&output);
+  return concat_rows(parts);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <functional>
 
 #include <fmt/format.h>
@@ -78,18 +77,6 @@ Tensor image_like(std::int64_t channels, std::int64_t size, const Normalization&
   return t;
 }
 
-Tensor stack_images(const std::vector<const Tensor*>& images) {
-  Shape shape = images.at(0)->shape();
-  shape.at(0) = static_cast<std::int64_t>(images.size());
-  Tensor out(DType::Float32, shape);
-  std::byte* dst = out.bytes().data();
-  for (const Tensor* image : images) {
-    std::memcpy(dst, image->bytes().data(), image->nbytes());
-    dst += image->nbytes();
-  }
-  return out;
-}
-
 std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::int64_t batch_large,
                                const Normalization& normalization) {
   const Shape one{1, channels, size, size};
@@ -115,7 +102,7 @@ std::vector<Probe> make_probes(std::int64_t channels, std::int64_t size, std::in
     batch.rows.push_back(static_cast<std::size_t>(r) % singles);
     rows.push_back(&probes[batch.rows.back()].input);
   }
-  batch.input = stack_images(rows);
+  batch.input = concat_rows(rows);
   probes.push_back(std::move(batch));
   return probes;
 }

@@ -27,9 +27,6 @@ struct Probe {
   std::vector<std::size_t> rows;
 };
 
-// The images (each [1, C, H, W], all alike) as one batch [N, C, H, W], in order.
-Tensor stack_images(const std::vector<const Tensor*>& images);
-
 // The normalisation the model was trained with (torchvision's Normalize on
 // [0, 1] pixels), for the image-like probe; ImageNet's by default.
 struct Normalization {

@@ -62,18 +62,6 @@ std::string result_text(const ProbeResult& p) {
   return text;
 }
 
-// Rows `rows` of t (first axis), stacked in that order.
-Tensor gather_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
-  Shape shape = t.shape();
-  shape.at(0) = static_cast<std::int64_t>(rows.size());
-  Tensor out(DType::Float32, shape);
-  const std::size_t row_bytes = t.nbytes() / static_cast<std::size_t>(t.dim(0));
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::memcpy(out.bytes().data() + r * row_bytes, t.bytes().data() + rows[r] * row_bytes, row_bytes);
-  }
-  return out;
-}
-
 }  // namespace
 
 bool Report::passed() const {
@@ -128,7 +116,7 @@ ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
   }
   singles = rows.size();
   for (std::size_t i = 0; i < singles; ++i) rows.push_back(rows[i]);
-  outputs = std::async(std::launch::async, [&graph, stacked = stack_images(rows), first = singles] {
+  outputs = std::async(std::launch::async, [&graph, stacked = concat_rows(rows), first = singles] {
     const reference::RoundingNoise noise{kRoundingSeed, static_cast<std::int64_t>(first)};
     return reference::forward(graph, stacked, &noise);
   });
@@ -170,8 +158,8 @@ std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_pat
       rows.push_back(reference.row_of.at(single));
       perturbed_rows.push_back(rows.back() + reference.singles);
     }
-    r.reference_output = gather_rows(reference_outputs, rows);
-    r.perturbed_output = gather_rows(reference_outputs, perturbed_rows);
+    r.reference_output = take_rows(reference_outputs, rows);
+    r.perturbed_output = take_rows(reference_outputs, perturbed_rows);
     r.onnx_output = std::move(outputs[i]);
     if (repeats[i]) r.deterministic = bit_identical(r.onnx_output, *repeats[i]);
     r.comparison = compare(r.onnx_output, r.reference_output, r.perturbed_output, options.tolerance, probe.role);

@@ -23,7 +23,7 @@ struct Options {
   Tolerance tolerance;
   Normalization normalization;  // the model's, for the image-like probe
   std::int64_t batch_large = 3;
-  int threads = 0;  // runtime threads; 0: one (it runs after the reference, which uses every core)
+  int threads = 0;  // runtime threads; 0: one (the reference runs beside it, one image per core)
 };
 
 struct ProbeResult {

@@ -69,5 +69,24 @@ TEST(Error, ContextReadsFromTheOutsideIn) {
   EXPECT_EQ(e.kind(), ErrorKind::BadInput);
 }
 
+TEST(TensorRows, TakeRowsGathersInTheOrderGiven) {
+  const auto t = make_f32({3, 2}, {1, 2, 3, 4, 5, 6});
+  const auto picked = take_rows(t, {2, 0, 2});
+  EXPECT_EQ(picked.shape(), (Shape{3, 2}));
+  EXPECT_EQ(std::vector<float>(picked.f32().begin(), picked.f32().end()), (std::vector<float>{5, 6, 1, 2, 5, 6}));
+  EXPECT_THROW((void)take_rows(t, {3}), Error);
+}
+
+TEST(TensorRows, ConcatRowsJoinsPartsOfAnyRowCount) {
+  const auto a = make_f32({1, 2, 1}, {1, 2});
+  const auto b = make_f32({2, 2, 1}, {3, 4, 5, 6});
+  const auto joined = concat_rows({&a, &b, &a});
+  EXPECT_EQ(joined.shape(), (Shape{4, 2, 1}));
+  EXPECT_EQ(std::vector<float>(joined.f32().begin(), joined.f32().end()), (std::vector<float>{1, 2, 3, 4, 5, 6, 1, 2}));
+  const auto other = make_f32({1, 3, 1}, {1, 2, 3});
+  EXPECT_THROW((void)concat_rows({&a, &other}), Error);
+  EXPECT_THROW((void)concat_rows({}), Error);
+}
+
 }  // namespace
 }  // namespace pt2onnx

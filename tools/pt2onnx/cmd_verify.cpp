@@ -66,7 +66,8 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   add_tolerance_options(*cmd, args->tolerance);
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
-  cmd->add_option("--threads", args->threads, "Runtime threads (0: one); the reference runs first, on every core")
+  cmd->add_option("--threads", args->threads,
+                  "Runtime threads (0: one; the reference runs beside it, one image per core)")
       ->capture_default_str();
   cmd->callback([args, &action] {
     action = [args] {

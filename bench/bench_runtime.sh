@@ -7,6 +7,10 @@
 #
 #   bench/bench_runtime.sh [--threads T] [--seconds S] [--rounds R] [--model FILE]
 #                          [--batch-sizes "1 2 4 8 32"] [--streams "1 2"]
+#                          [--busy-per-core N] [--out FILE.jsonl]
+#
+# --busy-per-core N runs N busy loops per CPU beside both engines for the
+# whole run (a shared machine; bench/bench_load.sh runs 0, 1 and 2).
 #
 # Needs a build (build/pt2onnx), `cd tests/oracle && npm ci --ignore-scripts`,
 # and /usr/bin/python3 with torch and torchvision to export the default model
@@ -22,6 +26,8 @@ SECONDS_PER_RUN=3
 ROUNDS=3
 BATCHES="1 2 4 8 32"
 STREAMS=""
+BUSY=0
+RESULTS=""
 MODEL="$OUT/efficientnet_b0.onnx"
 PT2ONNX="${PT2ONNX:-$ROOT/build/pt2onnx}"
 
@@ -33,6 +39,8 @@ while [ $# -gt 0 ]; do
     --model) MODEL=$2; shift 2 ;;
     --batch-sizes) BATCHES=$2; shift 2 ;;
     --streams) STREAMS=$2; shift 2 ;;
+    --busy-per-core) BUSY=$2; shift 2 ;;
+    --out) RESULTS=$2; shift 2 ;;
     *) echo "bench_runtime.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -48,19 +56,30 @@ if [ ! -f "$MODEL" ]; then
   /usr/bin/python3 "$ROOT/bench/export_efficientnet_b0.py" "$MODEL"
 fi
 
-RESULTS="$OUT/bench_runtime.jsonl"
+[ -n "$RESULTS" ] || RESULTS="$OUT/bench_runtime.jsonl"
 : > "$RESULTS"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(. /etc/os-release && echo "$PRETTY_NAME")"
 echo "model: $MODEL; threads $THREADS; batch sizes $BATCHES; streams $STREAMS; $ROUNDS round(s) of ${SECONDS_PER_RUN} s"
+BUSY_PIDS=""
+stop_busy() { [ -z "$BUSY_PIDS" ] || kill $BUSY_PIDS 2>/dev/null || true; }
+trap stop_busy EXIT
+trap 'exit 130' INT TERM
+if [ "$BUSY" -gt 0 ]; then
+  for _ in $(seq 1 $((BUSY * $(nproc)))); do
+    sh -c 'while :; do :; done' &
+    BUSY_PIDS="$BUSY_PIDS $!"
+  done
+  echo "load: $BUSY busy loop(s) per CPU beside the benchmark"
+fi
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   for batch in $BATCHES; do
     for streams in $STREAMS; do
       load=$(cut -d' ' -f1 /proc/loadavg)
       "$PT2ONNX" bench "$MODEL" --batch-size "$batch" --threads "$THREADS" --streams "$streams" \
-        --seconds "$SECONDS_PER_RUN" --json | sed "s/}\$/,\"round\":$round,\"load\":$load}/" >> "$RESULTS"
+        --seconds "$SECONDS_PER_RUN" --json | sed "s/}\$/,\"round\":$round,\"load\":$load,\"busy_per_core\":$BUSY}/" >> "$RESULTS"
       node "$ROOT/bench/ort_bench.js" "$MODEL" --batch-size "$batch" --threads "$THREADS" --streams "$streams" \
-        --seconds "$SECONDS_PER_RUN" | sed "s/}\$/,\"round\":$round,\"load\":$load}/" >> "$RESULTS"
+        --seconds "$SECONDS_PER_RUN" | sed "s/}\$/,\"round\":$round,\"load\":$load,\"busy_per_core\":$BUSY}/" >> "$RESULTS"
     done
   done
 done

@@ -6,7 +6,8 @@
 //   node bench/ort_bench.js MODEL.onnx [--batch-size N ...] [--threads T]
 //                           [--streams S] [--seconds S] [--warmup W]
 //
-// Prints one JSON object per batch size, with the keys pt2onnx bench uses.
+// Prints one JSON object per batch size, with the keys pt2onnx bench uses
+// (cpu_ms_per_image: the whole process's CPU time over the timed runs).
 // Threads: intraOpNumThreads = T / S per session, sequential execution (a CNN
 // is a chain, so inter-op threads would only spin), all graph optimizations.
 // Streams: onnxruntime-node runs a session synchronously on the JS thread, so
@@ -117,6 +118,8 @@ async function main() {
     let latencies = [];
     let wall = 0;
     let images = 0;
+    let cpuStart = null;
+    let cpu = null;  // the process's CPU time over the timed runs (every thread)
     if (args.streams === 1) {
       const feeds = feedsFor(session, batch, input);
       if (firstMs === 0) {
@@ -124,8 +127,11 @@ async function main() {
         await session.run(feeds);
         firstMs = performance.now() - f0;
       }
+      for (let i = 0; i < args.warmup; ++i) await session.run(feeds);
+      cpuStart = process.cpuUsage();
       const start = performance.now();
-      latencies = await stream(session, feeds, args.warmup, start + 1000 * args.seconds);
+      latencies = await stream(session, feeds, 0, start + 1000 * args.seconds);
+      cpu = process.cpuUsage(cpuStart);
       wall = latencies.reduce((a, b) => a + b, 0);
       images = latencies.length * batch;
     } else {
@@ -135,6 +141,7 @@ async function main() {
         workers.push(w);
       }
       await Promise.all(workers.map((w) => new Promise((res, rej) => { w.once('message', res); w.once('error', rej); })));
+      cpuStart = process.cpuUsage();
       const start = performance.now();
       const deadline = start + 1000 * args.seconds;
       const results = await Promise.all(workers.map((w) => new Promise((res, rej) => {
@@ -144,6 +151,7 @@ async function main() {
       })));
       // Every stream warmed up before the start mark; the timed runs end at the last stream's end.
       const end = Math.max(...results.map((r) => r.end));
+      cpu = process.cpuUsage(cpuStart);
       for (const r of results) latencies = latencies.concat(r.latencies);
       wall = end - start;
       images = latencies.length * batch;
@@ -161,6 +169,7 @@ async function main() {
       latency_ms_p50: percentile(latencies, 50),
       latency_ms_p90: percentile(latencies, 90),
       latency_ms_p99: percentile(latencies, 99),
+      cpu_ms_per_image: (cpu.user + cpu.system) / 1000 / images,
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       load_ms: args.streams === 1 ? loadMs : undefined,
       first_run_ms: args.streams === 1 ? firstMs : undefined,

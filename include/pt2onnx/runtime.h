@@ -21,7 +21,7 @@ struct TensorInfo {
 };
 
 struct Options {
-  int threads = 0;                           // 0: the number of physical cores
+  int threads = 0;                           // 0: runtime's default (physical cores, CPU limit)
   bool optimize = true;                      // run the graph pass pipeline
   std::vector<std::string> disabled_passes;  // by name, for debugging (Error(Usage) if unknown)
   // Run a batch as one image per thread (each thread a one-thread stream)
@@ -33,7 +33,18 @@ struct Options {
   // here). A short-lived run gains little and may wait for the kernel to
   // compact memory for them: verification turns it off.
   bool huge_pages = true;
+  // A run that would use a team of threads() threads measures, per input
+  // shape, whether the team or the calling thread alone is faster, and uses
+  // the faster (the team on an idle machine; one thread when other processes
+  // hold the cores and the team would wait for them at every layer). Off: the
+  // team always, for measuring it.
+  bool adaptive_team = true;
 };
+
+// How the engine's waiting threads behave (set before main, see
+// docs/runtime.md "Threads"): "spin 2000 rounds, then sleep (pt2onnx's
+// default)", or the user's OMP_WAIT_POLICY / GOMP_SPINCOUNT.
+std::string wait_policy();
 
 class Model {
  public:
@@ -51,7 +62,10 @@ class Model {
   // One tensor per graph input, in inputs() order; returns one per output.
   // Input names, ranks, fixed dims and dtypes are checked (Error naming the input).
   // Thread-safe: concurrent calls (streams) share the weights and compiled
-  // plans, each run with its own activation memory and threads() threads.
+  // plans, each run with its own activation memory. A run uses threads()
+  // threads, fewer when concurrent runs of any model in the process already
+  // hold the CPUs (at least the calling thread), or one when that is faster
+  // (Options::adaptive_team).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   // The same with inputs by name; every input must be given once. (Not an
   // overload of run: {a, b} would be ambiguous.)
@@ -69,6 +83,16 @@ class Model {
 
   // The thread count the engine runs with.
   [[nodiscard]] int threads() const;
+
+  // Runs since load that could use a team (threads() > 1, one input row per
+  // run or no batch split): how many used the team and how many the calling
+  // thread alone, because that was measured faster (Options::adaptive_team)
+  // or because concurrent runs held the other CPUs.
+  struct TeamRuns {
+    std::uint64_t team = 0;
+    std::uint64_t one_thread = 0;
+  };
+  [[nodiscard]] TeamRuns team_runs() const;
 
   struct Impl;
 

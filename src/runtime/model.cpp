@@ -2,7 +2,9 @@
 // plan per set of input shapes (oneDNN primitives have fixed shapes), run.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -71,8 +73,12 @@ struct Model::Impl {
     std::shared_ptr<const Plan> plan;
     std::vector<std::unique_ptr<PlanInstance>> idle;
   };
-  std::mutex mutex;                            // guards plans and every Compiled::idle
+  std::mutex mutex;                            // guards plans, every Compiled::idle and choices
   std::list<std::shared_ptr<Compiled>> plans;  // most recently used first
+  // Team or one thread, per set of input shapes (Options::adaptive_team).
+  std::map<std::vector<Shape>, TeamChoice> choices;
+  std::atomic<std::uint64_t> team_runs{0};
+  std::atomic<std::uint64_t> single_runs{0};
 
   // Set when a batch may run as one image per thread (batch_split.h).
   bool split_batch = false;
@@ -81,28 +87,34 @@ struct Model::Impl {
   // With the mutex held; `threads` is the team size the run will use.
   std::shared_ptr<Compiled> plan_for(const std::vector<Shape>& shapes, int threads);
   // A plan for these shapes and an instance of it to run outside the lock.
-  std::pair<std::shared_ptr<Compiled>, std::unique_ptr<PlanInstance>> borrow(const std::vector<Shape>& shapes,
-                                                                             int threads);
+  struct Borrowed {
+    std::shared_ptr<Compiled> compiled;
+    std::unique_ptr<PlanInstance> instance;
+    bool fresh = false;  // made for this run: its first run touches new memory
+  };
+  Borrowed borrow(const std::vector<Shape>& shapes, int threads);
   void give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance);
   std::vector<Tensor> run_split(const std::vector<Tensor>& inputs);
-  // The whole batch on a team of `team` OpenMP threads of the calling thread.
-  std::vector<Tensor> run_team(std::span<const Tensor> inputs, int team);
+  // The whole batch on the calling thread's OpenMP team: up to `team` threads
+  // (CpuShare), or one when TeamChoice finds that faster and `adaptive`.
+  std::vector<Tensor> run_team(std::span<const Tensor> inputs, int team, bool adaptive);
 };
 
-std::pair<std::shared_ptr<Model::Impl::Compiled>, std::unique_ptr<PlanInstance>> Model::Impl::borrow(
-    const std::vector<Shape>& shapes, int team) {
-  std::shared_ptr<Compiled> compiled;
-  std::unique_ptr<PlanInstance> instance;
+Model::Impl::Borrowed Model::Impl::borrow(const std::vector<Shape>& shapes, int team) {
+  Borrowed b;
   {
     std::lock_guard lock(mutex);
-    compiled = plan_for(shapes, team);
-    if (!compiled->idle.empty()) {
-      instance = std::move(compiled->idle.back());
-      compiled->idle.pop_back();
+    b.compiled = plan_for(shapes, team);
+    if (!b.compiled->idle.empty()) {
+      b.instance = std::move(b.compiled->idle.back());
+      b.compiled->idle.pop_back();
     }
   }
-  if (!instance) instance = std::make_unique<PlanInstance>(compiled->plan, engine, options.huge_pages);
-  return {std::move(compiled), std::move(instance)};
+  if (!b.instance) {
+    b.instance = std::make_unique<PlanInstance>(b.compiled->plan, engine, options.huge_pages);
+    b.fresh = true;
+  }
+  return b;
 }
 
 void Model::Impl::give_back(Compiled& compiled, std::unique_ptr<PlanInstance> instance) {
@@ -110,19 +122,36 @@ void Model::Impl::give_back(Compiled& compiled, std::unique_ptr<PlanInstance> in
   compiled.idle.push_back(std::move(instance));
 }
 
-std::vector<Tensor> Model::Impl::run_team(std::span<const Tensor> given, int team) {
+std::vector<Tensor> Model::Impl::run_team(std::span<const Tensor> given, int wanted, bool adaptive) {
   std::vector<Shape> shapes;
   std::vector<const Tensor*> ptrs;
   for (const auto& t : given) {
     shapes.push_back(t.shape());
     ptrs.push_back(&t);
   }
-  // The OpenMP team size is per calling thread: each stream sets its own,
-  // before compiling (weight reorders run in parallel too).
+  adaptive = adaptive && wanted > 1;
+  int choice = wanted;
+  if (adaptive) {
+    std::lock_guard lock(mutex);
+    if (choices.size() >= kMaxCachedPlans) choices.clear();  // shapes seen once; measured again if seen again
+    choice = choices.try_emplace(shapes, wanted).first->second.next();
+  }
+  const CpuShare share(choice);
+  const int team = share.count();
+  if (wanted > 1) (team > 1 ? team_runs : single_runs).fetch_add(1, std::memory_order_relaxed);
+  // The OpenMP team size is per calling thread: each stream sets its own.
   set_thread_count(team);
-  auto [compiled, instance] = borrow(shapes, team);
-  auto results = instance->run(ptrs);  // a run that throws drops its instance
-  give_back(*compiled, std::move(instance));
+  auto b = borrow(shapes, team);
+  const auto start = std::chrono::steady_clock::now();
+  auto results = b.instance->run(ptrs);  // a run that throws drops its instance
+  const auto took = std::chrono::steady_clock::now() - start;
+  give_back(*b.compiled, std::move(b.instance));
+  // A fresh instance's first run is slower (new memory); a run that got fewer
+  // threads than chosen measures neither alternative.
+  if (adaptive && !b.fresh && team == choice) {
+    std::lock_guard lock(mutex);
+    if (auto it = choices.find(shapes); it != choices.end()) it->second.record(team, took);
+  }
   return results;
 }
 
@@ -137,7 +166,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
     row_shapes.back()[0] = 1;
   }
   set_thread_count(1);
-  auto [compiled, first] = borrow(row_shapes, 1);
+  auto [compiled, first, fresh] = borrow(row_shapes, 1);
   std::vector<Tensor> results;
   for (auto shape : compiled->plan->output_shapes) {
     shape[0] = batch;
@@ -146,7 +175,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
   std::atomic<std::int64_t> next{0};
   auto work = [&](std::unique_ptr<PlanInstance> instance) {
     set_thread_count(1);
-    if (!instance) instance = borrow(row_shapes, 1).second;
+    if (!instance) instance = borrow(row_shapes, 1).instance;
     std::vector<const std::byte*> in(given.size());
     std::vector<std::byte*> out(results.size());
     for (auto i = next++; i < batch; i = next++) {
@@ -161,7 +190,8 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
     }
     give_back(*compiled, std::move(instance));
   };
-  const auto workers = static_cast<std::size_t>(std::min<std::int64_t>(threads, batch));
+  const CpuShare share(static_cast<int>(std::min<std::int64_t>(threads, batch)));
+  const auto workers = static_cast<std::size_t>(share.count());
   std::vector<std::exception_ptr> errors(workers);
   {
     std::vector<std::jthread> helpers;
@@ -281,18 +311,22 @@ const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Model::outputs() const { return impl_->outputs; }
 int Model::threads() const { return impl_->threads; }
 
+Model::TeamRuns Model::team_runs() const {
+  return {impl_->team_runs.load(std::memory_order_relaxed), impl_->single_runs.load(std::memory_order_relaxed)};
+}
+
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   impl_->check_inputs(inputs);
   if (impl_->split_batch && impl_->threads > 1 && !inputs.empty() && inputs[0].rank() > 0 && inputs[0].dim(0) > 1) {
     return impl_->run_split(inputs);
   }
-  return impl_->run_team(inputs, impl_->threads);
+  return impl_->run_team(inputs, impl_->threads, impl_->options.adaptive_team);
 }
 
 std::vector<Tensor> Model::run_on_calling_thread(std::span<const Tensor> inputs) {
   impl_->check_inputs(inputs);
   const ScopedThreadCount scoped(1);  // the caller's own OpenMP setting comes back after
-  return impl_->run_team(inputs, 1);
+  return impl_->run_team(inputs, 1, false);
 }
 
 bool Model::splits_batch() const { return impl_->split_batch; }

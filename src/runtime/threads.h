@@ -1,12 +1,40 @@
-// Thread count of the engine: oneDNN here is built on OpenMP, whose team
-// size is set per calling thread.
+// The engine's threads: how many a run gets, and when a team is worth it.
+// oneDNN here is built on OpenMP, whose team size is set per calling thread.
+// docs/runtime.md, "Threads", explains the choices.
 #pragma once
+
+#include <chrono>
+#include <string>
 
 namespace pt2onnx::runtime {
 
 // The engine's default thread count: one per physical core the calling
 // thread may run on, capped by the cgroup CPU limit (common/cpu_budget.h).
 int default_threads();
+
+// How the engine's idle OpenMP threads wait. oneDNN runs on libgomp here, and
+// every primitive is one parallel region: between two of them a team's
+// workers wait for the next. libgomp's default spins for 300,000 rounds
+// (about 6 ms) before sleeping; on a machine whose cores other processes also
+// want, a spinning thread burns the time slice that the thread it waits for
+// needs, and a run can take ten times as long.
+//
+// libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, when it loads,
+// before main, and a program cannot change them afterwards. So a function in
+// the executable's .preinit_array (threads.cpp), which runs before any
+// library's initialiser, starts the program again (execve of /proc/self/exe,
+// about 2 ms) with GOMP_SPINCOUNT added: every program linking the engine (the
+// CLI, the tests, a server) gets it with no environment variable to set. A
+// user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT is left alone and nothing is
+// re-executed. Once libgomp has read it, the variable is removed again, so
+// child processes see the environment the user gave.
+//
+// Spin rounds before a waiting thread sleeps: about 40 us on the AMD EPYC the
+// figures in docs/runtime.md come from (20 ns a round), longer than the gaps
+// between the primitives of one inference, far shorter than a time slice.
+inline constexpr long kSpinCount = 2000;
+
+// wait_policy() (include/pt2onnx/runtime.h) says what libgomp was told.
 
 // Sets the OpenMP team size for parallel regions started by this thread.
 void set_thread_count(int threads);
@@ -21,6 +49,60 @@ class ScopedThreadCount {
 
  private:
   int previous_;
+};
+
+// The CPUs that every run of the engine in this process shares. A run asks for
+// the threads it would like and gets what the other runs leave free, at least
+// one (the calling thread itself), so that several callers of a model (a
+// server's request threads) do not start callers x threads threads on the
+// process's CPUs. A run alone gets all it asks for. Never blocks.
+class CpuShare {
+ public:
+  // `wanted` >= 1. The count is `wanted`, or a power of two below it when
+  // other runs hold CPUs (few distinct team sizes: a plan is compiled per size).
+  explicit CpuShare(int wanted);
+  CpuShare(const CpuShare&) = delete;
+  CpuShare& operator=(const CpuShare&) = delete;
+  ~CpuShare();
+  [[nodiscard]] int count() const { return count_; }
+
+  // CPUs held by runs now; for tests.
+  static int in_use();
+
+ private:
+  int count_;
+};
+
+// Whether repeated runs of one plan go faster on a team of `team` threads or
+// on the calling thread alone. On an idle machine the team wins; when other
+// processes want the same cores, a team waits at every primitive's barrier
+// for a thread that is not running, and one thread wins by far. So runs use
+// the faster of the two as measured, and now and then the other one, to see
+// whether the machine has changed: every 8th run after a change, then less
+// often (up to every 256th) while the choice holds, and at once when the arm
+// in use gets slower than the other was; a change needs three winning probes
+// in a row. Not thread-safe: the model
+// calls it under its lock.
+class TeamChoice {
+ public:
+  explicit TeamChoice(int team) : team_(team) {}
+  // The team size for the next run: team or 1. The team first, then one
+  // thread, until each has a measured run.
+  int next();
+  // A finished run on `used` threads (team or 1) and how long it took.
+  void record(int used, std::chrono::duration<double> took);
+
+  static constexpr int kFirstProbeInterval = 8;
+  static constexpr int kConfirmingProbes = 3;
+  static constexpr int kLongestProbeInterval = 256;
+
+ private:
+  int team_;
+  int arm_ = 0;                 // the arm in use: 0 the team, 1 one thread
+  double seconds_[2] = {0, 0};  // running mean per run of each arm; 0 until measured
+  int probe_interval_ = kFirstProbeInterval;
+  int runs_until_probe_ = kFirstProbeInterval;
+  int probe_streak_ = 0;  // probes in a row that won so far
 };
 
 }  // namespace pt2onnx::runtime

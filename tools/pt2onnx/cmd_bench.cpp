@@ -37,6 +37,7 @@ struct BenchArgs {
   bool json = false;
   std::vector<std::string> disabled_passes;
   bool no_split = false;
+  bool fixed_team = false;
 };
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -172,6 +173,7 @@ int run_bench(const BenchArgs& args) {
   options.threads = std::max(1, total_threads / args.streams);
   options.disabled_passes = args.disabled_passes;
   options.split_batch = !args.no_split;
+  options.adaptive_team = !args.fixed_team;
   const auto t_load = Clock::now();
   auto model = runtime::Model::load(args.model, options);
   const double load_ms = ms_since(t_load);
@@ -184,6 +186,7 @@ int run_bench(const BenchArgs& args) {
                model.threads(), load_ms);
     fmt::print("threads: {} ({})\n", total_threads,
                args.threads > 0 ? std::string("--threads") : "default: " + budget.why);
+    fmt::print("waiting threads: {}\n", runtime::wait_policy());
   }
   for (const int batch : batches) {
     const auto inputs = random_inputs(model.inputs(), batch);
@@ -193,7 +196,11 @@ int run_bench(const BenchArgs& args) {
       first_ms = ms_since(t0);
       first = false;
     }
+    const auto before = model.team_runs();
     const auto r = measure(model, inputs, batch, args);
+    const auto after = model.team_runs();
+    const auto team_runs = after.team - before.team;
+    const auto single_runs = after.one_thread - before.one_thread;
     const auto& l = r.latencies_ms;
     if (args.json) {
       nlohmann::json j{{"engine", "pt2onnx"},
@@ -209,7 +216,10 @@ int run_bench(const BenchArgs& args) {
                        {"cpu_ms_per_image", r.cpu_ms_per_image},
                        {"peak_rss_mb", peak_rss_mb()},
                        {"load_ms", load_ms},
-                       {"first_run_ms", first_ms}};
+                       {"first_run_ms", first_ms},
+                       {"team_runs", team_runs},
+                       {"one_thread_runs", single_runs},
+                       {"wait_policy", runtime::wait_policy()}};
       fmt::print("{}\n", j.dump());
     } else {
       fmt::print(
@@ -217,6 +227,11 @@ int run_bench(const BenchArgs& args) {
           "peak RSS {:.0f} MB; {:.1f} images/s\n",
           batch, percentile(l, 50), percentile(l, 90), percentile(l, 99), l.size(), r.cpu_ms_per_image, peak_rss_mb(),
           r.images_per_second);
+      if (team_runs + single_runs > 0) {
+        fmt::print("           team of {} threads for {} of {} runs (one thread for the rest: measured faster{})\n",
+                   model.threads(), team_runs, team_runs + single_runs,
+                   args.streams > 1 ? " or CPUs held by the other streams" : "");
+      }
     }
     std::fflush(stdout);
   }
@@ -244,6 +259,8 @@ void add_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("--disable-pass", args->disabled_passes, "skip one graph pass by name; repeatable (to measure it)");
   cmd->add_flag("--no-split-batch", args->no_split,
                 "run each batch as one wide batch on all threads instead of one image per thread");
+  cmd->add_flag("--fixed-team", args->fixed_team,
+                "always run on the full team of threads, even where one thread is measured faster (a busy machine)");
   cmd->add_flag("--json", args->json,
                 "one JSON object per batch size on stdout (peak_rss_mb is the process's peak so far)");
   cmd->callback([&action, args] { action = [args] { return run_bench(*args); }; });

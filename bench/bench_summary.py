@@ -42,9 +42,10 @@ def main():
     print(f"best throughput: pt2onnx {bo['images_per_second']:.1f} img/s (batch {bo['batch_size']}, "
           f"{bo['streams']} stream(s)), ORT {bt['images_per_second']:.1f} img/s (batch {bt['batch_size']}, "
           f"{bt['streams']} stream(s)), ratio {bo['images_per_second'] / bt['images_per_second']:.2f}")
-    rss_o = max(r["peak_rss_mb"] for k, r in best.items() if k[0] == "pt2onnx" and k[2] == 1)
-    rss_t = max(r["peak_rss_mb"] for k, r in best.items() if k[0] == "onnxruntime" and k[2] == 1)
-    print(f"peak RSS over the 1-stream runs: pt2onnx {rss_o:.0f} MB, ORT {rss_t:.0f} MB")
+    rss_o = [r["peak_rss_mb"] for k, r in best.items() if k[0] == "pt2onnx" and k[2] == 1]
+    rss_t = [r["peak_rss_mb"] for k, r in best.items() if k[0] == "onnxruntime" and k[2] == 1]
+    if rss_o and rss_t:
+        print(f"peak RSS over the 1-stream runs: pt2onnx {max(rss_o):.0f} MB, ORT {max(rss_t):.0f} MB")
     cold = [r["load_ms"] + r["first_run_ms"] for r in rows if r["engine"] == "pt2onnx" and r["batch_size"] == 1 and r["streams"] == 1]
     cold_t = [r["load_ms"] + r["first_run_ms"] for r in rows
               if r["engine"] == "onnxruntime" and r["batch_size"] == 1 and r["streams"] == 1 and "load_ms" in r]

@@ -16,6 +16,7 @@ test_pkgs=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   python3-pil python3-pydicom
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
+  clang-format clang-tidy  # scripts/check_style.sh
 )
 # Node.js with npm drives the ONNX Runtime oracle; keep a Node the machine already has.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)

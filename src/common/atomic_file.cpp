@@ -45,21 +45,24 @@ void sync_directory(const fs::path& dir) {
 }  // namespace
 
 void check_output_path(const fs::path& output) {
-  if (output.filename().empty()) throw_error(ErrorKind::Usage, fmt::format("output path {} names no file", output.string()));
+  if (output.filename().empty())
+    throw_error(ErrorKind::Usage, fmt::format("output path {} names no file", output.string()));
   std::error_code ec;
   if (fs::is_directory(output, ec)) {
     throw_error(ErrorKind::Usage, fmt::format("output path {} is a directory", output.string()));
   }
   const auto dir = output.parent_path();
   if (!dir.empty() && !fs::is_directory(dir, ec)) {
-    throw_error(ErrorKind::Io, fmt::format("cannot write {}: directory {} does not exist", output.string(), dir.string()));
+    throw_error(ErrorKind::Io,
+                fmt::format("cannot write {}: directory {} does not exist", output.string(), dir.string()));
   }
 }
 
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
   check_output_path(target_);
   const auto dir = target_.parent_path();
-  std::string pattern = ((dir.empty() ? fs::path(".") : dir) / fmt::format(".{}.tmp-XXXXXX", target_.filename().string())).string();
+  std::string pattern =
+      ((dir.empty() ? fs::path(".") : dir) / fmt::format(".{}.tmp-XXXXXX", target_.filename().string())).string();
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   fd_ = ::mkstemp(buf.data());

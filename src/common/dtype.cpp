@@ -70,8 +70,6 @@ float half_to_float(std::uint16_t bits) {
   return std::bit_cast<float>(out);
 }
 
-float bfloat16_to_float(std::uint16_t bits) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
-}
+float bfloat16_to_float(std::uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 }  // namespace pt2onnx

@@ -2,9 +2,7 @@
 
 namespace pt2onnx {
 
-Error::Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {
-  rebuild();
-}
+Error::Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) { rebuild(); }
 
 Error& Error::with_context(std::string context) {
   context_.insert(context_.begin(), std::move(context));

@@ -27,48 +27,60 @@ std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
   for (auto d : shape) {
     if (d < 0) throw_error(ErrorKind::BadInput, fmt::format("negative dimension in shape {}", shape_to_string(shape)));
-    if (d != 0 && n > kMax / d) throw_error(ErrorKind::BadInput, fmt::format("shape {} is too large", shape_to_string(shape)));
+    if (d != 0 && n > kMax / d)
+      throw_error(ErrorKind::BadInput, fmt::format("shape {} is too large", shape_to_string(shape)));
     n *= d;
   }
   return n;
 }
 
-Tensor::Tensor(DType dtype, Shape shape)
-    : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)) {
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)) {
   bytes_.resize(static_cast<std::size_t>(numel_) * dtype_size(dtype_));
 }
 
 Tensor::Tensor(DType dtype, Shape shape, std::vector<std::byte> bytes)
     : dtype_(dtype), shape_(std::move(shape)), numel_(shape_numel(shape_)), bytes_(std::move(bytes)) {
   if (bytes_.size() != static_cast<std::size_t>(numel_) * dtype_size(dtype_)) {
-    throw_error(ErrorKind::Internal, fmt::format("tensor of shape {} and dtype {} given {} bytes", shape_to_string(shape_),
-                                                 dtype_name(dtype_), bytes_.size()));
+    throw_error(ErrorKind::Internal, fmt::format("tensor of shape {} and dtype {} given {} bytes",
+                                                 shape_to_string(shape_), dtype_name(dtype_), bytes_.size()));
   }
 }
 
 std::span<const float> Tensor::f32() const {
-  if (dtype_ != DType::Float32) throw_error(ErrorKind::Internal, fmt::format("expected float32 tensor, got {}", dtype_name(dtype_)));
+  if (dtype_ != DType::Float32)
+    throw_error(ErrorKind::Internal, fmt::format("expected float32 tensor, got {}", dtype_name(dtype_)));
   return {reinterpret_cast<const float*>(bytes_.data()), static_cast<std::size_t>(numel_)};
 }
 
 std::span<float> Tensor::f32() {
-  if (dtype_ != DType::Float32) throw_error(ErrorKind::Internal, fmt::format("expected float32 tensor, got {}", dtype_name(dtype_)));
+  if (dtype_ != DType::Float32)
+    throw_error(ErrorKind::Internal, fmt::format("expected float32 tensor, got {}", dtype_name(dtype_)));
   return {reinterpret_cast<float*>(bytes_.data()), static_cast<std::size_t>(numel_)};
 }
 
 double Tensor::element_as_double(std::int64_t i) const {
   const std::byte* p = bytes_.data() + static_cast<std::size_t>(i) * dtype_size(dtype_);
   switch (dtype_) {
-    case DType::Float32: return load<float>(p);
-    case DType::Float16: return half_to_float(load<std::uint16_t>(p));
-    case DType::BFloat16: return bfloat16_to_float(load<std::uint16_t>(p));
-    case DType::Float64: return load<double>(p);
-    case DType::Int64: return static_cast<double>(load<std::int64_t>(p));
-    case DType::Int32: return load<std::int32_t>(p);
-    case DType::Int16: return load<std::int16_t>(p);
-    case DType::Int8: return load<std::int8_t>(p);
-    case DType::UInt8: return load<std::uint8_t>(p);
-    case DType::Bool: return load<std::uint8_t>(p) != 0 ? 1.0 : 0.0;
+    case DType::Float32:
+      return load<float>(p);
+    case DType::Float16:
+      return half_to_float(load<std::uint16_t>(p));
+    case DType::BFloat16:
+      return bfloat16_to_float(load<std::uint16_t>(p));
+    case DType::Float64:
+      return load<double>(p);
+    case DType::Int64:
+      return static_cast<double>(load<std::int64_t>(p));
+    case DType::Int32:
+      return load<std::int32_t>(p);
+    case DType::Int16:
+      return load<std::int16_t>(p);
+    case DType::Int8:
+      return load<std::int8_t>(p);
+    case DType::UInt8:
+      return load<std::uint8_t>(p);
+    case DType::Bool:
+      return load<std::uint8_t>(p) != 0 ? 1.0 : 0.0;
   }
   return 0.0;
 }
@@ -89,7 +101,8 @@ Tensor Tensor::to_float32() const {
 
 Tensor Tensor::reshaped(Shape shape) const {
   if (shape_numel(shape) != numel_) {
-    throw_error(ErrorKind::Internal, fmt::format("cannot reshape {} to {}", shape_to_string(shape_), shape_to_string(shape)));
+    throw_error(ErrorKind::Internal,
+                fmt::format("cannot reshape {} to {}", shape_to_string(shape_), shape_to_string(shape)));
   }
   Tensor out = *this;
   out.shape_ = std::move(shape);

@@ -30,8 +30,8 @@ void check_protobuf_size(std::uint64_t bytes, std::uint64_t limit) {
   }
 }
 
-void write_model(const onnx::ModelProto& model, const fs::path& output, const std::optional<fs::path>& source_checkpoint,
-                 const BeforeCommit& before_commit) {
+void write_model(const onnx::ModelProto& model, const fs::path& output,
+                 const std::optional<fs::path>& source_checkpoint, const BeforeCommit& before_commit) {
   if (source_checkpoint) refuse_same_file(output, *source_checkpoint);
   check_protobuf_size(model.ByteSizeLong());
   write_file_atomically(
@@ -40,8 +40,9 @@ void write_model(const onnx::ModelProto& model, const fs::path& output, const st
         // Streams straight to the file: no second in-memory copy of the weights.
         google::protobuf::io::FileOutputStream stream(fd);
         if (!model.SerializeToZeroCopyStream(&stream) || !stream.Flush()) {
-          throw_error(ErrorKind::Io, fmt::format("cannot write {}: {}", output.string(),
-                                                 stream.GetErrno() != 0 ? std::strerror(stream.GetErrno()) : "serialization failed"));
+          throw_error(ErrorKind::Io,
+                      fmt::format("cannot write {}: {}", output.string(),
+                                  stream.GetErrno() != 0 ? std::strerror(stream.GetErrno()) : "serialization failed"));
         }
       },
       before_commit);

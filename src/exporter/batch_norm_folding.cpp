@@ -14,8 +14,9 @@ FoldedConv fold_batch_norm(const Tensor& conv_weight, const Tensor* conv_bias, c
   const auto channels = conv_weight.dim(0);
   for (const Tensor* t : {&bn.weight, &bn.bias, &bn.running_mean, &bn.running_var, conv_bias}) {
     if (t != nullptr && t->shape() != Shape{channels}) {
-      throw_error(ErrorKind::ExportFailed, fmt::format("cannot fold BatchNorm of shape {} into a convolution of {} channels",
-                                                       shape_to_string(t->shape()), channels));
+      throw_error(ErrorKind::ExportFailed,
+                  fmt::format("cannot fold BatchNorm of shape {} into a convolution of {} channels",
+                              shape_to_string(t->shape()), channels));
     }
   }
   const auto w = conv_weight.f32();

@@ -14,9 +14,8 @@ std::int64_t ir_version_for_opset(int opset) {
 
 void check_opset(int opset) {
   if (opset < kMinOpset || opset > kMaxOpset) {
-    throw_error(ErrorKind::Usage,
-                fmt::format("opset {} is not supported; choose {} to {} (default {})", opset, kMinOpset, kMaxOpset,
-                            kDefaultOpset));
+    throw_error(ErrorKind::Usage, fmt::format("opset {} is not supported; choose {} to {} (default {})", opset,
+                                              kMinOpset, kMaxOpset, kDefaultOpset));
   }
 }
 

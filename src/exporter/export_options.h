@@ -13,7 +13,8 @@
 
 namespace pt2onnx::exporter {
 
-inline constexpr int kMinOpset = 13;      // every op we emit keeps its meaning from 13 on (HardSwish needs 14: decomposed below it)
+inline constexpr int kMinOpset =
+    13;  // every op we emit keeps its meaning from 13 on (HardSwish needs 14: decomposed below it)
 inline constexpr int kMaxOpset = 17;      // the newest opset libonnx 1.12 knows
 inline constexpr int kDefaultOpset = 17;  // the seed script's opset_version
 

@@ -23,7 +23,8 @@ struct MdCtxDeleter {
 
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw_error(ErrorKind::Io, fmt::format("cannot open {} to hash it: {}", path.string(), std::strerror(errno)));
+  if (!in)
+    throw_error(ErrorKind::Io, fmt::format("cannot open {} to hash it: {}", path.string(), std::strerror(errno)));
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     throw_error(ErrorKind::Internal, "OpenSSL could not start a SHA-256 digest");
@@ -39,7 +40,8 @@ std::string sha256_file_hex(const std::filesystem::path& path) {
   if (in.bad()) throw_error(ErrorKind::Io, fmt::format("error reading {} to hash it", path.string()));
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1) throw_error(ErrorKind::Internal, "OpenSSL SHA-256 final failed");
+  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1)
+    throw_error(ErrorKind::Internal, "OpenSSL SHA-256 final failed");
   std::string hex;
   for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;

@@ -50,13 +50,15 @@ const Tensor& LoweringContext::param(const nn::Layer& layer, const std::string& 
   const auto key = layer.path + "." + local_name;
   const auto it = layer.params.find(local_name);
   if (it == layer.params.end()) {
-    throw_error(ErrorKind::ExportFailed, fmt::format("parameter {} is not bound (was the graph bound to a checkpoint?)", key));
+    throw_error(ErrorKind::ExportFailed,
+                fmt::format("parameter {} is not bound (was the graph bound to a checkpoint?)", key));
   }
   for (const auto& spec : layer.expected_params()) {
     if (spec.local_name != local_name) continue;
     if (it->second.shape() != spec.shape) {
-      throw_error(ErrorKind::ExportFailed, fmt::format("parameter {} has shape {}, expected {}", key,
-                                                       shape_to_string(it->second.shape()), shape_to_string(spec.shape)));
+      throw_error(ErrorKind::ExportFailed,
+                  fmt::format("parameter {} has shape {}, expected {}", key, shape_to_string(it->second.shape()),
+                              shape_to_string(spec.shape)));
     }
   }
   if (it->second.dtype() != DType::Float32) {
@@ -78,8 +80,8 @@ onnx::NodeProto& LoweringContext::add_node(std::string_view op_type, std::string
 
 std::string LoweringContext::add_initializer(std::string name, const Shape& shape, std::span<const float> values) {
   if (static_cast<std::int64_t>(values.size()) != shape_numel(shape)) {
-    throw_error(ErrorKind::Internal, fmt::format("initializer {} has {} values for shape {}", name, values.size(),
-                                                 shape_to_string(shape)));
+    throw_error(ErrorKind::Internal,
+                fmt::format("initializer {} has {} values for shape {}", name, values.size(), shape_to_string(shape)));
   }
   auto* t = out_.add_initializer();
   t->set_name(name);

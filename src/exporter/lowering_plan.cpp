@@ -13,8 +13,10 @@ namespace {
 std::size_t expected_input_count(nn::LayerKind kind) {
   switch (kind) {
     case nn::LayerKind::Mul:
-    case nn::LayerKind::Add: return 2;
-    default: return 1;
+    case nn::LayerKind::Add:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -61,8 +63,8 @@ LoweringPlan plan_lowering(const nn::Graph& graph) {
     const auto& layer = graph.layers[i];
     // Node and tensor names come from paths, and ONNX names must be unique.
     if (layer.path.empty() || !paths.insert(layer.path).second) {
-      throw_error(ErrorKind::ExportFailed,
-                  fmt::format("layer {} ({}) has an empty or repeated module path", i, nn::layer_kind_name(layer.kind)));
+      throw_error(ErrorKind::ExportFailed, fmt::format("layer {} ({}) has an empty or repeated module path", i,
+                                                       nn::layer_kind_name(layer.kind)));
     }
     if (layer.inputs.size() != expected_input_count(layer.kind)) {
       throw_error(ErrorKind::ExportFailed,
@@ -88,7 +90,8 @@ LoweringPlan plan_lowering(const nn::Graph& graph) {
   std::vector<int> readers(num_values, 0);
   for (std::size_t i = 0; i < num_layers; ++i) {
     if (plan.skipped[i]) continue;
-    for (auto v : graph.layers[i].inputs) ++readers[static_cast<std::size_t>(plan.canonical[static_cast<std::size_t>(v)])];
+    for (auto v : graph.layers[i].inputs)
+      ++readers[static_cast<std::size_t>(plan.canonical[static_cast<std::size_t>(v)])];
   }
 
   for (std::size_t i = 0; i < num_layers; ++i) {

@@ -4,28 +4,11 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
+#include "common/labels.h"
+#include "common/metadata_keys.h"
 #include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::exporter {
-namespace {
-
-
-}  // namespace
-
-void check_labels(const std::vector<std::string>& labels, std::int64_t num_outputs) {
-  if (static_cast<std::int64_t>(labels.size()) != num_outputs) {
-    throw_error(ErrorKind::Usage, fmt::format("{} label names given ({}) but the model has {} outputs", labels.size(),
-                                              fmt::join(labels, ","), num_outputs));
-  }
-  for (const auto& label : labels) {
-    // The metadata value is a ',' separated list; a name with ',' or a line
-    // break could not be read back as one name.
-    if (label.empty() || label.find_first_of(",\n\r") != std::string::npos) {
-      throw_error(ErrorKind::Usage, fmt::format("label name '{}' is empty or contains ',' or a line break", label));
-    }
-  }
-}
-
 std::string format_size(std::int64_t height, std::int64_t width) { return fmt::format("{}x{}", height, width); }
 
 std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options) {
@@ -35,27 +18,17 @@ std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const
   spec.resize.size = {static_cast<int>(graph.input_size), static_cast<int>(graph.input_size)};
   if (options.preprocessing) spec = *options.preprocessing;
   vision::validate(spec);
-  const auto produced = vision::fixed_output_size(spec);
-  if (!produced) {
-    throw_error(ErrorKind::Usage, fmt::format("preprocessing '{}' gives images of varying size: a shorter-side "
-                                              "resize needs a crop to the model's input size {}",
-                                              vision::describe(spec), format_size(input[0], input[1])));
-  }
-  if (produced->height != input[0] || produced->width != input[1]) {
-    throw_error(ErrorKind::Usage, fmt::format("preprocessing gives {} images but the model's input size is {}",
-                                              format_size(produced->height, produced->width),
-                                              format_size(input[0], input[1])));
-  }
+  vision::require_output_size(spec, {static_cast<int>(input[0]), static_cast<int>(input[1])});
 
   std::map<std::string, std::string> m;
-  m[k::kFormat] = std::string(kMetadataFormatVersion);
+  m[k::kFormat] = std::string(k::kFormatVersion);
   m[k::kArch] = graph.arch;
   m[k::kNumOutputs] = std::to_string(graph.num_outputs);
   if (options.labels) {
-    check_labels(*options.labels, graph.num_outputs);
+    check_labels(*options.labels, graph.num_outputs, ErrorKind::Usage);
     m[k::kLabels] = fmt::format("{}", fmt::join(*options.labels, ","));
   }
-  m[vision::metadata_keys::kInputSize] = format_size(input[0], input[1]);  // infer reads it back
+  m[k::kInputSize] = format_size(input[0], input[1]);  // infer reads it back
   m[k::kDropout] = fmt::format("{}", options.dropout);
   m.merge(vision::preprocess_metadata(spec));
   if (!options.checkpoint_file.empty()) m[k::kCheckpointFile] = options.checkpoint_file;

@@ -127,9 +127,10 @@ void check_exported_model(const onnx::ModelProto& model, std::int64_t channels, 
   }
 
   const auto& g = inferred.graph();
-  if (g.input_size() != 1 || g.input(0).name() != kInputName || g.output_size() != 1 || g.output(0).name() != kOutputName) {
-    throw_error(ErrorKind::ExportFailed, fmt::format("the model must have exactly one input '{}' and one output '{}'",
-                                                     kInputName, kOutputName));
+  if (g.input_size() != 1 || g.input(0).name() != kInputName || g.output_size() != 1 ||
+      g.output(0).name() != kOutputName) {
+    throw_error(ErrorKind::ExportFailed,
+                fmt::format("the model must have exactly one input '{}' and one output '{}'", kInputName, kOutputName));
   }
   const auto expected_in = fmt::format("[{}, {}, {}, {}]", kBatchDim, channels, input_size, input_size);
   const auto got_in = describe_shape(g.input(0).type());
@@ -143,8 +144,8 @@ void check_exported_model(const onnx::ModelProto& model, std::int64_t channels, 
   const auto expected_out = fmt::format("[{}, {}]", kBatchDim, num_outputs);
   const auto got_out = describe_shape(out->type());
   if (got_out != expected_out) {
-    throw_error(ErrorKind::ExportFailed,
-                fmt::format("shape inference gives output '{}' the shape {}, expected {}", kOutputName, got_out, expected_out));
+    throw_error(ErrorKind::ExportFailed, fmt::format("shape inference gives output '{}' the shape {}, expected {}",
+                                                     kOutputName, got_out, expected_out));
   }
   const auto declared_out = describe_shape(model.graph().output(0).type());
   if (declared_out != expected_out) {

@@ -37,7 +37,8 @@ struct Fd {
 
 bool is_onnx_file(const fs::path& path) {
   auto ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (ext == ".onnx") return true;
   std::ifstream in(path, std::ios::binary);
   std::array<unsigned char, 3> head{};
@@ -52,8 +53,8 @@ onnx::ModelProto read_onnx_model(const fs::path& path) {
   const auto size = fs::file_size(path, ec);
   if (ec) throw_error(ErrorKind::Io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
   if (size > kProtobufLimitBytes) {
-    throw_error(ErrorKind::BadInput, fmt::format("{} is {} bytes, over protobuf's 2 GiB limit for an ONNX file",
-                                                 path.string(), size));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("{} is {} bytes, over protobuf's 2 GiB limit for an ONNX file", path.string(), size));
   }
   Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) throw_error(ErrorKind::Io, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
@@ -62,9 +63,11 @@ onnx::ModelProto read_onnx_model(const fs::path& path) {
   coded.SetTotalBytesLimit(static_cast<int>(kProtobufLimitBytes));
   onnx::ModelProto model;
   if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
-    throw_error(ErrorKind::BadInput, fmt::format("{} is not a valid ONNX model (protobuf parse failed)", path.string()));
+    throw_error(ErrorKind::BadInput,
+                fmt::format("{} is not a valid ONNX model (protobuf parse failed)", path.string()));
   }
-  if (!model.has_graph()) throw_error(ErrorKind::BadInput, fmt::format("{} is an ONNX file without a graph", path.string()));
+  if (!model.has_graph())
+    throw_error(ErrorKind::BadInput, fmt::format("{} is an ONNX file without a graph", path.string()));
   return model;
 }
 

@@ -27,17 +27,28 @@ std::string describe_shape(const onnx::TypeProto& type) {
 std::string describe_elem_type(std::int32_t elem_type) {
   using T = onnx::TensorProto_DataType;
   switch (elem_type) {
-    case T::TensorProto_DataType_FLOAT: return "float32";
-    case T::TensorProto_DataType_DOUBLE: return "float64";
-    case T::TensorProto_DataType_FLOAT16: return "float16";
-    case T::TensorProto_DataType_BFLOAT16: return "bfloat16";
-    case T::TensorProto_DataType_INT64: return "int64";
-    case T::TensorProto_DataType_INT32: return "int32";
-    case T::TensorProto_DataType_INT16: return "int16";
-    case T::TensorProto_DataType_INT8: return "int8";
-    case T::TensorProto_DataType_UINT8: return "uint8";
-    case T::TensorProto_DataType_BOOL: return "bool";
-    default: break;
+    case T::TensorProto_DataType_FLOAT:
+      return "float32";
+    case T::TensorProto_DataType_DOUBLE:
+      return "float64";
+    case T::TensorProto_DataType_FLOAT16:
+      return "float16";
+    case T::TensorProto_DataType_BFLOAT16:
+      return "bfloat16";
+    case T::TensorProto_DataType_INT64:
+      return "int64";
+    case T::TensorProto_DataType_INT32:
+      return "int32";
+    case T::TensorProto_DataType_INT16:
+      return "int16";
+    case T::TensorProto_DataType_INT8:
+      return "int8";
+    case T::TensorProto_DataType_UINT8:
+      return "uint8";
+    case T::TensorProto_DataType_BOOL:
+      return "bool";
+    default:
+      break;
   }
   if (onnx::TensorProto_DataType_IsValid(elem_type)) {
     auto name = onnx::TensorProto_DataType_Name(static_cast<T>(elem_type));

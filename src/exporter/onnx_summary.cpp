@@ -42,16 +42,21 @@ std::uint64_t element_size(std::int32_t elem_type) {
     case T::TensorProto_DataType_DOUBLE:
     case T::TensorProto_DataType_INT64:
     case T::TensorProto_DataType_UINT64:
-    case T::TensorProto_DataType_COMPLEX64: return 8;
+    case T::TensorProto_DataType_COMPLEX64:
+      return 8;
     case T::TensorProto_DataType_FLOAT:
     case T::TensorProto_DataType_INT32:
-    case T::TensorProto_DataType_UINT32: return 4;
+    case T::TensorProto_DataType_UINT32:
+      return 4;
     case T::TensorProto_DataType_FLOAT16:
     case T::TensorProto_DataType_BFLOAT16:
     case T::TensorProto_DataType_INT16:
-    case T::TensorProto_DataType_UINT16: return 2;
-    case T::TensorProto_DataType_COMPLEX128: return 16;
-    default: return 1;
+    case T::TensorProto_DataType_UINT16:
+      return 2;
+    case T::TensorProto_DataType_COMPLEX128:
+      return 16;
+    default:
+      return 1;
   }
 }
 
@@ -128,17 +133,21 @@ nlohmann::json onnx_summary_json(const fs::path& path) {
 
 std::string onnx_summary_text(const nlohmann::json& s) {
   std::string out;
-  if (s.contains("file")) out += fmt::format("ONNX model {} ({})\n", s["file"].get<std::string>(), size_text(s["file_bytes"]));
+  if (s.contains("file"))
+    out += fmt::format("ONNX model {} ({})\n", s["file"].get<std::string>(), size_text(s["file_bytes"]));
   std::vector<std::string> opsets;
-  for (const auto& [domain, version] : s["opsets"].items()) opsets.push_back(fmt::format("{} {}", domain, version.dump()));
+  for (const auto& [domain, version] : s["opsets"].items())
+    opsets.push_back(fmt::format("{} {}", domain, version.dump()));
   const auto& producer = s["producer"];
   out += fmt::format("  IR version {}, opset {}, producer {} {}\n", s["ir_version"].dump(), fmt::join(opsets, ", "),
                      producer["name"].get<std::string>(), producer["version"].get<std::string>());
   for (const auto& in : s["inputs"]) {
-    out += fmt::format("  Input  {}: {} {}\n", in["name"].get<std::string>(), in["dtype"].get<std::string>(), dims_text(in["shape"]));
+    out += fmt::format("  Input  {}: {} {}\n", in["name"].get<std::string>(), in["dtype"].get<std::string>(),
+                       dims_text(in["shape"]));
   }
   for (const auto& o : s["outputs"]) {
-    out += fmt::format("  Output {}: {} {}\n", o["name"].get<std::string>(), o["dtype"].get<std::string>(), dims_text(o["shape"]));
+    out += fmt::format("  Output {}: {} {}\n", o["name"].get<std::string>(), o["dtype"].get<std::string>(),
+                       dims_text(o["shape"]));
   }
   // Most frequent operators first; ties by name so the text is stable.
   std::vector<std::pair<std::string, std::int64_t>> ops;
@@ -157,7 +166,8 @@ std::string onnx_summary_text(const nlohmann::json& s) {
     out += "  Metadata: none\n";
   } else {
     out += "  Metadata:\n";
-    for (const auto& [key, value] : s["metadata"].items()) out += fmt::format("    {} = {}\n", key, value.get<std::string>());
+    for (const auto& [key, value] : s["metadata"].items())
+      out += fmt::format("    {} = {}\n", key, value.get<std::string>());
   }
   return out;
 }

@@ -34,8 +34,9 @@ void lower_flatten(const nn::Layer& layer, LoweringContext& ctx) {
   // ONNX Flatten always makes a matrix; torch.flatten(x, k) only does for k = 1
   // (every dim after the batch folded into one), the only case classifiers use.
   if (start_dim != 1) {
-    throw_error(ErrorKind::Unsupported,
-                fmt::format("layer {}: Flatten with start_dim {} (only start_dim 1 is exported)", layer.path, start_dim));
+    throw_error(
+        ErrorKind::Unsupported,
+        fmt::format("layer {}: Flatten with start_dim {} (only start_dim 1 is exported)", layer.path, start_dim));
   }
   auto& node = ctx.add_node("Flatten", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
   set_int_attr(node, "axis", 1);

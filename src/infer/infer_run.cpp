@@ -14,6 +14,8 @@
 
 #include "common/cpu_budget.h"
 #include "common/error.h"
+#include "common/labels.h"
+#include "common/metadata_keys.h"
 #include "infer/model_metadata.h"
 #include "infer/pipeline.h"
 #include "infer/progress.h"
@@ -49,18 +51,8 @@ class RowSink {
 };
 
 vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::string>& metadata,
-                                          const PreprocessOverrides& o) {
-  using vision::parse_crop, vision::parse_interpolation, vision::parse_resize, vision::parse_triplet;
-  vision::PreprocessSpec spec = vision::preprocess_spec_from_metadata(metadata);
-  constexpr ErrorKind kFlag = ErrorKind::Usage;
-  if (o.resize) spec.resize = with_error_context("--resize", [&] { return parse_resize(*o.resize, kFlag); });
-  if (o.crop) spec.crop = with_error_context("--crop", [&] { return parse_crop(*o.crop, kFlag); });
-  if (o.interpolation) {
-    spec.interpolation =
-        with_error_context("--interpolation", [&] { return parse_interpolation(*o.interpolation, kFlag); });
-  }
-  if (o.mean) spec.mean = with_error_context("--mean", [&] { return parse_triplet(*o.mean, kFlag); });
-  if (o.std) spec.std = with_error_context("--std", [&] { return parse_triplet(*o.std, kFlag); });
+                                          const vision::PreprocessFlags& o) {
+  vision::PreprocessSpec spec = vision::apply_flags(vision::preprocess_spec_from_metadata(metadata), o);
   vision::validate(spec);
   return spec;
 }
@@ -70,11 +62,7 @@ vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::Prepro
   const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
   if (sig.height > 0 && sig.width > 0) {
     const vision::Size2 model{static_cast<int>(sig.height), static_cast<int>(sig.width)};
-    if (produced && !(*produced == model)) {
-      throw_error(ErrorKind::Usage,
-                  fmt::format("preprocessing gives {}x{} images but the model takes {}x{} (set --crop or --resize)",
-                              produced->height, produced->width, model.height, model.width));
-    }
+    vision::require_output_size(spec, model);
     return model;
   }
   if (!produced) {
@@ -135,14 +123,13 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
   std::vector<std::string> labels;
   if (options.labels) {
     labels = *options.labels;
-    if (loaded.signature.num_outputs > 0 && static_cast<std::int64_t>(labels.size()) != loaded.signature.num_outputs) {
-      throw_error(ErrorKind::Usage, fmt::format("--labels names {} labels but the model has {} outputs", labels.size(),
-                                                loaded.signature.num_outputs));
+    if (loaded.signature.num_outputs > 0) {
+      with_error_context("--labels", [&] { check_labels(labels, loaded.signature.num_outputs, ErrorKind::Usage); });
     }
   } else if (loaded.signature.num_outputs > 0) {
     labels = labels_for(metadata, static_cast<std::size_t>(loaded.signature.num_outputs));
   } else if (metadata.count(metadata_keys::kLabels) != 0) {
-    labels = split_labels(metadata.at(metadata_keys::kLabels));
+    labels = parse_labels(metadata.at(metadata_keys::kLabels), ErrorKind::BadInput);
   } else {
     throw_error(ErrorKind::Unsupported, "the model's output size is symbolic and it names no labels; pass --labels");
   }

@@ -14,17 +14,9 @@
 #include "infer/output_format.h"
 #include "infer/runtime_engine.h"
 #include "vision/image.h"
+#include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::infer {
-
-// Flags that replace what the model's metadata says (same text forms).
-struct PreprocessOverrides {
-  std::optional<std::string> resize;         // "HxW" or "N"
-  std::optional<std::string> crop;           // "HxW", "N" or "none"
-  std::optional<std::string> interpolation;  // nearest | bilinear | bicubic
-  std::optional<std::string> mean;           // "r,g,b"
-  std::optional<std::string> std;            // "r,g,b"
-};
 
 struct InferOptions {
   std::filesystem::path model;
@@ -39,9 +31,9 @@ struct InferOptions {
   int decode_threads = 0;  // 0: derived from threads (split_threads)
   Shard shard;
   bool resume = false;
-  bool list_inputs = false;  // print the selected paths, load no model
-  bool progress = true;      // drawn only when stderr is a terminal
-  PreprocessOverrides overrides;
+  bool list_inputs = false;           // print the selected paths, load no model
+  bool progress = true;               // drawn only when stderr is a terminal
+  vision::PreprocessFlags overrides;  // replace what the model's metadata says
   vision::ImageLimits limits;
 };
 

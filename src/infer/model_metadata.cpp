@@ -12,6 +12,8 @@
 #include <onnx/onnx_pb.h>
 
 #include "common/error.h"
+#include "common/labels.h"
+#include "common/metadata_keys.h"
 
 namespace pt2onnx::infer {
 
@@ -48,23 +50,6 @@ std::map<std::string, std::string> read_model_metadata(const std::filesystem::pa
   });
 }
 
-std::vector<std::string> split_labels(std::string_view text) {
-  std::vector<std::string> labels;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', start);
-    std::string_view part =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    if (part.empty()) throw_error(ErrorKind::BadInput, fmt::format("label list '{}' has an empty name", text));
-    labels.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return labels;
-}
-
 std::vector<std::string> labels_for(const std::map<std::string, std::string>& metadata, std::size_t count) {
   const auto it = metadata.find(metadata_keys::kLabels);
   if (it == metadata.end()) {
@@ -73,7 +58,7 @@ std::vector<std::string> labels_for(const std::map<std::string, std::string>& me
     return labels;
   }
   auto labels = with_error_context(fmt::format("model metadata {}", metadata_keys::kLabels),
-                                   [&] { return split_labels(it->second); });
+                                   [&] { return parse_labels(it->second, ErrorKind::BadInput); });
   if (labels.size() != count) {
     throw_error(ErrorKind::BadInput, fmt::format("model metadata {} names {} labels but the model has {} outputs",
                                                  metadata_keys::kLabels, labels.size(), count));

@@ -10,17 +10,9 @@
 
 namespace pt2onnx::infer {
 
-namespace metadata_keys {
-inline constexpr const char* kLabels = "pt2onnx.labels";  // "biopsy,magview"
-}  // namespace metadata_keys
-
 // All metadata_props of an ONNX model. Error(Io) when the file cannot be
 // read, Error(BadInput) when it is not an ONNX ModelProto.
 std::map<std::string, std::string> read_model_metadata(const std::filesystem::path& model);
-
-// "a,b,c" -> {"a", "b", "c"}, each trimmed of spaces; Error(kind) for an
-// empty name.
-std::vector<std::string> split_labels(std::string_view text);
 
 // Label names for `count` outputs: from the metadata when present (Error
 // BadInput if their number differs from count), else output_0, output_1, ...

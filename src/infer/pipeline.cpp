@@ -226,7 +226,8 @@ PipelineStats run_batches(const std::function<std::optional<InputItem>()>& next_
   JobSource source(next_input);
   ReorderBuffer<Prepared> buffer(window);
   Workers<Prepared> workers(source, buffer);
-  workers.start(threads, [&](std::int64_t position, InputItem item) { return prepare(position, std::move(item), options); });
+  workers.start(threads,
+                [&](std::int64_t position, InputItem item) { return prepare(position, std::move(item), options); });
 
   PipelineStats stats;
   std::vector<Prepared> pending;

@@ -94,5 +94,4 @@ LoadedEngine load_runtime_engine(const std::filesystem::path& model_path, int th
   });
 }
 
-
 }  // namespace pt2onnx::infer

@@ -6,21 +6,36 @@ namespace pt2onnx::nn {
 
 std::string_view layer_kind_name(LayerKind kind) {
   switch (kind) {
-    case LayerKind::Conv2d: return "Conv2d";
-    case LayerKind::BatchNorm2d: return "BatchNorm2d";
-    case LayerKind::ReLU: return "ReLU";
-    case LayerKind::SiLU: return "SiLU";
-    case LayerKind::Sigmoid: return "Sigmoid";
-    case LayerKind::Hardswish: return "Hardswish";
-    case LayerKind::Hardsigmoid: return "Hardsigmoid";
-    case LayerKind::AdaptiveAvgPool2d: return "AdaptiveAvgPool2d";
-    case LayerKind::MaxPool2d: return "MaxPool2d";
-    case LayerKind::Mul: return "Mul";
-    case LayerKind::Add: return "Add";
-    case LayerKind::Flatten: return "Flatten";
-    case LayerKind::Dropout: return "Dropout";
-    case LayerKind::StochasticDepth: return "StochasticDepth";
-    case LayerKind::Linear: return "Linear";
+    case LayerKind::Conv2d:
+      return "Conv2d";
+    case LayerKind::BatchNorm2d:
+      return "BatchNorm2d";
+    case LayerKind::ReLU:
+      return "ReLU";
+    case LayerKind::SiLU:
+      return "SiLU";
+    case LayerKind::Sigmoid:
+      return "Sigmoid";
+    case LayerKind::Hardswish:
+      return "Hardswish";
+    case LayerKind::Hardsigmoid:
+      return "Hardsigmoid";
+    case LayerKind::AdaptiveAvgPool2d:
+      return "AdaptiveAvgPool2d";
+    case LayerKind::MaxPool2d:
+      return "MaxPool2d";
+    case LayerKind::Mul:
+      return "Mul";
+    case LayerKind::Add:
+      return "Add";
+    case LayerKind::Flatten:
+      return "Flatten";
+    case LayerKind::Dropout:
+      return "Dropout";
+    case LayerKind::StochasticDepth:
+      return "StochasticDepth";
+    case LayerKind::Linear:
+      return "Linear";
   }
   return "?";
 }
@@ -48,7 +63,8 @@ std::vector<ParamSpec> Layer::expected_params() const {
       if (a.bias) specs.push_back({"bias", {a.out_features}, false});
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return specs;
 }

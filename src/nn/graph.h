@@ -25,11 +25,11 @@ enum class LayerKind {
   Hardsigmoid,
   AdaptiveAvgPool2d,  // output 1x1 only
   MaxPool2d,
-  Mul,                // x * s, s broadcast over H and W (squeeze-excitation scale)
-  Add,                // residual add, same shapes: inputs {branch, identity}
+  Mul,  // x * s, s broadcast over H and W (squeeze-excitation scale)
+  Add,  // residual add, same shapes: inputs {branch, identity}
   Flatten,
-  Dropout,            // identity in eval
-  StochasticDepth,    // identity in eval; DropoutAttrs carries its training-time p
+  Dropout,          // identity in eval
+  StochasticDepth,  // identity in eval; DropoutAttrs carries its training-time p
   Linear,
 };
 
@@ -100,7 +100,9 @@ struct Layer {
   // The parameters and buffers this layer expects, in torch's registration order.
   [[nodiscard]] std::vector<ParamSpec> expected_params() const;
   template <typename T>
-  [[nodiscard]] const T& as() const { return std::get<T>(attrs); }
+  [[nodiscard]] const T& as() const {
+    return std::get<T>(attrs);
+  }
 };
 
 struct ModelOptions {
@@ -109,7 +111,7 @@ struct ModelOptions {
 };
 
 struct Graph {
-  std::string arch;  // "efficientnet_b0"
+  std::string arch;           // "efficientnet_b0"
   std::vector<Layer> layers;  // topological order
   ValueId input = 0;
   ValueId output = 0;

@@ -166,7 +166,8 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
     row_shapes.back()[0] = 1;
   }
   set_thread_count(1);
-  auto [compiled, first, fresh] = borrow(row_shapes, 1);
+  auto borrowed = borrow(row_shapes, 1);
+  const std::shared_ptr<Compiled> compiled = borrowed.compiled;  // (a lambda below captures it)
   std::vector<Tensor> results;
   for (auto shape : compiled->plan->output_shapes) {
     shape[0] = batch;
@@ -205,7 +206,7 @@ std::vector<Tensor> Model::Impl::run_split(const std::vector<Tensor>& given) {
       });
     }
     try {
-      work(std::move(first));
+      work(std::move(borrowed.instance));
     } catch (...) {
       errors[0] = std::current_exception();
     }

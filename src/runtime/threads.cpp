@@ -75,8 +75,8 @@ __attribute__((constructor)) void note_wait_policy() {
   for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
     if (const char* value = std::getenv(name); value != nullptr && used < sizeof g_user_text) {
       g_source = Source::User;
-      const int n = std::snprintf(g_user_text + used, sizeof g_user_text - used, "%s%s=%s", used == 0 ? "" : ", ",
-                                  name, value);
+      const int n =
+          std::snprintf(g_user_text + used, sizeof g_user_text - used, "%s%s=%s", used == 0 ? "" : ", ", name, value);
       if (n > 0) used += static_cast<std::size_t>(n);
     }
   }
@@ -114,8 +114,8 @@ namespace {
 std::atomic<int> g_cpus_in_use{0};
 
 int process_cpus() {
-  static const int cpus = std::max(1, cpu_budget().cpus);
-  return cpus;
+  static const int kCpus = std::max(1, cpu_budget().cpus);
+  return kCpus;
 }
 
 }  // namespace
@@ -148,7 +148,6 @@ constexpr double kSwitchMargin = 0.95;
 constexpr double kMeanWeight = 0.2;
 
 }  // namespace
-
 
 int TeamChoice::next() {
   if (team_ <= 1) return 1;

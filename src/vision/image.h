@@ -5,13 +5,13 @@
 // alone), so the copy would only cost time on large mammograms.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
-#include <utility>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace pt2onnx::vision {

@@ -92,6 +92,21 @@ void validate(const PreprocessSpec& spec) {
   }
 }
 
+void require_output_size(const PreprocessSpec& spec, Size2 input) {
+  const std::optional<Size2> produced = fixed_output_size(spec);
+  if (!produced) {
+    throw_error(ErrorKind::Usage, fmt::format("preprocessing '{}' gives images of varying size: a shorter-side "
+                                              "--resize needs a --crop to the model's input size {}x{}",
+                                              describe(spec), input.height, input.width));
+  }
+  if (!(*produced == input)) {
+    throw_error(ErrorKind::Usage,
+                fmt::format("preprocessing gives {}x{} images but the model's input size is {}x{} (set --resize or "
+                            "--crop)",
+                            produced->height, produced->width, input.height, input.width));
+  }
+}
+
 std::string describe(const PreprocessSpec& spec) {
   std::string resize = spec.resize.mode == ResizeSpec::Mode::Exact
                            ? fmt::format("{}x{}", spec.resize.size.height, spec.resize.size.width)

@@ -60,6 +60,11 @@ void preprocess_into(const Image& image, const PreprocessSpec& spec, Size2 expec
 // Error(Usage) naming the bad field.
 void validate(const PreprocessSpec& spec);
 
+// Error(Usage) unless `spec` gives every image the model's `input` size (a
+// shorter-side resize with no crop gives each image its own); the message
+// says which flags to set. Export and infer judge the same spec alike.
+void require_output_size(const PreprocessSpec& spec, Size2 input);
+
 std::string describe(const PreprocessSpec& spec);  // "resize 256 (shorter side), crop 224x224, bilinear, ..."
 
 }  // namespace pt2onnx::vision

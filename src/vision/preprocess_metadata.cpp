@@ -97,6 +97,27 @@ std::array<float, 3> parse_triplet(std::string_view text, ErrorKind kind) {
   return out;
 }
 
+PreprocessSpec apply_flags(PreprocessSpec spec, const PreprocessFlags& flags) {
+  constexpr ErrorKind kFlag = ErrorKind::Usage;
+  if (flags.resize) spec.resize = with_error_context("--resize", [&] { return parse_resize(*flags.resize, kFlag); });
+  if (flags.crop) spec.crop = with_error_context("--crop", [&] { return parse_crop(*flags.crop, kFlag); });
+  if (flags.interpolation) {
+    spec.interpolation =
+        with_error_context("--interpolation", [&] { return parse_interpolation(*flags.interpolation, kFlag); });
+  }
+  if (flags.mean) spec.mean = with_error_context("--mean", [&] { return parse_triplet(*flags.mean, kFlag); });
+  if (flags.std) {
+    spec.std = with_error_context("--std", [&] {
+      const auto std = parse_triplet(*flags.std, kFlag);
+      for (const float s : std) {
+        if (!(s > 0.0f)) throw_error(kFlag, fmt::format("'{}': each std must be positive", *flags.std));
+      }
+      return std;
+    });
+  }
+  return spec;
+}
+
 PreprocessSpec preprocess_spec_from_metadata(const std::map<std::string, std::string>& metadata) {
   namespace k = metadata_keys;
   PreprocessSpec spec;
@@ -136,7 +157,7 @@ std::map<std::string, std::string> preprocess_metadata(const PreprocessSpec& spe
   const auto triplet = [](const std::array<float, 3>& v) { return fmt::format("{},{},{}", v[0], v[1], v[2]); };
   std::map<std::string, std::string> m;
   m[k::kResize] = spec.resize.mode == ResizeSpec::Mode::ShorterSide ? std::to_string(spec.resize.shorter_side)
-                                                                     : size(spec.resize.size);
+                                                                    : size(spec.resize.size);
   m[k::kCrop] = spec.crop ? size(*spec.crop) : std::string("none");
   m[k::kInterpolation] = std::string(interpolation_name(spec.interpolation));
   m[k::kMean] = triplet(spec.mean);

@@ -14,23 +14,15 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/error.h"
+#include "common/metadata_keys.h"
 #include "vision/preprocess.h"
 
 namespace pt2onnx::vision {
-
-namespace metadata_keys {
-inline constexpr const char* kResize = "pt2onnx.preprocess.resize";
-inline constexpr const char* kCrop = "pt2onnx.preprocess.crop";
-inline constexpr const char* kInterpolation = "pt2onnx.preprocess.interpolation";
-inline constexpr const char* kMean = "pt2onnx.preprocess.mean";
-inline constexpr const char* kStd = "pt2onnx.preprocess.std";
-inline constexpr const char* kColor = "pt2onnx.preprocess.color";
-inline constexpr const char* kInputSize = "pt2onnx.input_size";
-}  // namespace metadata_keys
 
 // Each parser throws Error(kind) saying what text was expected.
 ResizeSpec parse_resize(std::string_view text, ErrorKind kind);
@@ -38,6 +30,21 @@ std::optional<Size2> parse_crop(std::string_view text, ErrorKind kind);
 Size2 parse_size(std::string_view text, ErrorKind kind);  // "HxW"
 Interpolation parse_interpolation(std::string_view text, ErrorKind kind);
 std::array<float, 3> parse_triplet(std::string_view text, ErrorKind kind);
+
+// The preprocessing flags of `export` and `infer` (--resize, --crop,
+// --interpolation, --mean, --std; the text forms above), unset when not given.
+struct PreprocessFlags {
+  std::optional<std::string> resize;         // "HxW" or "N"
+  std::optional<std::string> crop;           // "HxW", "N" or "none"
+  std::optional<std::string> interpolation;  // nearest | bilinear | bicubic
+  std::optional<std::string> mean;           // "r,g,b"
+  std::optional<std::string> std;            // "r,g,b"
+  [[nodiscard]] bool any() const { return resize || crop || interpolation || mean || std; }
+};
+
+// `base` with each given flag in place of its part. Error(Usage) naming the
+// flag and what text was expected; the result is not yet validated.
+PreprocessSpec apply_flags(PreprocessSpec base, const PreprocessFlags& flags);
 
 // Error(BadInput) naming the key for a malformed value, Error(Unsupported)
 // for a colour other than RGB.

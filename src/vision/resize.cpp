@@ -144,8 +144,8 @@ struct BlockScratch {
 
 template <int kChannels>
 [[gnu::always_inline]] inline void horizontal_block(const std::uint8_t* const (&src)[kBlock], int rows,
-                                                    std::uint8_t* const (&dst)[kBlock], int in_samples,
-                                                    int out_width, const Coefficients& c, BlockScratch& scratch) {
+                                                    std::uint8_t* const (&dst)[kBlock], int in_samples, int out_width,
+                                                    const Coefficients& c, BlockScratch& scratch) {
   Column* columns = scratch.columns.data();
   for (int k0 = 0; k0 < in_samples; k0 += kBlock) {
     const int n = std::min(kBlock, in_samples - k0);

@@ -59,7 +59,7 @@ class Pickle {
     return *this;
   }
   Pickle& u8(std::uint8_t v) { return op(v); }
-  Pickle& u16(std::uint16_t v) { return u8(v & 0xff).u8(static_cast<std::uint8_t>(v >> 8)); }
+  Pickle& u16(std::uint16_t v) { return u8(static_cast<std::uint8_t>(v & 0xff)).u8(static_cast<std::uint8_t>(v >> 8)); }
   Pickle& u32(std::uint32_t v) {
     for (int i = 0; i < 4; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i)));
     return *this;

@@ -15,7 +15,7 @@ using testing::expect_error;
 // A loaded storage holding 0, 1, 2, ... as `dtype`.
 std::shared_ptr<StorageData> iota_storage(DType dtype, std::int64_t n) {
   auto s = std::make_shared<StorageData>();
-  s->key = "0";
+  s->key = std::string(1, '0');  // (= "0" trips GCC 12's -Wrestrict false positive)
   s->dtype = dtype;
   s->numel = n;
   s->bytes.resize(static_cast<std::size_t>(n) * dtype_size(dtype));
@@ -112,7 +112,9 @@ TEST(TensorRebuild, EveryDTypeKeepsItsBytes) {
     auto s = iota_storage(dtype, 6);
     auto t = rebuild(s, 0, {3}, {2});
     EXPECT_EQ(t.dtype(), dtype);
-    if (dtype != DType::Bool) EXPECT_EQ(values(t), (std::vector<double>{0, 2, 4}));
+    if (dtype != DType::Bool) {
+      EXPECT_EQ(values(t), (std::vector<double>{0, 2, 4}));
+    }
     for (std::int64_t i = 0; i < 3; ++i) {
       EXPECT_EQ(std::memcmp(t.bytes().data() + i * static_cast<std::int64_t>(dtype_size(dtype)),
                             s->bytes.data() + 2 * i * static_cast<std::int64_t>(dtype_size(dtype)), dtype_size(dtype)),

@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "common/atomic_file.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/zip_writer.h"
 #include "checkpoint_test_util.h"
+#include "common/atomic_file.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

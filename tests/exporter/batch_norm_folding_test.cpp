@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "exporter/demo_state.h"
 #include "common/random.h"
+#include "exporter/demo_state.h"
 
 namespace pt2onnx::exporter {
 namespace {
@@ -58,8 +58,8 @@ class FoldBatchNorm : public ::testing::TestWithParam<FoldCase> {};
 
 TEST_P(FoldBatchNorm, MatchesConvThenBatchNormInEvalMode) {
   const auto p = GetParam();
-  SCOPED_TRACE(::testing::Message() << "c_in " << p.c_in << " c_out " << p.c_out << " groups " << p.groups
-                                    << " bias " << p.conv_bias);
+  SCOPED_TRACE(::testing::Message() << "c_in " << p.c_in << " c_out " << p.c_out << " groups " << p.groups << " bias "
+                                    << p.conv_bias);
   Random rng(1234);
   const std::int64_t k = 3, pad = 1, h = 5, wd = 6;
   const auto x = random_tensor(rng, {p.c_in, h, wd}, -2, 2);

@@ -54,9 +54,9 @@ TEST(LayerLowerings, Conv2dWithFoldedBatchNormCarriesFoldedWeightsUnderTheConvNa
 
   const auto& conv = layer_at(g, "features.0.0");
   const auto& b = layer_at(g, "features.0.1");
-  const auto folded = fold_batch_norm(conv.params.at("weight"), nullptr,
-                                      {b.params.at("weight"), b.params.at("bias"), b.params.at("running_mean"),
-                                       b.params.at("running_var"), 1e-3});
+  const auto folded = fold_batch_norm(
+      conv.params.at("weight"), nullptr,
+      {b.params.at("weight"), b.params.at("bias"), b.params.at("running_mean"), b.params.at("running_var"), 1e-3});
   const auto w = floats(initializer(m, "features.0.0.weight"));
   ASSERT_EQ(w.size(), folded.weight.f32().size());
   EXPECT_TRUE(std::equal(w.begin(), w.end(), folded.weight.f32().begin()));
@@ -86,7 +86,8 @@ TEST(LayerLowerings, BatchNorm2dWithoutAConvBecomesBatchNormalization) {
   const auto m = export_model(g, {});
   const auto& n = node_named(m, "bn");
   EXPECT_EQ(n.op_type(), "BatchNormalization");
-  EXPECT_EQ(inputs(n), (std::vector<std::string>{"maxpool", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}));
+  EXPECT_EQ(inputs(n),
+            (std::vector<std::string>{"maxpool", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}));
   EXPECT_FLOAT_EQ(attr(n, "epsilon").f(), 1e-5f);
 }
 

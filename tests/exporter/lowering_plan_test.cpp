@@ -32,7 +32,8 @@ TEST(LoweringPlan, EvalIdentitiesAliasTheirInputAndBatchNormsFoldIntoTheirConv) 
 
   // The Dropout before the classifier reads the flatten output: same tensor.
   const auto& dropout = g.layers[index_of(g, "classifier.0")];
-  EXPECT_EQ(plan.value_names[static_cast<std::size_t>(plan.canonical[static_cast<std::size_t>(dropout.output)])], "flatten");
+  EXPECT_EQ(plan.value_names[static_cast<std::size_t>(plan.canonical[static_cast<std::size_t>(dropout.output)])],
+            "flatten");
   EXPECT_EQ(plan.value_names[static_cast<std::size_t>(g.input)], kInputName);
   EXPECT_EQ(plan.value_names[static_cast<std::size_t>(g.output)], kOutputName);
 }

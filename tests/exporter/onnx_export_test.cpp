@@ -126,8 +126,8 @@ TEST(OnnxExport, ProducerAndMetadata) {
 
 TEST(OnnxExport, MetadataWithoutLabelsOrProvenanceOmitsThoseKeys) {
   const auto md = metadata(export_model(testing::tiny_efficientnet(), {}));
-  for (const char* key : {"pt2onnx.labels", "pt2onnx.checkpoint.file", "pt2onnx.checkpoint.sha256",
-                          "pt2onnx.checkpoint.key"}) {
+  for (const char* key :
+       {"pt2onnx.labels", "pt2onnx.checkpoint.file", "pt2onnx.checkpoint.sha256", "pt2onnx.checkpoint.key"}) {
     EXPECT_FALSE(md.contains(key)) << key;
   }
 }
@@ -152,8 +152,7 @@ TEST(OnnxExport, PreprocessingMustGiveTheInputSize) {
   shorter.preprocessing = vision::PreprocessSpec{};
   shorter.preprocessing->resize.mode = vision::ResizeSpec::Mode::ShorterSide;
   shorter.preprocessing->resize.shorter_side = 18;
-  expect_error(ErrorKind::Usage, "needs a crop",
-               [&] { (void)export_model(testing::tiny_efficientnet(), shorter); });
+  expect_error(ErrorKind::Usage, "needs a --crop", [&] { (void)export_model(testing::tiny_efficientnet(), shorter); });
   shorter.preprocessing->crop = vision::Size2{16, 16};
   const auto md = metadata(export_model(testing::tiny_efficientnet(), shorter));
   EXPECT_EQ(md.at("pt2onnx.preprocess.resize"), "18");
@@ -168,7 +167,8 @@ TEST(OnnxExport, PreprocessingMustGiveTheInputSize) {
 TEST(OnnxExport, TheCheckRejectsBrokenModelsSayingWhichStepFailed) {
   const auto g = testing::tiny_efficientnet(2);
   const auto good = export_model(g, {});
-  expect_error(ErrorKind::ExportFailed, "shape inference gives output 'logits' the shape [batch, 2], expected [batch, 5]",
+  expect_error(ErrorKind::ExportFailed,
+               "shape inference gives output 'logits' the shape [batch, 2], expected [batch, 5]",
                [&] { check_exported_model(good, 3, 16, 5); });
   expect_error(ErrorKind::ExportFailed, "input 'image' is [batch, 3, 16, 16], expected [batch, 3, 32, 32]",
                [&] { check_exported_model(good, 3, 32, 2); });
@@ -193,7 +193,13 @@ TEST(OnnxExport, TheCheckRejectsBrokenModelsSayingWhichStepFailed) {
   expect_error(ErrorKind::ExportFailed, "shape inference", [&] { check_exported_model(bad_weight, 3, 16, 2); });
 
   auto declared_wrong = good;  // a declared output shape that inference contradicts
-  declared_wrong.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(7);
+  declared_wrong.mutable_graph()
+      ->mutable_output(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_value(7);
   expect_error(ErrorKind::ExportFailed, "output 'logits' is declared [batch, 7], expected [batch, 2]",
                [&] { check_exported_model(declared_wrong, 3, 16, 2); });
 }

@@ -46,9 +46,10 @@ TEST(OnnxSummary, JsonDescribesInterfaceOperatorsWeightsAndMetadata) {
 TEST(OnnxSummary, TextShowsTheSameFacts) {
   ScratchDir dir;
   const auto text = onnx_summary_text(write_tiny(dir, "m.onnx"));
-  for (const char* line : {"IR version 8, opset ai.onnx 17, producer pt2onnx", "Input  image: float32 [batch, 3, 16, 16]",
-                           "Output logits: float32 [batch, 2]", "Nodes: 18 (Conv 5, Mul 4, Sigmoid 4,",
-                           "Initializers: 12 tensors,", "    pt2onnx.arch = tiny_efficientnet"}) {
+  for (const char* line :
+       {"IR version 8, opset ai.onnx 17, producer pt2onnx", "Input  image: float32 [batch, 3, 16, 16]",
+        "Output logits: float32 [batch, 2]", "Nodes: 18 (Conv 5, Mul 4, Sigmoid 4,", "Initializers: 12 tensors,",
+        "    pt2onnx.arch = tiny_efficientnet"}) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing '" << line << "' in\n" << text;
   }
 }

@@ -57,8 +57,8 @@ class ChannelMeanEngine : public infer::BatchEngine {
   // Fails every batch holding an image whose first channel's mean is `red`.
   void throw_on_red(float red) { throw_on_red_ = red; }
 
-  std::vector<std::int64_t> batch_sizes;           // one per call of run() or run_image()
-  std::set<std::thread::id> image_threads;         // the threads run_image was called on
+  std::vector<std::int64_t> batch_sizes;    // one per call of run() or run_image()
+  std::set<std::thread::id> image_threads;  // the threads run_image was called on
 
  private:
   bool runs_alone_ = false;

@@ -104,7 +104,7 @@ TEST(InferRun, ImageWorkersUnlessDecodeThreadsAreGiven) {
     // run_infer owns and destroys the engine it loads; this one forwards to
     // an engine the test keeps, to look at afterwards.
     struct Forward : BatchEngine {
-      explicit Forward(testing::ChannelMeanEngine& to) : to(to) {}
+      explicit Forward(testing::ChannelMeanEngine& target) : to(target) {}
       std::vector<std::vector<float>> run(const Tensor& batch) override { return to.run(batch); }
       [[nodiscard]] bool runs_images_alone() const override { return to.runs_images_alone(); }
       std::vector<float> run_image(const Tensor& image) override { return to.run_image(image); }
@@ -186,7 +186,7 @@ TEST(InferRun, ModelAndPreprocessingMustAgree) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Usage);
-    EXPECT_NE(std::string(e.what()).find("model takes 4x4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the model's input size is 4x4"), std::string::npos) << e.what();
   }
   o = fx.options();
   o.labels = std::vector<std::string>{"only", "two"};

@@ -2,10 +2,10 @@
 
 #include <fstream>
 
-#include <gtest/gtest.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
+#include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
 #include "common/error.h"
@@ -72,7 +72,8 @@ TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   ASSERT_EQ(bytes.size(), before_unknown + 3);
   testing::write_file(dir / "m.onnx", testing::Bytes(bytes.begin(), bytes.end()));
   const auto metadata = read_model_metadata(dir / "m.onnx");
-  EXPECT_EQ(metadata, (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));
+  EXPECT_EQ(metadata,
+            (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));
   // Cut inside the graph: an error, not a partial answer.
   const auto graph_middle = static_cast<std::ptrdiff_t>(entry("pt2onnx.labels", "a,b").size() + body.size() / 2);
   testing::write_file(dir / "cut.onnx", testing::Bytes(bytes.begin(), bytes.begin() + graph_middle));
@@ -90,12 +91,6 @@ TEST(ModelMetadata, Errors) {
   }
   testing::write_file(dir / "junk.onnx", testing::random_bytes(64, 3));
   EXPECT_THROW(read_model_metadata(dir / "junk.onnx"), Error);
-}
-
-TEST(ModelMetadata, SplitLabels) {
-  EXPECT_EQ(split_labels("a, b ,c"), (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_THROW(split_labels("a,,b"), Error);
-  EXPECT_THROW(split_labels(""), Error);
 }
 
 }  // namespace

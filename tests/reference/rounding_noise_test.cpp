@@ -30,7 +30,8 @@ long ulps_between(float a, float b) {
 TEST(RoundingNoise, MovesEveryFiniteNonZeroValueByTheGivenUlpsOneWayOrTheOther) {
   Tensor t(DType::Float32, {3, 400});
   auto v = t.f32();
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i % 7 == 0 ? -1.0 : 1.0) * (0.37 + i * 1.3));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>((i % 7 == 0 ? -1.0 : 1.0) * (0.37 + static_cast<double>(i) * 1.3));
   v[410] = 0.0f;
   v[411] = std::numeric_limits<float>::infinity();
   v[412] = std::numeric_limits<float>::quiet_NaN();

@@ -106,13 +106,15 @@ TEST(RuntimeBatchSplit, ImagesRunAloneOnTheirCallingThreads) {
     for (std::int64_t t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
         for (std::int64_t i = t; i < kImages; i += 2) {
-          alone[static_cast<std::size_t>(i)] = values_of(a.run_on_calling_thread({&images[static_cast<std::size_t>(i)], 1})[0]);
+          alone[static_cast<std::size_t>(i)] =
+              values_of(a.run_on_calling_thread({&images[static_cast<std::size_t>(i)], 1})[0]);
         }
       });
     }
   }
   for (std::int64_t i = 0; i < kImages; ++i) {
-    EXPECT_TRUE(all_close(values_of(batch_item(batch, i)), alone[static_cast<std::size_t>(i)], 0.0, 0.0)) << "image " << i;
+    EXPECT_TRUE(all_close(values_of(batch_item(batch, i)), alone[static_cast<std::size_t>(i)], 0.0, 0.0))
+        << "image " << i;
   }
   // Inputs are checked as run() checks them.
   EXPECT_THROW(a.run_on_calling_thread({&x, 0}), Error);

@@ -28,8 +28,8 @@ TEST(RuntimeLargeBuffers, AlignmentAndZeroSize) {
 TEST(RuntimeLargeBuffers, SlabsHandOutDisjointAlignedRegions) {
   BufferSlabs slabs;
   std::vector<std::pair<std::uintptr_t, std::size_t>> regions;
-  for (std::size_t n : {std::size_t{1}, std::size_t{100}, std::size_t{64}, std::size_t{5} << 20,
-                        std::size_t{20} << 20, std::size_t{3}, std::size_t{7} << 20}) {
+  for (std::size_t n : {std::size_t{1}, std::size_t{100}, std::size_t{64}, std::size_t{5} << 20, std::size_t{20} << 20,
+                        std::size_t{3}, std::size_t{7} << 20}) {
     std::byte* p = slabs.allocate(n);
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(address(p) % 64, 0u) << n;

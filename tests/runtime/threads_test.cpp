@@ -15,8 +15,8 @@
 
 #include "common/cpu_budget.h"
 #include "common/error.h"
-#include "runtime/test_model.h"
 #include "runtime/efficientnet_like.h"
+#include "runtime/test_model.h"
 #include "runtime/threads.h"
 
 namespace pt2onnx::testing {
@@ -62,7 +62,6 @@ TEST(RuntimeThreads, OptionIsHonouredAndDefaultsToTheCpuBudget) {
     EXPECT_EQ(e.kind(), ErrorKind::Usage);
   }
 }
-
 
 using runtime::CpuShare;
 using runtime::TeamChoice;

@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../exporter/graph_fixtures.h"
 #include "common/error.h"
 #include "exporter/atomic_write.h"
 #include "exporter/onnx_export.h"
-#include "../exporter/graph_fixtures.h"
 
 int main(int argc, char** argv) {
   using namespace pt2onnx;

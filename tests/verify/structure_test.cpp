@@ -11,8 +11,10 @@ void set_shape(onnx::ValueInfoProto* v, const std::string& batch, std::vector<st
   auto* t = v->mutable_type()->mutable_tensor_type();
   t->set_elem_type(onnx::TensorProto_DataType_FLOAT);
   auto* shape = t->mutable_shape();
-  if (batch.empty()) shape->add_dim()->set_dim_value(1);
-  else shape->add_dim()->set_dim_param(batch);
+  if (batch.empty())
+    shape->add_dim()->set_dim_value(1);
+  else
+    shape->add_dim()->set_dim_param(batch);
   for (auto r : rest) shape->add_dim()->set_dim_value(r);
 }
 
@@ -60,7 +62,8 @@ ExpectedInterface tiny_interface() {
 }
 
 bool mentions(const std::vector<std::string>& lines, const std::string& what) {
-  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; });
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(what) != std::string::npos; });
 }
 
 TEST(Structure, AcceptsTheSeedInterface) {

@@ -215,8 +215,6 @@ inline Bytes le16(const std::vector<std::int32_t>& values) {
   return out;
 }
 
-
-
 inline void write_file(const std::filesystem::path& path, const Bytes& bytes) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary);

@@ -7,9 +7,9 @@
 
 #include "checkpoint/checkpoint.h"
 #include "commands.h"
+#include "common/random.h"
 #include "exporter/demo_state.h"
 #include "models/registry.h"
-#include "common/random.h"
 #include "reference/reference.h"
 
 namespace pt2onnx::cli {

@@ -10,12 +10,14 @@
 
 #include "checkpoint/checkpoint.h"
 #include "commands.h"
+#include "common/labels.h"
 #include "exporter/atomic_write.h"
 #include "exporter/export_report.h"
 #include "exporter/file_hash.h"
 #include "exporter/metadata.h"
 #include "exporter/onnx_export.h"
 #include "models/registry.h"
+#include "shared_options.h"
 #include "verification.h"
 #include "verify/verify.h"
 #include "vision/preprocess_metadata.h"
@@ -35,47 +37,16 @@ struct ExportArgs {
   std::string key;
   bool no_verify = false;
   verify::Tolerance tolerance;
-  // The training preprocessing, recorded for `pt2onnx infer` (text forms of vision/preprocess_metadata.h).
-  std::string resize;
-  std::string crop;
-  std::string interpolation;
-  std::string mean;
-  std::string std;
+  PreprocessOptions preprocess;  // recorded for `pt2onnx infer`
 };
 
 // The spec from the flags; nullopt when none is given (the architecture's defaults).
 std::optional<vision::PreprocessSpec> preprocessing_from_flags(const ExportArgs& args, std::int64_t input_size) {
-  if (args.resize.empty() && args.crop.empty() && args.interpolation.empty() && args.mean.empty() && args.std.empty()) {
-    return std::nullopt;
-  }
+  const auto flags = args.preprocess.flags();
+  if (!flags.any()) return std::nullopt;
   vision::PreprocessSpec spec;
   spec.resize.size = {static_cast<int>(input_size), static_cast<int>(input_size)};
-  if (!args.resize.empty()) spec.resize = vision::parse_resize(args.resize, ErrorKind::Usage);
-  if (!args.crop.empty()) spec.crop = vision::parse_crop(args.crop, ErrorKind::Usage);
-  if (!args.interpolation.empty())
-    spec.interpolation = vision::parse_interpolation(args.interpolation, ErrorKind::Usage);
-  if (!args.mean.empty()) spec.mean = vision::parse_triplet(args.mean, ErrorKind::Usage);
-  if (!args.std.empty()) spec.std = vision::parse_triplet(args.std, ErrorKind::Usage);
-  return spec;
-}
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
-std::vector<std::string> split_labels(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = list.find(',', start);
-    auto name = trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (name.empty()) throw Error(ErrorKind::Usage, fmt::format("--labels '{}' has an empty name", list));
-    out.push_back(std::move(name));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
+  return vision::apply_flags(spec, flags);
 }
 
 // "Comparing PyTorch vs ONNX outputs...": the PyTorch-semantics reference
@@ -128,12 +99,13 @@ int run_export(const ExportArgs& args) {
   options.opset = args.opset;
   options.dropout = args.dropout;
   options.preprocessing = preprocessing_from_flags(args, graph.input_size);
-  if (!args.labels.empty()) {
-    options.labels = split_labels(args.labels);
+  if (auto labels = labels_from_flag(args.labels)) {
+    with_error_context("--labels", [&] { check_labels(*labels, graph.num_outputs, ErrorKind::Usage); });
+    options.labels = std::move(labels);
   } else if (loaded.labels) {
     // The same rule as for --labels, but the fault is in the file, not the command line.
     try {
-      exporter::check_labels(*loaded.labels, graph.num_outputs);
+      check_labels(*loaded.labels, graph.num_outputs, ErrorKind::BadInput);
     } catch (const Error& e) {
       throw Error(ErrorKind::BadInput, fmt::format("checkpoint {}: its 'labels' entry does not fit: {}; pass --labels "
                                                    "to give the right names",
@@ -199,14 +171,7 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->add_option("--key", args->key, "Key of the state dict inside the checkpoint (default: found automatically)");
   cmd->add_flag("--no-verify", args->no_verify,
                 "Skip the numeric verification (reference vs runtime on several probes) of the written model");
-  cmd->add_option("--resize", args->resize,
-                  "Training preprocessing, recorded for 'pt2onnx infer': HxW (exact) or N (shorter side to N; needs "
-                  "--crop) (default: the input size)");
-  cmd->add_option("--crop", args->crop, "Center crop after the resize: HxW, N or none (default: none)");
-  cmd->add_option("--interpolation", args->interpolation,
-                  "Resize interpolation: bilinear (default), bicubic or nearest");
-  cmd->add_option("--mean", args->mean, "Normalization mean r,g,b on [0,1] pixels (default: ImageNet's)");
-  cmd->add_option("--std", args->std, "Normalization std r,g,b (default: ImageNet's)");
+  add_preprocess_options(*cmd, args->preprocess, PreprocessRole::Record);
   add_tolerance_options(*cmd, args->tolerance);
   cmd->callback([args, &action] { action = [args] { return run_export(*args); }; });
 }

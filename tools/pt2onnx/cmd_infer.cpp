@@ -10,6 +10,7 @@
 #include "infer/infer_run.h"
 #include "infer/model_metadata.h"
 #include "infer/runtime_engine.h"
+#include "shared_options.h"
 
 namespace pt2onnx::cli {
 
@@ -22,7 +23,7 @@ struct InferFlags {
   std::string activation = "sigmoid";
   std::string labels;
   std::string shard = "1/1";
-  std::string resize, crop, interpolation, mean, std;
+  PreprocessOptions preprocess;
   bool no_progress = false;
 };
 
@@ -38,16 +39,9 @@ int run(InferFlags& f) {
   if (!f.output.empty()) o.output = f.output;
   o.format = parse_choice<infer::OutputFormat>(f.format, "--format", infer::output_format_from_name);
   o.activation = parse_choice<infer::Activation>(f.activation, "--activation", infer::activation_from_name);
-  if (!f.labels.empty()) o.labels = with_error_context("--labels", [&] { return infer::split_labels(f.labels); });
+  o.labels = labels_from_flag(f.labels);
   o.shard = infer::parse_shard(f.shard);
-  const auto set = [](std::optional<std::string>& slot, const std::string& v) {
-    if (!v.empty()) slot = v;
-  };
-  set(o.overrides.resize, f.resize);
-  set(o.overrides.crop, f.crop);
-  set(o.overrides.interpolation, f.interpolation);
-  set(o.overrides.mean, f.mean);
-  set(o.overrides.std, f.std);
+  o.overrides = f.preprocess.flags();
   o.progress = !f.no_progress;
 
   const infer::InferSummary summary = infer::run_infer(o, infer::load_runtime_engine, stdout, stderr);
@@ -92,11 +86,7 @@ void add_infer_command(CLI::App& app, Action& action) {
   cmd->add_flag("--list-inputs", o.list_inputs,
                 "Print the paths this run would process, then exit (no model is loaded)");
   cmd->add_flag("--no-progress", flags->no_progress, "Never draw the progress line (drawn only on a terminal anyway)");
-  cmd->add_option("--resize", flags->resize, "Override: HxW (exact) or N (shorter side to N)");
-  cmd->add_option("--crop", flags->crop, "Override: center crop HxW, N or none");
-  cmd->add_option("--interpolation", flags->interpolation, "Override: nearest, bilinear or bicubic");
-  cmd->add_option("--mean", flags->mean, "Override: normalization mean r,g,b");
-  cmd->add_option("--std", flags->std, "Override: normalization std r,g,b");
+  add_preprocess_options(*cmd, flags->preprocess, PreprocessRole::Override);
   cmd->callback([flags, &action] { action = [flags] { return run(*flags); }; });
 }
 

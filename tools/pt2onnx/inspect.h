@@ -1,5 +1,6 @@
 // `pt2onnx inspect`: shared by the subcommand (cmd_inspect.cpp) and the
-// describers of each kind of file it reads (checkpoints here; ONNX models to come).
+// checkpoint describer (inspect_checkpoint.cpp); ONNX models are described by
+// exporter/onnx_summary.h.
 #pragma once
 
 #include <filesystem>

@@ -11,14 +11,21 @@ namespace pt2onnx::cli {
 
 ExitCode exit_code_for(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::Usage: return ExitCode::Usage;
+    case ErrorKind::Usage:
+      return ExitCode::Usage;
     case ErrorKind::Io:
-    case ErrorKind::BadInput: return ExitCode::BadInput;
-    case ErrorKind::ArchMismatch: return ExitCode::ArchMismatch;
-    case ErrorKind::Unsupported: return ExitCode::Unsupported;
-    case ErrorKind::ExportFailed: return ExitCode::ExportFailed;
-    case ErrorKind::VerifyFailed: return ExitCode::VerifyFailed;
-    case ErrorKind::Internal: return ExitCode::Internal;
+    case ErrorKind::BadInput:
+      return ExitCode::BadInput;
+    case ErrorKind::ArchMismatch:
+      return ExitCode::ArchMismatch;
+    case ErrorKind::Unsupported:
+      return ExitCode::Unsupported;
+    case ErrorKind::ExportFailed:
+      return ExitCode::ExportFailed;
+    case ErrorKind::VerifyFailed:
+      return ExitCode::VerifyFailed;
+    case ErrorKind::Internal:
+      return ExitCode::Internal;
   }
   return ExitCode::Internal;
 }

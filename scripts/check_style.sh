@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Formatting and lint, run by scripts/test.sh (so by CI) before the tests:
+#   - clang-format (.clang-format) on every tracked C++ file: the whole tree stays formatted;
+#   - clang-tidy (.clang-tidy: naming, bug-prone checks) on the C++ files that the
+#     last commit changed (or those given), with the build's compile_commands.json.
+# Fails, listing each violation, on either. Debian's clang-format and clang-tidy.
+#
+#   scripts/check_style.sh [FILE.cpp ...]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+mapfile -t all < <(git ls-files '*.cpp' '*.h')
+unformatted=()
+for f in "${all[@]}"; do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
+done
+if ((${#unformatted[@]})); then
+  echo "check_style: not formatted as .clang-format says (run clang-format -i on them):" >&2
+  printf '  %s\n' "${unformatted[@]}" >&2
+  exit 1
+fi
+echo "check_style: clang-format: ${#all[@]} files formatted"
+
+if (($#)); then
+  changed=("$@")
+else
+  # The files the last commit touched (on a fresh clone: the commit being tested).
+  mapfile -t changed < <(git diff --name-only --diff-filter=AM HEAD~1 HEAD -- '*.cpp' 2>/dev/null || true)
+fi
+[ -f build/compile_commands.json ] || { echo "check_style: no build/compile_commands.json; build first" >&2; exit 1; }
+# Only translation units the build knows (test tools, sources; not deleted files).
+units=()
+for f in "${changed[@]}"; do
+  [ -f "$f" ] && grep -q "\"file\": \"$here/$f\"" build/compile_commands.json && units+=("$f")
+done
+if ((${#units[@]} == 0)); then
+  echo "check_style: clang-tidy: no changed translation units"
+  exit 0
+fi
+echo "check_style: clang-tidy on ${#units[@]} changed file(s): ${units[*]}"
+clang-tidy -p build --quiet "${units[@]}" 2>/dev/null
+echo "check_style: clang-tidy: clean"

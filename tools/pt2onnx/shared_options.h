@@ -1,0 +1,35 @@
+// Options that several commands take, defined once so that each accepts and
+// refuses the same text with the same exit code: the preprocessing flags
+// (export records them, infer overrides the model's with them) and --labels.
+// The parsing itself lives in the library (vision/preprocess_metadata.h,
+// common/labels.h), where the metadata readers use it too.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "vision/preprocess_metadata.h"
+
+namespace pt2onnx::cli {
+
+struct PreprocessOptions {
+  std::string resize, crop, interpolation, mean, std;
+  // The flags given (empty text: not given).
+  [[nodiscard]] vision::PreprocessFlags flags() const;
+};
+
+enum class PreprocessRole {
+  Record,    // export: the training preprocessing, written to the model's metadata
+  Override,  // infer: replaces what the model's metadata says
+};
+
+void add_preprocess_options(CLI::App& cmd, PreprocessOptions& options, PreprocessRole role);
+
+// The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
+// for an empty or repeated name (common/labels.h).
+std::optional<std::vector<std::string>> labels_from_flag(const std::string& text);
+
+}  // namespace pt2onnx::cli

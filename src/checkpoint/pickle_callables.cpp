@@ -217,7 +217,7 @@ Value reconstructor(const std::string& name, std::vector<Value>& args, CallConte
 }
 
 const std::unordered_map<std::string_view, Handler>& handlers() {
-  static const std::unordered_map<std::string_view, Handler> table{
+  static const std::unordered_map<std::string_view, Handler> kTable{
       {"torch._utils._rebuild_tensor_v2", rebuild_tensor},
       {"torch._utils._rebuild_tensor", rebuild_tensor},
       {"torch._utils._rebuild_parameter", rebuild_parameter},
@@ -234,7 +234,7 @@ const std::unordered_map<std::string_view, Handler>& handlers() {
       {"torch.Size", make_size},
       {"copyreg._reconstructor", reconstructor},
   };
-  return table;
+  return kTable;
 }
 
 }  // namespace

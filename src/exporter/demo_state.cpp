@@ -29,8 +29,8 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
   switch (layer.kind) {
     case nn::LayerKind::Conv2d: {
       const auto& a = layer.as<nn::Conv2dAttrs>();
-      const auto fan_in =
-          static_cast<double>(a.in_channels / std::max<std::int64_t>(a.groups, 1) * a.kernel[0] * a.kernel[1]);
+      const std::int64_t per_group = a.in_channels / std::max<std::int64_t>(a.groups, 1);
+      const auto fan_in = static_cast<double>(per_group * a.kernel[0] * a.kernel[1]);
       if (name == "weight") return normal_tensor(rng, spec.shape, 0.0, std::sqrt(2.0 / std::max(fan_in, 1.0)));
       return normal_tensor(rng, spec.shape, 0.0, 0.05);
     }

@@ -40,12 +40,12 @@ void register_layer_lowerings(LoweringTable& table) {
 }
 
 const LoweringTable& layer_lowerings() {
-  static const LoweringTable table = [] {
+  static const LoweringTable kTable = [] {
     LoweringTable t;
     register_layer_lowerings(t);
     return t;
   }();
-  return table;
+  return kTable;
 }
 
 }  // namespace pt2onnx::exporter

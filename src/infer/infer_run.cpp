@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
+#include "common/onnx_file.h"
 #include "infer/model_metadata.h"
 #include "infer/pipeline.h"
 #include "infer/progress.h"
@@ -108,7 +109,7 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
     return {};
   }
 
-  const auto metadata = read_model_metadata(options.model);
+  const auto metadata = read_onnx_metadata(options.model);
   const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
   // The CPUs this process may use (a SLURM or container CPU set, a cgroup CPU
   // limit), not the whole machine that std::thread::hardware_concurrency reports.

@@ -222,7 +222,7 @@ PipelineStats run_batches(const std::function<std::optional<InputItem>()>& next_
   const int threads = std::max(1, options.decode_threads);
   // Room for the batch being run, the next one being decoded, and a little
   // slack so that one slow image does not idle the other workers.
-  const std::int64_t window = 2 * std::int64_t{batch_size} + 2 * threads;
+  const std::int64_t window = 2 * std::int64_t{batch_size} + 2 * std::int64_t{threads};
   JobSource source(next_input);
   ReorderBuffer<Prepared> buffer(window);
   Workers<Prepared> workers(source, buffer);

@@ -14,13 +14,13 @@ namespace {
 
 // The one list of families; a new family adds one line here.
 const std::vector<Architecture>& registry() {
-  static const std::vector<Architecture> all = [] {
+  static const std::vector<Architecture> kAll = [] {
     std::vector<Architecture> out;
     register_efficientnet(out);
     register_resnet(out);
     return out;
   }();
-  return all;
+  return kAll;
 }
 
 const Architecture& find(std::string_view arch) {

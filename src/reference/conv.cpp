@@ -97,15 +97,15 @@ using PointwiseFn = void (*)(const float* x, std::int64_t in_plane, std::int64_t
 template <std::int64_t Rows, std::int64_t Vectors, typename Doubles, typename Floats>
 [[gnu::always_inline]] inline void pointwise_body(const float* x, std::int64_t in_plane, std::int64_t in_channels,
                                                   const double* w, double* acc) {
-  constexpr std::int64_t per_vector = sizeof(Doubles) / sizeof(double);
-  static_assert(sizeof(Floats) / sizeof(float) == per_vector);
+  constexpr std::int64_t kPerVector = sizeof(Doubles) / sizeof(double);
+  static_assert(sizeof(Floats) / sizeof(float) == kPerVector);
   Doubles sum[Rows][Vectors];
   std::memcpy(sum, acc, sizeof sum);
   for (std::int64_t ic = 0; ic < in_channels; ++ic) {
     Doubles xv[Vectors];
     for (std::int64_t v = 0; v < Vectors; ++v) {
       Floats f;
-      std::memcpy(&f, x + ic * in_plane + v * per_vector, sizeof f);
+      std::memcpy(&f, x + ic * in_plane + v * kPerVector, sizeof f);
       xv[v] = __builtin_convertvector(f, Doubles);
     }
     for (std::int64_t j = 0; j < Rows; ++j) {
@@ -142,16 +142,16 @@ struct PointwiseKernel {
   std::int64_t lanes;
   PointwiseFn run;
 };
-constexpr std::int64_t kMaxBlock = 8 * 16;  // rows x lanes of the largest kernel
+constexpr std::int64_t kMaxBlock = std::int64_t{8} * 16;  // rows x lanes of the largest kernel
 
 const PointwiseKernel& pointwise_kernel() {
-  static const PointwiseKernel kernel = [] {
+  static const PointwiseKernel kKernel = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return PointwiseKernel{8, 16, pointwise_avx512};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PointwiseKernel{4, 8, pointwise_avx2};
     return PointwiseKernel{4, 4, pointwise_baseline};
   }();
-  return kernel;
+  return kKernel;
 }
 
 // One group's weights [out_per_group, in_per_group] (1x1 kernel) as blocks of

@@ -12,24 +12,24 @@
 namespace pt2onnx::reference {
 
 namespace {
-thread_local bool serial = false;
+thread_local bool g_serial = false;
 }  // namespace
 
 std::int64_t worker_count() {
   // The CPUs this process may use (affinity mask, cgroup CPU limit), asked
   // once: reading them takes a few system calls and files.
-  static const auto cpus = static_cast<std::int64_t>(cpu_budget().cpus);
-  return cpus;
+  static const auto kCpus = static_cast<std::int64_t>(cpu_budget().cpus);
+  return kCpus;
 }
 
-SerialScope::SerialScope() : was_serial_(serial) { serial = true; }
-SerialScope::~SerialScope() { serial = was_serial_; }
+SerialScope::SerialScope() : was_serial_(g_serial) { g_serial = true; }
+SerialScope::~SerialScope() { g_serial = was_serial_; }
 
 void parallel_for(std::int64_t count, const std::function<void(std::int64_t, std::int64_t)>& fn,
                   std::int64_t min_parallel) {
   if (count <= 0) return;
   const std::int64_t threads = std::min(worker_count(), count);
-  if (serial || threads <= 1 || count < min_parallel) {
+  if (g_serial || threads <= 1 || count < min_parallel) {
     fn(0, count);
     return;
   }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 
+#include "common/onnx_file.h"
 #include "runtime/tensor_proto.h"
 
 namespace pt2onnx::runtime {
@@ -253,43 +254,16 @@ class Loader {
   std::int64_t opset_ = -1;
 };
 
-LoadedGraph parse_and_load(const std::string& bytes) {
-  if (bytes.size() > kMaxModelBytes) {
-    throw_error(ErrorKind::BadInput,
-                fmt::format("{} bytes is larger than the {} byte limit", bytes.size(), kMaxModelBytes));
-  }
-  onnx::ModelProto model;
-  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                                static_cast<int>(bytes.size()));
-  stream.SetTotalBytesLimit(static_cast<int>(bytes.size()));
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
-    throw_error(ErrorKind::BadInput, "not a valid ONNX model (protobuf parsing failed)");
-  }
-  return Loader().load(model);
-}
-
 }  // namespace
 
 LoadedGraph load_onnx_bytes(std::span<const std::byte> bytes, const std::string& source) {
-  return with_error_context(
-      source, [&] { return parse_and_load(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())); });
+  const auto model = parse_onnx_model(bytes, source);
+  return with_error_context(source, [&] { return Loader().load(model); });
 }
 
 LoadedGraph load_onnx_file(const std::filesystem::path& path) {
-  return with_error_context(fmt::format("file {}", path.string()), [&] {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw_error(ErrorKind::Io, fmt::format("cannot read: {}", ec.message()));
-    if (size > kMaxModelBytes) {
-      throw_error(ErrorKind::BadInput, fmt::format("{} bytes is larger than the {} byte limit", size, kMaxModelBytes));
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw_error(ErrorKind::Io, "cannot open for reading");
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (in.gcount() != static_cast<std::streamsize>(size)) throw_error(ErrorKind::Io, "short read");
-    return parse_and_load(bytes);
-  });
+  const auto model = read_onnx_model(path);
+  return with_error_context(fmt::format("file {}", path.string()), [&] { return Loader().load(model); });
 }
 
 }  // namespace pt2onnx::runtime

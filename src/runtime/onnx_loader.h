@@ -13,9 +13,6 @@
 
 namespace pt2onnx::runtime {
 
-// Largest model file read: protobuf parses at most INT_MAX bytes.
-inline constexpr std::uintmax_t kMaxModelBytes = std::numeric_limits<int>::max();
-
 struct LoadedGraph {
   Graph graph;
   std::vector<TensorInfo> inputs;  // graph inputs that are not initializers, file order

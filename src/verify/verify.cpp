@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "exporter/onnx_file.h"
+#include "common/onnx_file.h"
 #include "pt2onnx/runtime.h"
 #include "reference/reference.h"
 #include "vision/preprocess_metadata.h"
@@ -85,7 +85,7 @@ Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& gra
   Report report;
   report.model_path = onnx_path.string();
   report.tolerance = options.tolerance;
-  const auto model = exporter::read_onnx_model(onnx_path);
+  const auto model = read_onnx_model(onnx_path);
   report.structure = verify_structure(model, graph);
   Options with_preprocessing = options;
   with_preprocessing.normalization = normalization_of(model);

@@ -31,8 +31,8 @@ struct ImageLimits {
 template <typename T>
 struct UninitializedAllocator : std::allocator<T> {
   template <typename U>
-  struct rebind {
-    using other = UninitializedAllocator<U>;
+  struct rebind {                             // NOLINT(readability-identifier-naming): the allocator interface's names
+    using other = UninitializedAllocator<U>;  // NOLINT(readability-identifier-naming)
   };
   UninitializedAllocator() = default;
   template <typename U>

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/onnx_file.h"
 #include "exporter/onnx_export.h"
-#include "exporter/onnx_file.h"
 #include "graph_fixtures.h"
 
 namespace pt2onnx::exporter {
@@ -133,9 +133,9 @@ TEST(AtomicWrite, ModelsRoundTripThroughTheFile) {
 }
 
 TEST(AtomicWrite, ModelsOverTheProtobufLimitAreRefused) {
-  EXPECT_NO_THROW(check_protobuf_size(kProtobufLimitBytes));
+  EXPECT_NO_THROW(check_protobuf_size(kMaxOnnxBytes));
   try {
-    check_protobuf_size(kProtobufLimitBytes + 1);
+    check_protobuf_size(kMaxOnnxBytes + 1);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::ExportFailed);

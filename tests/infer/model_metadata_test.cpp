@@ -1,4 +1,5 @@
 #include "infer/model_metadata.h"
+#include "common/onnx_file.h"
 
 #include <fstream>
 
@@ -25,7 +26,7 @@ TEST(ModelMetadata, ReadsMetadataProps) {
     std::ofstream out(dir / "m.onnx", std::ios::binary);
     model.SerializeToOstream(&out);
   }
-  const auto metadata = read_model_metadata(dir / "m.onnx");
+  const auto metadata = read_onnx_metadata(dir / "m.onnx");
   EXPECT_EQ(metadata.at("pt2onnx.labels"), "biopsy,magview");
   EXPECT_EQ(labels_for(metadata, 2), (std::vector<std::string>{"biopsy", "magview"}));
   EXPECT_THROW(labels_for(metadata, 3), Error);
@@ -71,26 +72,26 @@ TEST(ModelMetadata, SkipsTheGraphAndOtherFields) {
   }
   ASSERT_EQ(bytes.size(), before_unknown + 3);
   testing::write_file(dir / "m.onnx", testing::Bytes(bytes.begin(), bytes.end()));
-  const auto metadata = read_model_metadata(dir / "m.onnx");
+  const auto metadata = read_onnx_metadata(dir / "m.onnx");
   EXPECT_EQ(metadata,
             (std::map<std::string, std::string>{{"pt2onnx.labels", "a,b"}, {"pt2onnx.input_size", "224x224"}}));
   // Cut inside the graph: an error, not a partial answer.
   const auto graph_middle = static_cast<std::ptrdiff_t>(entry("pt2onnx.labels", "a,b").size() + body.size() / 2);
   testing::write_file(dir / "cut.onnx", testing::Bytes(bytes.begin(), bytes.begin() + graph_middle));
-  EXPECT_THROW(read_model_metadata(dir / "cut.onnx"), Error);
+  EXPECT_THROW(read_onnx_metadata(dir / "cut.onnx"), Error);
 }
 
 TEST(ModelMetadata, Errors) {
   testing::TempDir dir("pt2onnx-metadata");
   try {
-    read_model_metadata(dir / "missing.onnx");
+    read_onnx_metadata(dir / "missing.onnx");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Io);
     EXPECT_NE(std::string(e.what()).find("missing.onnx"), std::string::npos);
   }
   testing::write_file(dir / "junk.onnx", testing::random_bytes(64, 3));
-  EXPECT_THROW(read_model_metadata(dir / "junk.onnx"), Error);
+  EXPECT_THROW(read_onnx_metadata(dir / "junk.onnx"), Error);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "exporter/onnx_summary.h"
+#include "inspect/onnx_summary.h"
 
 #include <fstream>
 
@@ -6,11 +6,15 @@
 
 #include "common/error.h"
 #include "exporter/atomic_write.h"
+#include "exporter/graph_fixtures.h"
 #include "exporter/onnx_export.h"
-#include "graph_fixtures.h"
 
 namespace pt2onnx::exporter {
 namespace {
+
+// The fixtures export models with the exporter; the summary under test is inspect's.
+using inspect::onnx_summary_json;
+using inspect::onnx_summary_text;
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;

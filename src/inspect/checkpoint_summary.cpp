@@ -1,5 +1,4 @@
-// The checkpoint half of `pt2onnx inspect`: a listing for people, or one JSON
-// object for programs (and for the oracle tests, which compare it with torch.load).
+// The checkpoint half of `pt2onnx inspect` (inspect.h), and the dispatch.
 #include <algorithm>
 #include <cstdio>
 
@@ -10,9 +9,11 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/tree_listing.h"
 #include "common/error.h"
-#include "inspect.h"
+#include "common/onnx_file.h"
+#include "inspect/inspect.h"
+#include "inspect/onnx_summary.h"
 
-namespace pt2onnx::cli {
+namespace pt2onnx::inspect {
 namespace {
 
 using checkpoint::TreeLeaf;
@@ -84,8 +85,8 @@ StateDictReport report_state_dict(const Value& root, const std::optional<std::st
   return report;
 }
 
-int print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt, const std::vector<TreeLeaf>& leaves,
-               const StateDictReport& sd) {
+void print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt, const std::vector<TreeLeaf>& leaves,
+                const StateDictReport& sd) {
   Json out;
   out["file"] = options.file.string();
   out["format"] = std::string(checkpoint::format_name(ckpt.format));
@@ -125,11 +126,10 @@ int print_json(const InspectOptions& options, const checkpoint::Checkpoint& ckpt
   out["totals"] = Json{{"tensors", totals.tensors}, {"parameters", totals.elements}, {"bytes", totals.bytes}};
   // Names and strings come from the file; invalid UTF-8 is replaced rather than fatal.
   fmt::print("{}\n", out.dump(-1, ' ', false, Json::error_handler_t::replace));
-  return 0;
 }
 
-int print_listing(const InspectOptions& options, const checkpoint::Checkpoint& ckpt,
-                  const std::vector<TreeLeaf>& leaves, const StateDictReport& sd) {
+void print_listing(const InspectOptions& options, const checkpoint::Checkpoint& ckpt,
+                   const std::vector<TreeLeaf>& leaves, const StateDictReport& sd) {
   std::vector<std::string> facts;
   for (const auto& [k, v] : ckpt.metadata)
     facts.push_back(fmt::format("{} {}", k, checkpoint::short_repr(Value::str(v), 40)));
@@ -170,21 +170,36 @@ int print_listing(const InspectOptions& options, const checkpoint::Checkpoint& c
   }
   fmt::print("\ntotal: {} tensors, {} parameters, {} bytes\n", totals.tensors,
              grouped(static_cast<std::uint64_t>(totals.elements)), grouped(totals.bytes));
-  return 0;
 }
 
 }  // namespace
 
-int inspect_checkpoint(const InspectOptions& options) {
+void print_checkpoint_summary(const InspectOptions& options) {
   const auto ckpt = checkpoint::read_checkpoint(options.file);
-  return with_error_context(fmt::format("file {}", options.file.string()), [&] {
+  with_error_context(fmt::format("file {}", options.file.string()), [&] {
     checkpoint::StateDictLocation location;
     const auto sd = report_state_dict(ckpt.root, options.key, location);
     // With --key only the chosen state dict is listed, still named from the root.
     const auto leaves =
         options.key ? checkpoint::list_leaves(location.dict, location.path) : checkpoint::list_leaves(ckpt.root);
-    return options.json ? print_json(options, ckpt, leaves, sd) : print_listing(options, ckpt, leaves, sd);
+    if (options.json) {
+      print_json(options, ckpt, leaves, sd);
+    } else {
+      print_listing(options, ckpt, leaves, sd);
+    }
   });
 }
 
-}  // namespace pt2onnx::cli
+void inspect_file(const InspectOptions& options) {
+  if (checkpoint::detect_checkpoint_format(options.file)) {
+    print_checkpoint_summary(options);
+  } else if (is_onnx_file(options.file)) {
+    fmt::print("{}", options.json ? onnx_summary_json(options.file).dump(2) + "\n" : onnx_summary_text(options.file));
+  } else {
+    throw Error(ErrorKind::BadInput,
+                "not a checkpoint (torch.save zip, legacy torch.save or safetensors) nor an ONNX model")
+        .with_context(fmt::format("file {}", options.file.string()));
+  }
+}
+
+}  // namespace pt2onnx::inspect

@@ -7,10 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "exporter/onnx_file.h"  // is_onnx_file, for the inspect dispatch
 #include "onnx/onnx_pb.h"
 
-namespace pt2onnx::exporter {
+namespace pt2onnx::inspect {
 
 // {"file", "file_bytes", "ir_version", "producer": {"name", "version"},
 //  "opsets": {"ai.onnx": 17}, "graph_name", "inputs": [{"name", "dtype", "shape"}],
@@ -25,4 +24,4 @@ nlohmann::json onnx_summary_json(const std::filesystem::path& path);  // adds "f
 std::string onnx_summary_text(const nlohmann::json& summary);
 std::string onnx_summary_text(const std::filesystem::path& path);
 
-}  // namespace pt2onnx::exporter
+}  // namespace pt2onnx::inspect

@@ -1,4 +1,4 @@
-#include "exporter/onnx_summary.h"
+#include "inspect/onnx_summary.h"
 
 #include <algorithm>
 #include <map>
@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/onnx_file.h"
 #include "exporter/onnx_shapes.h"
 
-namespace pt2onnx::exporter {
+namespace pt2onnx::inspect {
 namespace fs = std::filesystem;
+using exporter::describe_elem_type;
 namespace {
 
 nlohmann::json shape_json(const onnx::TypeProto& type) {
@@ -63,8 +65,9 @@ std::uint64_t element_size(std::int32_t elem_type) {
 // Bytes of the tensor's values as stored in the file (raw or typed fields).
 std::uint64_t stored_bytes(const onnx::TensorProto& t) {
   if (t.has_raw_data()) return t.raw_data().size();
-  const auto n = static_cast<std::uint64_t>(t.float_data_size() + t.int32_data_size() + t.int64_data_size() +
-                                            t.double_data_size() + t.uint64_data_size());
+  const auto count = [](int n) { return static_cast<std::uint64_t>(n); };
+  const auto n = count(t.float_data_size()) + count(t.int32_data_size()) + count(t.int64_data_size()) +
+                 count(t.double_data_size()) + count(t.uint64_data_size());
   return n * element_size(t.data_type());
 }
 
@@ -174,4 +177,4 @@ std::string onnx_summary_text(const nlohmann::json& s) {
 
 std::string onnx_summary_text(const fs::path& path) { return onnx_summary_text(onnx_summary_json(path)); }
 
-}  // namespace pt2onnx::exporter
+}  // namespace pt2onnx::inspect

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::runtime {
 

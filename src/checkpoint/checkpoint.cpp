@@ -7,7 +7,7 @@
 
 #include "checkpoint/container_readers.h"
 #include "checkpoint/input_file.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

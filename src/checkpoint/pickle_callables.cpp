@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "checkpoint/tensor_rebuild.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

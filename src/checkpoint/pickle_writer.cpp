@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "checkpoint/pickle_opcodes.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 

@@ -10,7 +10,7 @@
 
 #include "checkpoint/container_readers.h"
 #include "common/checked_math.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::checkpoint {
 

@@ -9,7 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "checkpoint/checkpoint.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

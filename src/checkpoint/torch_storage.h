@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "checkpoint/value.h"
-#include "common/dtype.h"
+#include "pt2onnx/dtype.h"
 
 namespace pt2onnx::checkpoint {
 

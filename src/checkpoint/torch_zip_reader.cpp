@@ -13,7 +13,7 @@
 #include "checkpoint/unpickler.h"
 #include "checkpoint/zip_archive.h"
 #include "common/checked_math.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

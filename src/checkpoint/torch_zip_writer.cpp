@@ -6,7 +6,7 @@
 #include "checkpoint/pickle_writer.h"
 #include "checkpoint/torch_storage.h"
 #include "checkpoint/zip_writer.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

@@ -10,7 +10,7 @@
 #include "checkpoint/pickle_opcodes.h"
 #include "checkpoint/pickle_text.h"
 #include "common/byte_reader.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::checkpoint {
 namespace {

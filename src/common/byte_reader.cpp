@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/dtype.h"
+#include "pt2onnx/dtype.h"
 
 #include <array>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 

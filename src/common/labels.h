@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx {
 

@@ -15,7 +15,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/wire_format_lite.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 namespace {

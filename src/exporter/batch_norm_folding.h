@@ -3,7 +3,7 @@
 // is conv'(x) with w' = w * s and b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps).
 #pragma once
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::exporter {
 

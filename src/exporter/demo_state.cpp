@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "common/random.h"
+#include "pt2onnx/error.h"
 
 #include <algorithm>
 #include <cmath>

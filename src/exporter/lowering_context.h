@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "common/tensor.h"
 #include "exporter/lowering_plan.h"
 #include "nn/graph.h"
 #include "onnx/onnx_pb.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::exporter {
 

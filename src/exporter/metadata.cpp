@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/error.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
+#include "pt2onnx/error.h"
 #include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::exporter {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "exporter/layer_lowerings.h"
 #include "exporter/lowering_context.h"
 #include "exporter/lowering_plan.h"
@@ -10,6 +9,7 @@
 #include "exporter/onnx_shapes.h"
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

@@ -1,8 +1,8 @@
 // Pools, the two-input elementwise ops, Flatten, Linear, and the eval-mode identities.
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "exporter/layer_lowerings.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include "common/cpu_budget.h"
-#include "common/error.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
 #include "common/onnx_file.h"
@@ -22,6 +21,7 @@
 #include "infer/progress.h"
 #include "infer/resume.h"
 #include "infer/selected_inputs.h"
+#include "pt2onnx/error.h"
 #include "vision/preprocess_metadata.h"
 
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace fs = std::filesystem;
 

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::infer {
 

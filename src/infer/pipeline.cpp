@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "infer/reorder_buffer.h"
+#include "pt2onnx/error.h"
 #include "vision/image_decoder.h"
 
 namespace pt2onnx::infer {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "common/tensor.h"
 #include "infer/input_walker.h"
+#include "pt2onnx/tensor.h"
 #include "vision/image.h"
 #include "vision/preprocess.h"
 

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
 
 namespace pt2onnx::infer {

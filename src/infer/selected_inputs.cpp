@@ -1,6 +1,6 @@
 #include "infer/selected_inputs.h"
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::infer {
 

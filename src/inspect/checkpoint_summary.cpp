@@ -8,10 +8,10 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/tree_listing.h"
-#include "common/error.h"
 #include "common/onnx_file.h"
 #include "inspect/inspect.h"
 #include "inspect/onnx_summary.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::inspect {
 namespace {

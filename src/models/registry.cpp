@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/error.h"
 #include "models/families.h"
 #include "nn/bind.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::models {
 namespace {

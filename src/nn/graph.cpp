@@ -1,6 +1,6 @@
 #include "nn/graph.h"
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::nn {
 

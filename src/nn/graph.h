@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::nn {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
-#include "common/tensor.h"
+#include "pt2onnx/error.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::reference {
 

@@ -5,8 +5,8 @@
 // value and return it overwritten: a caller done with it moves it in.
 #pragma once
 
-#include "common/tensor.h"
 #include "nn/graph.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::reference {
 

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "reference/ops.h"
 #include "reference/parallel.h"
 

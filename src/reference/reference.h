@@ -3,8 +3,8 @@
 // Shares no kernels with the runtime and no code with the exporter.
 #pragma once
 
-#include "common/tensor.h"
 #include "nn/graph.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::reference {
 

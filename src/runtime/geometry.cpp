@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::runtime {
 namespace {

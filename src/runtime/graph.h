@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/dtype.h"
-#include "common/error.h"
-#include "common/tensor.h"
+#include "pt2onnx/dtype.h"
+#include "pt2onnx/error.h"
+#include "pt2onnx/tensor.h"
 #include "runtime/attributes.h"
 #include "runtime/dim.h"
 #include "runtime/op_type.h"

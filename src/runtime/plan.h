@@ -14,7 +14,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 #include "runtime/large_buffers.h"
 
 namespace pt2onnx::runtime {

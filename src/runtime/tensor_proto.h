@@ -4,7 +4,7 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::runtime {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx::verify {
 

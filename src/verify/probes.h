@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 #include "verify/compare.h"
 
 namespace pt2onnx::verify {

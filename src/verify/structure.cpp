@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "exporter/export_options.h"
 #include "exporter/lowering_plan.h"
 #include "exporter/onnx_export.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::verify {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "common/onnx_file.h"
+#include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
 #include "reference/reference.h"
 #include "vision/preprocess_metadata.h"

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/tensor.h"
 #include "nn/graph.h"
+#include "pt2onnx/tensor.h"
 #include "verify/compare.h"
 #include "verify/probes.h"
 #include "verify/structure.h"

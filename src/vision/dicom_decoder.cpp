@@ -13,7 +13,7 @@
 #include <gdcmTrace.h>
 #include <gdcmTransferSyntax.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "vision/dicom_parser.h"
 #include "vision/dicom_pixels.h"
 #include "vision/jpeg_decoder.h"

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "vision/dicom_decoder.h"
 #include "vision/jpeg_decoder.h"
 #include "vision/png_decoder.h"

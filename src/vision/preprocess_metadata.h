@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/error.h"
 #include "common/metadata_keys.h"
+#include "pt2onnx/error.h"
 #include "vision/preprocess.h"
 
 namespace pt2onnx::vision {

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "common/error.h"
 #include "common/target_clones.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::vision {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "support/temp_dir.h"
 
 namespace pt2onnx {

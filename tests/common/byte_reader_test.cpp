@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/checked_math.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/tensor.h"
+#include "pt2onnx/tensor.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx {
 namespace {

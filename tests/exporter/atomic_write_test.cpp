@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "common/onnx_file.h"
 #include "exporter/onnx_export.h"
 #include "graph_fixtures.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

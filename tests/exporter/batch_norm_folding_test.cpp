@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "common/random.h"
 #include "exporter/demo_state.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "exporter/file_hash.h"
 #include "graph_fixtures.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

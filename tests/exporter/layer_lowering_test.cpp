@@ -1,12 +1,12 @@
 // One test per layer kind: the ONNX nodes, attributes and initializers it lowers to.
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "exporter/batch_norm_folding.h"
 #include "exporter/layer_lowerings.h"
 #include "exporter/onnx_export.h"
 #include "graph_fixtures.h"
 #include "onnx_test_helpers.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

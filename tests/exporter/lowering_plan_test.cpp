@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "graph_fixtures.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

@@ -9,11 +9,11 @@
 
 #include "vision/preprocess_metadata.h"
 
-#include "common/error.h"
 #include "exporter/metadata.h"
 #include "exporter/onnx_shapes.h"
 #include "graph_fixtures.h"
 #include "onnx_test_helpers.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {

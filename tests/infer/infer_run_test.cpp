@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
-#include "common/error.h"
 #include "infer/fake_engine.h"
+#include "pt2onnx/error.h"
 #include "vision/test_images.h"
 
 namespace pt2onnx::infer {

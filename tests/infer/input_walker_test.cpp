@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "infer/selected_inputs.h"
+#include "pt2onnx/error.h"
 #include "vision/test_images.h"
 
 namespace pt2onnx::infer {

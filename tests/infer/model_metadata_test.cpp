@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "vision/test_images.h"
 
 namespace pt2onnx::infer {

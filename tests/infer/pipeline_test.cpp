@@ -5,8 +5,8 @@
 #include <chrono>
 #include <thread>
 
-#include "common/error.h"
 #include "infer/fake_engine.h"
+#include "pt2onnx/error.h"
 #include "vision/test_images.h"
 
 namespace pt2onnx::infer {

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "exporter/atomic_write.h"
 #include "exporter/graph_fixtures.h"
 #include "exporter/onnx_export.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 namespace {
@@ -74,7 +74,8 @@ TEST(OnnxSummary, RecognisesOnnxFilesByNameOrContent) {
   EXPECT_TRUE(is_onnx_file(dir / "renamed.bin"));
   std::ofstream(dir / "ckpt.pth", std::ios::binary) << "PK\x03\x04 not a model";
   EXPECT_FALSE(is_onnx_file(dir / "ckpt.pth"));
-  std::ofstream(dir / "pickle.pth", std::ios::binary) << "\x80\x02}q\x00.";
+  const std::string pickle("\x80\x02}q\x00.", 6);  // (a char* would stop at the NUL)
+  std::ofstream(dir / "pickle.pth", std::ios::binary) << pickle;
   EXPECT_FALSE(is_onnx_file(dir / "pickle.pth"));
   EXPECT_FALSE(is_onnx_file(dir / "absent.bin"));
 }

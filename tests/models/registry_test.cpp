@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "support/fake_state.h"
 
 namespace pt2onnx::models {

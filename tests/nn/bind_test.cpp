@@ -5,8 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "models/registry.h"
+#include "pt2onnx/error.h"
 #include "support/fake_state.h"
 
 namespace pt2onnx::nn {

@@ -8,8 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "common/random.h"
+#include "pt2onnx/error.h"
 #include "reference/exp.h"
 
 namespace pt2onnx::reference {
@@ -92,7 +92,10 @@ TEST(ReferenceConv, GroupsAndBias) {
 TEST(ReferenceConv, DepthwiseStridedOverABatch) {
   // Two images; channel c of image n is filled with (n + 1) * (c + 1).
   Tensor x(DType::Float32, {2, 2, 2, 2});
-  for (std::int64_t i = 0; i < 16; ++i) x.f32()[i] = static_cast<float>((i / 8 + 1) * ((i / 4) % 2 + 1));
+  for (std::int64_t i = 0; i < 16; ++i) {
+    const std::int64_t value = (i / 8 + 1) * ((i / 4) % 2 + 1);  // integer steps by design
+    x.f32()[i] = static_cast<float>(value);
+  }
   const Tensor w = make_f32({2, 1, 2, 2}, {1, 1, 1, 1, 1, 2, 3, 4});
   const Tensor y = conv2d(x, w, nullptr, conv_attrs(2, 2, 2, 2, 0, 1, 2));
   EXPECT_EQ(y.shape(), (Shape{2, 2, 1, 1}));

@@ -7,9 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/error.h"
 #include "models/registry.h"
 #include "nn/bind.h"
+#include "pt2onnx/error.h"
 #include "reference/parallel.h"
 #include "support/fake_state.h"
 

@@ -26,7 +26,8 @@ inline ModelBuilder efficientnet_like_model() {
   auto conv_bn = [&](const std::string& in, std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t stride,
                      std::int64_t group) {
     const auto w = fresh("w");
-    const auto fan_in = static_cast<float>(cin / group * k * k);
+    const auto per_group = cin / group;
+    const auto fan_in = static_cast<float>(per_group * k * k);
     const float bound = std::sqrt(6.0f / fan_in);
     weight(w, {cout, cin / group, k, k}, -bound, bound);
     const auto c = fresh("conv");

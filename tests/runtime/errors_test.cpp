@@ -3,7 +3,7 @@
 #include <fstream>
 #include <string>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {

@@ -2,7 +2,7 @@
 // (IR version 3), nodes out of order, unnamed nodes, several outputs.
 #include <string>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "runtime/onnx_loader.h"
 #include "runtime/passes/pipeline.h"
 #include "runtime/planner.h"

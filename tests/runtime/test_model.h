@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/tensor.h"
 #include "pt2onnx/runtime.h"
+#include "pt2onnx/tensor.h"
 #include "support/temp_dir.h"
 
 namespace pt2onnx::testing {
@@ -91,8 +91,8 @@ class ModelBuilder {
 
   // Saved in a directory private to this test process (see support/temp_dir.h).
   std::filesystem::path save(const std::string& file) const {
-    static const pt2onnx::testing::TempDir dir("runtime");
-    const auto path = dir / file;
+    static const pt2onnx::testing::TempDir kDir("runtime");
+    const auto path = kDir / file;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     proto.SerializeToOstream(&out);
     return path;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/cpu_budget.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "runtime/efficientnet_like.h"
 #include "runtime/test_model.h"
 #include "runtime/threads.h"

@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "../exporter/graph_fixtures.h"
-#include "common/error.h"
 #include "exporter/atomic_write.h"
 #include "exporter/onnx_export.h"
+#include "pt2onnx/error.h"
 
 int main(int argc, char** argv) {
   using namespace pt2onnx;

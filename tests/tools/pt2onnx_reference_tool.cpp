@@ -17,9 +17,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
 #include "common/npy.h"
 #include "models/registry.h"
+#include "pt2onnx/error.h"
 #include "reference/reference.h"
 
 namespace {

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "common/error.h"
 #include "common/npy.h"
-#include "common/tensor.h"
+#include "pt2onnx/error.h"
+#include "pt2onnx/tensor.h"
 #include "vision/image_decoder.h"
 #include "vision/preprocess.h"
 #include "vision/preprocess_metadata.h"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "checkpoint/checkpoint.h"
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 int main(int argc, char** argv) {
   if (argc != 3 && argc != 4) {

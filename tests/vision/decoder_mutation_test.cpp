@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "vision/image_decoder.h"
 #include "vision/test_images.h"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 #include "vision/test_images.h"
 
 namespace pt2onnx::vision {

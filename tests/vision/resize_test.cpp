@@ -36,8 +36,8 @@ std::vector<std::vector<double>> weights(int in, int out, Interpolation interp) 
     const double center = (o + 0.5) * scale;
     double sum = 0;
     for (int i = 0; i < in; ++i) {
-      const int lo = std::max(0, int(center - support + 0.5));
-      const int hi = std::min(in, int(center + support + 0.5));
+      const int lo = std::max(0, static_cast<int>(std::floor(center - support + 0.5)));
+      const int hi = std::min(in, static_cast<int>(std::floor(center + support + 0.5)));
       if (i < lo || i >= hi) continue;
       const double v = filter(interp, (i - center + 0.5) / fs);
       w[o][i] = v;

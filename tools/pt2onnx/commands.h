@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "common/error.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::cli {
 

@@ -1,7 +1,7 @@
 #include "shared_options.h"
 
-#include "common/error.h"
 #include "common/labels.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::cli {
 

@@ -1,5 +1,6 @@
 // A dense, contiguous, row-major tensor that owns its bytes (little-endian).
-// Used for checkpoint weights and for the float32 activations of the reference.
+// The engine's inputs and outputs (include/pt2onnx/runtime.h), checkpoint weights and the
+// reference's float32 activations.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/dtype.h"
+#include "pt2onnx/dtype.h"
 
 namespace pt2onnx {
 

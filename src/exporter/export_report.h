@@ -10,12 +10,8 @@
 
 namespace pt2onnx::exporter {
 
-// "efficientnet_b0" -> "EfficientNet-B0", "resnet18" -> "ResNet-18"; an
-// unknown name is shown as it is.
-std::string arch_display_name(std::string_view arch);
-
 struct ExportReport {
-  std::string arch;
+  std::string model;  // display name (models::display_name): "EfficientNet-B0"
   std::uint64_t file_bytes = 0;
   std::int64_t channels = 3;
   std::int64_t input_size = 224;

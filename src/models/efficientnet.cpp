@@ -7,6 +7,7 @@
 // SE module's path, an MBConv's residual add is the MBConv's path, and the
 // top-level torch.flatten is "flatten".
 #include <array>
+#include <cctype>
 #include <string>
 #include <string_view>
 
@@ -165,7 +166,10 @@ nn::Graph build_efficientnet(const Variant& v, const nn::ModelOptions& options) 
 
 void register_efficientnet(std::vector<Architecture>& out) {
   for (const Variant& v : kVariants) {
-    out.push_back({std::string(v.name), [&v](const nn::ModelOptions& o) { return build_efficientnet(v, o); }});
+    std::string variant(v.name.substr(v.name.rfind('_') + 1));  // "efficientnet_b0" -> "EfficientNet-B0"
+    for (auto& c : variant) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back({std::string(v.name), "EfficientNet-" + variant,
+                   [&v](const nn::ModelOptions& o) { return build_efficientnet(v, o); }});
   }
 }
 

@@ -11,7 +11,8 @@
 namespace pt2onnx::models {
 
 struct Architecture {
-  std::string name;  // as torchvision.models names the constructor: "efficientnet_b0"
+  std::string name;          // as torchvision.models names the constructor: "efficientnet_b0"
+  std::string display_name;  // as people write it: "EfficientNet-B0"
   std::function<nn::Graph(const nn::ModelOptions&)> build;
 };
 

@@ -31,6 +31,17 @@ const Architecture& find(std::string_view arch) {
                                             fmt::join(architectures(), ", ")));
 }
 
+}  // namespace
+
+std::string display_name(std::string_view arch) {
+  for (const auto& a : registry()) {
+    if (a.name == arch) return a.display_name;
+  }
+  return std::string(arch);
+}
+
+namespace {
+
 // torchvision's default head size, used when the checkpoint has no usable classifier
 // weight (binding then reports that key as missing or mismatched).
 constexpr std::int64_t kDefaultNumOutputs = 1000;

@@ -14,6 +14,11 @@ namespace pt2onnx::models {
 // Names accepted by --arch, e.g. "efficientnet_b0".
 std::vector<std::string> architectures();
 
+// How people write the architecture's name: "efficientnet_b0" ->
+// "EfficientNet-B0", "resnet18" -> "ResNet-18"; a name no family here builds
+// is shown as it is.
+std::string display_name(std::string_view arch);
+
 // The unbound layer graph. Throws Error(Usage) for an unknown name.
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
 

@@ -118,7 +118,8 @@ nn::Graph build_resnet(const Variant& v, const nn::ModelOptions& options) {
 
 void register_resnet(std::vector<Architecture>& out) {
   for (const Variant& v : kVariants) {
-    out.push_back({std::string(v.name), [&v](const nn::ModelOptions& o) { return build_resnet(v, o); }});
+    out.push_back({std::string(v.name), "ResNet-" + std::string(v.name.substr(6)),  // "resnet18" -> "ResNet-18"
+                   [&v](const nn::ModelOptions& o) { return build_resnet(v, o); }});
   }
 }
 

@@ -104,5 +104,14 @@ TEST(Registry, StaysQuietWhenNothingStandsOut) {
   EXPECT_THAT(u.what(), Not(HasSubstr("closest")));
 }
 
+TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
+  EXPECT_EQ(display_name("efficientnet_b0"), "EfficientNet-B0");
+  EXPECT_EQ(display_name("efficientnet_b7"), "EfficientNet-B7");
+  EXPECT_EQ(display_name("resnet18"), "ResNet-18");
+  EXPECT_EQ(display_name("resnet152"), "ResNet-152");
+  EXPECT_EQ(display_name("resnext50_32x4d"), "resnext50_32x4d");  // not built here: as given
+  for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
+}
+
 }  // namespace
 }  // namespace pt2onnx::models

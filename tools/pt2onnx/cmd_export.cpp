@@ -141,7 +141,7 @@ int run_export(const ExportArgs& args) {
   });
 
   exporter::ExportReport report;
-  report.arch = graph.arch;
+  report.model = models::display_name(graph.arch);
   report.file_bytes = fs::file_size(output);
   report.channels = graph.input_channels;
   report.input_size = graph.input_size;

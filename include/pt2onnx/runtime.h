@@ -41,6 +41,11 @@ struct Options {
   bool adaptive_team = true;
 };
 
+// The most threads a run may be given (Options::threads): 8 for each CPU this
+// process may use (affinity mask, cgroup CPU limit), at least 8. More would
+// only make the threads wait for each other, and very many fail to start.
+int max_threads();
+
 // How the engine's waiting threads behave (set before main, see
 // docs/runtime.md "Threads"): "spin 2000 rounds, then sleep (pt2onnx's
 // default)", or the user's OMP_WAIT_POLICY / GOMP_SPINCOUNT.

@@ -44,6 +44,14 @@ void sync_directory(const fs::path& dir) {
 
 }  // namespace
 
+void refuse_overwriting_input(const fs::path& output, const fs::path& input, std::string_view what) {
+  std::error_code ec;
+  if (fs::equivalent(output, input, ec) && !ec) {
+    throw_error(ErrorKind::Usage, fmt::format("the output {} is the {} {}; choose another output path", output.string(),
+                                              what, input.string()));
+  }
+}
+
 void check_output_path(const fs::path& output) {
   if (output.filename().empty())
     throw_error(ErrorKind::Usage, fmt::format("output path {} names no file", output.string()));

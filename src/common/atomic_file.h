@@ -54,4 +54,10 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
 // expensive work.
 void check_output_path(const std::filesystem::path& output);
 
+// Error(Usage) when `output` names the same file as `input` (by identity:
+// hard links, symlinks and ../ spellings count), which writing would destroy;
+// `what` says what the input is ("input checkpoint", "model").
+void refuse_overwriting_input(const std::filesystem::path& output, const std::filesystem::path& input,
+                              std::string_view what);
+
 }  // namespace pt2onnx

@@ -13,14 +13,6 @@
 namespace pt2onnx::exporter {
 namespace fs = std::filesystem;
 
-void refuse_same_file(const fs::path& output, const fs::path& input) {
-  std::error_code ec;
-  if (fs::equivalent(output, input, ec) && !ec) {
-    throw_error(ErrorKind::Usage, fmt::format("the output {} is the input checkpoint {}; choose another output path",
-                                              output.string(), input.string()));
-  }
-}
-
 void check_protobuf_size(std::uint64_t bytes, std::uint64_t limit) {
   if (bytes > limit) {
     throw_error(ErrorKind::ExportFailed,
@@ -32,7 +24,7 @@ void check_protobuf_size(std::uint64_t bytes, std::uint64_t limit) {
 
 void write_model(const onnx::ModelProto& model, const fs::path& output,
                  const std::optional<fs::path>& source_checkpoint, const BeforeCommit& before_commit) {
-  if (source_checkpoint) refuse_same_file(output, *source_checkpoint);
+  if (source_checkpoint) refuse_overwriting_input(output, *source_checkpoint, "input checkpoint");
   check_protobuf_size(model.ByteSizeLong());
   write_file_atomically(
       output,

@@ -14,14 +14,10 @@ namespace pt2onnx::exporter {
 
 // Protobuf cannot serialize or parse a message of 2 GiB or more.
 
-// Throws Error(Usage) when `output` names the same file as `input` (also via
-// links), so an export can never replace its own checkpoint.
-void refuse_same_file(const std::filesystem::path& output, const std::filesystem::path& input);
-
 // Throws Error(ExportFailed) when a model of `bytes` cannot be one protobuf file.
 void check_protobuf_size(std::uint64_t bytes, std::uint64_t limit = kMaxOnnxBytes);
 
-// refuse_same_file, check_protobuf_size, then the model serialized atomically.
+// refuse_overwriting_input (common/atomic_file.h), check_protobuf_size, then the model serialized atomically.
 void write_model(const onnx::ModelProto& model, const std::filesystem::path& output,
                  const std::optional<std::filesystem::path>& source_checkpoint, const BeforeCommit& before_commit = {});
 

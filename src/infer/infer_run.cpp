@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.h"
 #include "common/cpu_budget.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
@@ -99,6 +100,14 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
   if (options.resume && !options.output) throw_error(ErrorKind::Usage, "--resume needs --output FILE");
   if (options.inputs.empty()) throw_error(ErrorKind::Usage, "no inputs given");
   if (options.batch_size < 1) throw_error(ErrorKind::Usage, "--batch-size must be at least 1");
+  if (options.output) {
+    // Writing over the model, an image or a list of inputs would destroy it.
+    refuse_overwriting_input(*options.output, options.model, "model");
+    for (const auto& input : options.inputs) {
+      const bool list = input.starts_with('@');
+      refuse_overwriting_input(*options.output, list ? input.substr(1) : input, list ? "input list" : "input");
+    }
+  }
 
   if (options.list_inputs) {
     // No model is loaded, so there is no header to check the output against;

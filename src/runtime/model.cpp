@@ -287,6 +287,11 @@ Model::~Model() = default;
 Model Model::load(const std::filesystem::path& path, const Options& options) {
   check_pass_names(options.disabled_passes);
   if (options.threads < 0) throw_error(ErrorKind::Usage, fmt::format("thread count {} is negative", options.threads));
+  if (options.threads > max_threads()) {
+    throw_error(ErrorKind::Usage, fmt::format("thread count {} is more than the {} this process may start (8 per CPU "
+                                              "it may use)",
+                                              options.threads, max_threads()));
+  }
   auto loaded = load_onnx_file(path);
   auto impl = std::make_unique<Impl>();
   impl->source = fmt::format("file {}", path.string());

@@ -103,6 +103,8 @@ std::string wait_policy() {
 
 int default_threads() { return cpu_budget().cores; }
 
+int max_threads() { return std::max(8, 8 * cpu_budget().cpus); }
+
 void set_thread_count(int threads) { omp_set_num_threads(threads); }
 
 ScopedThreadCount::ScopedThreadCount(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }

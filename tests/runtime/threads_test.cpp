@@ -53,6 +53,17 @@ TEST(RuntimeThreads, OptionIsHonouredAndDefaultsToTheCpuBudget) {
   EXPECT_EQ(automatic.threads(), runtime::default_threads());
   EXPECT_GE(automatic.threads(), 1);
 
+  runtime::Options too_many;
+  too_many.threads = runtime::max_threads() + 1;
+  EXPECT_GE(runtime::max_threads(), 8 * cpu_budget().cpus);
+  try {
+    runtime::Model::load(path, too_many);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("more than the"), std::string::npos) << e.what();
+  }
+
   runtime::Options negative;
   negative.threads = -2;
   try {

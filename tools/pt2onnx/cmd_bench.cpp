@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "common/cpu_budget.h"
 #include "pt2onnx/runtime.h"
+#include "shared_options.h"
 
 namespace pt2onnx::cli {
 namespace {
@@ -124,8 +125,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--batch-size,-b", args->batch_sizes, "batch size; repeatable (default 1)")
       ->check(CLI::Range(1, 4096));
-  cmd->add_option("--threads", args->threads, "kernel threads in all (default: the physical cores)")
-      ->check(CLI::NonNegativeNumber);
+  add_threads_option(*cmd, args->threads, "kernel threads in all (default: the physical cores)");
   cmd->add_option("--streams", args->streams,
                   "concurrent inference streams over the one loaded model, sharing the threads (default 1)")
       ->check(CLI::Range(1, 256));

@@ -82,7 +82,7 @@ int run_export(const ExportArgs& args) {
   const fs::path output = args.output.empty() ? fs::path(input).replace_extension(".onnx") : fs::path(args.output);
   exporter::check_opset(args.opset);
   // Before any work: refusing late would waste the whole export.
-  exporter::refuse_same_file(output, input);
+  refuse_overwriting_input(output, input, "input checkpoint");
   check_output_path(output);
 
   fmt::print("Loading model from {}...\n", input.string());

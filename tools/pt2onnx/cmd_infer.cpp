@@ -72,7 +72,7 @@ void add_infer_command(CLI::App& app, Action& action) {
   cmd->add_option("--batch-size", o.batch_size,
                   "Images per model run, for models run in whole batches (see --decode-threads)")
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads in all (0: every CPU this process may use)")->capture_default_str();
+  add_threads_option(*cmd, o.threads, "Threads in all (0, the default: every CPU this process may use)");
   cmd->add_option("--decode-threads", o.decode_threads,
                   "Of those, threads that only decode images. 0 (the default): when the model computes each "
                   "image on its own (EfficientNet, ResNet, ...), every thread decodes images and runs the model "

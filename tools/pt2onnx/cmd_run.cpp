@@ -1,6 +1,7 @@
 // pt2onnx run MODEL.onnx --input x.npy --output y.npy [--threads T]
 // Runs the engine on NumPy float32 arrays (C order, batch first) and writes
 // each output as .npy, atomically.
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,8 +9,10 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "common/atomic_file.h"
 #include "common/npy.h"
 #include "pt2onnx/runtime.h"
+#include "shared_options.h"
 
 namespace pt2onnx::cli {
 namespace {
@@ -24,6 +27,22 @@ struct RunArgs {
 };
 
 int run_model(const RunArgs& args) {
+  // Before any work, and before anything is written: an output over the
+  // model or an input would destroy it.
+  for (const auto& output : args.outputs) {
+    refuse_overwriting_input(output, args.model, "model");
+    for (const auto& input : args.inputs) refuse_overwriting_input(output, input, "input");
+    check_output_path(output);
+  }
+  for (std::size_t i = 0; i < args.outputs.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      std::error_code ec;
+      if (args.outputs[i] == args.outputs[j] ||
+          (std::filesystem::equivalent(args.outputs[i], args.outputs[j], ec) && !ec)) {
+        throw_error(ErrorKind::Usage, fmt::format("--output {} is given twice", args.outputs[i]));
+      }
+    }
+  }
   runtime::Options options;
   options.threads = args.threads;
   options.optimize = !args.no_optimize;
@@ -68,8 +87,7 @@ void add_run_command(CLI::App& app, Action& action) {
                   "float32 .npy array in C order, batch first; once per model input, in the model's order")
       ->required();
   cmd->add_option("--output,-o", args->outputs, "where to write each model output as float32 .npy")->required();
-  cmd->add_option("--threads", args->threads, "threads the engine uses (default: the physical cores)")
-      ->check(CLI::NonNegativeNumber);
+  add_threads_option(*cmd, args->threads, "threads the engine uses (default: the physical cores)");
   cmd->add_flag("--no-optimize", args->no_optimize, "skip the graph passes (fusions, folding); for debugging");
   cmd->add_option("--disable-pass", args->disabled_passes, "skip one graph pass by name; repeatable");
   cmd->callback([&action, args] { action = [args] { return run_model(*args); }; });

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "common/atomic_file.h"
 #include "models/registry.h"
+#include "shared_options.h"
 #include "verification.h"
 #include "verify/verify.h"
 
@@ -66,9 +67,8 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   add_tolerance_options(*cmd, args->tolerance);
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
-  cmd->add_option("--threads", args->threads,
-                  "Runtime threads (0: one; the reference runs beside it, one image per core)")
-      ->capture_default_str();
+  add_threads_option(*cmd, args->threads,
+                     "Runtime threads (0, the default: one; the reference runs beside it, one image per core)");
   cmd->callback([args, &action] {
     action = [args] {
       fmt::print("Loading checkpoint {}...\n", args->checkpoint);

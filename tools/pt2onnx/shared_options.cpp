@@ -1,7 +1,13 @@
 #include "shared_options.h"
 
+#include <charconv>
+#include <system_error>
+
+#include <fmt/format.h>
+
 #include "common/labels.h"
 #include "pt2onnx/error.h"
+#include "pt2onnx/runtime.h"
 
 namespace pt2onnx::cli {
 
@@ -27,6 +33,26 @@ void add_preprocess_options(CLI::App& cmd, PreprocessOptions& options, Preproces
   cmd.add_option("--interpolation", options.interpolation, "Override: nearest, bilinear or bicubic");
   cmd.add_option("--mean", options.mean, "Override: normalization mean r,g,b");
   cmd.add_option("--std", options.std, "Override: normalization std r,g,b");
+}
+
+CLI::Option* add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
+  const CLI::Validator count(
+      [](std::string& text) -> std::string {
+        int n = 0;
+        const auto* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+        if (ec != std::errc() || ptr != end || n < 0) {
+          return fmt::format("'{}' is not a thread count: give 0 (the default) or a whole number up to {}", text,
+                             runtime::max_threads());
+        }
+        if (n > runtime::max_threads()) {
+          return fmt::format("{} threads is more than the {} this process may start (8 per CPU it may use)", n,
+                             runtime::max_threads());
+        }
+        return {};
+      },
+      "0.." + std::to_string(runtime::max_threads()));
+  return cmd.add_option("--threads", threads, help)->check(count);
 }
 
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text) {

@@ -28,6 +28,10 @@ enum class PreprocessRole {
 
 void add_preprocess_options(CLI::App& cmd, PreprocessOptions& options, PreprocessRole role);
 
+// --threads N with `help`: a whole number from 0 (the command's default) to
+// runtime::max_threads(); anything else is a usage error that says so.
+CLI::Option* add_threads_option(CLI::App& cmd, int& threads, const std::string& help);
+
 // The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
 // for an empty or repeated name (common/labels.h).
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text);

@@ -23,7 +23,7 @@ struct InferOptions {
   std::vector<std::string> inputs;
   std::optional<std::filesystem::path> output;  // stdout when unset
   OutputFormat format = OutputFormat::Csv;
-  Activation activation = Activation::Sigmoid;
+  OutputActivation activation = OutputActivation::Sigmoid;
   double threshold = 0.5;
   std::optional<std::vector<std::string>> labels;
   int batch_size = 32;

@@ -27,21 +27,21 @@ std::optional<OutputFormat> output_format_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<Activation> activation_from_name(std::string_view name) {
-  if (name == "sigmoid") return Activation::Sigmoid;
-  if (name == "softmax") return Activation::Softmax;
-  if (name == "none") return Activation::None;
+std::optional<OutputActivation> output_activation_from_name(std::string_view name) {
+  if (name == "sigmoid") return OutputActivation::Sigmoid;
+  if (name == "softmax") return OutputActivation::Softmax;
+  if (name == "none") return OutputActivation::None;
   return std::nullopt;
 }
 
-void apply_activation(Activation activation, std::span<float> scores) {
+void apply_activation(OutputActivation activation, std::span<float> scores) {
   switch (activation) {
-    case Activation::None:
+    case OutputActivation::None:
       return;
-    case Activation::Sigmoid:
+    case OutputActivation::Sigmoid:
       for (float& s : scores) s = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(s))));
       return;
-    case Activation::Softmax: {
+    case OutputActivation::Softmax: {
       if (scores.empty()) return;
       const float top = *std::max_element(scores.begin(), scores.end());
       double sum = 0;
@@ -56,7 +56,7 @@ void apply_activation(Activation activation, std::span<float> scores) {
   }
 }
 
-RowFormatter::RowFormatter(OutputFormat format, std::vector<std::string> labels, Activation activation,
+RowFormatter::RowFormatter(OutputFormat format, std::vector<std::string> labels, OutputActivation activation,
                            double threshold)
     : format_(format), labels_(std::move(labels)), activation_(activation), threshold_(threshold) {}
 
@@ -84,7 +84,7 @@ std::string RowFormatter::header() const {
 
 std::vector<std::size_t> RowFormatter::predicted(std::span<const float> scores) const {
   std::vector<std::size_t> picked;
-  if (activation_ == Activation::Softmax) {
+  if (activation_ == OutputActivation::Softmax) {
     if (!scores.empty()) {
       picked.push_back(static_cast<std::size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin()));
     }
@@ -116,7 +116,7 @@ std::string RowFormatter::row(std::string_view path, std::span<const float> scor
   }
   std::string line = "{\"path\":";
   line += json_string(path);
-  line += activation_ == Activation::None ? ",\"logits\":{" : ",\"probabilities\":{";
+  line += activation_ == OutputActivation::None ? ",\"logits\":{" : ",\"probabilities\":{";
   for (std::size_t i = 0; i < scores.size(); ++i) {
     if (i != 0) line += ',';
     line += json_string(labels_[i]);

@@ -19,17 +19,17 @@
 namespace pt2onnx::infer {
 
 enum class OutputFormat { Csv, Jsonl };
-enum class Activation { Sigmoid, Softmax, None };
+enum class OutputActivation { Sigmoid, Softmax, None };
 
 std::optional<OutputFormat> output_format_from_name(std::string_view name);
-std::optional<Activation> activation_from_name(std::string_view name);
+std::optional<OutputActivation> output_activation_from_name(std::string_view name);
 
 // In place, over one image's outputs.
-void apply_activation(Activation activation, std::span<float> scores);
+void apply_activation(OutputActivation activation, std::span<float> scores);
 
 class RowFormatter {
  public:
-  RowFormatter(OutputFormat format, std::vector<std::string> labels, Activation activation, double threshold);
+  RowFormatter(OutputFormat format, std::vector<std::string> labels, OutputActivation activation, double threshold);
 
   // The first line of a CSV file ("" for JSONL), with its '\n'.
   [[nodiscard]] std::string header() const;
@@ -44,7 +44,7 @@ class RowFormatter {
 
   OutputFormat format_;
   std::vector<std::string> labels_;
-  Activation activation_;
+  OutputActivation activation_;
   double threshold_;
 };
 

@@ -302,7 +302,7 @@ Model Model::load(const std::filesystem::path& path, const Options& options) {
   with_error_context(impl->source, [&] {
     auto& g = loaded.graph;
     infer_shapes(g);
-    if (options.optimize) run_pipeline(g, options.disabled_passes);
+    if (options.optimize) run_passes(g, options.disabled_passes);
     check_supported(g);
     for (std::size_t i = 0; i < g.outputs().size(); ++i) {
       impl->outputs.push_back(output_info(g, g.outputs()[i], loaded.output_names[i], loaded.symbols));

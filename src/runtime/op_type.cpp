@@ -13,7 +13,7 @@ struct OpName {
 
 // The ONNX operators the engine runs (default domain). Adding one takes: its
 // OpType (op_type.h), a row here, a shape rule (shape_inference*.cpp), a
-// kernel (kernels/*.cpp) and its line in kernels/registry.cpp, its entry in
+// kernel (kernels/*.cpp) and its line in kernels/kernel_table.cpp, its entry in
 // batch_split.cpp (does it keep a batch's images apart?), any limits in
 // support.cpp, and for an activation that convolutions can fuse, pass_util.cpp;
 // then tests against tests/runtime/naive_ops.h (docs/architecture.md, "Where

@@ -33,7 +33,7 @@ Graph specialize(const Graph& graph, const std::vector<Shape>& input_shapes, con
   for (std::size_t i = 0; i < g.inputs().size(); ++i)
     g.value(g.inputs()[i]).dims = dims_from_values(input_shapes.at(i));
   infer_shapes(g);
-  if (options.optimize) run_pipeline(g, options.disabled_passes);
+  if (options.optimize) run_passes(g, options.disabled_passes);
   fold_shape_ops(g);
   for (auto id : g.order()) {
     for (auto out : g.node(id).outputs) {

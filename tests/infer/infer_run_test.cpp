@@ -62,7 +62,7 @@ struct Fixture {
     o.inputs = {images.string()};
     o.batch_size = 3;
     o.threads = 2;
-    o.activation = Activation::None;
+    o.activation = OutputActivation::None;
     o.progress = false;
     return o;
   }

@@ -9,7 +9,7 @@ namespace pt2onnx::infer {
 namespace {
 
 TEST(OutputFormat, CsvHeaderRowsAndErrors) {
-  const RowFormatter f(OutputFormat::Csv, {"biopsy", "magview"}, Activation::Sigmoid, 0.5);
+  const RowFormatter f(OutputFormat::Csv, {"biopsy", "magview"}, OutputActivation::Sigmoid, 0.5);
   EXPECT_EQ(f.header(), "path,biopsy,magview,predicted,error\n");
   const std::vector<float> scores{0.9f, 0.75f};
   EXPECT_EQ(f.row("a.png", scores), "a.png,0.9,0.75,biopsy;magview,\n");
@@ -19,7 +19,7 @@ TEST(OutputFormat, CsvHeaderRowsAndErrors) {
 }
 
 TEST(OutputFormat, JsonLines) {
-  const RowFormatter f(OutputFormat::Jsonl, {"biopsy", "magview"}, Activation::Sigmoid, 0.5);
+  const RowFormatter f(OutputFormat::Jsonl, {"biopsy", "magview"}, OutputActivation::Sigmoid, 0.5);
   EXPECT_EQ(f.header(), "");
   const std::vector<float> scores{0.9f, 0.25f};
   const std::string line = f.row("dir/a \"1\".png", scores);
@@ -35,16 +35,16 @@ TEST(OutputFormat, JsonLines) {
 }
 
 TEST(OutputFormat, LogitsKeyAndNonFiniteValues) {
-  const RowFormatter f(OutputFormat::Jsonl, {"a"}, Activation::None, 0.0);
+  const RowFormatter f(OutputFormat::Jsonl, {"a"}, OutputActivation::None, 0.0);
   const std::vector<float> nan{std::nanf("")};
   const auto j = nlohmann::json::parse(f.row("p", nan));
   EXPECT_TRUE(j["logits"]["a"].is_null());
 }
 
 TEST(OutputFormat, SoftmaxPredictsTheTopLabel) {
-  const RowFormatter f(OutputFormat::Csv, {"cat", "dog", "fox"}, Activation::Softmax, 0.9);
+  const RowFormatter f(OutputFormat::Csv, {"cat", "dog", "fox"}, OutputActivation::Softmax, 0.9);
   std::vector<float> s{1.0f, 3.0f, 2.0f};
-  apply_activation(Activation::Softmax, s);
+  apply_activation(OutputActivation::Softmax, s);
   EXPECT_NEAR(s[0] + s[1] + s[2], 1.0f, 1e-6);
   EXPECT_GT(s[1], s[2]);
   EXPECT_NE(f.row("p", s).find(",dog,"), std::string::npos);
@@ -52,18 +52,18 @@ TEST(OutputFormat, SoftmaxPredictsTheTopLabel) {
 
 TEST(OutputFormat, Activations) {
   std::vector<float> s{0.0f, 2.0f, -1000.0f};
-  apply_activation(Activation::Sigmoid, s);
+  apply_activation(OutputActivation::Sigmoid, s);
   EXPECT_FLOAT_EQ(s[0], 0.5f);
   EXPECT_NEAR(s[1], 0.880797f, 1e-6);
   EXPECT_EQ(s[2], 0.0f);
   std::vector<float> big{1000.0f, 0.0f};
-  apply_activation(Activation::Softmax, big);  // no overflow
+  apply_activation(OutputActivation::Softmax, big);  // no overflow
   EXPECT_FLOAT_EQ(big[0], 1.0f);
   std::vector<float> raw{3.5f};
-  apply_activation(Activation::None, raw);
+  apply_activation(OutputActivation::None, raw);
   EXPECT_EQ(raw[0], 3.5f);
-  EXPECT_EQ(activation_from_name("softmax"), Activation::Softmax);
-  EXPECT_FALSE(activation_from_name("relu"));
+  EXPECT_EQ(output_activation_from_name("softmax"), OutputActivation::Softmax);
+  EXPECT_FALSE(output_activation_from_name("relu"));
   EXPECT_EQ(output_format_from_name("jsonl"), OutputFormat::Jsonl);
 }
 

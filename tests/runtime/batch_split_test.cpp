@@ -15,7 +15,7 @@ namespace {
 bool independent(const ModelBuilder& mb) {
   auto loaded = runtime::load_onnx_file(mb.save("batch_split.onnx"));
   runtime::infer_shapes(loaded.graph);
-  runtime::run_pipeline(loaded.graph, {});
+  runtime::run_passes(loaded.graph, {});
   return runtime::independent_batch_symbol(loaded.graph).has_value();
 }
 

@@ -50,7 +50,7 @@ TEST(RuntimeEfficientNetLike, OptimizedOutputsEqualUnoptimized) {
 TEST(RuntimeEfficientNetLike, FusionsFire) {
   auto loaded = runtime::load_onnx_file(efficientnet_like_model().save("efficientnet_like.onnx"));
   runtime::infer_shapes(loaded.graph);
-  runtime::run_pipeline(loaded.graph, {});
+  runtime::run_passes(loaded.graph, {});
   const auto g = runtime::specialize(loaded.graph, {{1, 3, 224, 224}}, {});
   // 10 stem/expand/head convs + 9 depthwise + 9 project + 18 squeeze-excitation.
   EXPECT_EQ(g.count(OpType::Conv), 46);

@@ -94,7 +94,7 @@ std::vector<runtime::PassReport> optimize(const ModelBuilder& mb, runtime::Graph
                                           const std::vector<std::string>& disabled = {}) {
   auto loaded = runtime::load_onnx_file(mb.save("passes.onnx"));
   runtime::infer_shapes(loaded.graph);
-  auto reports = runtime::run_pipeline(loaded.graph, disabled);
+  auto reports = runtime::run_passes(loaded.graph, disabled);
   if (out) *out = loaded.graph;
   return reports;
 }

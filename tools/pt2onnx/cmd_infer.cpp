@@ -38,7 +38,8 @@ int run(InferFlags& f) {
   infer::InferOptions& o = f.options;
   if (!f.output.empty()) o.output = f.output;
   o.format = parse_choice<infer::OutputFormat>(f.format, "--format", infer::output_format_from_name);
-  o.activation = parse_choice<infer::Activation>(f.activation, "--activation", infer::activation_from_name);
+  o.activation =
+      parse_choice<infer::OutputActivation>(f.activation, "--activation", infer::output_activation_from_name);
   o.labels = labels_from_flag(f.labels);
   o.shard = infer::parse_shard(f.shard);
   o.overrides = f.preprocess.flags();

@@ -1,5 +1,5 @@
 // Kernel builders: each turns one node into plan steps (oneDNN primitives,
-// prepared once per plan). The registry in registry.cpp lists them by op.
+// prepared once per plan). kernel_table.cpp lists them by op.
 #pragma once
 
 #include <vector>

@@ -75,7 +75,7 @@ void remove_dead_nodes(Graph& g) {
   }
 }
 
-std::vector<PassReport> run_pipeline(Graph& g, const std::vector<std::string>& disabled) {
+std::vector<PassReport> run_passes(Graph& g, const std::vector<std::string>& disabled) {
   std::vector<PassReport> reports;
   tidy(g);
   for (const auto& pass : make_pipeline()) {

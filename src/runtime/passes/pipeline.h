@@ -25,7 +25,7 @@ void check_pass_names(const std::vector<std::string>& names);
 // Runs every pass not in `disabled`, each to a fixed point. After each pass:
 // dead nodes dropped, order re-sorted, shapes re-inferred, graph checked
 // (Error(Internal) naming the pass if it broke an invariant).
-std::vector<PassReport> run_pipeline(Graph& g, const std::vector<std::string>& disabled);
+std::vector<PassReport> run_passes(Graph& g, const std::vector<std::string>& disabled);
 
 // Removes nodes none of whose outputs is read or a graph output.
 void remove_dead_nodes(Graph& g);

@@ -61,12 +61,12 @@ vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::strin
 
 // The model's H x W, which the preprocessing must produce for every image.
 vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::PreprocessSpec& spec) {
-  const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
   if (sig.height > 0 && sig.width > 0) {
     const vision::Size2 model{static_cast<int>(sig.height), static_cast<int>(sig.width)};
     vision::require_output_size(spec, model);
     return model;
   }
+  const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
   if (!produced) {
     throw_error(ErrorKind::Usage,
                 "the model's image size is symbolic and the preprocessing gives each image its own "

@@ -4,19 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "common/labels.h"
+#include "support/error_kind.h"
 
 namespace pt2onnx {
 namespace {
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorKind::Internal;
-}
+using pt2onnx::testing::kind_of;
 
 TEST(Labels, ParsesACommaSeparatedListTrimmingSpaces) {
   EXPECT_EQ(parse_labels("a, b ,c", ErrorKind::Usage), (std::vector<std::string>{"a", "b", "c"}));

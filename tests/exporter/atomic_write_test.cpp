@@ -12,11 +12,13 @@
 #include "exporter/onnx_export.h"
 #include "graph_fixtures.h"
 #include "pt2onnx/error.h"
+#include "support/error_kind.h"
 
 namespace pt2onnx::exporter {
 namespace {
 
 namespace fs = std::filesystem;
+using pt2onnx::testing::kind_of;
 using testing::ScratchDir;
 
 void write_text(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
@@ -32,16 +34,6 @@ WriteBody body_writing(std::string text) {
   return [text = std::move(text)](int fd) {
     ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   };
-}
-
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorKind::Internal;
 }
 
 TEST(AtomicWrite, ReplacesTheFileAndLeavesNoTemporaryBehind) {

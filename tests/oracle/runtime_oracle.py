@@ -28,6 +28,19 @@ def export(model, path, example, fold=True, keep_batchnorm=False, input_name="im
     return Path(path)
 
 
+def tiny_classifier(channels=4, seed=0):
+    """A small Conv-ReLU-pool-Linear(2) classifier in eval mode, for tests of
+    the command line rather than of the numbers."""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, channels, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                               torch.nn.Flatten(), torch.nn.Linear(channels, 2)).eval()
+
+
+def export_tiny_classifier(path, size=8, channels=4):
+    """tiny_classifier exported to `path` for [batch, 3, size, size] images."""
+    return export(tiny_classifier(channels), path, torch.randn(1, 3, size, size))
+
+
 def op_types(path):
     import onnx
     return [n.op_type for n in onnx.load(str(path)).graph.node]

@@ -9,7 +9,6 @@ import os
 import unittest
 
 import numpy as np
-import torch
 
 import oracle_common as oc
 import runtime_oracle as ro
@@ -25,10 +24,7 @@ class CliGuards(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = oc.work_dir("cli_guards")
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                                    torch.nn.Flatten(), torch.nn.Linear(4, 2)).eval()
-        cls.onnx = ro.export(model, cls.work / "tiny.onnx", torch.randn(1, 3, 8, 8))
+        cls.onnx = ro.export_tiny_classifier(cls.work / "tiny.onnx")
         cls.x = cls.work / "x.npy"
         np.save(cls.x, np.random.default_rng(0).standard_normal((1, 3, 8, 8), dtype=np.float32))
 

@@ -19,9 +19,7 @@ class RunCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = oc.work_dir("runtime_cli")
-        torch.manual_seed(0)
-        cls.model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                                        torch.nn.Flatten(), torch.nn.Linear(4, 2)).eval()
+        cls.model = ro.tiny_classifier()
         cls.onnx = ro.export(cls.model, cls.work / "tiny.onnx", torch.randn(1, 3, 8, 8))
 
     def run_expecting(self, code, args, *needles):

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import unittest
 
-import torch
 
 import oracle_common as oc
 import runtime_oracle as ro
@@ -30,10 +29,7 @@ class Threads(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = oc.work_dir("runtime_threads")
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                                    torch.nn.Flatten(), torch.nn.Linear(8, 2)).eval()
-        cls.onnx = ro.export(model, cls.work / "tiny.onnx", torch.randn(1, 3, 16, 16))
+        cls.onnx = ro.export_tiny_classifier(cls.work / "tiny.onnx", size=16, channels=8)
 
     def libgomp_settings(self, **env):
         # OMP_DISPLAY_ENV makes libgomp print what it read, when it loads.

@@ -2,7 +2,7 @@
 # Formatting and lint, run by scripts/test.sh (so by CI) before the tests:
 #   - clang-format (.clang-format) on every tracked C++ file: the whole tree stays formatted;
 #   - clang-tidy (.clang-tidy: naming, bug-prone checks) on the C++ files that the
-#     last commit changed (or those given), with the build's compile_commands.json.
+#     last commit changed (or those given), with compile commands from build/lint.
 # Fails, listing each violation, on either. Debian's clang-format and clang-tidy.
 #
 #   scripts/check_style.sh [FILE.cpp ...]
@@ -28,16 +28,19 @@ else
   # The files the last commit touched (on a fresh clone: the commit being tested).
   mapfile -t changed < <(git diff --name-only --diff-filter=AM HEAD~1 HEAD -- '*.cpp' 2>/dev/null || true)
 fi
-[ -f build/compile_commands.json ] || { echo "check_style: no build/compile_commands.json; build first" >&2; exit 1; }
+# The build compiles the library in unity batches, so its compile_commands.json
+# names the batches; a configuration of its own (no build needed) names each file.
+cmake -S . -B build/lint -DCMAKE_BUILD_TYPE=Release -DPT2ONNX_UNITY_BUILD=OFF -DPT2ONNX_BUILD_TESTS=ON \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 # Only translation units the build knows (test tools, sources; not deleted files).
 units=()
 for f in "${changed[@]}"; do
-  [ -f "$f" ] && grep -q "\"file\": \"$here/$f\"" build/compile_commands.json && units+=("$f")
+  [ -f "$f" ] && grep -q "\"file\": \"$here/$f\"" build/lint/compile_commands.json && units+=("$f")
 done
 if ((${#units[@]} == 0)); then
   echo "check_style: clang-tidy: no changed translation units"
   exit 0
 fi
 echo "check_style: clang-tidy on ${#units[@]} changed file(s): ${units[*]}"
-clang-tidy -p build --quiet "${units[@]}" 2>/dev/null
+clang-tidy -p build/lint --quiet "${units[@]}" 2>/dev/null
 echo "check_style: clang-tidy: clean"

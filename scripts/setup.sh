@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# Installs every system dependency of pt2onnx from Debian's archive, and the
-# ONNX Runtime test oracle from npm. Safe to run again: it only adds what is missing.
+# Installs pt2onnx's system dependencies from Debian's archive. Safe to run
+# again: it only adds what is missing.
+#
+#   scripts/setup.sh            everything: what pt2onnx needs to build, plus the
+#                               test suite's libraries and oracles (PyTorch,
+#                               torchvision, ONNX, PIL, pydicom, GDCM's tools, the
+#                               style tools, and ONNX Runtime's CPU library from npm)
+#   scripts/setup.sh --build    only what building and running pt2onnx needs
+#                               (scripts/demo.sh uses this)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+mode=all
+case "${1:-}" in
+  "") ;;
+  --build) mode=build ;;
+  -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup.sh: unknown option '$1' (use --build or nothing)" >&2; exit 2 ;;
+esac
+
 build_pkgs=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config
   libzip-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libdnnl-dev
   libjpeg62-turbo-dev libspng-dev libgdcm-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
+  git
+  libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   python3-pil python3-pydicom
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
@@ -21,8 +37,10 @@ test_pkgs=(
 # Node.js with npm drives the ONNX Runtime oracle; keep a Node the machine already has.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
 
+wanted=("${build_pkgs[@]}")
+[ "$mode" = build ] || wanted+=("${test_pkgs[@]}")
 missing=()
-for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
@@ -32,6 +50,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+[ "$mode" = build ] && exit 0
 
 # ONNX Runtime (CPU) for cross-checks and benchmarks only; never linked into pt2onnx.
 # --ignore-scripts: the package's install script fetches GPU providers we do not need.

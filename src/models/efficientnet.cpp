@@ -43,7 +43,7 @@ constexpr std::array<StageConfig, 7> kStages{{
     {6, 3, 1, 192, 320, 1},
 }};
 
-struct Variant {
+struct EfficientNetVariant {
   std::string_view name;
   double width_mult;
   double depth_mult;
@@ -51,7 +51,7 @@ struct Variant {
   std::int64_t input_size;  // crop_size of torchvision's IMAGENET1K weights
 };
 
-constexpr std::array<Variant, 8> kVariants{{
+constexpr std::array<EfficientNetVariant, 8> kEfficientNetVariants{{
     {"efficientnet_b0", 1.0, 1.0, 1e-5, 224},
     {"efficientnet_b1", 1.0, 1.1, 1e-5, 240},
     {"efficientnet_b2", 1.1, 1.2, 1e-5, 288},
@@ -117,7 +117,7 @@ ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const M
   return x;
 }
 
-nn::Graph build_efficientnet(const Variant& v, const nn::ModelOptions& options) {
+nn::Graph build_efficientnet(const EfficientNetVariant& v, const nn::ModelOptions& options) {
   nn::Graph g;
   g.arch = std::string(v.name);
   g.input_channels = 3;
@@ -165,7 +165,7 @@ nn::Graph build_efficientnet(const Variant& v, const nn::ModelOptions& options) 
 }  // namespace
 
 void register_efficientnet(std::vector<Architecture>& out) {
-  for (const Variant& v : kVariants) {
+  for (const EfficientNetVariant& v : kEfficientNetVariants) {
     std::string variant(v.name.substr(v.name.rfind('_') + 1));  // "efficientnet_b0" -> "EfficientNet-B0"
     for (auto& c : variant) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     out.push_back({std::string(v.name), "EfficientNet-" + variant,

@@ -20,13 +20,13 @@ using nn::ValueId;
 
 enum class BlockKind { Basic, Bottleneck };
 
-struct Variant {
+struct ResNetVariant {
   std::string_view name;
   BlockKind block;
   std::array<std::int64_t, 4> layers;
 };
 
-constexpr std::array<Variant, 5> kVariants{{
+constexpr std::array<ResNetVariant, 5> kResNetVariants{{
     {"resnet18", BlockKind::Basic, {2, 2, 2, 2}},
     {"resnet34", BlockKind::Basic, {3, 4, 6, 3}},
     {"resnet50", BlockKind::Bottleneck, {3, 4, 6, 3}},
@@ -83,7 +83,7 @@ ValueId add_block(nn::Graph& g, const std::string& path, ValueId input, BlockKin
   return g.add(LayerKind::ReLU, p(kind == BlockKind::Basic ? "relu_1" : "relu_2"), {x});
 }
 
-nn::Graph build_resnet(const Variant& v, const nn::ModelOptions& options) {
+nn::Graph build_resnet(const ResNetVariant& v, const nn::ModelOptions& options) {
   nn::Graph g;
   g.arch = std::string(v.name);
   g.input_channels = 3;
@@ -117,7 +117,7 @@ nn::Graph build_resnet(const Variant& v, const nn::ModelOptions& options) {
 }  // namespace
 
 void register_resnet(std::vector<Architecture>& out) {
-  for (const Variant& v : kVariants) {
+  for (const ResNetVariant& v : kResNetVariants) {
     out.push_back({std::string(v.name), "ResNet-" + std::string(v.name.substr(6)),  // "resnet18" -> "ResNet-18"
                    [&v](const nn::ModelOptions& o) { return build_resnet(v, o); }});
   }

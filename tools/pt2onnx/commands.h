@@ -36,6 +36,7 @@ void add_run_command(CLI::App& app, Action& action);
 void add_infer_command(CLI::App& app, Action& action);
 void add_export_command(CLI::App& app, Action& action);
 void add_demo_checkpoint_command(CLI::App& app, Action& action);
+void add_demo_images_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::Action action;
   // In the order of the workflow: make or bring a checkpoint, export, check, run.
   cli::add_demo_checkpoint_command(app, action);
+  cli::add_demo_images_command(app, action);
   cli::add_export_command(app, action);
   cli::add_verify_command(app, action);
   cli::add_inspect_command(app, action);

@@ -5,7 +5,7 @@
 # binary links. Install it with: sudo apt install ./build/package/pt2onnx_*.deb
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$here/scripts/setup.sh" --build
+"$here/scripts/setup.sh" --package
 # A new build folder leaves the tests out (scripts/test.sh turns them on); an
 # existing one keeps its choice.
 tests=()

@@ -8,6 +8,8 @@
 #                               style tools, and ONNX Runtime's CPU library from npm)
 #   scripts/setup.sh --build    only what building and running pt2onnx needs
 #                               (scripts/demo.sh uses this)
+#   scripts/setup.sh --package  that, and what CPack needs to make the Debian
+#                               package (scripts/package.sh uses this)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -15,8 +17,9 @@ mode=all
 case "${1:-}" in
   "") ;;
   --build) mode=build ;;
-  -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "setup.sh: unknown option '$1' (use --build or nothing)" >&2; exit 2 ;;
+  --package) mode=package ;;
+  -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup.sh: unknown option '$1' (use --build, --package or nothing)" >&2; exit 2 ;;
 esac
 
 build_pkgs=(
@@ -26,6 +29,8 @@ build_pkgs=(
   libdnnl-dev
   libjpeg62-turbo-dev libspng-dev libgdcm-dev
 )
+# CPack's Debian generator runs dpkg-shlibdeps (dpkg-dev, with build-essential) and file.
+package_pkgs=(file)
 test_pkgs=(
   git
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -33,12 +38,14 @@ test_pkgs=(
   python3-pil python3-pydicom
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
   clang-format clang-tidy  # scripts/check_style.sh
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer
 )
 # Node.js with npm drives the ONNX Runtime oracle; keep a Node the machine already has.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
 
 wanted=("${build_pkgs[@]}")
-[ "$mode" = build ] || wanted+=("${test_pkgs[@]}")
+[ "$mode" = build ] || wanted+=("${package_pkgs[@]}")
+[ "$mode" != all ] || wanted+=("${test_pkgs[@]}")
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -50,7 +57,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-[ "$mode" = build ] && exit 0
+[ "$mode" = all ] || exit 0
 
 # ONNX Runtime (CPU) for cross-checks and benchmarks only; never linked into pt2onnx.
 # --ignore-scripts: the package's install script fetches GPU providers we do not need.

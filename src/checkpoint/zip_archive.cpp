@@ -3,6 +3,8 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -22,12 +24,11 @@ struct ZipFileCloser {
 };
 using ZipFilePtr = std::unique_ptr<zip_file_t, ZipFileCloser>;
 
-std::string open_error_message(int code) {
-  zip_error_t err;
-  zip_error_init_with_code(&err, code);
-  std::string msg = zip_error_strerror(&err);
-  zip_error_fini(&err);
-  return msg;
+// libzip's own texts name its internals ("No such file" for a local header
+// that does not match, "File already exists" for a clash of names): ours say
+// what is wrong with the archive.
+std::string error_text(const zip_error_t* error) {
+  return describe_zip_error(zip_error_code_zip(error), zip_error_code_system(error));
 }
 
 [[noreturn]] void entry_error(ErrorKind kind, const std::string& entry, const std::string& what) {
@@ -36,18 +37,60 @@ std::string open_error_message(int code) {
 
 }  // namespace
 
+std::string describe_zip_error(int code, int system_error) {
+  const auto with_system = [&](const char* what) {
+    return system_error != 0 ? fmt::format("{}: {}", what, std::strerror(system_error)) : std::string(what);
+  };
+  switch (code) {
+    case ZIP_ER_NOZIP:
+      return "no valid end of central directory: truncated, or not a zip archive";
+    case ZIP_ER_INCONS:
+      return "the central directory and the entries' local headers disagree (corrupt)";
+    case ZIP_ER_NOENT:
+      return "an entry the central directory lists is not where it says (corrupt local header)";
+    case ZIP_ER_EXISTS:
+      return "two entries have the same name (a duplicate, or a name cut short by a NUL byte)";
+    case ZIP_ER_EOF:
+      return "the file ends inside an entry or the central directory (truncated)";
+    case ZIP_ER_CRC:
+      return "an entry's data does not match its CRC-32 (corrupt)";
+    case ZIP_ER_ZLIB:
+    case ZIP_ER_COMPRESSED_DATA:
+      return "an entry's compressed data is corrupt";
+    case ZIP_ER_COMPNOTSUPP:
+      return "an entry uses a compression method other than stored or deflate";
+    case ZIP_ER_ENCRNOTSUPP:
+    case ZIP_ER_NOPASSWD:
+    case ZIP_ER_WRONGPASSWD:
+      return "encrypted entries are not supported";
+    case ZIP_ER_MULTIDISK:
+      return "the archive is split across several files, which is not supported";
+    case ZIP_ER_MEMORY:
+      return "out of memory";
+    case ZIP_ER_OPEN:
+      return with_system("cannot open the file");
+    case ZIP_ER_READ:
+    case ZIP_ER_SEEK:
+    case ZIP_ER_TELL:
+      return with_system("cannot read the file");
+    default:
+      return fmt::format("corrupt (libzip error {})", code);
+  }
+}
+
 ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_size, const ZipLimits& limits)
     : limits_(limits) {
   int code = 0;
   zip_.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
   if (zip_ == nullptr) {
-    const auto kind = code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_NOENT || code == ZIP_ER_MEMORY
+    const int system_error = errno;
+    std::error_code ec;
+    if (code == ZIP_ER_NOENT && !std::filesystem::exists(path, ec)) throw_error(ErrorKind::Io, "no such file");
+    // Otherwise a missing entry (NOENT) is corruption, not a missing file.
+    const auto kind = code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_SEEK || code == ZIP_ER_MEMORY
                           ? ErrorKind::Io
                           : ErrorKind::BadInput;
-    // libzip says little more than "Not a zip archive" when the central
-    // directory is missing or points outside the file.
-    const auto hint = code == ZIP_ER_NOZIP ? " (no valid central directory: truncated or corrupt)" : "";
-    throw_error(kind, fmt::format("not a readable zip archive: {}{}", open_error_message(code), hint));
+    throw_error(kind, fmt::format("not a readable zip archive: {}", describe_zip_error(code, system_error)));
   }
   const zip_int64_t count = zip_get_num_entries(zip_.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
@@ -55,7 +98,7 @@ ZipArchive::ZipArchive(const std::filesystem::path& path, std::uint64_t file_siz
     zip_stat_init(&st);
     if (zip_stat_index(zip_.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) {
       throw_error(ErrorKind::BadInput,
-                  fmt::format("zip entry {} is unreadable: {}", i, zip_error_strerror(zip_get_error(zip_.get()))));
+                  fmt::format("zip entry {} is unreadable: {}", i, error_text(zip_get_error(zip_.get()))));
     }
     constexpr auto kNeeded = ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if ((st.valid & kNeeded) != kNeeded) {
@@ -137,15 +180,14 @@ void ZipArchive::read_into(const ZipEntry& entry, std::span<std::byte> out) {
   if (entry.method == ZipMethod::Deflated) inflated_ += entry.size;
   ZipFilePtr file(zip_fopen_index(zip_.get(), entry.index, 0));
   if (!file) {
-    entry_error(ErrorKind::BadInput, entry.name,
-                fmt::format("cannot open: {}", zip_error_strerror(zip_get_error(zip_.get()))));
+    entry_error(ErrorKind::BadInput, entry.name, fmt::format("cannot open: {}", error_text(zip_get_error(zip_.get()))));
   }
   std::size_t done = 0;
   while (done < out.size()) {
     const zip_int64_t n = zip_fread(file.get(), out.data() + done, out.size() - done);
     if (n < 0) {
       entry_error(ErrorKind::BadInput, entry.name,
-                  fmt::format("read failed after {} bytes: {}", done, zip_file_strerror(file.get())));
+                  fmt::format("read failed after {} bytes: {}", done, error_text(zip_file_get_error(file.get()))));
     }
     if (n == 0) {
       entry_error(ErrorKind::BadInput, entry.name, fmt::format("holds {} bytes but declares {}", done, entry.size));
@@ -156,7 +198,7 @@ void ZipArchive::read_into(const ZipEntry& entry, std::span<std::byte> out) {
   std::byte extra{};
   const zip_int64_t n = zip_fread(file.get(), &extra, 1);
   if (n < 0) {
-    entry_error(ErrorKind::BadInput, entry.name, fmt::format("corrupt: {}", zip_file_strerror(file.get())));
+    entry_error(ErrorKind::BadInput, entry.name, error_text(zip_file_get_error(file.get())));
   }
   if (n > 0) {
     entry_error(ErrorKind::BadInput, entry.name, fmt::format("holds more than the {} bytes it declares", entry.size));

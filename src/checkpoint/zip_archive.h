@@ -33,6 +33,11 @@ struct ZipEntry {
   std::uint64_t index = 0;
 };
 
+// What a libzip error code (and the system error behind it, or 0) means for
+// the archive, in pt2onnx's words: never libzip's own text, which names its
+// internals ("No such file" for a corrupt local header).
+std::string describe_zip_error(int libzip_code, int system_error);
+
 class ZipArchive {
  public:
   // Throws Error(BadInput) for a file that is not a sound zip archive or has

@@ -3,6 +3,21 @@
 // optionally checked, and renamed over the target, and the directory is synced.
 // On any failure before the rename the temporary is removed and whatever was at
 // the path is left untouched. Every command that writes a file uses this.
+//
+// What the output path names decides how it is written:
+//   - nothing yet, or a regular file: replaced atomically, as above;
+//   - a symbolic link: its final target is replaced atomically (beside the
+//     target, in the target's folder), and the link stays a link;
+//   - a FIFO, a character device (a terminal, /dev/null) or "-" (standard
+//     output): the complete, checked content is written into it, from a
+//     temporary file in $TMPDIR; nothing is replaced;
+//   - a directory, a block device or a socket: refused (Error(Usage)).
+//
+// Interruptions: SIGINT, SIGTERM and SIGHUP remove every temporary file the
+// process has open before it dies of the signal. A temporary left by SIGKILL
+// or a power cut (".NAME.tmp-XXXXXX" beside NAME) is recognised by the next
+// write to the same output, because no process holds its lock, and removed
+// with a note on stderr.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +34,9 @@ using BeforeCommit = std::function<void(const std::filesystem::path& temp_path)>
 
 class AtomicFile {
  public:
-  // Error(Usage) when the path is a directory or names no file, Error(Io) when
-  // its directory does not exist or the temporary cannot be created.
+  // Error(Usage) when the path names no file or something that cannot be
+  // written (above), Error(Io) when its directory does not exist or the
+  // temporary cannot be created.
   explicit AtomicFile(std::filesystem::path target);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
@@ -36,9 +52,14 @@ class AtomicFile {
   void commit(const BeforeCommit& before_commit = {});
 
  private:
-  std::filesystem::path target_;
+  void stream_into_target();
+
+  std::filesystem::path target_;       // as the user gave it, for messages
+  std::filesystem::path destination_;  // what is written: the link's target, or the target
+  bool streamed_ = false;              // a FIFO, character device or standard output
   std::filesystem::path temp_;
   int fd_ = -1;
+  int temp_slot_ = -1;  // in the registry the signal handler cleans up
   std::uint64_t position_ = 0;
   bool done_ = false;
 };
@@ -53,6 +74,14 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
 // The checks AtomicFile starts with, for callers that want to fail before doing
 // expensive work.
 void check_output_path(const std::filesystem::path& output);
+
+// "-" as an output path: standard output.
+bool is_standard_output(const std::filesystem::path& output);
+
+// For a command whose output is "-" and which prints progress: from here on
+// its messages on standard output go to standard error, and "-" writes to the
+// original standard output, which then carries the data alone.
+void keep_standard_output_for_data();
 
 // Error(Usage) when `output` names the same file as `input` (by identity:
 // hard links, symlinks and ../ spellings count), which writing would destroy;

@@ -151,8 +151,15 @@ void set_batch_statistics(Layer& layer, const Tensor& x) {
 // The eager loop; with `calibrate`, each BatchNorm's statistics are taken from
 // its input just before it runs; with `noise`, its rows from noise->first_row
 // on are rounded differently, input row 0 being row `row_base` of the batch.
+bool all_finite(const Tensor& t) {
+  if (t.dtype() != DType::Float32) return true;
+  const auto v = t.f32();
+  return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+}
+
+// With `first_bad`, the first layer whose output is not all finite is named there.
 Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, const RoundingNoise* noise,
-           std::int64_t row_base = 0) {
+           std::int64_t row_base = 0, std::optional<std::string>* first_bad = nullptr) {
   check_input(graph, input);
   const auto num_values = static_cast<std::size_t>(graph.num_values);
   // Free each activation after its last reader so that peak memory stays near two layers' worth.
@@ -203,6 +210,10 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
       const std::uint32_t ulps = noise != nullptr ? rounding_ulps(layer, *in[0]) : 0;
       Value out = run_layer(layer, in, first, own_first, then_silu);
       if (ulps != 0) add_rounding_noise(*out, noise->first_row, ulps, noise->seed, i, row_base);
+      if (first_bad != nullptr && !*first_bad && !all_finite(*out)) {
+        *first_bad = fmt::format("layer {} ({}) is the first to produce NaN or inf", layer.path,
+                                 nn::layer_kind_name(layer.kind));
+      }
       values.at(static_cast<std::size_t>(result)) = std::move(out);
     });
     for (auto v : layer.inputs) {
@@ -247,5 +258,19 @@ Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise*
 }
 
 void calibrate_batch_norm(nn::Graph& graph, const Tensor& input) { run(graph, input, &graph, nullptr); }
+
+std::optional<std::string> first_non_finite(const nn::Graph& graph, const Tensor& input) {
+  for (const auto& layer : graph.layers) {
+    for (const auto& [name, tensor] : layer.params) {
+      if (!all_finite(tensor)) {
+        return fmt::format("layer {} ({}) has NaN or inf in its parameter '{}'", layer.path,
+                           nn::layer_kind_name(layer.kind), name);
+      }
+    }
+  }
+  std::optional<std::string> first_bad;
+  run(graph, input, nullptr, nullptr, 0, &first_bad);
+  return first_bad;
+}
 
 }  // namespace pt2onnx::reference

@@ -3,6 +3,9 @@
 // Shares no kernels with the runtime and no code with the exporter.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "nn/graph.h"
 #include "pt2onnx/tensor.h"
 
@@ -30,6 +33,12 @@ struct RoundingNoise {
 // one runs layer by layer, each layer split across the cores. Both give the
 // same bits, noise included.
 Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise = nullptr);
+
+// Where NaN or inf first appears when the graph runs on `input`: the first
+// layer (in order) whose parameters hold a non-finite value, else the first
+// layer whose output does ("features.3.0.block.0.0 (Conv2d)"), with what it
+// is. nullopt when the whole run stays finite.
+std::optional<std::string> first_non_finite(const nn::Graph& graph, const Tensor& input);
 
 // Moves each finite, non-zero element of rows [first_row, N) of t by `ulps` units
 // in the last place, towards or away from zero by one coin flip per plane (an

@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 namespace pt2onnx::runtime {
+namespace {
+constexpr std::size_t kUnranked = static_cast<std::size_t>(-1);
+}  // namespace
 
 std::string describe_node(const Node& node) {
   if (!node.name.empty()) return fmt::format("node '{}' ({})", node.name, op_type_name(node.op));
@@ -14,7 +17,41 @@ std::string describe_node(const Node& node) {
 
 ValueId Graph::add_value(Value value) {
   values_.push_back(std::move(value));
+  readers_.emplace_back();
   return static_cast<ValueId>(values_.size() - 1);
+}
+
+void Graph::add_reader(ValueId v, NodeId id) {
+  if (v != kNoValue) readers_.at(static_cast<std::size_t>(v)).push_back(id);
+}
+
+void Graph::drop_reader(ValueId v, NodeId id) {
+  if (v == kNoValue) return;
+  auto& readers = readers_.at(static_cast<std::size_t>(v));
+  const auto it = std::find(readers.begin(), readers.end(), id);
+  if (it != readers.end()) readers.erase(it);
+}
+
+const std::vector<NodeId>& Graph::order() const {
+  if (order_has_dead_) {
+    std::erase_if(order_, [this](NodeId id) { return !node(id).alive; });
+    order_has_dead_ = false;
+  }
+  return order_;
+}
+
+void Graph::set_input(NodeId id, std::size_t index, ValueId v) {
+  auto& inputs = node(id).inputs;
+  if (index >= inputs.size()) inputs.resize(index + 1, kNoValue);
+  drop_reader(inputs[index], id);
+  inputs[index] = v;
+  add_reader(v, id);
+}
+
+void Graph::set_inputs(NodeId id, std::vector<ValueId> inputs) {
+  for (auto in : node(id).inputs) drop_reader(in, id);
+  node(id).inputs = std::move(inputs);
+  for (auto in : node(id).inputs) add_reader(in, id);
 }
 
 ValueId Graph::add_constant(const std::string& name_hint, Tensor tensor) {
@@ -29,6 +66,7 @@ ValueId Graph::add_constant(const std::string& name_hint, Tensor tensor) {
 NodeId Graph::add_node(Node node) {
   const auto id = static_cast<NodeId>(nodes_.size());
   for (auto out : node.outputs) value(out).producer = id;
+  for (auto in : node.inputs) add_reader(in, id);
   nodes_.push_back(std::move(node));
   order_.push_back(id);
   return id;
@@ -36,19 +74,20 @@ NodeId Graph::add_node(Node node) {
 
 void Graph::remove_node(NodeId id) {
   auto& n = node(id);
+  if (!n.alive) return;
   n.alive = false;
   for (auto out : n.outputs) {
     if (value(out).producer == id) value(out).producer = kNoNode;
   }
-  std::erase(order_, id);
+  for (auto in : n.inputs) drop_reader(in, id);
+  order_has_dead_ = true;
 }
 
 std::vector<NodeId> Graph::consumers(ValueId v) const {
-  std::vector<NodeId> out;
-  for (auto id : order_) {
-    const auto& n = node(id);
-    if (std::find(n.inputs.begin(), n.inputs.end(), v) != n.inputs.end()) out.push_back(id);
-  }
+  if (v == kNoValue) return {};
+  std::vector<NodeId> out = readers_.at(static_cast<std::size_t>(v));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -59,10 +98,14 @@ bool Graph::is_graph_output(ValueId v) const {
 bool Graph::is_graph_input(ValueId v) const { return std::find(inputs_.begin(), inputs_.end(), v) != inputs_.end(); }
 
 void Graph::replace_uses(ValueId from, ValueId to) {
-  for (auto id : order_) {
+  if (from == to) return;
+  std::vector<NodeId> readers = std::move(readers_.at(static_cast<std::size_t>(from)));
+  readers_.at(static_cast<std::size_t>(from)).clear();
+  for (auto id : readers) {
     for (auto& in : node(id).inputs) {
       if (in == from) in = to;
     }
+    add_reader(to, id);
   }
   for (auto& out : outputs_) {
     if (out == from) out = to;
@@ -72,20 +115,17 @@ void Graph::replace_uses(ValueId from, ValueId to) {
 void Graph::sort_topologically(ErrorKind kind) {
   // Kahn's algorithm, always taking the earliest ready node of the old order,
   // so an already sorted graph keeps its order exactly.
-  std::vector<NodeId> live;
-  for (auto id : order_) {
-    if (node(id).alive) live.push_back(id);
-  }
-  std::map<NodeId, std::size_t> rank;
-  for (std::size_t i = 0; i < live.size(); ++i) rank[live[i]] = i;
+  const std::vector<NodeId> live = order();
+  std::vector<std::size_t> rank(nodes_.size(), kUnranked);
+  for (std::size_t i = 0; i < live.size(); ++i) rank[static_cast<std::size_t>(live[i])] = i;
   std::vector<int> pending(live.size(), 0);
   std::vector<std::vector<std::size_t>> readers(live.size());
   for (std::size_t i = 0; i < live.size(); ++i) {
     for (auto in : node(live[i]).inputs) {
       if (in == kNoValue) continue;
       const auto p = value(in).producer;
-      if (p == kNoNode || !rank.count(p)) continue;
-      const auto pr = rank[p];
+      if (p == kNoNode || rank[static_cast<std::size_t>(p)] == kUnranked) continue;
+      const auto pr = rank[static_cast<std::size_t>(p)];
       ++pending[i];
       readers[pr].push_back(i);
     }
@@ -118,11 +158,13 @@ void Graph::check(ErrorKind kind) const {
     if (values_[v].constant) defined[v] = true;
   }
   std::vector<bool> produced(values_.size(), false);
-  for (auto id : order_) {
+  std::vector<std::size_t> reads(values_.size(), 0);
+  for (auto id : order()) {
     const auto& n = node(id);
     if (!n.alive) throw_error(kind, fmt::format("{} is dead but still scheduled", describe(id)));
     for (auto in : n.inputs) {
       if (in == kNoValue) continue;
+      if (in >= 0 && static_cast<std::size_t>(in) < values_.size()) ++reads[static_cast<std::size_t>(in)];
       if (in < 0 || static_cast<std::size_t>(in) >= values_.size() || !defined[static_cast<std::size_t>(in)]) {
         throw_error(kind, fmt::format("{} reads '{}', which is not a graph input, an initializer or the output of an "
                                       "earlier node",
@@ -152,17 +194,24 @@ void Graph::check(ErrorKind kind) const {
       throw_error(kind, fmt::format("graph output '{}' is never computed", value(out).name));
     }
   }
+  for (std::size_t v = 0; v < values_.size(); ++v) {
+    if (reads[v] != readers_[v].size()) {
+      throw_error(kind, fmt::format("the reader index of '{}' is stale: a node's inputs were changed without "
+                                    "Graph::set_input",
+                                    values_[v].name));
+    }
+  }
 }
 
 std::map<OpType, int> Graph::op_counts() const {
   std::map<OpType, int> counts;
-  for (auto id : order_) ++counts[node(id).op];
+  for (auto id : order()) ++counts[node(id).op];
   return counts;
 }
 
 int Graph::count(OpType op) const {
   int c = 0;
-  for (auto id : order_) c += node(id).op == op ? 1 : 0;
+  for (auto id : order()) c += node(id).op == op ? 1 : 0;
   return c;
 }
 

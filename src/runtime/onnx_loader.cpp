@@ -85,6 +85,13 @@ class Loader {
     out_.graph.opset = static_cast<int>(opset_);
     for (const auto& init : g.initializer()) add_initializer(init);
     for (const auto& in : g.input()) add_input(in);
+    if (out_.inputs.empty() && !constant_inputs_.empty()) {
+      throw_error(ErrorKind::Unsupported,
+                  fmt::format("every graph input is also an initializer ({}): pt2onnx takes an initializer as a "
+                              "constant, which leaves nothing to feed; remove the initializer of the input that "
+                              "receives the data",
+                              fmt::join(constant_inputs_, ", ")));
+    }
     if (out_.inputs.empty()) throw_error(ErrorKind::BadInput, "the graph has no inputs");
     add_nodes(g);
     for (const auto& out : g.output()) {
@@ -134,7 +141,10 @@ class Loader {
 
   void add_input(const onnx::ValueInfoProto& in) {
     // IR version 3 models list initializers as inputs too; they are constants here.
-    if (names_.count(in.name()) && out_.graph.is_constant(names_[in.name()])) return;
+    if (names_.count(in.name()) && out_.graph.is_constant(names_[in.name()])) {
+      constant_inputs_.push_back(fmt::format("'{}'", in.name()));
+      return;
+    }
     with_error_context(fmt::format("input '{}'", in.name()), [&] {
       if (!in.type().has_tensor_type()) throw_error(ErrorKind::Unsupported, "only tensor inputs are supported");
       const auto& tt = in.type().tensor_type();
@@ -148,8 +158,10 @@ class Loader {
       Dims dims;
       for (const auto& d : tt.shape().dim()) {
         if (d.has_dim_value()) {
-          if (d.dim_value() <= 0)
-            throw_error(ErrorKind::BadInput, fmt::format("dimension {} is not positive", d.dim_value()));
+          if (d.dim_value() <= 0) {
+            throw_error(ErrorKind::BadInput,
+                        fmt::format("axis {} has size {}; sizes must be positive", info.shape.size(), d.dim_value()));
+          }
           dims.push_back(Dim::known(d.dim_value()));
           info.shape.push_back(d.dim_value());
           info.dim_params.emplace_back();
@@ -232,10 +244,10 @@ class Loader {
       });
     }
     for (const auto& p : pending) {
-      auto& node = out_.graph.node(p.id);
+      std::vector<ValueId> inputs;
       for (const auto& in : p.proto->input()) {
         if (in.empty()) {
-          node.inputs.push_back(kNoValue);
+          inputs.push_back(kNoValue);
           continue;
         }
         auto it = names_.find(in);
@@ -244,13 +256,15 @@ class Loader {
                       fmt::format("{}: input '{}' is not a graph input, an initializer or any node's output",
                                   out_.graph.describe(p.id), in));
         }
-        node.inputs.push_back(it->second);
+        inputs.push_back(it->second);
       }
+      out_.graph.set_inputs(p.id, std::move(inputs));
     }
   }
 
   LoadedGraph out_;
   std::map<std::string, ValueId> names_;
+  std::vector<std::string> constant_inputs_;  // graph inputs that are initializers too
   std::int64_t opset_ = -1;
 };
 

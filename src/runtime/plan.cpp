@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "pt2onnx/error.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -124,14 +125,23 @@ void PlanInstance::run_into(const std::vector<const std::byte*>& inputs, const s
     const auto& slot = plan_->slots[static_cast<std::size_t>(plan_->input_slots[i])];
     std::memcpy(arena_.get() + slot.offset, inputs[i], slot.md.get_size());
   }
+  // Tiny steps run without a team (Step::one_thread); the team size is
+  // switched only where the kind of step changes.
+  const int team = current_thread_count();
+  bool alone = false;
   for (std::size_t i = 0; i < plan_->steps.size(); ++i) {
     const auto& step = plan_->steps[i];
+    if (team > 1 && step.one_thread != alone) {
+      alone = step.one_thread;
+      set_thread_count(alone ? 1 : team);
+    }
     if (step.primitive) {
       step.primitive->execute(stream_, step_args_[i]);
     } else {
       step.custom(memories_);
     }
   }
+  if (alone) set_thread_count(team);
   stream_.wait();
   for (std::size_t i = 0; i < plan_->output_slots.size(); ++i) {
     const auto& slot = plan_->slots[static_cast<std::size_t>(plan_->output_slots[i])];

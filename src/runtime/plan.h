@@ -48,6 +48,10 @@ struct Step {
   std::function<void(const SlotMemories&)> custom;  // a non-oneDNN step
   std::vector<SlotId> reads;                        // for liveness
   std::vector<SlotId> writes;
+  // A tiny step (planner.cpp, kTinyStepElements): built and run with a team
+  // of one, so it starts no parallel region; its work is less than a team's
+  // start and barrier would cost.
+  bool one_thread = false;
 };
 
 struct Plan {

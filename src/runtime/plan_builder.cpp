@@ -39,8 +39,9 @@ dnnl::primitive_attr PlanBuilder::attr() const {
 
 std::vector<std::int64_t> PlanBuilder::shape(ValueId v) const { return concrete_shape(g_, v); }
 
-void PlanBuilder::begin_node(NodeId id, int position) {
+void PlanBuilder::begin_node(NodeId id, int position, bool one_thread) {
   position_ = position;
+  one_thread_ = one_thread;
   label_ = g_.describe(id);
 }
 
@@ -191,6 +192,7 @@ void PlanBuilder::add_primitive(const dnnl::primitive& p, const dnnl::primitive_
   }
   step.reads.insert(step.reads.end(), extra_reads.begin(), extra_reads.end());
   step.args = std::move(args);
+  step.one_thread = one_thread_;
   const auto scratch = pd.scratchpad_desc();
   if (scratch.get_size() != 0) {
     step.scratchpad = scratch;
@@ -206,6 +208,7 @@ void PlanBuilder::add_custom(std::function<void(const SlotMemories&)> fn, std::v
   step.custom = std::move(fn);
   step.reads = std::move(reads);
   step.writes = std::move(writes);
+  step.one_thread = one_thread_;
   plan_->steps.push_back(std::move(step));
 }
 

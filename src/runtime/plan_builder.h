@@ -27,7 +27,8 @@ class PlanBuilder {
   [[nodiscard]] std::vector<std::int64_t> shape(ValueId v) const;
 
   // Called by the planner before each node's kernel is built.
-  void begin_node(NodeId id, int position);
+  // `one_thread`: the node's steps run without a team (Step::one_thread).
+  void begin_node(NodeId id, int position, bool one_thread = false);
 
   // The slot holding v and its layout. Constants get a plain constant slot.
   SlotId slot(ValueId v);
@@ -81,6 +82,7 @@ class PlanBuilder {
   std::map<SlotId, int> storage_last_use_;
   std::vector<std::vector<std::pair<memory::desc, SlotId>>> layouts_;  // per value: reordered copies
   int position_ = 0;
+  bool one_thread_ = false;
   std::string label_;
 };
 

@@ -4,8 +4,10 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
 #include "runtime/passes/pipeline.h"
 #include "runtime/shape_inference.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -24,6 +26,29 @@ void fold_shape_ops(Graph& g) {
     }
     infer_shapes(g);
   }
+}
+
+// Elements a step may touch and still run without a team. Starting a team
+// and meeting at its barrier costs some microseconds; a step over at most
+// this many elements (64 KiB of float32 in and out) takes about as long on
+// one thread. A chain of thousands of such steps would otherwise spend its
+// time starting teams. Convolutions and matrix products do more work per
+// element than their sizes say, so they always get the team.
+constexpr std::int64_t kTinyStepElements = 16384;
+
+std::int64_t elements(const Graph& g, ValueId v) {
+  if (v == kNoValue || g.is_constant(v)) return 0;
+  std::int64_t n = 1;
+  for (const auto d : concrete_shape(g, v)) n *= d;
+  return n;
+}
+
+bool is_tiny(const Graph& g, const Node& n) {
+  if (n.op == OpType::Conv || n.op == OpType::Gemm || n.op == OpType::MatMul) return false;
+  std::int64_t total = 0;
+  for (const auto v : n.inputs) total += elements(g, v);
+  for (const auto v : n.outputs) total += elements(g, v);
+  return total <= 2 * kTinyStepElements;
 }
 
 }  // namespace
@@ -55,10 +80,13 @@ std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>&
   int position = 0;
   for (auto id : g.order()) {
     const auto& n = g.node(id);
-    builder.begin_node(id, position++);
+    const bool tiny = is_tiny(g, n);
+    builder.begin_node(id, position++, tiny);
     const auto build = kernel_for(n.op);
     with_error_context(g.describe(id), [&] {
       if (!build) throw_error(ErrorKind::Unsupported, "runs only on shapes and constants, not on a computed tensor");
+      // oneDNN splits a primitive's work for the team size current when it is created.
+      const ScopedThreadCount team(tiny ? 1 : current_thread_count());
       try {
         build(builder, n);
       } catch (const dnnl::error& e) {

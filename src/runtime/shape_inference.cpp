@@ -43,6 +43,12 @@ std::vector<OutputInfo> infer_binary(const Graph& g, const Node& n) {
 
 std::vector<OutputInfo> infer_activation(const Graph& g, const Node& n) {
   expect_arity(n, 1, n.op == OpType::Clip ? 3 : 1);
+  // Clip's bounds became inputs in opset 11; the ONNX checker refuses the old attributes.
+  if (n.op == OpType::Clip && g.opset >= 11 && (n.attrs.has("min") || n.attrs.has("max"))) {
+    throw_error(ErrorKind::BadInput, fmt::format("Clip has a '{}' attribute, which opset {} does not allow: since "
+                                                 "opset 11 the bounds are inputs",
+                                                 n.attrs.has("min") ? "min" : "max", g.opset));
+  }
   return same_as_input(g, n);
 }
 

@@ -1,4 +1,6 @@
 // Shape rules for the compute operators: Conv, pools, BatchNormalization, Gemm, MatMul.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "runtime/geometry.h"
@@ -102,6 +104,10 @@ std::vector<OutputInfo> infer_batch_norm(const Graph& g, const Node& n) {
   expect_arity(n, 5, 5);
   if (n.attrs.get_int("training_mode", 0) != 0) {
     throw_error(ErrorKind::Unsupported, "training_mode 1 is not supported (export the model in eval mode)");
+  }
+  // sqrt(var + epsilon) must stay real and non-zero for any variance.
+  if (const auto eps = n.attrs.find_float("epsilon"); eps && !(std::isfinite(*eps) && *eps >= 0.0f)) {
+    throw_error(ErrorKind::BadInput, fmt::format("epsilon {} is not a finite number, 0 or more", *eps));
   }
   const auto& x = input_dims(g, n, 0);
   if (x && x->size() < 2)

@@ -107,6 +107,8 @@ int max_threads() { return std::max(8, 8 * cpu_budget().cpus); }
 
 void set_thread_count(int threads) { omp_set_num_threads(threads); }
 
+int current_thread_count() { return omp_get_max_threads(); }
+
 ScopedThreadCount::ScopedThreadCount(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
 
 ScopedThreadCount::~ScopedThreadCount() { omp_set_num_threads(previous_); }

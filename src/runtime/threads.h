@@ -38,6 +38,8 @@ inline constexpr long kSpinCount = 2000;
 
 // Sets the OpenMP team size for parallel regions started by this thread.
 void set_thread_count(int threads);
+// This thread's team size for the parallel regions it starts.
+int current_thread_count();
 
 // Sets this thread's team size for its lifetime and restores the previous one.
 class ScopedThreadCount {

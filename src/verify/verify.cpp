@@ -64,6 +64,13 @@ std::string result_text(const ProbeResult& p) {
 
 }  // namespace
 
+std::string non_finite_explanation(const Report& report) {
+  for (const auto& p : report.probes) {
+    if (!p.comparison.finite) return fmt::format("{} (probe {})", p.non_finite, p.name);
+  }
+  return {};
+}
+
 bool Report::passed() const {
   return structure.ok() && !probes.empty() &&
          std::all_of(probes.begin(), probes.end(), [](const ProbeResult& p) { return p.passed(); });
@@ -102,7 +109,8 @@ Normalization normalization_of(const onnx::ModelProto& model) {
 }
 
 ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
-    : probes(make_probes(graph.input_channels, graph.input_size, options.batch_large, options.normalization)),
+    : model(&graph),
+      probes(make_probes(graph.input_channels, graph.input_size, options.batch_large, options.normalization)),
       row_of(probes.size()) {
   // Every single-image probe in one batch (in eval mode each image is computed
   // on its own), then all of them again for the differently rounded run: one
@@ -163,6 +171,14 @@ std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_pat
     r.onnx_output = std::move(outputs[i]);
     if (repeats[i]) r.deterministic = bit_identical(r.onnx_output, *repeats[i]);
     r.comparison = compare(r.onnx_output, r.reference_output, r.perturbed_output, options.tolerance, probe.role);
+    if (!r.comparison.finite) {
+      // Run once more, layer by layer, to say where NaN or inf starts.
+      if (auto where = reference::first_non_finite(*reference.model, probe.input)) {
+        r.non_finite = "the checkpoint's outputs are not finite: " + *where;
+      } else {
+        r.non_finite = "the reference's outputs are finite; pt2onnx's engine produced NaN or inf";
+      }
+    }
     results.push_back(std::move(r));
   }
   return results;
@@ -209,7 +225,7 @@ void print_report(const Report& report, std::FILE* out) {
   for (const auto& p : report.probes) {
     const auto& c = p.comparison;
     if (!c.finite)
-      fmt::print(out, "Verification FAILED: probe {} produced NaN or inf.\n", p.name);
+      fmt::print(out, "Verification FAILED: probe {} produced NaN or inf: {}.\n", p.name, p.non_finite);
     else if (c.verdict == Verdict::Failed)
       fmt::print(out,
                  "Verification FAILED: probe {} differs by {:.6g}, over its threshold {:.6g} (float32 alone moves it "

@@ -37,9 +37,16 @@ struct ProbeResult {
   Tensor reference_output;
   Tensor perturbed_output;  // the reference rounded differently: its distance is the float32 spread
   Tensor onnx_output;
+  // When the outputs hold NaN or inf: where they come from (the first layer
+  // to produce one, or the engine when the reference stays finite).
+  std::string non_finite;
   // Unstable probes pass: float32 itself cannot settle them (the row says so).
   [[nodiscard]] bool passed() const { return comparison.verdict != Verdict::Failed && deterministic.value_or(true); }
 };
+
+struct Report;
+// The first non-finite probe's explanation, empty when every output is finite.
+std::string non_finite_explanation(const Report& report);
 
 struct Report {
   std::string model_path;
@@ -63,6 +70,7 @@ Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& gra
 // compare_on_probes takes its outputs.
 struct ReferenceRun {
   ReferenceRun(const nn::Graph& graph, const Options& options);
+  const nn::Graph* model;  // the caller's graph, which outlives the run
   std::vector<Probe> probes;
   std::vector<std::size_t> row_of;  // a single-image probe's row in `outputs`
   std::size_t singles = 0;          // rows row_of + singles hold the perturbed runs

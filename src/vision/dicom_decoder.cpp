@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -260,13 +261,40 @@ gdcm::PhotometricInterpretation::PIType decode_with_gdcm(const ImageModule& m, s
     throw_error(ErrorKind::BadInput, fmt::format("DICOM pixel data sizes disagree: GDCM {} bytes, header {}",
                                                  image.GetBufferLength(), out.size()));
   }
+  // GDCM's codecs say only "failed"; say what was given to which codec.
+  const auto codec_name = [](const std::string& uid) -> std::string {
+    static const std::map<std::string, std::string> kNames = {
+        {"1.2.840.10008.1.2.4.50", "JPEG Baseline"},
+        {"1.2.840.10008.1.2.4.51", "JPEG Extended"},
+        {"1.2.840.10008.1.2.4.57", "JPEG Lossless"},
+        {"1.2.840.10008.1.2.4.70", "JPEG Lossless (first-order prediction)"},
+        {"1.2.840.10008.1.2.4.80", "JPEG-LS Lossless"},
+        {"1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless"},
+        {"1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless"},
+        {"1.2.840.10008.1.2.4.91", "JPEG 2000"},
+        {"1.2.840.10008.1.2.5", "RLE Lossless"},
+    };
+    const auto it = kNames.find(uid);
+    return it != kNames.end() ? it->second : "transfer syntax " + uid;
+  };
+  std::size_t compressed = 0;
+  for (const auto& fragment : fragments) compressed += fragment.size();
+  const auto failure = [&](const std::string& detail) {
+    return fmt::format(
+        "cannot decode DICOM pixel data: the {} codec ({}) rejected {} fragment{} ({} bytes) of a "
+        "{}x{} image, {} of {} bits per sample{}{}: the compressed data is corrupt or truncated, or "
+        "uses a feature the codec lacks",
+        codec_name(ts.GetString()), ts.GetString(), fragments.size(), fragments.size() == 1 ? "" : "s", compressed,
+        m.frame.width, m.frame.height, m.frame.bits_stored, m.frame.bits_allocated,
+        frames > 1 ? fmt::format(", {} frames", frames) : "", detail.empty() ? "" : " (" + detail + ")");
+  };
   bool decoded = false;
   try {
     decoded = image.GetBuffer(reinterpret_cast<char*>(out.data()));
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::BadInput, fmt::format("cannot decode DICOM pixel data ({}): {}", ts.GetString(), e.what()));
+    throw_error(ErrorKind::BadInput, failure(e.what()));
   }
-  if (!decoded) throw_error(ErrorKind::BadInput, fmt::format("cannot decode DICOM pixel data ({})", ts.GetString()));
+  if (!decoded) throw_error(ErrorKind::BadInput, failure(""));
   return image.GetPhotometricInterpretation().GetType();
 }
 

@@ -158,10 +158,16 @@ void skip_sequence(Cursor& c, bool explicit_vr, int depth) {
   }
 }
 
-void read_encapsulated(Cursor& c, DicomFile& file) {
+void read_encapsulated(Cursor& c, DicomFile& file, std::uint64_t pixel_data_offset) {
   file.encapsulated = true;
   bool first = true;
   while (true) {
+    if (first && (c.at_end() || (c.peek_tag() != kItem && c.peek_tag() != kSequenceDelimitation))) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("DICOM Pixel Data (7FE0,0010) at offset {} has an undefined length but is not "
+                              "encapsulated: its value does not start with an item (FFFE,E000)",
+                              pixel_data_offset));
+    }
     const Header h = c.header(true);
     if (h.tag == kSequenceDelimitation) return;
     if (h.tag != kItem || h.length == kUndefinedLength) {
@@ -265,7 +271,7 @@ DicomFile parse_dicom(std::span<const std::uint8_t> data) {
     if (h.tag == kPixelData) {
       file.has_pixel_data = true;
       if (h.length == kUndefinedLength) {
-        read_encapsulated(c, file);
+        read_encapsulated(c, file, h.value_offset);
       } else {
         file.native_pixels = c.take(h.length, h.tag);
       }

@@ -69,6 +69,17 @@ Image decode_image(std::span<const std::uint8_t> data, const ImageLimits& limits
       break;
   }
   if (data.empty()) throw_error(ErrorKind::BadInput, "file is empty");
+  // A file cut inside its signature is a truncated file of that format.
+  const auto cut_signature = [&](std::span<const std::uint8_t> signature) {
+    return data.size() < signature.size() && std::equal(data.begin(), data.end(), signature.begin());
+  };
+  constexpr std::uint8_t kJpegStart[3] = {0xff, 0xd8, 0xff};
+  if (cut_signature(kJpegStart) && data.size() >= 2) {
+    throw_error(ErrorKind::BadInput, fmt::format("truncated JPEG: the file ends after {} bytes", data.size()));
+  }
+  if (cut_signature(kPngSignature) && data.size() >= 4) {
+    throw_error(ErrorKind::BadInput, fmt::format("truncated PNG: the file ends after {} bytes", data.size()));
+  }
   throw_error(ErrorKind::BadInput,
               fmt::format("not a JPEG, PNG or DICOM file (it starts with {})", describe_head(data)));
 }

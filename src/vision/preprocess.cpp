@@ -81,6 +81,19 @@ void validate(const PreprocessSpec& spec) {
              spec.resize.size.height > 1 << 15) {
     bad(fmt::format("resize {}x{} is not a size in 1..32768", spec.resize.size.height, spec.resize.size.width));
   }
+  // Over the decoders' pixel limit every image would be refused after its
+  // decode; a shorter side of N gives at least N x N pixels.
+  const std::int64_t max_pixels = ImageLimits{}.max_pixels;
+  const std::int64_t least_pixels = spec.resize.mode == ResizeSpec::Mode::ShorterSide
+                                        ? std::int64_t{spec.resize.shorter_side} * spec.resize.shorter_side
+                                        : std::int64_t{spec.resize.size.width} * spec.resize.size.height;
+  if (least_pixels > max_pixels) {
+    bad(fmt::format("resize {} gives images of at least {} pixels, over the limit of {} pixels per image",
+                    spec.resize.mode == ResizeSpec::Mode::ShorterSide
+                        ? std::to_string(spec.resize.shorter_side)
+                        : fmt::format("{}x{}", spec.resize.size.height, spec.resize.size.width),
+                    least_pixels, max_pixels));
+  }
   if (spec.crop &&
       (spec.crop->width <= 0 || spec.crop->height <= 0 || spec.crop->width > 1 << 15 || spec.crop->height > 1 << 15)) {
     bad(fmt::format("crop {}x{} is not a size in 1..32768", spec.crop->height, spec.crop->width));

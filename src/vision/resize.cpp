@@ -26,10 +26,10 @@ double bilinear_filter(double x) {
 
 // Keys' cubic convolution with a = -0.5, as PIL.
 double bicubic_filter(double x) {
-  constexpr double a = -0.5;
+  constexpr double kA = -0.5;
   if (x < 0.0) x = -x;
-  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
-  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  if (x < 1.0) return ((kA + 2.0) * x - (kA + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * kA;
   return 0.0;
 }
 
@@ -61,8 +61,10 @@ Coefficients compute_coefficients(int in_size, int out_size, Interpolation inter
     const double center = (xx + 0.5) * scale;
     const double ss = 1.0 / filterscale;
     // Truncation towards zero, as PIL's (int) casts.
+    // NOLINTNEXTLINE(bugprone-incorrect-roundings): PIL's own rounding
     int xmin = static_cast<int>(center - support + 0.5);
     xmin = std::max(xmin, 0);
+    // NOLINTNEXTLINE(bugprone-incorrect-roundings): PIL's own rounding
     int xmax = static_cast<int>(center + support + 0.5);
     xmax = std::min(xmax, in_size);
     xmax -= xmin;
@@ -77,9 +79,11 @@ Coefficients compute_coefficients(int in_size, int out_size, Interpolation inter
     for (int x = 0; x < xmax; ++x) {
       double w = k[static_cast<std::size_t>(x)];
       if (ww != 0.0) w /= ww;
-      // Round half away from zero into 22-bit fixed point.
+      // Round half away from zero into 22-bit fixed point, as PIL writes it.
+      // NOLINTBEGIN(bugprone-incorrect-roundings)
       out[x] = w < 0 ? static_cast<std::int32_t>(-0.5 + w * (1 << kPrecisionBits))
                      : static_cast<std::int32_t>(0.5 + w * (1 << kPrecisionBits));
+      // NOLINTEND(bugprone-incorrect-roundings)
     }
     c.first[static_cast<std::size_t>(xx)] = xmin;
     c.count[static_cast<std::size_t>(xx)] = xmax;
@@ -105,17 +109,24 @@ using Column = std::uint8_t __attribute__((vector_size(16)));
 using Lanes = std::int32_t __attribute__((vector_size(64)));
 constexpr int kBlock = 16;  // rows per block: the lanes of a Column
 
+// Two vectors' bytes picked by constant indices (0-15 from a, 16-31 from b):
+// GCC's and clang's builtins differ (clang builds the fuzzers).
+#if defined(__clang__)
+#define PT2ONNX_INTERLEAVE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define PT2ONNX_INTERLEAVE(a, b, ...) __builtin_shuffle(a, b, Column{__VA_ARGS__})
+#endif
+
 // In place: r[i][j] becomes r[j][i]. Four rounds of interleaving rows i and
 // i + 8 (punpcklbw / punpckhbw).
 [[gnu::always_inline]] inline void transpose_tile(Column (&r)[kBlock]) {
   for (int round = 0; round < 4; ++round) {
     Column t[kBlock];
-    for (int i = 0; i < kBlock / 2; ++i) {
-      t[2 * i] = __builtin_shuffle(r[i], r[i + 8], Column{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
-      t[2 * i + 1] =
-          __builtin_shuffle(r[i], r[i + 8], Column{8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
+    for (std::size_t i = 0; i < std::size_t{kBlock} / 2; ++i) {
+      t[2 * i] = PT2ONNX_INTERLEAVE(r[i], r[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      t[2 * i + 1] = PT2ONNX_INTERLEAVE(r[i], r[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     }
-    for (int i = 0; i < kBlock; ++i) r[i] = t[i];
+    for (std::size_t i = 0; i < std::size_t{kBlock}; ++i) r[i] = t[i];
   }
 }
 
@@ -142,7 +153,7 @@ struct BlockScratch {
   std::vector<Column> results;  // the output samples, padded to whole tiles
 };
 
-template <int kChannels>
+template <int Channels>
 [[gnu::always_inline]] inline void horizontal_block(const std::uint8_t* const (&src)[kBlock], int rows,
                                                     std::uint8_t* const (&dst)[kBlock], int in_samples, int out_width,
                                                     const Coefficients& c, BlockScratch& scratch) {
@@ -165,18 +176,18 @@ template <int kChannels>
   Column* results = scratch.results.data();
   for (int xx = 0; xx < out_width; ++xx) {
     const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize);
-    const int first = c.first[static_cast<std::size_t>(xx)] * kChannels;
+    const int first = c.first[static_cast<std::size_t>(xx)] * Channels;
     const int taps = c.count[static_cast<std::size_t>(xx)];
-    for (int ch = 0; ch < kChannels; ++ch) {
+    for (int ch = 0; ch < Channels; ++ch) {
       Lanes acc = Lanes{} + kHalf;
       for (int t = 0; t < taps; ++t) {
-        add_weighted(acc, reinterpret_cast<const std::uint8_t*>(&columns[first + t * kChannels + ch]), k[t]);
+        add_weighted(acc, reinterpret_cast<const std::uint8_t*>(&columns[first + t * Channels + ch]), k[t]);
       }
-      store_clipped(acc, reinterpret_cast<std::uint8_t*>(&results[xx * kChannels + ch]));
+      store_clipped(acc, reinterpret_cast<std::uint8_t*>(&results[xx * Channels + ch]));
     }
   }
 
-  const int out_samples = out_width * kChannels;
+  const int out_samples = out_width * Channels;
   for (int k0 = 0; k0 < out_samples; k0 += kBlock) {
     const int n = std::min(kBlock, out_samples - k0);
     Column r[kBlock];
@@ -186,12 +197,14 @@ template <int kChannels>
   }
 }
 
-template <int kChannels>
+template <int Channels>
 [[gnu::always_inline]] inline void horizontal_blocks(const Image& in, Image& out, int row_begin, int row_end,
                                                      const Coefficients& c) {
-  const int in_samples = in.width * kChannels;
-  const int out_samples = out.width * kChannels;
-  const auto tiles = [](int samples) { return static_cast<std::size_t>((samples + kBlock - 1) / kBlock * kBlock); };
+  const int in_samples = in.width * Channels;
+  const int out_samples = out.width * Channels;
+  const auto tiles = [](int samples) {
+    return static_cast<std::size_t>((samples + kBlock - 1) / kBlock) * static_cast<std::size_t>(kBlock);
+  };
   BlockScratch scratch{std::vector<Column>(tiles(in_samples)), std::vector<Column>(tiles(out_samples))};
   for (int y0 = row_begin; y0 < row_end; y0 += kBlock) {
     const int rows = std::min(kBlock, row_end - y0);
@@ -202,7 +215,7 @@ template <int kChannels>
       src[j] = in.row(y0 + std::min(j, rows - 1));
       dst[j] = j < rows ? out.row(y0 + j - row_begin) : nullptr;
     }
-    horizontal_block<kChannels>(src, rows, dst, in_samples, out.width, c, scratch);
+    horizontal_block<Channels>(src, rows, dst, in_samples, out.width, c, scratch);
   }
 }
 

@@ -174,5 +174,35 @@ TEST(ZipArchive, NotAZipOrTruncated) {
   expect_error([&] { ZipArchive zip(missing, 0, {}); }, ErrorKind::Io, {});
 }
 
+// libzip's texts name its internals ("No such file" for a local header that
+// does not match its central directory entry, "File already exists" for two
+// entries whose names clash): each error code gets pt2onnx's own words.
+TEST(ZipArchive, ErrorsAreDescribedInOurWords) {
+  for (int code = 1; code <= ZIP_ER_CANCELLED; ++code) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    const std::string theirs = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    const std::string ours = describe_zip_error(code, 0);
+    EXPECT_EQ(ours.find(theirs), std::string::npos) << "code " << code << ": " << ours;
+    EXPECT_FALSE(ours.empty());
+  }
+  EXPECT_NE(describe_zip_error(ZIP_ER_NOENT, 0).find("corrupt local header"), std::string::npos);
+  EXPECT_NE(describe_zip_error(ZIP_ER_EXISTS, 0).find("same name"), std::string::npos);
+
+  // A local header whose name length disagrees with the central directory.
+  TempDir dir;
+  const auto good =
+      make_zip(dir, "good.zip", {{"a", pseudo_random(100, 8), false}, {"b", pseudo_random(100, 9), false}});
+  const auto raw = testing::read_file(good);
+  std::string bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
+  const auto second = bytes.find("PK\x03\x04", 4);
+  ASSERT_NE(second, std::string::npos);
+  bytes[second + 26] = '\x40';
+  const auto bad = dir.write("bad.zip", bytes);
+  expect_error([&] { ZipArchive zip(bad, size_of(bad), {}); }, ErrorKind::BadInput,
+               {"not a readable zip archive", "disagree"});
+}
+
 }  // namespace
 }  // namespace pt2onnx::checkpoint

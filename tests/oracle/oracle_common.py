@@ -41,7 +41,7 @@ def work_dir(name):
     base = Path(os.environ.get("PT2ONNX_WORK_DIR", tempfile.gettempdir())) / name
     if base.exists():
         for p in sorted(base.rglob("*"), reverse=True):
-            p.unlink() if p.is_file() or p.is_symlink() else p.rmdir()
+            p.rmdir() if p.is_dir() and not p.is_symlink() else p.unlink()
     base.mkdir(parents=True, exist_ok=True)
     return base
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "pt2onnx/error.h"
 #include "runtime/onnx_loader.h"
 #include "runtime/passes/pipeline.h"
@@ -238,6 +240,102 @@ TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {
     ASSERT_EQ(optimized.size(), 3u);
     for (std::size_t i = 0; i < 3; ++i)
       EXPECT_TRUE(all_close(values_of(optimized[i]), values_of(reference[i]), 1e-6, 1e-5));
+  }
+}
+
+}  // namespace
+}  // namespace pt2onnx::testing
+
+namespace pt2onnx::testing {
+namespace {
+
+// A chain of Identity nodes as a hostile (or generated) model might hold: the
+// passes must remove them all in time linear in the chain (a quadratic
+// replace_uses took 20 s for 100,000). The test checks the result; bench
+// scripts time it (docs/reliability.md).
+TEST(RuntimePasses, LongIdentityChainCollapses) {
+  constexpr int kNodes = 200'000;
+  runtime::Graph g;
+  g.opset = 17;
+  runtime::Value in;
+  in.name = "x";
+  in.dims = runtime::dims_from_values({1, 8});
+  auto previous = g.add_value(in);
+  g.inputs().push_back(previous);
+  for (int i = 0; i < kNodes; ++i) {
+    runtime::Value v;
+    v.name = fmt::format("v{}", i);
+    const auto out = g.add_value(v);
+    runtime::Node n;
+    n.op = OpType::Identity;
+    n.name = fmt::format("n{}", i);
+    n.inputs = {previous};
+    n.outputs = {out};
+    g.add_node(std::move(n));
+    previous = out;
+  }
+  g.outputs().push_back(previous);
+  runtime::infer_shapes(g);
+  const auto reports = runtime::run_passes(g, {});
+  EXPECT_EQ(report_of(reports, "remove_identity").applied, kNodes);
+  EXPECT_TRUE(g.order().empty());
+  EXPECT_EQ(g.outputs().at(0), g.inputs().at(0));
+}
+
+// The reader index behind consumers() and replace_uses() follows every edit
+// made through Graph; an input changed behind its back is caught by check().
+TEST(RuntimePasses, ReaderIndexFollowsEditsAndCatchesStaleOnes) {
+  runtime::Graph g;
+  runtime::Value v;
+  v.name = "a";
+  const auto a = g.add_value(v);
+  v.name = "b";
+  const auto b = g.add_value(v);
+  v.name = "c";
+  const auto c = g.add_value(v);
+  g.inputs() = {a, b};
+  runtime::Node n;
+  n.op = OpType::Add;
+  n.inputs = {a, a};
+  n.outputs = {c};
+  const auto add = g.add_node(n);
+  g.outputs().push_back(c);
+  EXPECT_EQ(g.consumers(a), std::vector<runtime::NodeId>{add});
+  g.set_input(add, 1, b);
+  EXPECT_EQ(g.consumers(b), std::vector<runtime::NodeId>{add});
+  g.replace_uses(a, b);
+  EXPECT_TRUE(g.consumers(a).empty());
+  EXPECT_EQ(g.node(add).inputs, (std::vector<runtime::ValueId>{b, b}));
+  EXPECT_NO_THROW(g.check());
+  g.node(add).inputs[0] = a;  // behind the index's back
+  EXPECT_THROW(g.check(), Error);
+}
+
+// Steps over a few thousand elements run without a team (no parallel region
+// to start), big ones and every convolution with it.
+TEST(RuntimePlanner, TinyStepsRunWithoutATeam) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3, 64, 64}).output("y");
+  mb.initializer("w", {8, 3, 3, 3}, random_values(216, 7));
+  set_ints(mb.node("Conv", {"x", "w"}, {"c"}), "pads", {1, 1, 1, 1});  // a convolution: the team
+  mb.node("Sigmoid", {"c"}, {"s"});                                    // 2 x 32,768 elements: the team
+  auto& pool = mb.node("MaxPool", {"s"}, {"p"});                       // 32,768 + 2,048: the team
+  set_ints(pool, "kernel_shape", {4, 4});
+  set_ints(pool, "strides", {4, 4});
+  mb.node("GlobalAveragePool", {"p"}, {"g"});  // 2,048 + 8 elements: alone
+  mb.node("Relu", {"g"}, {"y"});               // 8 + 8: alone
+  auto loaded = runtime::load_onnx_file(mb.save("tiny_steps.onnx"));
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  runtime::WeightCache weights(engine);
+  runtime::PlanOptions options;
+  options.optimize = false;
+  const auto plan = runtime::compile_plan(loaded.graph, {{1, 3, 64, 64}}, options, engine, weights);
+  std::map<std::string, bool> alone;
+  for (const auto& step : plan->steps) alone[step.label] = step.one_thread;
+  ASSERT_EQ(alone.size(), 5u);
+  for (const auto& [label, one] : alone) {
+    const bool tiny = label.find("Relu") != std::string::npos || label.find("GlobalAveragePool") != std::string::npos;
+    EXPECT_EQ(one, tiny) << label;
   }
 }
 

@@ -130,7 +130,7 @@ void add_bench_command(CLI::App& app, Action& action) {
                   "concurrent inference streams over the one loaded model, sharing the threads (default 1)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--seconds", args->seconds, "timed seconds per batch size (default 3)")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(finite_in(0.0, 3600.0));
   cmd->add_option("--warmup", args->warmup, "untimed runs per stream before timing (default 3)")
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--disable-pass", args->disabled_passes, "skip one graph pass by name; repeatable (to measure it)");

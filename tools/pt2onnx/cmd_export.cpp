@@ -70,6 +70,9 @@ void verify_exported_model(const fs::path& candidate, verify::ReferenceRun& refe
   verify::print_report(report, stdout);
   std::fflush(stdout);
   if (!report.passed()) {
+    if (const auto why = verify::non_finite_explanation(report); !why.empty()) {
+      throw Error(ErrorKind::VerifyFailed, fmt::format("{}; nothing was written", why));
+    }
     throw Error(ErrorKind::VerifyFailed,
                 fmt::format("the exported model does not reproduce the checkpoint (max difference {:.6g}); nothing "
                             "was written",
@@ -84,6 +87,8 @@ int run_export(const ExportArgs& args) {
   // Before any work: refusing late would waste the whole export.
   refuse_overwriting_input(output, input, "input checkpoint");
   check_output_path(output);
+  // "--output -": the model alone on standard output, the progress on standard error.
+  if (is_standard_output(output)) keep_standard_output_for_data();
 
   fmt::print("Loading model from {}...\n", input.string());
   std::fflush(stdout);
@@ -142,7 +147,8 @@ int run_export(const ExportArgs& args) {
 
   exporter::ExportReport report;
   report.model = models::display_name(graph.arch);
-  report.file_bytes = fs::file_size(output);
+  // The serialized size: the output may be a FIFO, a device or standard output.
+  report.file_bytes = model.ByteSizeLong();
   report.channels = graph.input_channels;
   report.input_size = graph.input_size;
   report.num_outputs = graph.num_outputs;
@@ -159,10 +165,11 @@ void add_export_command(CLI::App& app, Action& action) {
   auto* cmd =
       app.add_subcommand("export", "Export a PyTorch checkpoint to a checked ONNX model (the seed's 04_export.py)");
   cmd->add_option("--input", args->input, "Checkpoint to read")->capture_default_str();
-  cmd->add_option("--output", args->output, "ONNX file to write (default: the input with extension .onnx)");
+  cmd->add_option("--output", args->output,
+                  "ONNX file to write; '-' for standard output (default: the input with extension .onnx)");
   cmd->add_option("--arch", args->arch, "Architecture the checkpoint was trained as")->capture_default_str();
   cmd->add_option("--dropout", args->dropout, "Classifier dropout of the training model (recorded; off in eval)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_in(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--opset", args->opset, fmt::format("ONNX opset, {} to {}", exporter::kMinOpset, exporter::kMaxOpset))
       ->capture_default_str();

@@ -68,6 +68,7 @@ void add_infer_command(CLI::App& app, Action& action) {
                   "sigmoid (multi-label), softmax (single-label) or none (raw logits)")
       ->capture_default_str();
   cmd->add_option("--threshold", o.threshold, "Scores above it are 'predicted' (sigmoid and none)")
+      ->check(finite_number())
       ->capture_default_str();
   cmd->add_option("--labels", flags->labels, "Comma-separated label names (default: the model's, else output_N)");
   cmd->add_option("--batch-size", o.batch_size,

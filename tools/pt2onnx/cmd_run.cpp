@@ -34,6 +34,10 @@ int run_model(const RunArgs& args) {
     for (const auto& input : args.inputs) refuse_overwriting_input(output, input, "input");
     check_output_path(output);
   }
+  // "-": the array alone on standard output, the listing on standard error.
+  for (const auto& output : args.outputs) {
+    if (is_standard_output(output)) keep_standard_output_for_data();
+  }
   for (std::size_t i = 0; i < args.outputs.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       std::error_code ec;
@@ -86,7 +90,9 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--input,-i", args->inputs,
                   "float32 .npy array in C order, batch first; once per model input, in the model's order")
       ->required();
-  cmd->add_option("--output,-o", args->outputs, "where to write each model output as float32 .npy")->required();
+  cmd->add_option("--output,-o", args->outputs,
+                  "where to write each model output as float32 .npy ('-': standard output)")
+      ->required();
   add_threads_option(*cmd, args->threads, "threads the engine uses (default: the physical cores)");
   cmd->add_flag("--no-optimize", args->no_optimize, "skip the graph passes (fusions, folding); for debugging");
   cmd->add_option("--disable-pass", args->disabled_passes, "skip one graph pass by name; repeatable");

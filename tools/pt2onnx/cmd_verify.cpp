@@ -40,17 +40,17 @@ int run_verification(const std::filesystem::path& model, const nn::Graph& graph,
 
 void add_tolerance_options(CLI::App& cmd, verify::Tolerance& tolerance) {
   cmd.add_option("--atol", tolerance.atol, "Verification: absolute tolerance on logits")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_non_negative())
       ->capture_default_str();
   cmd.add_option("--rtol", tolerance.rtol,
                  "Verification: relative tolerance; a probe passes when max |diff| <= max(atol + rtol * its largest "
                  "reference logit, spread-multiple * its float32 spread)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_non_negative())
       ->capture_default_str();
   cmd.add_option("--spread-multiple", tolerance.spread_multiple,
                  "Verification: how many times its float32 spread (how far the reference moves when rounded "
                  "differently) a probe's difference may reach; 0 turns that allowance off")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_non_negative())
       ->capture_default_str();
 }
 

@@ -1,6 +1,9 @@
 #include "shared_options.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -53,6 +56,33 @@ CLI::Option* add_threads_option(CLI::App& cmd, int& threads, const std::string& 
       },
       "0.." + std::to_string(runtime::max_threads()));
   return cmd.add_option("--threads", threads, help)->check(count);
+}
+
+namespace {
+
+CLI::Validator finite_check(double lo, double hi, std::string description) {
+  return {[lo, hi, description](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size()) return fmt::format("'{}' is not a number", text);
+            if (!std::isfinite(v) || v < lo || v > hi) return fmt::format("{} is not {}", text, description);
+            return {};
+          },
+          description};
+}
+
+}  // namespace
+
+CLI::Validator finite_in(double lo, double hi) {
+  return finite_check(lo, hi, fmt::format("a finite number from {} to {}", lo, hi));
+}
+
+CLI::Validator finite_non_negative() {
+  return finite_check(0.0, std::numeric_limits<double>::max(), "a finite number, 0 or more");
+}
+
+CLI::Validator finite_number() {
+  return finite_check(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max(), "a finite number");
 }
 
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text) {

@@ -32,6 +32,15 @@ void add_preprocess_options(CLI::App& cmd, PreprocessOptions& options, Preproces
 // runtime::max_threads(); anything else is a usage error that says so.
 CLI::Option* add_threads_option(CLI::App& cmd, int& threads, const std::string& help);
 
+// A number option's check: finite and within [lo, hi]. CLI::Range and
+// CLI::NonNegativeNumber let NaN through (every comparison with NaN is
+// false), and "inf" would pass a lower bound.
+CLI::Validator finite_in(double lo, double hi);
+// Finite and >= 0, without an upper bound.
+CLI::Validator finite_non_negative();
+// Any finite number.
+CLI::Validator finite_number();
+
 // The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
 // for an empty or repeated name (common/labels.h).
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text);

@@ -67,11 +67,9 @@ class FoldBatchNorm final : public Pass {
     const auto conv_name = g.node(conv_id).name;
     const auto w_id = g.add_constant(conv_name + ".folded_weight", std::move(new_w));
     const auto b_id = g.add_constant(conv_name + ".folded_bias", std::move(new_b));
-    auto& conv = g.node(conv_id);
-    conv.inputs.resize(3, kNoValue);
-    conv.inputs[1] = w_id;
-    conv.inputs[2] = b_id;
-    const auto conv_out = conv.outputs[0];
+    g.set_input(conv_id, 1, w_id);
+    g.set_input(conv_id, 2, b_id);
+    const auto conv_out = g.node(conv_id).outputs[0];
     g.remove_node(id);
     g.replace_uses(bn.outputs[0], conv_out);
   }

@@ -52,9 +52,9 @@ class FuseConvAdd final : public Pass {
     // already computed and the order barely changes.
     const std::size_t i = c1 == kNoNode || (c0 != kNoNode && position(g, c0) > position(g, c1)) ? 0 : 1;
     const auto conv_id = i == 0 ? c0 : c1;
+    // After the bias slot, which stays the bias slot (kNoValue when there is none).
+    g.set_input(conv_id, std::max<std::size_t>(3, g.node(conv_id).inputs.size()), add.inputs[1 - i]);
     auto& conv = g.node(conv_id);
-    conv.inputs.resize(3, kNoValue);  // the bias slot stays the bias slot
-    conv.inputs.push_back(add.inputs[1 - i]);
     PostOp sum;
     sum.kind = PostOpKind::Sum;
     sum.sum_input = conv.inputs.size() - 1;

@@ -33,9 +33,9 @@ class FuseSwish final : public Pass {
     const auto sigmoid = sigmoid_of_other(g, n, i);
     const auto x = n.inputs[1 - i];
     g.remove_node(sigmoid);
+    g.set_inputs(id, {x});
     auto& mul = g.node(id);
     mul.op = OpType::Swish;
-    mul.inputs = {x};
     mul.attrs = {};
   }
 };

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Fuzzing pt2onnx's parsers with libFuzzer, AddressSanitizer and
+# UndefinedBehaviorSanitizer (Debian's clang-14 and libclang-rt-14-dev), in
+# build-fuzz/. Targets: unpickler torch_zip torch_legacy safetensors onnx npy
+# png jpeg dicom (fuzz/targets.cpp).
+#
+#   scripts/fuzz.sh TARGET [SECONDS]   one campaign (default 600 s); new inputs
+#                                      collect in build-fuzz/corpus/TARGET
+#   scripts/fuzz.sh --all SECONDS      every target in turn (CI runs --all 30)
+#   scripts/fuzz.sh --build            build the fuzzers only
+#
+# Each run starts from the seeds (fuzz/corpus/TARGET) and the regressions
+# (fuzz/regressions/TARGET). A finding (crash, sanitizer report, internal
+# error, timeout, memory blow-up) is copied into fuzz/regressions/TARGET/,
+# which the unit tests replay, and the script exits 1.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$here/build-fuzz"
+all_targets=(unpickler torch_zip torch_legacy safetensors onnx npy png jpeg dicom)
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in
+  "" | -h | --help) usage; exit 0 ;;
+  --all) targets=("${all_targets[@]}"); seconds="${2:?--all needs SECONDS}" ;;
+  --build) targets=("${all_targets[@]}"); seconds=0 ;;
+  *)
+    targets=("$1"); seconds="${2:-600}"
+    [[ " ${all_targets[*]} " == *" $1 "* ]] || { echo "fuzz.sh: no target '$1' (${all_targets[*]})" >&2; exit 2; }
+    ;;
+esac
+[[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
+command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 is missing (scripts/setup.sh installs it)" >&2; exit 2; }
+
+flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
+# oneDNN runs on GCC's OpenMP runtime; clang links the same one.
+CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=None -DPT2ONNX_FUZZ=ON \
+  -DPT2ONNX_BUILD_TESTS=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
+  -DOpenMP_CXX_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_LIB_NAMES=gomp \
+  -DOpenMP_gomp_LIBRARY="$(g++ -print-file-name=libgomp.so)" >/dev/null
+cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]/#/pt2onnx_fuzz_}" 2>&1 | grep -E "error|Linking" || true
+((seconds > 0)) || exit 0
+
+export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+status=0
+for t in "${targets[@]}"; do
+  work="$build/corpus/$t" artifacts="$build/artifacts/$t/"
+  mkdir -p "$work" "$artifacts" "$here/fuzz/regressions/$t"
+  log="$build/$t.log"
+  echo "fuzz.sh: $t for ${seconds} s"
+  # PT2ONNX_FUZZ_SEED: a fixed random seed (CI); 0, the default, a new one each run.
+  if "$build/pt2onnx_fuzz_$t" -max_total_time="$seconds" -seed="${PT2ONNX_FUZZ_SEED:-0}" -timeout=25 \
+    -rss_limit_mb=3072 -print_final_stats=1 \
+    -artifact_prefix="$artifacts" "$work" "$here/fuzz/corpus/$t" "$here/fuzz/regressions/$t" >"$log" 2>&1; then
+    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$log" | tr '\n' ' '
+    grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+" "$log" | tail -1
+  else
+    status=1
+    echo "fuzz.sh: $t FOUND A PROBLEM; the input is kept in fuzz/regressions/$t/:" >&2
+    grep -E "ERROR|SUMMARY|internal error|runtime error|deadly signal|timeout|out-of-memory" "$log" | head -5 >&2
+    for f in "$artifacts"*; do
+      [ -f "$f" ] && cp "$f" "$here/fuzz/regressions/$t/$(basename "$f")"
+    done
+  fi
+done
+exit "$status"

@@ -1,6 +1,8 @@
 """Errors that must name the right thing and say enough, each checked through
 the command a user runs:
 
+- a node that cannot run on the given shapes names the model and the node,
+  not the input array; a wrong array still names its file;
 - a corrupt zip checkpoint is described in pt2onnx's words, not libzip's;
 - an ONNX input with a zero-sized axis names the axis; a model whose only
   input is also an initializer says so;
@@ -96,6 +98,19 @@ class Messages(unittest.TestCase):
         bad.write_bytes(bytes(data))
         self.failed(["inspect", bad], EXIT_BAD_INPUT, str(bad), "disagree",
                     never=["Zip archive inconsistent", "No such file", "File already exists"])
+
+    def test_a_model_defect_is_not_blamed_on_the_input(self):
+        # Gemm with transA=1 on [N, 4]: K is the batch axis, so the weight [3, 5] fits N = 3 only.
+        weight = numpy_helper.from_array(np.ones((3, 5), np.float32), "w")
+        gemm = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transA=1)
+        model = save_model(self.work / "gemm.onnx", [gemm], [info("x", ["N", 4])], [info("y", [4, 5])], [weight])
+        x = self.work / "x24.npy"
+        np.save(x, np.ones((2, 4), np.float32))
+        self.failed(["run", model, "-i", x, "-o", self.work / "y.npy"], EXIT_BAD_INPUT, "gemm.onnx", "node 'fc'",
+                    never=["x24.npy"])
+        # An array of the wrong rank is the array's fault, and its file is named.
+        np.save(x, np.ones((2, 4, 1), np.float32))
+        self.failed(["run", model, "-i", x, "-o", self.work / "y.npy"], EXIT_BAD_INPUT, "x24.npy")
 
     def test_zero_sized_axis_and_input_that_is_an_initializer(self):
         relu = helper.make_node("Relu", ["x"], ["y"])

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -70,7 +71,12 @@ int run_model(const RunArgs& args) {
     outputs = model.run(inputs);
   } catch (Error& e) {
     // Which file a mismatched input came from: the runtime names the input.
-    if (e.kind() == ErrorKind::BadInput && infos.size() == 1) e.with_context(fmt::format("file {}", args.inputs[0]));
+    // An error that already names the model file (a node that cannot run on
+    // these shapes) is the model's, not the array's.
+    const bool about_model = std::string_view(e.what()).starts_with("file ");
+    if (e.kind() == ErrorKind::BadInput && infos.size() == 1 && !about_model) {
+      e.with_context(fmt::format("file {}", args.inputs[0]));
+    }
     throw;
   }
   for (std::size_t i = 0; i < outputs.size(); ++i) {

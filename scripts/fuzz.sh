@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzing pt2onnx's parsers with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer (Debian's clang-14 and libclang-rt-14-dev), in
-# build-fuzz/. Targets: unpickler torch_zip torch_legacy safetensors onnx npy
-# png jpeg dicom (fuzz/targets.cpp).
+# build-fuzz/. Targets: fuzz/targets.txt (unpickler torch_zip torch_legacy
+# safetensors onnx npy png jpeg dicom), bodies in fuzz/targets.cpp.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   one campaign (default 600 s); new inputs
 #                                      collect in build-fuzz/corpus/TARGET
@@ -16,9 +16,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$here/build-fuzz"
-all_targets=(unpickler torch_zip torch_legacy safetensors onnx npy png jpeg dicom)
+mapfile -t all_targets <"$here/fuzz/targets.txt"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in
   "" | -h | --help) usage; exit 0 ;;
   --all) targets=("${all_targets[@]}"); seconds="${2:?--all needs SECONDS}" ;;

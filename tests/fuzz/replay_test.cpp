@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include "fuzz/targets.h"
@@ -47,6 +48,19 @@ TEST(FuzzCorpus, EveryTargetHasSeedsAndAcceptsThem) {
       }
     }
   }
+}
+
+// fuzz/targets.txt (which CMake and scripts/fuzz.sh build and run) names
+// exactly the bodies fuzz/targets.cpp has.
+TEST(FuzzCorpus, TheTargetListMatchesTheBodies) {
+  std::ifstream list(kFuzzDir / "targets.txt");
+  std::vector<std::string> listed;
+  for (std::string line; std::getline(list, line);) {
+    if (!line.empty()) listed.push_back(line);
+  }
+  std::vector<std::string> bodies;
+  for (const auto& target : fuzz::targets()) bodies.emplace_back(target.name);
+  EXPECT_EQ(listed, bodies);
 }
 
 TEST(FuzzCorpus, RegressionsAreHandled) {

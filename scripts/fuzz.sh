@@ -31,13 +31,21 @@ esac
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
 command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 is missing (scripts/setup.sh installs it)" >&2; exit 2; }
 
+# oneDNN runs on GCC's OpenMP runtime, libgomp; clang links the same one, with
+# GCC's omp.h alone on its include path (GCC's other headers are not clang's).
+mkdir -p "$build/omp-include"
+ln -sf "$(g++ -print-file-name=include/omp.h)" "$build/omp-include/omp.h"
 flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
-# oneDNN runs on GCC's OpenMP runtime; clang links the same one.
 CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=None -DPT2ONNX_FUZZ=ON \
   -DPT2ONNX_BUILD_TESTS=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
-  -DOpenMP_CXX_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_LIB_NAMES=gomp \
-  -DOpenMP_gomp_LIBRARY="$(g++ -print-file-name=libgomp.so)" >/dev/null
-cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]/#/pt2onnx_fuzz_}" 2>&1 | grep -E "error|Linking" || true
+  -DOpenMP_CXX_FLAGS="-fopenmp=libgomp -isystem $build/omp-include" -DOpenMP_CXX_LIB_NAMES=gomp \
+  -DOpenMP_gomp_LIBRARY="$(g++ -print-file-name=libgomp.so)" >"$build/configure.log" 2>&1 ||
+  { tail -20 "$build/configure.log" >&2; echo "fuzz.sh: configuring the fuzz build failed" >&2; exit 2; }
+if ! cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]/#/pt2onnx_fuzz_}" >"$build/build.log" 2>&1; then
+  grep -E "error" "$build/build.log" | head -20 >&2
+  echo "fuzz.sh: building the fuzzers failed (build-fuzz/build.log)" >&2
+  exit 2
+fi
 ((seconds > 0)) || exit 0
 
 export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"

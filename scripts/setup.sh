@@ -39,6 +39,7 @@ test_pkgs=(
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
   clang-format clang-tidy  # scripts/check_style.sh
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer
+  libomp-14-dev  # scripts/fuzz.sh: omp.h for clang (the fuzzers link GCC's libgomp, as oneDNN does)
 )
 # Node.js with npm drives the ONNX Runtime oracle; keep a Node the machine already has.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)

@@ -1,5 +1,8 @@
 #include "runtime/planner.h"
 
+#include <functional>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "runtime/constant_eval.h"
@@ -36,18 +39,31 @@ void fold_shape_ops(Graph& g) {
 // element than their sizes say, so they always get the team.
 constexpr std::int64_t kTinyStepElements = 16384;
 
-std::int64_t elements(const Graph& g, ValueId v) {
+// Elements of a computed value; nullopt when its shape is not fully known (an
+// unused optional output), and such a node keeps the team.
+std::optional<std::int64_t> elements(const Graph& g, ValueId v) {
   if (v == kNoValue || g.is_constant(v)) return 0;
+  const auto& dims = g.value(v).dims;
+  if (!dims || !all_known(*dims)) return std::nullopt;
   std::int64_t n = 1;
-  for (const auto d : concrete_shape(g, v)) n *= d;
+  for (const auto d : known_values(*dims)) {
+    if (d > 2 * kTinyStepElements) return d;  // no overflow from large dims
+    n *= d;
+    if (n > 2 * kTinyStepElements) return n;
+  }
   return n;
 }
 
 bool is_tiny(const Graph& g, const Node& n) {
   if (n.op == OpType::Conv || n.op == OpType::Gemm || n.op == OpType::MatMul) return false;
   std::int64_t total = 0;
-  for (const auto v : n.inputs) total += elements(g, v);
-  for (const auto v : n.outputs) total += elements(g, v);
+  for (const auto& values : {std::cref(n.inputs), std::cref(n.outputs)}) {
+    for (const auto v : values.get()) {
+      const auto count = elements(g, v);
+      if (!count) return false;
+      total += *count;
+    }
+  }
   return total <= 2 * kTinyStepElements;
 }
 

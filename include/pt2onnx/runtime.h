@@ -51,6 +51,11 @@ int max_threads();
 // default)", or the user's OMP_WAIT_POLICY / GOMP_SPINCOUNT.
 std::string wait_policy();
 
+// How memory is allocated (set before main, see docs/runtime.md "Memory"):
+// "transparent huge pages, freed memory kept for reuse (pt2onnx's default)",
+// or the user's GLIBC_TUNABLES.
+std::string memory_policy();
+
 class Model {
  public:
   // Throws Error (BadInput for a malformed file, Unsupported for an operator or

@@ -6,100 +6,28 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
-#include <unistd.h>
-
 #include "common/cpu_budget.h"
+#include "common/startup_environment.h"
 #include "pt2onnx/runtime.h"
 
 namespace pt2onnx::runtime {
 
-namespace {
-
-// The re-executed process carries this beside GOMP_SPINCOUNT, so that it
-// knows the value is pt2onnx's and not the user's.
-constexpr char kMarkerName[] = "PT2ONNX_GOMP_SPINCOUNT";
-constexpr char kSpinEntry[] = "GOMP_SPINCOUNT=2000";
-constexpr char kMarkerEntry[] = "PT2ONNX_GOMP_SPINCOUNT=1";
-static_assert(kSpinCount == 2000, "kSpinEntry spells kSpinCount");
-
-bool starts_with(const char* text, const char* prefix) {
-  while (*prefix != '\0') {
-    if (*text++ != *prefix++) return false;
-  }
-  return true;
-}
-
-// Runs from the executable's .preinit_array: after the dynamic loader has
-// mapped and relocated the libraries (about 2 ms), before any of them has run
-// its initialiser, libgomp's included. The C library is not initialised yet
-// (no environ, no malloc), so this uses its arguments and static memory only.
-// When the user has set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT, the
-// program starts again with GOMP_SPINCOUNT added; a failed exec (no /proc)
-// leaves libgomp's default.
-void choose_wait_policy(int /*argc*/, char** argv, char** envp) {
-  constexpr std::size_t kMaxEntries = 4096;
-  static char* entries[kMaxEntries + 3];
-  std::size_t n = 0;
-  for (char** e = envp; e != nullptr && *e != nullptr; ++e, ++n) {
-    if (starts_with(*e, "OMP_WAIT_POLICY=") || starts_with(*e, "GOMP_SPINCOUNT=")) return;
-    if (n == kMaxEntries) return;
-    entries[n] = *e;
-  }
-  entries[n++] = const_cast<char*>(kSpinEntry);
-  entries[n++] = const_cast<char*>(kMarkerEntry);
-  entries[n] = nullptr;
-  execve("/proc/self/exe", argv, entries);
-}
-
-enum class Source { NotSet, Ours, User };
-// Plain static storage: a constructor attribute runs in no set order with
-// this file's C++ initialisers.
-Source g_source = Source::NotSet;
-char g_user_text[192] = {};
-
-// Executable constructors run after every shared library's, so libgomp has
-// read the variables by now. pt2onnx's own are removed again: child processes
-// get the environment the user gave.
-__attribute__((constructor)) void note_wait_policy() {
-  if (std::getenv(kMarkerName) != nullptr) {
-    g_source = Source::Ours;
-    unsetenv(kMarkerName);
-    unsetenv("GOMP_SPINCOUNT");
-    return;
-  }
-  std::size_t used = 0;
-  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
-    if (const char* value = std::getenv(name); value != nullptr && used < sizeof g_user_text) {
-      g_source = Source::User;
-      const int n =
-          std::snprintf(g_user_text + used, sizeof g_user_text - used, "%s%s=%s", used == 0 ? "" : ", ", name, value);
-      if (n > 0) used += static_cast<std::size_t>(n);
-    }
-  }
-}
-
-}  // namespace
-
-// In the executable only (a shared library may not have one). This object is
-// linked whenever the engine is: every run sets its thread count here.
-__attribute__((used, section(".preinit_array"))) void (*const kChooseWaitPolicy)(int, char**,
-                                                                                 char**) = &choose_wait_policy;
-
 std::string wait_policy() {
-  switch (g_source) {
-    case Source::Ours:
+  const auto& setting = gomp_wait_setting();
+  switch (setting.source) {
+    case SettingSource::Ours:
       return fmt::format("spin {} rounds, then sleep (pt2onnx's default)", kSpinCount);
-    case Source::User:
-      return fmt::format("{} (from the environment)", g_user_text);
-    case Source::NotSet:
+    case SettingSource::User:
+      return fmt::format("{} (from the environment)", setting.user_text);
+    case SettingSource::NotSet:
       break;
   }
   return "libgomp's default: spin 300000 rounds, then sleep (pt2onnx could not set its own)";
 }
+
+std::string memory_policy() { return malloc_policy(); }
 
 int default_threads() { return cpu_budget().cores; }
 

@@ -17,23 +17,9 @@ int default_threads();
 // workers wait for the next. libgomp's default spins for 300,000 rounds
 // (about 6 ms) before sleeping; on a machine whose cores other processes also
 // want, a spinning thread burns the time slice that the thread it waits for
-// needs, and a run can take ten times as long.
-//
-// libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, when it loads,
-// before main, and a program cannot change them afterwards. So a function in
-// the executable's .preinit_array (threads.cpp), which runs before any
-// library's initialiser, starts the program again (execve of /proc/self/exe,
-// about 2 ms) with GOMP_SPINCOUNT added: every program linking the engine (the
-// CLI, the tests, a server) gets it with no environment variable to set. A
-// user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT is left alone and nothing is
-// re-executed. Once libgomp has read it, the variable is removed again, so
-// child processes see the environment the user gave.
-//
-// Spin rounds before a waiting thread sleeps: about 40 us on the AMD EPYC the
-// figures in docs/runtime.md come from (20 ns a round), longer than the gaps
-// between the primitives of one inference, far shorter than a time slice.
-inline constexpr long kSpinCount = 2000;
-
+// needs, and a run can take ten times as long. libgomp reads its settings
+// before main, so pt2onnx sets GOMP_SPINCOUNT to kSpinCount before any
+// library loads (common/startup_environment.h).
 // wait_policy() (include/pt2onnx/runtime.h) says what libgomp was told.
 
 // Sets the OpenMP team size for parallel regions started by this thread.

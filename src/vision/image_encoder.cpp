@@ -14,7 +14,7 @@
 namespace pt2onnx::vision {
 namespace {
 
-struct SpngFree {
+struct SpngWriterFree {
   void operator()(spng_ctx* ctx) const { spng_ctx_free(ctx); }
 };
 
@@ -22,7 +22,7 @@ struct MallocFree {
   void operator()(void* p) const { std::free(p); }
 };
 
-void check_spng(int rc, const char* what) {
+void check_spng_write(int rc, const char* what) {
   if (rc != 0) throw_error(ErrorKind::Internal, fmt::format("cannot encode PNG: {}: {}", what, spng_strerror(rc)));
 }
 
@@ -57,16 +57,16 @@ void append_element(Bytes& out, std::uint16_t group, std::uint16_t element, cons
 
 Bytes encode_png(std::uint32_t width, std::uint32_t height, std::uint8_t color_type, std::uint8_t bit_depth,
                  const Bytes& pixels, const std::vector<std::array<std::uint8_t, 3>>& palette, bool interlaced) {
-  std::unique_ptr<spng_ctx, SpngFree> ctx(spng_ctx_new(SPNG_CTX_ENCODER));
+  std::unique_ptr<spng_ctx, SpngWriterFree> ctx(spng_ctx_new(SPNG_CTX_ENCODER));
   if (!ctx) throw_error(ErrorKind::Internal, "cannot encode PNG: out of memory");
-  check_spng(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1), "setting the output buffer");
+  check_spng_write(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1), "setting the output buffer");
   spng_ihdr ihdr{};
   ihdr.width = width;
   ihdr.height = height;
   ihdr.color_type = color_type;
   ihdr.bit_depth = bit_depth;
   ihdr.interlace_method = interlaced ? 1 : 0;
-  check_spng(spng_set_ihdr(ctx.get(), &ihdr), "the header");
+  check_spng_write(spng_set_ihdr(ctx.get(), &ihdr), "the header");
   if (!palette.empty()) {
     spng_plte plte{};
     plte.n_entries = static_cast<std::uint32_t>(palette.size());
@@ -75,14 +75,14 @@ Bytes encode_png(std::uint32_t width, std::uint32_t height, std::uint8_t color_t
       plte.entries[i].green = palette[i][1];
       plte.entries[i].blue = palette[i][2];
     }
-    check_spng(spng_set_plte(ctx.get(), &plte), "the palette");
+    check_spng_write(spng_set_plte(ctx.get(), &plte), "the palette");
   }
-  check_spng(spng_encode_image(ctx.get(), pixels.data(), pixels.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE),
-             "the pixels");
+  check_spng_write(spng_encode_image(ctx.get(), pixels.data(), pixels.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE),
+                   "the pixels");
   std::size_t length = 0;
   int rc = 0;
   std::unique_ptr<void, MallocFree> buffer(spng_get_png_buffer(ctx.get(), &length, &rc));
-  check_spng(rc, "the output buffer");
+  check_spng_write(rc, "the output buffer");
   const auto* begin = static_cast<const std::uint8_t*>(buffer.get());
   return {begin, begin + length};
 }

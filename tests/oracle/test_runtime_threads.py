@@ -1,7 +1,9 @@
 """The engine's threads as a user meets them: libgomp really runs with the
 bounded spin count pt2onnx sets before main (and with the user's own
-OMP_WAIT_POLICY / GOMP_SPINCOUNT when given); the default thread count follows
-the affinity mask (`taskset`); bench says what it chose and why."""
+OMP_WAIT_POLICY / GOMP_SPINCOUNT when given); glibc's malloc really runs with
+the tunables pt2onnx sets (and with the user's GLIBC_TUNABLES when given); the
+default thread count follows the affinity mask (`taskset`); bench says what it
+chose and why."""
 
 import json
 import os
@@ -15,7 +17,8 @@ import runtime_oracle as ro
 
 
 def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "GLIBC_TUNABLES")}
     env.update(extra)
     return env
 
@@ -60,6 +63,40 @@ class Threads(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         self.assertEqual(row["wait_policy"], "GOMP_SPINCOUNT=5000 (from the environment)")
+        self.assertEqual(row["memory_policy"], "transparent huge pages, freed memory kept for reuse (pt2onnx's default)")
+
+    def test_bench_says_which_memory_policy_it_runs_with(self):
+        proc = run(["bench", self.onnx, "--seconds", "0.2"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("memory: transparent huge pages, freed memory kept for reuse (pt2onnx's default)", proc.stdout)
+        proc = run(["bench", self.onnx, "--seconds", "0.2", "--json"], GLIBC_TUNABLES="glibc.malloc.arena_max=1")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        self.assertEqual(row["memory_policy"], "GLIBC_TUNABLES=glibc.malloc.arena_max=1 (from the environment)")
+        self.assertEqual(row["wait_policy"], "spin 2000 rounds, then sleep (pt2onnx's default)")
+
+    def test_malloc_reuses_freed_memory_with_pt2onnx_tunables(self):
+        # A verifying export allocates and frees hundreds of activations. With
+        # glibc's defaults each is fresh memory that the kernel maps page by
+        # page; with pt2onnx's tunables freed memory is reused (and, where the
+        # kernel allows, mapped in huge pages), so the process takes far fewer
+        # page faults. GLIBC_TUNABLES set by the user (here empty) keeps glibc's defaults.
+        checkpoint = self.work / "faults.pth"
+        if not checkpoint.exists():
+            oc.save_checkpoint(oc.make_nontrivial_model(2, seed=3), checkpoint, "training")
+
+        def minor_faults(**env):
+            proc = subprocess.Popen([oc.PT2ONNX, "export", "--input", str(checkpoint), "--output",
+                                     str(self.work / "faults.onnx")], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, env=clean_env(**env))
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual(proc.returncode, 0, proc.stderr.read())
+            proc.stderr.close()
+            return usage.ru_minflt
+
+        ours, glibc_default = minor_faults(), minor_faults(GLIBC_TUNABLES="")
+        self.assertLess(ours, 0.85 * glibc_default, (ours, glibc_default))
 
     @unittest.skipUnless(shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1, "needs taskset and 2 CPUs")
     def test_the_default_thread_count_follows_the_affinity_mask(self):

@@ -65,6 +65,7 @@ int run_bench(const BenchArgs& args) {
     fmt::print("threads: {} ({})\n", total_threads,
                args.threads > 0 ? std::string("--threads") : "default: " + budget.why);
     fmt::print("waiting threads: {}\n", runtime::wait_policy());
+    fmt::print("memory: {}\n", runtime::memory_policy());
   }
   for (const int batch : batches) {
     const auto inputs = bench::random_inputs(model.inputs(), batch);
@@ -97,7 +98,8 @@ int run_bench(const BenchArgs& args) {
                        {"first_run_ms", first_ms},
                        {"team_runs", team_runs},
                        {"one_thread_runs", single_runs},
-                       {"wait_policy", runtime::wait_policy()}};
+                       {"wait_policy", runtime::wait_policy()},
+                       {"memory_policy", runtime::memory_policy()}};
       fmt::print("{}\n", j.dump());
     } else {
       fmt::print(

@@ -1,11 +1,14 @@
 #include "runtime/onnx_loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <google/protobuf/io/coded_stream.h>
 
 #include "common/onnx_file.h"
@@ -191,6 +194,40 @@ class Loader {
     return static_cast<int>(out_.symbols.size() - 1);
   }
 
+  // Every operator the engine lacks, named at once (with how many nodes use
+  // it and the first of them), so that a user learns the whole gap from one run.
+  static void refuse_unsupported_operators(const onnx::GraphProto& g) {
+    struct Missing {
+      std::string op;
+      int count = 0;
+      std::string first;
+    };
+    std::vector<Missing> missing;
+    for (int i = 0; i < g.node_size(); ++i) {
+      const auto& np = g.node(i);
+      const bool is_constant = (np.domain().empty() || np.domain() == "ai.onnx") && np.op_type() == "Constant";
+      if (is_constant || op_type_from_onnx(np.domain(), np.op_type())) continue;
+      const auto op = np.domain().empty() ? np.op_type() : fmt::format("{}::{}", np.domain(), np.op_type());
+      auto it = std::find_if(missing.begin(), missing.end(), [&](const Missing& m) { return m.op == op; });
+      if (it == missing.end()) {
+        missing.push_back({op, 0, np.name().empty() ? fmt::format("node #{}", i) : fmt::format("'{}'", np.name())});
+        it = std::prev(missing.end());
+      }
+      ++it->count;
+    }
+    if (missing.empty()) return;
+    std::vector<std::string> parts;
+    for (const auto& m : missing) {
+      parts.push_back(m.count == 1 ? fmt::format("{} (node {})", m.op, m.first)
+                                   : fmt::format("{} ({} nodes, the first {})", m.op, m.count, m.first));
+    }
+    throw_error(
+        ErrorKind::Unsupported,
+        fmt::format("{} not supported by the engine: {}",
+                    missing.size() == 1 ? "this operator is" : fmt::format("these {} operators are", missing.size()),
+                    fmt::join(parts, ", ")));
+  }
+
   void add_nodes(const onnx::GraphProto& g) {
     // Outputs first, so that a file whose nodes are out of order still loads
     // (the order is re-derived); then inputs are resolved by name.
@@ -198,6 +235,7 @@ class Loader {
       NodeId id;
       const onnx::NodeProto* proto;
     };
+    refuse_unsupported_operators(g);
     std::vector<Pending> pending;
     for (int i = 0; i < g.node_size(); ++i) {
       const auto& np = g.node(i);

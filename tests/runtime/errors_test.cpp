@@ -39,6 +39,21 @@ TEST(RuntimeErrors, UnsupportedOperatorNamesNodeAndOp) {
                {"unsupported.onnx", "mystery_node", "Einsum", "not supported"});
 }
 
+TEST(RuntimeErrors, EveryMissingOperatorIsNamedAtOnce) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3}).output("y");
+  mb.node("Relu", {"x"}, {"a"}, "first");
+  mb.node("Einsum", {"a"}, {"b"}, "mix1");
+  mb.node("NonMaxSuppression", {"b"}, {"c"}, "nms");
+  mb.node("Einsum", {"c"}, {"d"}, "mix2");
+  mb.node("Relu", {"d"}, {"e"}, "custom").set_domain("com.example");
+  mb.node("Relu", {"e"}, {"y"}, "last");
+  expect_error(
+      [&] { runtime::Model::load(mb.save("many_unsupported.onnx")); }, ErrorKind::Unsupported,
+      {"many_unsupported.onnx", "these 3 operators are not supported by the engine",
+       "Einsum (2 nodes, the first 'mix1')", "NonMaxSuppression (node 'nms')", "com.example::Relu (node 'custom')"});
+}
+
 TEST(RuntimeErrors, CustomDomainOperatorIsUnsupported) {
   ModelBuilder mb;
   mb.input("x", {1, 3}).output("y");

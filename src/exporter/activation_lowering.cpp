@@ -19,6 +19,15 @@ void unary(std::string_view op, const nn::Layer& layer, LoweringContext& ctx) {
 }  // namespace
 
 void lower_relu(const nn::Layer& layer, LoweringContext& ctx) { unary("Relu", layer, ctx); }
+// torch's ReLU6 is hardtanh(x, 0, 6): Clip, whose bounds are scalar inputs
+// in every opset the exporter writes (13 on), as torch.onnx.export writes them.
+void lower_relu6(const nn::Layer& layer, LoweringContext& ctx) {
+  constexpr float kLow = 0.0f, kHigh = 6.0f;
+  const auto low = ctx.add_initializer(layer.path + "/min", Shape{}, std::span<const float>(&kLow, 1));
+  const auto high = ctx.add_initializer(layer.path + "/max", Shape{}, std::span<const float>(&kHigh, 1));
+  ctx.add_node("Clip", layer.path, {ctx.input_name(layer, 0), low, high}, {ctx.output_name(layer)});
+}
+
 void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx) { unary("Sigmoid", layer, ctx); }
 
 // Opsets up to 17 have no SiLU: x * sigmoid(x), as torch.onnx exports it.

@@ -25,6 +25,7 @@ void register_layer_lowerings(LoweringTable& table) {
   table.add(LayerKind::Conv2d, lower_conv2d);
   table.add(LayerKind::BatchNorm2d, lower_batch_norm2d);
   table.add(LayerKind::ReLU, lower_relu);
+  table.add(LayerKind::ReLU6, lower_relu6);
   table.add(LayerKind::SiLU, lower_silu);
   table.add(LayerKind::Sigmoid, lower_sigmoid);
   table.add(LayerKind::Hardswish, lower_hardswish);

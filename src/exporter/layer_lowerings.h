@@ -32,6 +32,7 @@ void lower_conv2d(const nn::Layer& layer, LoweringContext& ctx);
 void lower_batch_norm2d(const nn::Layer& layer, LoweringContext& ctx);  // only when not folded
 // activation_lowering.cpp
 void lower_relu(const nn::Layer& layer, LoweringContext& ctx);
+void lower_relu6(const nn::Layer& layer, LoweringContext& ctx);
 void lower_silu(const nn::Layer& layer, LoweringContext& ctx);
 void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx);
 void lower_hardswish(const nn::Layer& layer, LoweringContext& ctx);

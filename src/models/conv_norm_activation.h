@@ -1,6 +1,7 @@
-// torchvision.ops.misc.Conv2dNormActivation: Sequential(Conv2d, BatchNorm2d[, activation])
-// registered as <path>.0, <path>.1, <path>.2 — shared by the EfficientNet and
-// MobileNet families.
+// The building blocks of torchvision.ops.misc that several families share:
+// Conv2dNormActivation, Sequential(Conv2d, BatchNorm2d[, activation])
+// registered as <path>.0, <path>.1, <path>.2 (EfficientNet, MobileNet,
+// RegNet), and SqueezeExcitation (EfficientNet, MobileNet V3, RegNet Y).
 #pragma once
 
 #include <cstdint>
@@ -25,5 +26,11 @@ struct ConvNormActivation {
 // default (kernel - 1) / 2; the conv has no bias since a BatchNorm follows.
 nn::ValueId add_conv_norm_activation(nn::Graph& graph, const std::string& path, nn::ValueId input,
                                      const ConvNormActivation& block);
+
+// torchvision.ops.SqueezeExcitation at `path`: avgpool, fc1 (1x1 conv with
+// bias, channels -> squeeze), activation, fc2 (squeeze -> channels),
+// scale_activation; returns scale * input, named `path` (its forward()).
+nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn::ValueId input, std::int64_t channels,
+                                   std::int64_t squeeze, nn::LayerKind activation, nn::LayerKind scale_activation);
 
 }  // namespace pt2onnx::models

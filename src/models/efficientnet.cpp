@@ -77,24 +77,6 @@ struct MBConvConfig {
   double bn_eps;
 };
 
-// torchvision.ops.misc.SqueezeExcitation with SiLU, at `path`; returns scale * input.
-ValueId add_squeeze_excitation(nn::Graph& g, const std::string& path, ValueId input, std::int64_t channels,
-                               std::int64_t squeeze_channels) {
-  auto conv1x1 = [](std::int64_t in, std::int64_t out) {
-    nn::Conv2dAttrs a;
-    a.in_channels = in;
-    a.out_channels = out;
-    a.bias = true;
-    return a;
-  };
-  ValueId s = g.add(LayerKind::AdaptiveAvgPool2d, path + ".avgpool", {input});
-  s = g.add(LayerKind::Conv2d, path + ".fc1", {s}, conv1x1(channels, squeeze_channels));
-  s = g.add(LayerKind::SiLU, path + ".activation", {s});
-  s = g.add(LayerKind::Conv2d, path + ".fc2", {s}, conv1x1(squeeze_channels, channels));
-  s = g.add(LayerKind::Sigmoid, path + ".scale_activation", {s});
-  return g.add(LayerKind::Mul, path, {input, s});
-}
-
 // torchvision's MBConv at `path` ("features.2.1").
 ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
   const bool use_res_connect = c.stride == 1 && c.input_channels == c.out_channels;
@@ -108,7 +90,8 @@ ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const M
   }
   x = add_conv_norm_activation(g, next(), x,
                                {expanded, expanded, c.kernel, c.stride, expanded, c.bn_eps, LayerKind::SiLU});
-  x = add_squeeze_excitation(g, next(), x, expanded, std::max<std::int64_t>(1, c.input_channels / 4));
+  x = add_squeeze_excitation(g, next(), x, expanded, std::max<std::int64_t>(1, c.input_channels / 4), LayerKind::SiLU,
+                             LayerKind::Sigmoid);
   x = add_conv_norm_activation(g, next(), x, {expanded, c.out_channels, 1, 1, 1, c.bn_eps, std::nullopt});
   if (use_res_connect) {
     x = g.add(LayerKind::StochasticDepth, path + ".stochastic_depth", {x}, nn::DropoutAttrs{c.stochastic_depth_prob});
@@ -168,7 +151,7 @@ void register_efficientnet(std::vector<Architecture>& out) {
   for (const EfficientNetVariant& v : kEfficientNetVariants) {
     std::string variant(v.name.substr(v.name.rfind('_') + 1));  // "efficientnet_b0" -> "EfficientNet-B0"
     for (auto& c : variant) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    out.push_back({std::string(v.name), "EfficientNet-" + variant,
+    out.push_back({std::string(v.name), "EfficientNet-" + variant, "EfficientNet",
                    [&v](const nn::ModelOptions& o) { return build_efficientnet(v, o); }});
   }
 }

@@ -13,10 +13,13 @@ namespace pt2onnx::models {
 struct Architecture {
   std::string name;          // as torchvision.models names the constructor: "efficientnet_b0"
   std::string display_name;  // as people write it: "EfficientNet-B0"
+  std::string family;        // "EfficientNet"
   std::function<nn::Graph(const nn::ModelOptions&)> build;
 };
 
 void register_efficientnet(std::vector<Architecture>& out);
 void register_resnet(std::vector<Architecture>& out);
+void register_mobilenet(std::vector<Architecture>& out);
+void register_regnet(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

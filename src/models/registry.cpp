@@ -1,5 +1,6 @@
 #include "models/registry.h"
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -18,6 +19,8 @@ const std::vector<Architecture>& registry() {
     std::vector<Architecture> out;
     register_efficientnet(out);
     register_resnet(out);
+    register_mobilenet(out);
+    register_regnet(out);
     return out;
   }();
   return kAll;
@@ -106,7 +109,59 @@ std::string suggest_architecture(std::string_view requested, double requested_ov
   return {};
 }
 
+bool fits_by_name_and_shape(const nn::BindReport& r) {
+  return r.missing.empty() && r.unexpected.empty() && r.shape_mismatches.empty();
+}
+
 }  // namespace
+
+Detection detect_architecture(const checkpoint::StateDict& state) {
+  struct Candidate {
+    const Architecture* arch;
+    nn::BindReport report;
+    nn::Graph graph;
+  };
+  std::vector<Candidate> fitting;
+  std::optional<Candidate> nearest;
+  double nearest_overlap = -1.0;
+  for (const auto& arch : registry()) {
+    nn::Graph graph = build_for(arch, state, 0.0);
+    nn::BindReport r = nn::check_state(graph, state);
+    if (fits_by_name_and_shape(r)) {
+      fitting.push_back({&arch, std::move(r), std::move(graph)});
+    } else if (const double o = overlap(r); o > nearest_overlap) {
+      nearest_overlap = o;
+      nearest = Candidate{&arch, std::move(r), std::move(graph)};
+    }
+  }
+  if (fitting.size() == 1) {
+    return {fitting[0].arch->name,
+            fmt::format("all {} of its tensors fit by name and shape; no other architecture's do",
+                        fitting[0].report.expected_keys)};
+  }
+  if (fitting.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& c : fitting) names.push_back(c.arch->name);
+    throw Error(ErrorKind::ArchMismatch,
+                fmt::format("the checkpoint fits {} architectures by name and shape: {}; choose one with --arch",
+                            names.size(), fmt::join(names, ", ")));
+  }
+  std::vector<std::string> families;
+  for (const auto& a : registry()) {
+    if (std::find(families.begin(), families.end(), a.family) == families.end()) families.push_back(a.family);
+  }
+  std::string message = fmt::format("the checkpoint fits none of the architectures pt2onnx rebuilds (families: {}).",
+                                    fmt::join(families, ", "));
+  if (nearest && nearest->report.matched_keys > 0) {
+    message += fmt::format(" The nearest is {} ({}): {}", nearest->arch->name, nearest->arch->family,
+                           nearest->report.describe(nearest->arch->name));
+  }
+  message +=
+      " If it is another family, export it in Python with torch.onnx.export (opset 17) and run that file with "
+      "`pt2onnx run` or `pt2onnx infer`; if it is one of these with its layers renamed or replaced, give --arch to "
+      "see how it differs.";
+  throw Error(ErrorKind::Unsupported, message);
+}
 
 std::vector<std::string> architectures() {
   std::vector<std::string> names;

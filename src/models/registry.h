@@ -19,6 +19,20 @@ std::vector<std::string> architectures();
 // is shown as it is.
 std::string display_name(std::string_view arch);
 
+// What --arch takes by default: identify the architecture from the checkpoint.
+inline constexpr char kAutoArchitecture[] = "auto";
+
+// The architecture a state dict was trained as, found from its key names and
+// shapes alone, and why ("all 102 tensors fit; no other architecture's do").
+// Throws Error(ArchMismatch) listing the candidates when several fit, and
+// Error(Unsupported) when none does, naming the nearest family, what differs,
+// and the route that works today (torch.onnx.export, then pt2onnx run).
+struct Detection {
+  std::string arch;
+  std::string reason;
+};
+Detection detect_architecture(const checkpoint::StateDict& state);
+
 // The unbound layer graph. Throws Error(Usage) for an unknown name.
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
 

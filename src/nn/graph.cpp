@@ -12,6 +12,8 @@ std::string_view layer_kind_name(LayerKind kind) {
       return "BatchNorm2d";
     case LayerKind::ReLU:
       return "ReLU";
+    case LayerKind::ReLU6:
+      return "ReLU6";
     case LayerKind::SiLU:
       return "SiLU";
     case LayerKind::Sigmoid:

@@ -19,6 +19,7 @@ enum class LayerKind {
   Conv2d,
   BatchNorm2d,
   ReLU,
+  ReLU6,  // min(max(x, 0), 6)
   SiLU,
   Sigmoid,
   Hardswish,

@@ -116,6 +116,8 @@ Tensor activation(nn::LayerKind kind, Tensor x) {
   switch (kind) {
     case nn::LayerKind::ReLU:
       return map(std::move(x), [](double v) { return v > 0.0 ? v : (std::isnan(v) ? v : 0.0); });
+    case nn::LayerKind::ReLU6:
+      return map(std::move(x), [](double v) { return std::isnan(v) ? v : relu6(v); });
     case nn::LayerKind::Sigmoid:
       return map_kernel(std::move(x), sigmoid_in_place);
     case nn::LayerKind::SiLU:

@@ -18,7 +18,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
 Tensor batch_norm(Tensor x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, double eps, bool then_silu = false);
 
-// ReLU, SiLU, Sigmoid, Hardswish or Hardsigmoid, elementwise on any shape.
+// ReLU, ReLU6, SiLU, Sigmoid, Hardswish or Hardsigmoid, elementwise on any shape.
 Tensor activation(nn::LayerKind kind, Tensor x);
 
 // AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].

@@ -51,6 +51,7 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
                                                  param(layer, "running_mean"), param(layer, "running_var"),
                                                  layer.as<nn::BatchNormAttrs>().eps, then_silu));
     case LayerKind::ReLU:
+    case LayerKind::ReLU6:
     case LayerKind::SiLU:
     case LayerKind::Sigmoid:
     case LayerKind::Hardswish:
@@ -102,6 +103,7 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     case LayerKind::Add:
       return 1;
     case LayerKind::ReLU:
+    case LayerKind::ReLU6:
     case LayerKind::MaxPool2d:
     case LayerKind::Flatten:
     case LayerKind::Dropout:

@@ -116,6 +116,33 @@ TEST(LayerLowerings, SigmoidReluAndPools) {
   EXPECT_EQ(ints(pool, "pads"), (std::vector<std::int64_t>{1, 1, 1, 1}));
 }
 
+TEST(LayerLowerings, Relu6IsClipWithScalarBoundsAsInputs) {
+  using K = nn::LayerKind;
+  nn::Graph g;
+  g.arch = "tiny_relu6";
+  g.input_size = 8;
+  g.num_outputs = 2;
+  nn::Conv2dAttrs c;
+  c.in_channels = 3;
+  c.out_channels = 4;
+  c.bias = true;
+  auto x = g.add(K::Conv2d, "conv", {g.input}, c);
+  x = g.add(K::ReLU6, "act", {x});
+  x = g.add(K::AdaptiveAvgPool2d, "avgpool", {x});
+  x = g.add(K::Flatten, "flatten", {x}, nn::FlattenAttrs{1});
+  g.add(K::Linear, "fc", {x}, nn::LinearAttrs{4, 2, true});
+  bind_demo_params(g, 5);
+  const auto m = export_model(g, {});
+  const auto& clip = node_named(m, "act");
+  EXPECT_EQ(clip.op_type(), "Clip");
+  EXPECT_EQ(inputs(clip), (std::vector<std::string>{"conv", "act/min", "act/max"}));
+  for (const auto& [name, bound] : {std::pair{"act/min", 0.0f}, std::pair{"act/max", 6.0f}}) {
+    const auto& init = initializer(m, name);
+    EXPECT_EQ(init.dims_size(), 0) << name;  // a scalar, as Clip requires
+    EXPECT_EQ(floats(init), std::vector<float>{bound}) << name;
+  }
+}
+
 TEST(LayerLowerings, HardsigmoidUsesTorchsSlopeAndOffset) {
   const auto m = export_model(testing::tiny_mixed(), {});
   const auto& n = node_named(m, "hsigmoid");

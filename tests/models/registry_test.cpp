@@ -9,7 +9,7 @@
 namespace pt2onnx::models {
 namespace {
 
-using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using testing::fake_state;
 using testing::find_mutable;
 using ::testing::HasSubstr;
@@ -26,9 +26,16 @@ Error bind_failure(std::string_view arch, const checkpoint::StateDict& state) {
 }
 
 TEST(Registry, ListsEveryArchitectureExplicitly) {
-  EXPECT_THAT(architectures(), ElementsAre("efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
-                                           "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
-                                           "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"));
+  const std::vector<std::string> expected{
+      "efficientnet_b0",    "efficientnet_b1", "efficientnet_b2",  "efficientnet_b3", "efficientnet_b4",
+      "efficientnet_b5",    "efficientnet_b6", "efficientnet_b7",  "resnet18",        "resnet34",
+      "resnet50",           "resnet101",       "resnet152",        "resnext50_32x4d", "resnext101_32x8d",
+      "resnext101_64x4d",   "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2",    "mobilenet_v3_large",
+      "mobilenet_v3_small", "regnet_y_400mf",  "regnet_y_800mf",   "regnet_y_1_6gf",  "regnet_y_3_2gf",
+      "regnet_y_8gf",       "regnet_y_16gf",   "regnet_y_32gf",    "regnet_y_128gf",  "regnet_x_400mf",
+      "regnet_x_800mf",     "regnet_x_1_6gf",  "regnet_x_3_2gf",   "regnet_x_8gf",    "regnet_x_16gf",
+      "regnet_x_32gf"};
+  EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
 TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
@@ -104,12 +111,52 @@ TEST(Registry, StaysQuietWhenNothingStandsOut) {
   EXPECT_THAT(u.what(), Not(HasSubstr("closest")));
 }
 
+// Every registered architecture is told from every other by names and shapes
+// alone (torchvision's own names are checked against these graphs in
+// tests/oracle/test_export_families.py).
+TEST(Registry, DetectsEachArchitectureFromItsTensorsAlone) {
+  for (const auto& arch : architectures()) {
+    const auto detection = detect_architecture(fake_state(build(arch, {3, 0.2})));
+    EXPECT_EQ(detection.arch, arch);
+    EXPECT_THAT(detection.reason, HasSubstr("of its tensors fit by name and shape; no other architecture's do"));
+  }
+}
+
+TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
+  auto state = fake_state(build("resnet18", {2, 0.0}));
+  *find_mutable(state, "layer1.0.conv1.weight") = Tensor(DType::Float32, {64, 64, 1, 1});
+  try {
+    (void)detect_architecture(state);
+    FAIL() << "detected an architecture for a changed ResNet-18";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
+                                    "ResNet, MobileNet, RegNet)"));
+    EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
+    EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
+    EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));
+  }
+  checkpoint::StateDict unrelated;
+  unrelated.entries.emplace_back("encoder.weight", Tensor(DType::Float32, {4, 4}));
+  try {
+    (void)detect_architecture(unrelated);
+    FAIL() << "detected an architecture for an unrelated state dict";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_THAT(e.what(), Not(HasSubstr("nearest")));  // nothing matches at all: no family is offered
+  }
+}
+
 TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
   EXPECT_EQ(display_name("efficientnet_b0"), "EfficientNet-B0");
   EXPECT_EQ(display_name("efficientnet_b7"), "EfficientNet-B7");
   EXPECT_EQ(display_name("resnet18"), "ResNet-18");
   EXPECT_EQ(display_name("resnet152"), "ResNet-152");
-  EXPECT_EQ(display_name("resnext50_32x4d"), "resnext50_32x4d");  // not built here: as given
+  EXPECT_EQ(display_name("resnext50_32x4d"), "ResNeXt-50 32x4d");
+  EXPECT_EQ(display_name("wide_resnet101_2"), "Wide ResNet-101-2");
+  EXPECT_EQ(display_name("mobilenet_v3_small"), "MobileNet-V3-Small");
+  EXPECT_EQ(display_name("regnet_x_1_6gf"), "RegNetX-1.6GF");
+  EXPECT_EQ(display_name("vgg16"), "vgg16");  // not built here: as given
   for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
 }
 

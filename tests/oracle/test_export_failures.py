@@ -34,7 +34,8 @@ class ExportFailures(unittest.TestCase):
             with self.subTest(arch=arch):
                 work = oc.work_dir(f"mismatch_{arch}")
                 ckpt = oc.save_checkpoint(oc.create_model(n_out, arch=arch), work / "model.pth")
-                self.assert_refused(work, ["--input", ckpt], ARCH_MISMATCH,
+                # An explicit --arch that the checkpoint does not fit (the default, auto, would find it).
+                self.assert_refused(work, ["--input", ckpt, "--arch", "efficientnet_b0"], ARCH_MISMATCH,
                                     ["does not fit efficientnet_b0", f"looks like {arch}"])
 
     def test_the_checkpoint_is_never_the_output(self):

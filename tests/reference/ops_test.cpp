@@ -285,6 +285,9 @@ TEST(ReferenceActivation, MatchesTheDefinitions) {
               Pointwise(FloatNear(1e-7f), {0.f, -1.f / 3.f, 0.f, 2.f / 3.f, 4.f}));
   EXPECT_THAT(values(activation(nn::LayerKind::Hardsigmoid, x)),
               Pointwise(FloatNear(1e-7f), {0.f, 1.f / 3.f, 0.5f, 2.f / 3.f, 1.f}));
+  EXPECT_THAT(values(activation(nn::LayerKind::ReLU6, make_f32({5}, {-1, 3, 6, 7, 1e30f}))),
+              ElementsAreArray({0.f, 3.f, 6.f, 6.f, 6.f}));
+  EXPECT_TRUE(std::isnan(values(activation(nn::LayerKind::ReLU6, make_f32({1}, {NAN})))[0]));  // as torch's hardtanh
   // Saturation without overflow.
   const Tensor big = make_f32({2}, {-1000, 1000});
   EXPECT_THAT(values(activation(nn::LayerKind::SiLU, big)), ElementsAreArray({-0.f, 1000.f}));

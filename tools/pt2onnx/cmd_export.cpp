@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 struct ExportArgs {
   std::string input = "models/model.pth";
   std::string output;  // default: the input with the extension .onnx
-  std::string arch = "efficientnet_b0";
+  std::string arch = models::kAutoArchitecture;
   double dropout = 0.4;  // the seed's create_model default
   int opset = exporter::kDefaultOpset;
   std::string labels;
@@ -94,7 +94,7 @@ int run_export(const ExportArgs& args) {
   std::fflush(stdout);
   auto loaded = checkpoint::load_state_dict(input, args.key.empty() ? std::nullopt : std::optional(args.key));
   const auto graph = with_error_context(fmt::format("checkpoint {}", input.string()), [&] {
-    return models::build_and_bind(args.arch, loaded.state_dict, args.dropout);
+    return models::build_and_bind(resolve_architecture(args.arch, loaded.state_dict), loaded.state_dict, args.dropout);
   });
   // The graph holds its own float32 copies now; the checkpoint's tensors would
   // only add a model's worth to the peak memory.
@@ -167,7 +167,7 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->add_option("--input", args->input, "Checkpoint to read")->capture_default_str();
   cmd->add_option("--output", args->output,
                   "ONNX file to write; '-' for standard output (default: the input with extension .onnx)");
-  cmd->add_option("--arch", args->arch, "Architecture the checkpoint was trained as")->capture_default_str();
+  add_architecture_option(*cmd, args->arch, "Architecture the checkpoint was trained as");
   cmd->add_option("--dropout", args->dropout, "Classifier dropout of the training model (recorded; off in eval)")
       ->check(finite_in(0.0, 1.0))
       ->capture_default_str();

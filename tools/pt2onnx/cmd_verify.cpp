@@ -19,7 +19,7 @@ namespace {
 struct VerifyArgs {
   std::string model;
   std::string checkpoint;
-  std::string arch = "efficientnet_b0";
+  std::string arch = models::kAutoArchitecture;
   std::string key;
   verify::Tolerance tolerance;
   std::string json;
@@ -63,7 +63,7 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--checkpoint", args->checkpoint, "The .pth or .safetensors checkpoint it was exported from")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--arch", args->arch, "Architecture of the checkpoint")->capture_default_str();
+  add_architecture_option(*cmd, args->arch, "Architecture of the checkpoint");
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   add_tolerance_options(*cmd, args->tolerance);
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
@@ -74,7 +74,9 @@ void add_verify_command(CLI::App& app, Action& action) {
       fmt::print("Loading checkpoint {}...\n", args->checkpoint);
       const auto loaded =
           checkpoint::load_state_dict(args->checkpoint, args->key.empty() ? std::nullopt : std::optional(args->key));
-      const auto graph = models::build_and_bind(args->arch, loaded.state_dict, 0.0);
+      const auto graph = with_error_context(fmt::format("checkpoint {}", args->checkpoint), [&] {
+        return models::build_and_bind(resolve_architecture(args->arch, loaded.state_dict), loaded.state_dict, 0.0);
+      });
       fmt::print("Verifying {}...\n", args->model);
       verify::Options options;
       options.tolerance = args->tolerance;

@@ -7,8 +7,10 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/labels.h"
+#include "models/registry.h"
 #include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
 
@@ -83,6 +85,25 @@ CLI::Validator finite_non_negative() {
 
 CLI::Validator finite_number() {
   return finite_check(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max(), "a finite number");
+}
+
+CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std::string& help) {
+  auto names = models::architectures();
+  names.insert(names.begin(), models::kAutoArchitecture);
+  return cmd
+      .add_option("--arch", arch,
+                  fmt::format("{}: auto (the default: identified from the checkpoint's tensor names and shapes) or "
+                              "one of {}",
+                              help, fmt::join(names.begin() + 1, names.end(), ", ")))
+      ->check(CLI::IsMember(names))
+      ->capture_default_str();
+}
+
+std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state) {
+  if (arch != models::kAutoArchitecture) return arch;
+  const auto detection = models::detect_architecture(state);
+  fmt::print("Architecture: {} (detected: {})\n", detection.arch, detection.reason);
+  return detection.arch;
 }
 
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text) {

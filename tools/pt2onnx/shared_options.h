@@ -1,6 +1,7 @@
 // Options that several commands take, defined once so that each accepts and
 // refuses the same text with the same exit code: the preprocessing flags
-// (export records them, infer overrides the model's with them) and --labels.
+// (export records them, infer overrides the model's with them), --labels and
+// --arch.
 // The parsing itself lives in the library (vision/preprocess_metadata.h,
 // common/labels.h), where the metadata readers use it too.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "checkpoint/state_dict.h"
 #include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::cli {
@@ -40,6 +42,16 @@ CLI::Validator finite_in(double lo, double hi);
 CLI::Validator finite_non_negative();
 // Any finite number.
 CLI::Validator finite_number();
+
+// --arch NAME for a command that reads a checkpoint (export, verify): "auto"
+// (the default) or one of models::architectures(); anything else is a usage
+// error listing them.
+CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std::string& help);
+
+// The architecture to build: `arch` itself, or for "auto" the one the state
+// dict's key names and shapes identify, said on standard output
+// ("Architecture: resnet18 (detected: ...)").
+std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state);
 
 // The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
 // for an empty or repeated name (common/labels.h).

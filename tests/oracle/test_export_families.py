@@ -1,0 +1,153 @@
+"""The CNN families beyond EfficientNet and ResNet, from real torchvision
+checkpoints (BatchNorm calibrated on image batches, logits of about 10):
+
+- `pt2onnx export` with no --arch identifies each architecture and exports
+  it with default verification;
+- ONNX Runtime running that file matches PyTorch eager, and so does
+  `pt2onnx run` on it and on torch.onnx.export's file of the same model,
+  within 1e-4 of the logits' scale, or within twice PyTorch's own float32
+  error (float32 eager against float64 eager) where that is larger: on
+  ResNeXt-50 ONNX Runtime on torch's own file differs from PyTorch by 1.2e-4
+  of the logits, and PyTorch float32 from float64 by 0.7e-4;
+- auto-detection tells look-alikes apart (ResNeXt, Wide ResNet and ResNet;
+  EfficientNet-B0 and B1; MobileNet V3 small and large), and a model of a
+  family pt2onnx does not rebuild is refused with exit 7, naming the nearest
+  family and the route that works today.
+"""
+
+import unittest
+
+import torch
+import torchvision
+
+import oracle_common as oc
+import runtime_oracle as ro
+
+RELATIVE_TOLERANCE = 1e-4  # of the logits' scale: the model's (oc.LOGIT_SCALE), or the probe's if larger
+
+
+def tolerance(model, x, want):
+    """Absolute tolerance for outputs meant to equal `want` (PyTorch float32 eager on x)."""
+    with torch.no_grad():
+        exact = model.double()(torch.from_numpy(x).double()).numpy()
+    model.float()
+    scale = max(oc.LOGIT_SCALE, float(abs(want).max()))
+    return max(RELATIVE_TOLERANCE * scale, 2.0 * float(abs(want - exact).max()))
+
+
+class Families(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_families")
+
+    def export_and_compare(self, arch, expected_ops, seed):
+        model = oc.make_nontrivial_model(2, seed=seed, arch=arch)
+        ckpt = oc.save_checkpoint(model, self.work / f"{arch}.pth")
+        ours = self.work / f"{arch}.onnx"
+        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", ours)
+        self.assertIn(f"Architecture: {arch} (detected: all ", proc.stdout)
+        self.assertIn("Verification passed!", proc.stdout)
+        _, dims = oc.onnx_structure(ours)
+        self.assertEqual(dims, ["batch", 2])
+        ops = ro.op_types(ours)
+        for op in expected_ops:
+            self.assertIn(op, ops)
+
+        theirs = ro.export(model, self.work / f"{arch}_torch.onnx", torch.randn(1, 3, oc.INPUT_SIZE, oc.INPUT_SIZE))
+        for batch in (1, 3):
+            xs = oc.probe_inputs(batch, seed=seed + batch)
+            from_ort = oc.ort_run(ours, list(xs.values()))
+            for (name, x), ort_out in zip(xs.items(), from_ort):
+                with self.subTest(arch=arch, batch=batch, probe=name):
+                    want = oc.torch_eval(model, x)
+                    self.assertGreater(abs(want).max(), 1.0)
+                    tol = tolerance(model, x, want)
+                    self.assertLessEqual(ro.max_abs_diff(ort_out, want), tol, "ONNX Runtime, our file")
+                    got = ro.pt2onnx_run(ours, x, self.work, f"{arch}_b{batch}_{name}")
+                    self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run, our file")
+                    got = ro.pt2onnx_run(theirs, x, self.work, f"{arch}_torch_b{batch}_{name}")
+                    self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run, torch's file")
+
+    def test_mobilenet_v2(self):
+        self.export_and_compare("mobilenet_v2", ["Clip", "Conv", "Add", "GlobalAveragePool", "Gemm"], seed=21)
+
+    def test_mobilenet_v3_small(self):
+        self.export_and_compare("mobilenet_v3_small", ["HardSwish", "HardSigmoid", "Relu", "Mul", "Add"], seed=22)
+
+    def test_mobilenet_v3_large(self):
+        self.export_and_compare("mobilenet_v3_large", ["HardSwish", "HardSigmoid", "Relu", "Mul", "Add"], seed=23)
+
+    def test_regnet_y_400mf(self):
+        # Grouped convolutions (8 channels a group) and squeeze-excitation with ReLU and Sigmoid.
+        self.export_and_compare("regnet_y_400mf", ["Conv", "Relu", "Sigmoid", "Mul", "Add", "Gemm"], seed=25)
+
+    def test_regnet_x_400mf(self):
+        self.export_and_compare("regnet_x_400mf", ["Conv", "Relu", "Add", "Gemm"], seed=26)
+
+    def test_resnext50_32x4d(self):
+        self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
+
+
+def detect(test, state_dict, name):
+    """Runs `pt2onnx export` with the default --arch on a bare state dict
+    (float16: half the file) and returns the process."""
+    path = test.work / f"{name}.pth"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}, path)
+    return oc.run_pt2onnx("export", "--input", path, "--output", test.work / f"{name}.onnx", "--no-verify",
+                          check=False)
+
+
+class AutoDetection(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_families_detect")
+
+    def test_look_alikes_are_told_apart(self):
+        for arch in ("resnet50", "resnext50_32x4d", "wide_resnet50_2", "resnet18", "resnet34", "efficientnet_b0",
+                     "efficientnet_b1", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2",
+                     "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf"):
+            with self.subTest(arch=arch):
+                torch.manual_seed(0)
+                model = oc.create_model(3, arch=arch)
+                proc = detect(self, model.state_dict(), arch)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                # Every parameter and buffer but BatchNorm's num_batches_tracked, which no layer reads.
+                tensors = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
+                self.assertIn(f"Architecture: {arch} (detected: all {len(tensors)} of its tensors fit", proc.stdout)
+                (self.work / f"{arch}.pth").unlink()
+
+    def test_another_family_is_unsupported_with_the_nearest_named(self):
+        # DenseNet-121: a torchvision family pt2onnx does not rebuild yet.
+        model = torchvision.models.densenet121(weights=None)
+        proc = detect(self, model.state_dict(), "densenet121")
+        self.assertEqual(proc.returncode, 7, proc.stderr)
+        self.assertIn("fits none of the architectures pt2onnx rebuilds", proc.stderr)
+        self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet", proc.stderr)
+        self.assertIn("torch.onnx.export", proc.stderr)
+        self.assertIn("pt2onnx run", proc.stderr)
+
+    def test_a_resnet_with_a_changed_layer_names_resnet_and_what_differs(self):
+        torch.manual_seed(0)
+        model = oc.create_model(2, arch="resnet18")
+        model.layer3[1].conv2 = torch.nn.Conv2d(256, 256, 5, padding=2, bias=False)
+        proc = detect(self, model.state_dict(), "resnet18_changed")
+        self.assertEqual(proc.returncode, 7, proc.stderr)
+        self.assertIn("The nearest is resnet18 (ResNet)", proc.stderr)
+        self.assertIn("layer3.1.conv2.weight is [256, 256, 5, 5] in the checkpoint, [256, 256, 3, 3] expected",
+                      proc.stderr)
+
+    def test_an_explicit_arch_still_wins(self):
+        torch.manual_seed(0)
+        model = oc.create_model(2, arch="resnet18")
+        path = self.work / "explicit.pth"
+        torch.save(model.state_dict(), path)
+        proc = oc.run_pt2onnx("export", "--input", path, "--output", self.work / "explicit.onnx", "--arch",
+                              "resnet34", "--no-verify", check=False)
+        self.assertEqual(proc.returncode, 4, proc.stderr)
+        self.assertIn("does not fit resnet34", proc.stderr)
+        self.assertIn("This looks like resnet18", proc.stderr)
+        self.assertNotIn("Architecture:", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -32,6 +32,8 @@ void register_layer_lowerings(LoweringTable& table) {
   table.add(LayerKind::Hardsigmoid, lower_hardsigmoid);
   table.add(LayerKind::AdaptiveAvgPool2d, lower_adaptive_avg_pool2d);
   table.add(LayerKind::MaxPool2d, lower_max_pool2d);
+  table.add(LayerKind::AvgPool2d, lower_avg_pool2d);
+  table.add(LayerKind::Concat, lower_concat);
   table.add(LayerKind::Mul, lower_mul);
   table.add(LayerKind::Add, lower_add);
   table.add(LayerKind::Flatten, lower_flatten);

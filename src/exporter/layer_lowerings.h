@@ -40,6 +40,8 @@ void lower_hardsigmoid(const nn::Layer& layer, LoweringContext& ctx);
 // structural_lowering.cpp
 void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx);
 void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx);
+void lower_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx);
+void lower_concat(const nn::Layer& layer, LoweringContext& ctx);
 void lower_mul(const nn::Layer& layer, LoweringContext& ctx);
 void lower_add(const nn::Layer& layer, LoweringContext& ctx);
 void lower_flatten(const nn::Layer& layer, LoweringContext& ctx);

@@ -10,16 +10,6 @@
 namespace pt2onnx::exporter {
 namespace {
 
-std::size_t expected_input_count(nn::LayerKind kind) {
-  switch (kind) {
-    case nn::LayerKind::Mul:
-    case nn::LayerKind::Add:
-      return 2;
-    default:
-      return 1;
-  }
-}
-
 // A BatchNorm folds into its producer when that producer is a Conv2d whose
 // output nothing else reads: folding changes the Conv's output, so a second
 // reader (or the graph output) would see the wrong values.
@@ -66,10 +56,10 @@ LoweringPlan plan_lowering(const nn::Graph& graph) {
       throw_error(ErrorKind::ExportFailed, fmt::format("layer {} ({}) has an empty or repeated module path", i,
                                                        nn::layer_kind_name(layer.kind)));
     }
-    if (layer.inputs.size() != expected_input_count(layer.kind)) {
+    if (!nn::input_count_fits(layer.kind, layer.inputs.size())) {
       throw_error(ErrorKind::ExportFailed,
                   fmt::format("layer {} ({}) has {} inputs, expected {}", layer.path, nn::layer_kind_name(layer.kind),
-                              layer.inputs.size(), expected_input_count(layer.kind)));
+                              layer.inputs.size(), nn::expected_input_count(layer.kind)));
     }
     if (layer.output < 0 || static_cast<std::size_t>(layer.output) >= num_values) {
       throw_error(ErrorKind::ExportFailed, fmt::format("layer {} writes an undefined value", layer.path));

@@ -21,6 +21,21 @@ void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
   set_ints_attr(node, "pads", {a.padding[0], a.padding[1], a.padding[0], a.padding[1]});
 }
 
+void lower_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::PoolAttrs>();
+  auto& node = ctx.add_node("AveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_ints_attr(node, "kernel_shape", {a.kernel[0], a.kernel[1]});
+  set_ints_attr(node, "strides", {a.stride[0], a.stride[1]});
+  set_ints_attr(node, "pads", {a.padding[0], a.padding[1], a.padding[0], a.padding[1]});
+}
+
+void lower_concat(const nn::Layer& layer, LoweringContext& ctx) {
+  std::vector<std::string> inputs;
+  for (std::size_t i = 0; i < layer.inputs.size(); ++i) inputs.push_back(ctx.input_name(layer, i));
+  auto& node = ctx.add_node("Concat", layer.path, std::move(inputs), {ctx.output_name(layer)});
+  set_int_attr(node, "axis", 1);
+}
+
 void lower_mul(const nn::Layer& layer, LoweringContext& ctx) {
   ctx.add_node("Mul", layer.path, {ctx.input_name(layer, 0), ctx.input_name(layer, 1)}, {ctx.output_name(layer)});
 }

@@ -21,5 +21,6 @@ void register_efficientnet(std::vector<Architecture>& out);
 void register_resnet(std::vector<Architecture>& out);
 void register_mobilenet(std::vector<Architecture>& out);
 void register_regnet(std::vector<Architecture>& out);
+void register_densenet(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

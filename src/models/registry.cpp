@@ -21,6 +21,7 @@ const std::vector<Architecture>& registry() {
     register_resnet(out);
     register_mobilenet(out);
     register_regnet(out);
+    register_densenet(out);
     return out;
   }();
   return kAll;

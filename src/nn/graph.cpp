@@ -26,6 +26,10 @@ std::string_view layer_kind_name(LayerKind kind) {
       return "AdaptiveAvgPool2d";
     case LayerKind::MaxPool2d:
       return "MaxPool2d";
+    case LayerKind::AvgPool2d:
+      return "AvgPool2d";
+    case LayerKind::Concat:
+      return "Concat";
     case LayerKind::Mul:
       return "Mul";
     case LayerKind::Add:
@@ -40,6 +44,30 @@ std::string_view layer_kind_name(LayerKind kind) {
       return "Linear";
   }
   return "?";
+}
+
+bool input_count_fits(LayerKind kind, std::size_t count) {
+  switch (kind) {
+    case LayerKind::Mul:
+    case LayerKind::Add:
+      return count == 2;
+    case LayerKind::Concat:
+      return count >= 1;
+    default:
+      return count == 1;
+  }
+}
+
+std::string_view expected_input_count(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::Mul:
+    case LayerKind::Add:
+      return "2";
+    case LayerKind::Concat:
+      return "1 or more";
+    default:
+      return "1";
+  }
 }
 
 std::vector<ParamSpec> Layer::expected_params() const {

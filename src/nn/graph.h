@@ -26,8 +26,10 @@ enum class LayerKind {
   Hardsigmoid,
   AdaptiveAvgPool2d,  // output 1x1 only
   MaxPool2d,
-  Mul,  // x * s, s broadcast over H and W (squeeze-excitation scale)
-  Add,  // residual add, same shapes: inputs {branch, identity}
+  AvgPool2d,  // PoolAttrs; no padding (torch's count_include_pad then makes no difference), floor mode
+  Mul,        // x * s, s broadcast over H and W (squeeze-excitation scale)
+  Add,        // residual add, same shapes: inputs {branch, identity}
+  Concat,     // torch.cat along channels of one or more [N, C_i, H, W] inputs
   Flatten,
   Dropout,          // identity in eval
   StochasticDepth,  // identity in eval; DropoutAttrs carries its training-time p
@@ -35,6 +37,11 @@ enum class LayerKind {
 };
 
 std::string_view layer_kind_name(LayerKind kind);  // "Conv2d", ...
+
+// How many inputs a layer of `kind` reads: two for Mul and Add, one or more
+// for Concat, one for every other kind.
+bool input_count_fits(LayerKind kind, std::size_t count);
+std::string_view expected_input_count(LayerKind kind);  // "2", "1 or more", "1"
 
 struct Conv2dAttrs {
   std::int64_t in_channels = 0;

@@ -132,6 +132,34 @@ Tensor activation(nn::LayerKind kind, Tensor x) {
   throw Error(ErrorKind::Internal, fmt::format("{} is not an activation", nn::layer_kind_name(kind)));
 }
 
+Tensor concat_channels(const std::vector<const Tensor*>& parts) {
+  if (parts.empty()) throw Error(ErrorKind::Internal, "concatenation of no tensors");
+  const Tensor& first = *parts[0];
+  require_rank(first, 4, "input 0");
+  std::int64_t channels = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const Tensor& t = *parts[i];
+    require_f32(t, "input");
+    if (t.rank() != 4 || t.dim(0) != first.dim(0) || t.dim(2) != first.dim(2) || t.dim(3) != first.dim(3)) {
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("input {} is {}; concatenation along channels needs [{}, C, {}, {}]", i,
+                              shape_to_string(t.shape()), first.dim(0), first.dim(2), first.dim(3)));
+    }
+    channels += t.dim(1);
+  }
+  const std::int64_t n = first.dim(0), plane = first.dim(2) * first.dim(3);
+  Tensor out(DType::Float32, {n, channels, first.dim(2), first.dim(3)});
+  float* dst = out.f32().data();
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (const Tensor* t : parts) {
+      const std::int64_t block = t->dim(1) * plane;
+      const float* src = t->f32().data() + b * block;
+      dst = std::copy(src, src + block, dst);
+    }
+  }
+  return out;
+}
+
 Tensor mul_channels(Tensor x, const Tensor& scale) {
   require_rank(x, 4, "input");
   require_shape(scale, {x.dim(0), x.dim(1), 1, 1}, "scale");

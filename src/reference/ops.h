@@ -27,6 +27,12 @@ Tensor adaptive_avg_pool_1x1(const Tensor& x);
 // MaxPool2d (dilation 1, ceil_mode False): padding counts as -inf; NaN propagates.
 Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
 
+// AvgPool2d without padding (floor mode): the mean of each window.
+Tensor avg_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
+
+// torch.cat(parts, 1) of [N, C_i, H, W] tensors with the same N, H and W.
+Tensor concat_channels(const std::vector<const Tensor*>& parts);
+
 // x [N, C, H, W] * scale [N, C, 1, 1].
 Tensor mul_channels(Tensor x, const Tensor& scale);
 

@@ -82,4 +82,34 @@ Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
   return out;
 }
 
+Tensor avg_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
+  require_rank(x, 4, "input");
+  if (a.padding[0] != 0 || a.padding[1] != 0) {
+    throw Error(ErrorKind::Unsupported, "AvgPool2d with padding (only padding 0 is implemented)");
+  }
+  const std::int64_t height = x.dim(2), width = x.dim(3);
+  const std::int64_t out_h = window_output_size(height, a.kernel[0], a.stride[0], 0, 1);
+  const std::int64_t out_w = window_output_size(width, a.kernel[1], a.stride[1], 0, 1);
+  Tensor out(DType::Float32, {x.dim(0), x.dim(1), out_h, out_w});
+  const float* src = x.f32().data();
+  float* dst = out.f32().data();
+  const double count = static_cast<double>(a.kernel[0] * a.kernel[1]);
+  parallel_for(x.dim(0) * x.dim(1), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t nc = begin; nc < end; ++nc) {
+      const float* plane = src + nc * height * width;
+      for (std::int64_t oy = 0; oy < out_h; ++oy) {
+        for (std::int64_t ox = 0; ox < out_w; ++ox) {
+          double sum = 0.0;
+          for (std::int64_t ky = 0; ky < a.kernel[0]; ++ky) {
+            const float* row = plane + (oy * a.stride[0] + ky) * width + ox * a.stride[1];
+            for (std::int64_t kx = 0; kx < a.kernel[1]; ++kx) sum += static_cast<double>(row[kx]);
+          }
+          dst[(nc * out_h + oy) * out_w + ox] = static_cast<float>(sum / count);
+        }
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace pt2onnx::reference

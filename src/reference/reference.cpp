@@ -34,8 +34,6 @@ const Tensor* optional_param(const Layer& layer, const std::string& name, bool e
   return expected ? &param(layer, name) : nullptr;
 }
 
-std::size_t arity(LayerKind kind) { return kind == LayerKind::Mul || kind == LayerKind::Add ? 2 : 1; }
-
 // `own_first` gives the first operand for an elementwise layer to overwrite;
 // `then_silu`: a BatchNorm also applies the SiLU that reads it (see run()).
 Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const Value& first,
@@ -61,6 +59,10 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       return std::make_shared<Tensor>(adaptive_avg_pool_1x1(x));
     case LayerKind::MaxPool2d:
       return std::make_shared<Tensor>(max_pool2d(x, layer.as<nn::PoolAttrs>()));
+    case LayerKind::AvgPool2d:
+      return std::make_shared<Tensor>(avg_pool2d(x, layer.as<nn::PoolAttrs>()));
+    case LayerKind::Concat:
+      return std::make_shared<Tensor>(concat_channels(in));
     case LayerKind::Mul:
       return std::make_shared<Tensor>(mul_channels(own_first(), *in[1]));
     case LayerKind::Add:
@@ -94,6 +96,10 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
       return sum_of(layer.as<nn::LinearAttrs>().in_features);
     case LayerKind::AdaptiveAvgPool2d:
       return sum_of(x.rank() == 4 ? x.dim(2) * x.dim(3) : 1);
+    case LayerKind::AvgPool2d: {
+      const auto& a = layer.as<nn::PoolAttrs>();
+      return sum_of(a.kernel[0] * a.kernel[1]);
+    }
     case LayerKind::BatchNorm2d:
     case LayerKind::SiLU:
     case LayerKind::Sigmoid:
@@ -105,6 +111,7 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     case LayerKind::ReLU:
     case LayerKind::ReLU6:
     case LayerKind::MaxPool2d:
+    case LayerKind::Concat:
     case LayerKind::Flatten:
     case LayerKind::Dropout:
     case LayerKind::StochasticDepth:
@@ -188,9 +195,9 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
                            last_use[static_cast<std::size_t>(layer.output)] == i + 1 && layer.output != graph.output;
     const nn::ValueId result = then_silu ? graph.layers[i + 1].output : layer.output;
     with_error_context(fmt::format("layer {} ({})", layer.path, nn::layer_kind_name(layer.kind)), [&] {
-      if (layer.inputs.size() != arity(layer.kind)) {
-        throw Error(ErrorKind::Internal,
-                    fmt::format("has {} inputs, expected {}", layer.inputs.size(), arity(layer.kind)));
+      if (!nn::input_count_fits(layer.kind, layer.inputs.size())) {
+        throw Error(ErrorKind::Internal, fmt::format("has {} inputs, expected {}", layer.inputs.size(),
+                                                     nn::expected_input_count(layer.kind)));
       }
       std::vector<const Tensor*> in;
       for (auto v : layer.inputs) {

@@ -48,11 +48,14 @@ def work_dir(name):
 
 def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
     """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
-    a resized fc for ResNets; for MobileNets only the last Linear is replaced,
-    keeping their Hardswish head."""
+    a resized fc for ResNets and RegNets, a resized classifier Linear for
+    DenseNets; for MobileNets only the last Linear is replaced, keeping their
+    Hardswish head."""
     model = getattr(torchvision.models, arch)(weights=None)
     if arch.startswith("mobilenet"):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
+    elif isinstance(getattr(model, "classifier", None), torch.nn.Linear):  # DenseNet
+        model.classifier = torch.nn.Linear(model.classifier.in_features, n_out)
     elif hasattr(model, "classifier"):
         n_in = model.classifier[1].in_features
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))

@@ -84,6 +84,11 @@ class Families(unittest.TestCase):
     def test_regnet_x_400mf(self):
         self.export_and_compare("regnet_x_400mf", ["Conv", "Relu", "Add", "Gemm"], seed=26)
 
+    def test_densenet121(self):
+        # Concatenations, BatchNorm before its convolution (kept as BatchNormalization), average pooling.
+        self.export_and_compare("densenet121", ["Concat", "BatchNormalization", "AveragePool", "Relu", "Gemm"],
+                                seed=27)
+
     def test_resnext50_32x4d(self):
         self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
 
@@ -105,7 +110,8 @@ class AutoDetection(unittest.TestCase):
     def test_look_alikes_are_told_apart(self):
         for arch in ("resnet50", "resnext50_32x4d", "wide_resnet50_2", "resnet18", "resnet34", "efficientnet_b0",
                      "efficientnet_b1", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2",
-                     "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf"):
+                     "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf",
+                     "densenet121", "densenet169"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 model = oc.create_model(3, arch=arch)
@@ -117,12 +123,12 @@ class AutoDetection(unittest.TestCase):
                 (self.work / f"{arch}.pth").unlink()
 
     def test_another_family_is_unsupported_with_the_nearest_named(self):
-        # DenseNet-121: a torchvision family pt2onnx does not rebuild yet.
-        model = torchvision.models.densenet121(weights=None)
-        proc = detect(self, model.state_dict(), "densenet121")
+        # ShuffleNet V2: a torchvision family pt2onnx does not rebuild yet.
+        model = torchvision.models.shufflenet_v2_x1_0(weights=None)
+        proc = detect(self, model.state_dict(), "shufflenet_v2_x1_0")
         self.assertEqual(proc.returncode, 7, proc.stderr)
         self.assertIn("fits none of the architectures pt2onnx rebuilds", proc.stderr)
-        self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet", proc.stderr)
+        self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet, DenseNet", proc.stderr)
         self.assertIn("torch.onnx.export", proc.stderr)
         self.assertIn("pt2onnx run", proc.stderr)
 

@@ -336,6 +336,28 @@ TEST(ReferencePool, MaxPoolPadsWithMinusInfinity) {
               HasSubstr("more than half the kernel"));
 }
 
+TEST(ReferencePool, AveragePoolTakesTheMeanOfEachWindow) {
+  // DenseNet's transition pool: 2x2, stride 2, on an odd size (floor mode drops the last row and column).
+  const Tensor y = avg_pool2d(iota({1, 1, 5, 5}), nn::PoolAttrs{{2, 2}, {2, 2}, {0, 0}});
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({3.f, 5.f, 13.f, 15.f}));  // (0+1+5+6)/4, (2+3+7+8)/4, ...
+  EXPECT_THAT(error_of([] {
+                (void)avg_pool2d(iota({1, 1, 4, 4}), nn::PoolAttrs{{2, 2}, {2, 2}, {1, 1}});
+              }),
+              HasSubstr("only padding 0"));
+}
+
+TEST(ReferenceElementwise, ConcatenatesAlongChannelsImageByImage) {
+  const Tensor a = iota({2, 1, 1, 2});         // image 0: 0 1; image 1: 2 3
+  const Tensor b = iota({2, 2, 1, 2}, 10.0f);  // image 0: 10 11 12 13; image 1: 14 15 16 17
+  const Tensor y = concat_channels({&a, &b});
+  EXPECT_EQ(y.shape(), (Shape{2, 3, 1, 2}));
+  EXPECT_THAT(values(y), ElementsAreArray({0.f, 1.f, 10.f, 11.f, 12.f, 13.f, 2.f, 3.f, 14.f, 15.f, 16.f, 17.f}));
+  EXPECT_EQ(values(concat_channels({&a})), values(a));  // DenseNet's first layer concatenates one tensor
+  const Tensor other = iota({2, 1, 2, 2});
+  EXPECT_THAT(error_of([&] { (void)concat_channels({&a, &other}); }), HasSubstr("input 1 is [2, 1, 2, 2]"));
+}
+
 TEST(ReferenceElementwise, ChannelScaleAddFlatten) {
   const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});
   EXPECT_THAT(values(mul_channels(x, make_f32({1, 2, 1, 1}, {10, -1}))), ElementsAreArray({10.f, 20.f, -3.f, -4.f}));

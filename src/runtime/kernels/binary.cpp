@@ -68,10 +68,10 @@ struct GateWalk {
   std::int64_t images, pixels, channels;
 };
 std::optional<GateWalk> gate_walk(const memory::desc& md, const std::vector<std::int64_t>& ro) {
-  using tag = memory::format_tag;
+  using Tag = memory::format_tag;
   const std::int64_t n = ro[0], c = ro[1], pixels = ro[2] * ro[3];
-  if (md == memory::desc(ro, memory::data_type::f32, tag::acdb)) return GateWalk{n, pixels, c};
-  for (const auto& [blocked, block] : {std::pair{tag::aBcd8b, 8}, std::pair{tag::aBcd16b, 16}}) {
+  if (md == memory::desc(ro, memory::data_type::f32, Tag::acdb)) return GateWalk{n, pixels, c};
+  for (const auto& [blocked, block] : {std::pair{Tag::aBcd8b, 8}, std::pair{Tag::aBcd16b, 16}}) {
     if (c % block == 0 && md == memory::desc(ro, memory::data_type::f32, blocked)) {
       return GateWalk{n * c / block, pixels, block};
     }

@@ -29,7 +29,7 @@ os.environ.setdefault("PT2ONNX_ORACLE_DIR", str(REPO / "tests" / "oracle"))
 
 DEFAULT_ARCHS = ["resnet18", "resnet50", "resnext50_32x4d", "efficientnet_b0", "mobilenet_v2",
                  "mobilenet_v3_small", "mobilenet_v3_large", "regnet_x_400mf", "regnet_y_400mf", "regnet_y_1_6gf",
-                 "densenet121"]
+                 "densenet121", "squeezenet1_1"]
 SETTINGS = [(1, 1), (1, 2), (8, 2)]  # (batch, threads)
 
 

@@ -19,10 +19,15 @@ void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
   set_ints_attr(node, "strides", {a.stride[0], a.stride[1]});
   // torch pads max pooling with -inf; ONNX MaxPool ignores padded cells: the same.
   set_ints_attr(node, "pads", {a.padding[0], a.padding[1], a.padding[0], a.padding[1]});
+  // ONNX's ceil_mode (opset 10 on) follows the same rule as torch's.
+  if (a.ceil_mode) set_int_attr(node, "ceil_mode", 1);
 }
 
 void lower_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
   const auto& a = layer.as<nn::PoolAttrs>();
+  if (a.ceil_mode) {
+    throw_error(ErrorKind::Unsupported, fmt::format("layer {}: AvgPool2d with ceil_mode is not exported", layer.path));
+  }
   auto& node = ctx.add_node("AveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
   set_ints_attr(node, "kernel_shape", {a.kernel[0], a.kernel[1]});
   set_ints_attr(node, "strides", {a.stride[0], a.stride[1]});

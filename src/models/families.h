@@ -22,5 +22,6 @@ void register_resnet(std::vector<Architecture>& out);
 void register_mobilenet(std::vector<Architecture>& out);
 void register_regnet(std::vector<Architecture>& out);
 void register_densenet(std::vector<Architecture>& out);
+void register_squeezenet(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

@@ -22,6 +22,7 @@ const std::vector<Architecture>& registry() {
     register_mobilenet(out);
     register_regnet(out);
     register_densenet(out);
+    register_squeezenet(out);
     return out;
   }();
   return kAll;
@@ -50,14 +51,16 @@ namespace {
 // weight (binding then reports that key as missing or mismatched).
 constexpr std::int64_t kDefaultNumOutputs = 1000;
 
-// The output count is whatever the checkpoint's last Linear was trained with:
-// its weight is [num_outputs, in_features].
+// The output count is whatever the checkpoint's last Linear (or, in a
+// convolutional classifier such as SqueezeNet's, last Conv2d) was trained
+// with: its weight is [num_outputs, ...].
 std::int64_t num_outputs_from(const Architecture& arch, const checkpoint::StateDict& state) {
   const nn::Graph probe = arch.build({1, 0.0});
   for (auto it = probe.layers.rbegin(); it != probe.layers.rend(); ++it) {
-    if (it->kind != nn::LayerKind::Linear) continue;
+    if (it->kind != nn::LayerKind::Linear && it->kind != nn::LayerKind::Conv2d) continue;
     const Tensor* w = state.find(it->path + ".weight");
-    if (w != nullptr && w->rank() == 2 && w->dim(0) > 0) return w->dim(0);
+    const std::size_t rank = it->kind == nn::LayerKind::Linear ? 2 : 4;
+    if (w != nullptr && w->rank() == rank && w->dim(0) > 0) return w->dim(0);
     break;
   }
   return kDefaultNumOutputs;
@@ -120,19 +123,17 @@ Detection detect_architecture(const checkpoint::StateDict& state) {
   struct Candidate {
     const Architecture* arch;
     nn::BindReport report;
-    nn::Graph graph;
   };
   std::vector<Candidate> fitting;
   std::optional<Candidate> nearest;
   double nearest_overlap = -1.0;
   for (const auto& arch : registry()) {
-    nn::Graph graph = build_for(arch, state, 0.0);
-    nn::BindReport r = nn::check_state(graph, state);
+    nn::BindReport r = nn::check_state(build_for(arch, state, 0.0), state);
     if (fits_by_name_and_shape(r)) {
-      fitting.push_back({&arch, std::move(r), std::move(graph)});
+      fitting.push_back({&arch, std::move(r)});
     } else if (const double o = overlap(r); o > nearest_overlap) {
       nearest_overlap = o;
-      nearest = Candidate{&arch, std::move(r), std::move(graph)};
+      nearest = Candidate{&arch, std::move(r)};
     }
   }
   if (fitting.size() == 1) {

@@ -69,6 +69,9 @@ struct PoolAttrs {
   std::int64_t kernel[2] = {1, 1};
   std::int64_t stride[2] = {1, 1};
   std::int64_t padding[2] = {0, 0};
+  // torch's ceil_mode: the last window may overhang the end (never starting
+  // in the end padding); its outside cells are ignored (MaxPool2d only).
+  bool ceil_mode = false;
 };
 
 struct DropoutAttrs {

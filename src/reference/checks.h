@@ -49,4 +49,16 @@ inline std::int64_t window_output_size(std::int64_t size, std::int64_t kernel, s
   return span / stride + 1;
 }
 
+// The same with torch's ceil_mode for pools: ceil instead of floor, except
+// that a last window starting in the end padding is dropped.
+inline std::int64_t pool_output_size(std::int64_t size, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
+                                     bool ceil_mode) {
+  const std::int64_t floor_size = window_output_size(size, kernel, stride, padding, 1);
+  if (!ceil_mode) return floor_size;
+  const std::int64_t span = size + 2 * padding - kernel;
+  std::int64_t out = (span + stride - 1) / stride + 1;
+  if ((out - 1) * stride >= size + padding) --out;
+  return out;
+}
+
 }  // namespace pt2onnx::reference

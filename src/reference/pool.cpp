@@ -54,8 +54,8 @@ Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
     }
   }
   const std::int64_t height = x.dim(2), width = x.dim(3);
-  const std::int64_t out_h = window_output_size(height, a.kernel[0], a.stride[0], a.padding[0], 1);
-  const std::int64_t out_w = window_output_size(width, a.kernel[1], a.stride[1], a.padding[1], 1);
+  const std::int64_t out_h = pool_output_size(height, a.kernel[0], a.stride[0], a.padding[0], a.ceil_mode);
+  const std::int64_t out_w = pool_output_size(width, a.kernel[1], a.stride[1], a.padding[1], a.ceil_mode);
   Tensor out(DType::Float32, {x.dim(0), x.dim(1), out_h, out_w});
   const auto src = x.f32();
   auto dst = out.f32();
@@ -84,8 +84,9 @@ Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
 
 Tensor avg_pool2d(const Tensor& x, const nn::PoolAttrs& a) {
   require_rank(x, 4, "input");
-  if (a.padding[0] != 0 || a.padding[1] != 0) {
-    throw Error(ErrorKind::Unsupported, "AvgPool2d with padding (only padding 0 is implemented)");
+  if (a.padding[0] != 0 || a.padding[1] != 0 || a.ceil_mode) {
+    throw Error(ErrorKind::Unsupported,
+                "AvgPool2d with padding or ceil_mode (only padding 0, floor mode is implemented)");
   }
   const std::int64_t height = x.dim(2), width = x.dim(3);
   const std::int64_t out_h = window_output_size(height, a.kernel[0], a.stride[0], 0, 1);

@@ -5,6 +5,7 @@
 #include "exporter/layer_lowerings.h"
 #include "exporter/onnx_export.h"
 #include "graph_fixtures.h"
+#include "models/registry.h"
 #include "onnx_test_helpers.h"
 #include "pt2onnx/error.h"
 
@@ -141,6 +142,15 @@ TEST(LayerLowerings, Relu6IsClipWithScalarBoundsAsInputs) {
     EXPECT_EQ(init.dims_size(), 0) << name;  // a scalar, as Clip requires
     EXPECT_EQ(floats(init), std::vector<float>{bound}) << name;
   }
+}
+
+TEST(LayerLowerings, MaxPoolCarriesCeilMode) {
+  nn::Graph g = models::build("squeezenet1_1", {2, 0.5});
+  bind_demo_params(g, 3);
+  const auto m = export_model(g, {});
+  EXPECT_EQ(attr(node_named(m, "features.2"), "ceil_mode").i(), 1);
+  EXPECT_EQ(node_named(m, "features.3").op_type(), "Concat");  // a Fire module's two expand branches
+  EXPECT_EQ(attr(node_named(m, "features.3"), "axis").i(), 1);
 }
 
 TEST(LayerLowerings, HardsigmoidUsesTorchsSlopeAndOffset) {

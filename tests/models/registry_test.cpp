@@ -34,7 +34,8 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
       "mobilenet_v3_small", "regnet_y_400mf",  "regnet_y_800mf",   "regnet_y_1_6gf",  "regnet_y_3_2gf",
       "regnet_y_8gf",       "regnet_y_16gf",   "regnet_y_32gf",    "regnet_y_128gf",  "regnet_x_400mf",
       "regnet_x_800mf",     "regnet_x_1_6gf",  "regnet_x_3_2gf",   "regnet_x_8gf",    "regnet_x_16gf",
-      "regnet_x_32gf",      "densenet121",     "densenet161",      "densenet169",     "densenet201"};
+      "regnet_x_32gf",      "densenet121",     "densenet161",      "densenet169",     "densenet201",
+      "squeezenet1_0",      "squeezenet1_1"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
@@ -131,7 +132,7 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
-                                    "ResNet, MobileNet, RegNet, DenseNet)"));
+                                    "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));

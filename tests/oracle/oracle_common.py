@@ -54,6 +54,8 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
     model = getattr(torchvision.models, arch)(weights=None)
     if arch.startswith("mobilenet"):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
+    elif arch.startswith("squeezenet"):  # its classifier's 1x1 convolution
+        model.classifier[1] = torch.nn.Conv2d(512, n_out, kernel_size=1)
     elif isinstance(getattr(model, "classifier", None), torch.nn.Linear):  # DenseNet
         model.classifier = torch.nn.Linear(model.classifier.in_features, n_out)
     elif hasattr(model, "classifier"):
@@ -97,7 +99,8 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
         model.eval()
         # Scale on inputs of every probe family (with other seeds than the probes'),
         # since the logits' size differs between them.
-        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        # The last Linear, or SqueezeNet's classifier convolution (a ReLU follows it: scaling keeps its sign).
+        last = ([m for m in model.modules() if isinstance(m, torch.nn.Linear)] or [model.classifier[1]])[-1]
         mix = [torch.from_numpy(x) for x in probe_inputs(1, seed=1000 + seed).values()]
         logits = model(torch.cat(mix))
         scale = LOGIT_SCALE / float(logits.abs().mean())

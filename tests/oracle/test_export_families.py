@@ -89,6 +89,10 @@ class Families(unittest.TestCase):
         self.export_and_compare("densenet121", ["Concat", "BatchNormalization", "AveragePool", "Relu", "Gemm"],
                                 seed=27)
 
+    def test_squeezenet1_1(self):
+        # Fire modules (concatenated expand branches), ceil_mode max pools, a convolutional classifier.
+        self.export_and_compare("squeezenet1_1", ["Concat", "MaxPool", "Conv", "Relu", "GlobalAveragePool"], seed=28)
+
     def test_resnext50_32x4d(self):
         self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
 
@@ -111,7 +115,7 @@ class AutoDetection(unittest.TestCase):
         for arch in ("resnet50", "resnext50_32x4d", "wide_resnet50_2", "resnet18", "resnet34", "efficientnet_b0",
                      "efficientnet_b1", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2",
                      "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf",
-                     "densenet121", "densenet169"):
+                     "densenet121", "densenet169", "squeezenet1_0", "squeezenet1_1"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 model = oc.create_model(3, arch=arch)
@@ -128,7 +132,7 @@ class AutoDetection(unittest.TestCase):
         proc = detect(self, model.state_dict(), "shufflenet_v2_x1_0")
         self.assertEqual(proc.returncode, 7, proc.stderr)
         self.assertIn("fits none of the architectures pt2onnx rebuilds", proc.stderr)
-        self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet, DenseNet", proc.stderr)
+        self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet, DenseNet, SqueezeNet", proc.stderr)
         self.assertIn("torch.onnx.export", proc.stderr)
         self.assertIn("pt2onnx run", proc.stderr)
 

@@ -336,6 +336,20 @@ TEST(ReferencePool, MaxPoolPadsWithMinusInfinity) {
               HasSubstr("more than half the kernel"));
 }
 
+TEST(ReferencePool, MaxPoolCeilModeKeepsTheOverhangingWindow) {
+  // SqueezeNet's pools: torch.nn.MaxPool2d(3, 2, ceil_mode=True) on 0..35 as 6x6 gives
+  // [14, 16, 17, 26, 28, 29, 32, 34, 35] (the last row and column of windows overhang).
+  nn::PoolAttrs a{{3, 3}, {2, 2}, {0, 0}};
+  a.ceil_mode = true;
+  const Tensor y = max_pool2d(iota({1, 1, 6, 6}), a);
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 3, 3}));
+  EXPECT_THAT(values(y), ElementsAreArray({14.f, 16.f, 17.f, 26.f, 28.f, 29.f, 32.f, 34.f, 35.f}));
+  // A window that would start in the end padding is dropped: MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5 gives 3.
+  nn::PoolAttrs padded{{2, 2}, {2, 2}, {1, 1}};
+  padded.ceil_mode = true;
+  EXPECT_EQ(max_pool2d(iota({1, 1, 5, 5}), padded).shape(), (Shape{1, 1, 3, 3}));
+}
+
 TEST(ReferencePool, AveragePoolTakesTheMeanOfEachWindow) {
   // DenseNet's transition pool: 2x2, stride 2, on an odd size (floor mode drops the last row and column).
   const Tensor y = avg_pool2d(iota({1, 1, 5, 5}), nn::PoolAttrs{{2, 2}, {2, 2}, {0, 0}});

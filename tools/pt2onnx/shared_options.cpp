@@ -96,7 +96,8 @@ CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std
                               "one of {}",
                               help, fmt::join(names.begin() + 1, names.end(), ", ")))
       ->check(CLI::IsMember(names))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->option_text("NAME (default: auto)");  // the names are listed once, in the description
 }
 
 std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state) {

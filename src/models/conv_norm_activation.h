@@ -12,6 +12,11 @@
 
 namespace pt2onnx::models {
 
+// The attributes of torch.nn.Conv2d(in, out, kernel, stride, padding,
+// groups=groups, bias=bias) with a square kernel and symmetric padding.
+nn::Conv2dAttrs conv2d_attrs(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1,
+                             std::int64_t padding = 0, std::int64_t groups = 1, bool bias = false);
+
 struct ConvNormActivation {
   std::int64_t in_channels = 0;
   std::int64_t out_channels = 0;

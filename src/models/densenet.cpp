@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "models/conv_norm_activation.h"
 #include "models/families.h"
 
 namespace pt2onnx::models {
@@ -40,22 +41,12 @@ constexpr std::array<DenseNetVariant, 4> kDenseNetVariants{{
 
 constexpr std::int64_t kBottleneckSize = 4;  // bn_size
 
-nn::Conv2dAttrs conv_attrs(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
-                           std::int64_t padding) {
-  nn::Conv2dAttrs a;
-  a.in_channels = in;
-  a.out_channels = out;
-  a.kernel[0] = a.kernel[1] = kernel;
-  a.stride[0] = a.stride[1] = stride;
-  a.padding[0] = a.padding[1] = padding;
-  return a;
-}
-
 ValueId norm_relu_conv(nn::Graph& g, const std::string& path, std::string_view suffix, ValueId x, std::int64_t in,
                        std::int64_t out, std::int64_t kernel, std::int64_t padding) {
   x = g.add(LayerKind::BatchNorm2d, fmt::format("{}.norm{}", path, suffix), {x}, nn::BatchNormAttrs{in, 1e-5});
   x = g.add(LayerKind::ReLU, fmt::format("{}.relu{}", path, suffix), {x});
-  return g.add(LayerKind::Conv2d, fmt::format("{}.conv{}", path, suffix), {x}, conv_attrs(in, out, kernel, 1, padding));
+  return g.add(LayerKind::Conv2d, fmt::format("{}.conv{}", path, suffix), {x},
+               conv2d_attrs(in, out, kernel, 1, padding));
 }
 
 nn::Graph build_densenet(const DenseNetVariant& v, const nn::ModelOptions& options) {
@@ -63,7 +54,7 @@ nn::Graph build_densenet(const DenseNetVariant& v, const nn::ModelOptions& optio
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   std::int64_t features = v.num_init_features;
-  ValueId x = g.add(LayerKind::Conv2d, "features.conv0", {g.input}, conv_attrs(3, features, 7, 2, 3));
+  ValueId x = g.add(LayerKind::Conv2d, "features.conv0", {g.input}, conv2d_attrs(3, features, 7, 2, 3));
   x = g.add(LayerKind::BatchNorm2d, "features.norm0", {x}, nn::BatchNormAttrs{features, 1e-5});
   x = g.add(LayerKind::ReLU, "features.relu0", {x});
   x = g.add(LayerKind::MaxPool2d, "features.pool0", {x}, nn::PoolAttrs{{3, 3}, {2, 2}, {1, 1}});
@@ -99,10 +90,7 @@ nn::Graph build_densenet(const DenseNetVariant& v, const nn::ModelOptions& optio
 }  // namespace
 
 void register_densenet(std::vector<Architecture>& out) {
-  for (const DenseNetVariant& v : kDenseNetVariants) {
-    out.push_back({std::string(v.name), std::string(v.display), "DenseNet",
-                   [&v](const nn::ModelOptions& o) { return build_densenet(v, o); }});
-  }
+  register_variants(out, kDenseNetVariants, "DenseNet", build_densenet);
 }
 
 }  // namespace pt2onnx::models

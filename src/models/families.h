@@ -17,6 +17,18 @@ struct Architecture {
   std::function<nn::Graph(const nn::ModelOptions&)> build;
 };
 
+// Registers every row of a family's variant table (each with `name` and
+// `display`), built by build(row, options). The rows must outlive the
+// registry (the tables are static).
+template <typename Variants, typename Build>
+void register_variants(std::vector<Architecture>& out, const Variants& variants, const std::string& family,
+                       Build build) {
+  for (const auto& v : variants) {
+    out.push_back({std::string(v.name), std::string(v.display), family,
+                   [&v, build](const nn::ModelOptions& o) { return build(v, o); }});
+  }
+}
+
 void register_efficientnet(std::vector<Architecture>& out);
 void register_resnet(std::vector<Architecture>& out);
 void register_mobilenet(std::vector<Architecture>& out);

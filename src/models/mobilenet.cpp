@@ -49,10 +49,7 @@ ValueId add_v2_block(nn::Graph& g, const std::string& path, ValueId input, std::
   ValueId x = input;
   if (expand_ratio != 1) x = add_conv_norm_activation(g, next(), x, {in, hidden, 1, 1, 1, 1e-5, LayerKind::ReLU6});
   x = add_conv_norm_activation(g, next(), x, {hidden, hidden, 3, stride, hidden, 1e-5, LayerKind::ReLU6});
-  nn::Conv2dAttrs project;
-  project.in_channels = hidden;
-  project.out_channels = out;
-  x = g.add(LayerKind::Conv2d, next(), {x}, project);
+  x = g.add(LayerKind::Conv2d, next(), {x}, conv2d_attrs(hidden, out, 1));
   x = g.add(LayerKind::BatchNorm2d, next(), {x}, nn::BatchNormAttrs{out, 1e-5});
   if (stride == 1 && in == out) x = g.add(LayerKind::Add, path, {x, input});
   return x;
@@ -179,10 +176,7 @@ nn::Graph build_mobilenet_v3(const V3Variant& v, const nn::ModelOptions& options
 
 void register_mobilenet(std::vector<Architecture>& out) {
   out.push_back({"mobilenet_v2", "MobileNet-V2", "MobileNet", build_mobilenet_v2});
-  for (const V3Variant& v : kV3Variants) {
-    out.push_back({std::string(v.name), std::string(v.display), "MobileNet",
-                   [&v](const nn::ModelOptions& o) { return build_mobilenet_v3(v, o); }});
-  }
+  register_variants(out, kV3Variants, "MobileNet", build_mobilenet_v3);
 }
 
 }  // namespace pt2onnx::models

@@ -95,10 +95,7 @@ nn::Graph build_regnet(const RegNetVariant& v, const nn::ModelOptions& options) 
 }  // namespace
 
 void register_regnet(std::vector<Architecture>& out) {
-  for (const RegNetVariant& v : kRegNetVariants) {
-    out.push_back({std::string(v.name), std::string(v.display), "RegNet",
-                   [&v](const nn::ModelOptions& o) { return build_regnet(v, o); }});
-  }
+  register_variants(out, kRegNetVariants, "RegNet", build_regnet);
 }
 
 }  // namespace pt2onnx::models

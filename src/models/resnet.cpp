@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "models/conv_norm_activation.h"
 #include "models/families.h"
 
 namespace pt2onnx::models {
@@ -49,15 +50,7 @@ std::int64_t expansion(BlockKind kind) { return kind == BlockKind::Basic ? 1 : 4
 
 ValueId conv(nn::Graph& g, const std::string& path, ValueId x, std::int64_t in, std::int64_t out, std::int64_t kernel,
              std::int64_t stride, std::int64_t padding, std::int64_t groups = 1) {
-  nn::Conv2dAttrs a;
-  a.groups = groups;
-  a.in_channels = in;
-  a.out_channels = out;
-  a.kernel[0] = a.kernel[1] = kernel;
-  a.stride[0] = a.stride[1] = stride;
-  a.padding[0] = a.padding[1] = padding;
-  a.bias = false;
-  return g.add(LayerKind::Conv2d, path, {x}, a);
+  return g.add(LayerKind::Conv2d, path, {x}, conv2d_attrs(in, out, kernel, stride, padding, groups));
 }
 
 ValueId bn(nn::Graph& g, const std::string& path, ValueId x, std::int64_t channels) {
@@ -131,10 +124,7 @@ nn::Graph build_resnet(const ResNetVariant& v, const nn::ModelOptions& options) 
 }  // namespace
 
 void register_resnet(std::vector<Architecture>& out) {
-  for (const ResNetVariant& v : kResNetVariants) {
-    out.push_back({std::string(v.name), std::string(v.display), "ResNet",
-                   [&v](const nn::ModelOptions& o) { return build_resnet(v, o); }});
-  }
+  register_variants(out, kResNetVariants, "ResNet", build_resnet);
 }
 
 }  // namespace pt2onnx::models

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "models/conv_norm_activation.h"
 #include "models/families.h"
 
 namespace pt2onnx::models {
@@ -51,18 +52,6 @@ const std::array<SqueezeNetVariant, 2> kSqueezeNetVariants{{
 
 constexpr std::int64_t kClassifierInput = 512;
 
-nn::Conv2dAttrs conv_with_bias(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
-                               std::int64_t padding) {
-  nn::Conv2dAttrs a;
-  a.in_channels = in;
-  a.out_channels = out;
-  a.kernel[0] = a.kernel[1] = kernel;
-  a.stride[0] = a.stride[1] = stride;
-  a.padding[0] = a.padding[1] = padding;
-  a.bias = true;
-  return a;
-}
-
 nn::PoolAttrs ceil_pool() {
   nn::PoolAttrs p{{3, 3}, {2, 2}, {0, 0}};
   p.ceil_mode = true;
@@ -71,11 +60,11 @@ nn::PoolAttrs ceil_pool() {
 
 ValueId add_fire(nn::Graph& g, const std::string& path, ValueId x, const Fire& f) {
   const auto p = [&](std::string_view local) { return fmt::format("{}.{}", path, local); };
-  x = g.add(LayerKind::Conv2d, p("squeeze"), {x}, conv_with_bias(f.inplanes, f.squeeze, 1, 1, 0));
+  x = g.add(LayerKind::Conv2d, p("squeeze"), {x}, conv2d_attrs(f.inplanes, f.squeeze, 1, 1, 0, 1, true));
   x = g.add(LayerKind::ReLU, p("squeeze_activation"), {x});
-  ValueId a = g.add(LayerKind::Conv2d, p("expand1x1"), {x}, conv_with_bias(f.squeeze, f.expand1x1, 1, 1, 0));
+  ValueId a = g.add(LayerKind::Conv2d, p("expand1x1"), {x}, conv2d_attrs(f.squeeze, f.expand1x1, 1, 1, 0, 1, true));
   a = g.add(LayerKind::ReLU, p("expand1x1_activation"), {a});
-  ValueId b = g.add(LayerKind::Conv2d, p("expand3x3"), {x}, conv_with_bias(f.squeeze, f.expand3x3, 3, 1, 1));
+  ValueId b = g.add(LayerKind::Conv2d, p("expand3x3"), {x}, conv2d_attrs(f.squeeze, f.expand3x3, 3, 1, 1, 1, true));
   b = g.add(LayerKind::ReLU, p("expand3x3_activation"), {b});
   return g.add(LayerKind::Concat, path, {a, b});
 }
@@ -85,7 +74,7 @@ nn::Graph build_squeezenet(const SqueezeNetVariant& v, const nn::ModelOptions& o
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x =
-      g.add(LayerKind::Conv2d, "features.0", {g.input}, conv_with_bias(3, v.stem_channels, v.stem_kernel, 2, 0));
+      g.add(LayerKind::Conv2d, "features.0", {g.input}, conv2d_attrs(3, v.stem_channels, v.stem_kernel, 2, 0, 1, true));
   x = g.add(LayerKind::ReLU, "features.1", {x});
   x = g.add(LayerKind::MaxPool2d, "features.2", {x}, ceil_pool());
   int index = 3;
@@ -98,7 +87,8 @@ nn::Graph build_squeezenet(const SqueezeNetVariant& v, const nn::ModelOptions& o
     }
   }
   x = g.add(LayerKind::Dropout, "classifier.0", {x}, nn::DropoutAttrs{options.dropout});
-  x = g.add(LayerKind::Conv2d, "classifier.1", {x}, conv_with_bias(kClassifierInput, options.num_outputs, 1, 1, 0));
+  x = g.add(LayerKind::Conv2d, "classifier.1", {x},
+            conv2d_attrs(kClassifierInput, options.num_outputs, 1, 1, 0, 1, true));
   x = g.add(LayerKind::ReLU, "classifier.2", {x});
   x = g.add(LayerKind::AdaptiveAvgPool2d, "classifier.3", {x});
   g.add(LayerKind::Flatten, "flatten", {x}, nn::FlattenAttrs{1});
@@ -108,10 +98,7 @@ nn::Graph build_squeezenet(const SqueezeNetVariant& v, const nn::ModelOptions& o
 }  // namespace
 
 void register_squeezenet(std::vector<Architecture>& out) {
-  for (const SqueezeNetVariant& v : kSqueezeNetVariants) {
-    out.push_back({std::string(v.name), std::string(v.display), "SqueezeNet",
-                   [&v](const nn::ModelOptions& o) { return build_squeezenet(v, o); }});
-  }
+  register_variants(out, kSqueezeNetVariants, "SqueezeNet", build_squeezenet);
 }
 
 }  // namespace pt2onnx::models

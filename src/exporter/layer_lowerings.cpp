@@ -40,6 +40,7 @@ void register_layer_lowerings(LoweringTable& table) {
   table.add(LayerKind::Dropout, lower_eval_identity);
   table.add(LayerKind::StochasticDepth, lower_eval_identity);
   table.add(LayerKind::Linear, lower_linear);
+  table.add(LayerKind::ChannelAffine, lower_channel_affine);
 }
 
 const LoweringTable& layer_lowerings() {

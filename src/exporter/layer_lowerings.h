@@ -43,6 +43,7 @@ void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx);
 void lower_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx);
 void lower_concat(const nn::Layer& layer, LoweringContext& ctx);
 void lower_mul(const nn::Layer& layer, LoweringContext& ctx);
+void lower_channel_affine(const nn::Layer& layer, LoweringContext& ctx);
 void lower_add(const nn::Layer& layer, LoweringContext& ctx);
 void lower_flatten(const nn::Layer& layer, LoweringContext& ctx);
 void lower_linear(const nn::Layer& layer, LoweringContext& ctx);

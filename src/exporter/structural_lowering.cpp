@@ -6,10 +6,28 @@
 
 namespace pt2onnx::exporter {
 
-// Only the 1x1 output size is in the layer graph, and for it the adaptive pool
-// is a plain global mean.
+// An adaptive average pool to 1x1 is a plain global mean. To a larger size
+// it is, at the fixed input size of an export, an AveragePool whose windows
+// tile the input exactly (kernel = stride = input / output); sizes that do not
+// divide give overlapping windows of varying size, which ONNX cannot express.
 void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
-  ctx.add_node("GlobalAveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  const auto out = layer.adaptive_output();
+  if (out.output[0] == 1 && out.output[1] == 1) {
+    ctx.add_node("GlobalAveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+    return;
+  }
+  const auto& in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
+  if (!in || (*in)[0] % out.output[0] != 0 || (*in)[1] % out.output[1] != 0) {
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("layer {}: AdaptiveAvgPool2d to {}x{} from {} is not exported (the input size must be a "
+                            "multiple of the output size)",
+                            layer.path, out.output[0], out.output[1],
+                            in ? fmt::format("{}x{}", (*in)[0], (*in)[1]) : std::string("a non-image")));
+  }
+  const std::int64_t kh = (*in)[0] / out.output[0], kw = (*in)[1] / out.output[1];
+  auto& node = ctx.add_node("AveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_ints_attr(node, "kernel_shape", {kh, kw});
+  set_ints_attr(node, "strides", {kh, kw});
 }
 
 void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
@@ -32,6 +50,8 @@ void lower_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
   set_ints_attr(node, "kernel_shape", {a.kernel[0], a.kernel[1]});
   set_ints_attr(node, "strides", {a.stride[0], a.stride[1]});
   set_ints_attr(node, "pads", {a.padding[0], a.padding[1], a.padding[0], a.padding[1]});
+  // torch's AvgPool2d counts padded cells in the divisor; ONNX's default does not.
+  if (a.padding[0] != 0 || a.padding[1] != 0) set_int_attr(node, "count_include_pad", 1);
 }
 
 void lower_concat(const nn::Layer& layer, LoweringContext& ctx) {
@@ -43,6 +63,20 @@ void lower_concat(const nn::Layer& layer, LoweringContext& ctx) {
 
 void lower_mul(const nn::Layer& layer, LoweringContext& ctx) {
   ctx.add_node("Mul", layer.path, {ctx.input_name(layer, 0), ctx.input_name(layer, 1)}, {ctx.output_name(layer)});
+}
+
+// transform_input's per-channel x * scale + shift: Mul and Add by [1, C, 1, 1]
+// constants, the two float32 roundings torch makes.
+void lower_channel_affine(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::ChannelAffineAttrs>();
+  const auto as_floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  const Shape shape{1, static_cast<std::int64_t>(a.scale.size()), 1, 1};
+  const auto scale = ctx.add_initializer(layer.path + ".scale", shape, as_floats(a.scale));
+  const auto shift = ctx.add_initializer(layer.path + ".shift",
+                                         Shape{1, static_cast<std::int64_t>(a.shift.size()), 1, 1}, as_floats(a.shift));
+  const std::string scaled = layer.path + ".scaled";
+  ctx.add_node("Mul", layer.path + ".mul", {ctx.input_name(layer, 0), scale}, {scaled});
+  ctx.add_node("Add", layer.path + ".add", {scaled, shift}, {ctx.output_name(layer)});
 }
 
 void lower_add(const nn::Layer& layer, LoweringContext& ctx) {

@@ -1,5 +1,9 @@
 #include "models/conv_norm_activation.h"
 
+#include <vector>
+
+#include <fmt/format.h>
+
 namespace pt2onnx::models {
 
 nn::Conv2dAttrs conv2d_attrs(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
@@ -33,6 +37,43 @@ nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn
   s = graph.add(nn::LayerKind::Conv2d, path + ".fc2", {s}, conv2d_attrs(squeeze, channels, 1, 1, 0, 1, true));
   s = graph.add(scale_activation, path + ".scale_activation", {s});
   return graph.add(nn::LayerKind::Mul, path, {input, s});
+}
+
+nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::ValueId input,
+                             const nn::Conv2dAttrs& conv) {
+  constexpr double kBasicConvEps = 1e-3;
+  nn::ValueId x = graph.add(nn::LayerKind::Conv2d, path + ".conv", {input}, conv);
+  x = graph.add(nn::LayerKind::BatchNorm2d, path + ".bn", {x}, nn::BatchNormAttrs{conv.out_channels, kBasicConvEps});
+  return graph.add(nn::LayerKind::ReLU, path + ".relu", {x});
+}
+
+nn::ValueId add_transform_input(nn::Graph& graph, const nn::ModelOptions& options, std::string_view ctor) {
+  const bool on = options.transform_input.value_or(!options.has_training_only_tensors);
+  std::string why;
+  if (options.transform_input) {
+    why = "as --transform-input asks";
+  } else if (on) {
+    why = fmt::format(
+        "the checkpoint has no auxiliary classifiers, as when {}(weights=...) is fine-tuned, which sets "
+        "transform_input=True; if the model was built with transform_input=False, export with --transform-input off",
+        ctor);
+  } else {
+    why = fmt::format(
+        "the checkpoint has auxiliary classifiers, as {}() builds without weights, with transform_input=False; if "
+        "the model was built with transform_input=True, export with --transform-input on",
+        ctor);
+  }
+  graph.notes.push_back(fmt::format("transform_input is {}: {}", on ? "on" : "off", why));
+  if (!on) return graph.input;
+  // x_ch = x[:, ch] * (std_ch / 0.5) + (mean_ch - 0.5) / 0.5 with ImageNet's mean and std.
+  constexpr double kHalf = 0.5;
+  const std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
+  nn::ChannelAffineAttrs a;
+  for (std::size_t c = 0; c < mean.size(); ++c) {
+    a.scale.push_back(std[c] / kHalf);
+    a.shift.push_back((mean[c] - kHalf) / kHalf);
+  }
+  return graph.add(nn::LayerKind::ChannelAffine, "transform_input", {graph.input}, std::move(a));
 }
 
 }  // namespace pt2onnx::models

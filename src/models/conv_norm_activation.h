@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "nn/graph.h"
 
@@ -37,5 +38,18 @@ nn::ValueId add_conv_norm_activation(nn::Graph& graph, const std::string& path, 
 // scale_activation; returns scale * input, named `path` (its forward()).
 nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn::ValueId input, std::int64_t channels,
                                    std::int64_t squeeze, nn::LayerKind activation, nn::LayerKind scale_activation);
+
+// GoogLeNet's and Inception V3's BasicConv2d at `path`: conv (no bias),
+// bn (eps 0.001), then F.relu, named `path`.relu.
+nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::ValueId input, const nn::Conv2dAttrs& conv);
+
+// GoogLeNet's and Inception V3's _transform_input, which re-normalises an
+// ImageNet-normalised image to the [-1, 1] scaling the ported weights expect:
+// added when options.transform_input says so or, unset, when the checkpoint has
+// no training-only tensors (torchvision's constructors with weights= turn it
+// on and drop the auxiliary classifiers; without weights it is off and they
+// are kept). Either way graph.notes says which and why. `ctor` names the
+// torchvision constructor ("googlenet"). Returns the image to feed the network.
+nn::ValueId add_transform_input(nn::Graph& graph, const nn::ModelOptions& options, std::string_view ctor);
 
 }  // namespace pt2onnx::models

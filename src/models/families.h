@@ -35,5 +35,10 @@ void register_mobilenet(std::vector<Architecture>& out);
 void register_regnet(std::vector<Architecture>& out);
 void register_densenet(std::vector<Architecture>& out);
 void register_squeezenet(std::vector<Architecture>& out);
+void register_mnasnet(std::vector<Architecture>& out);
+void register_alexnet(std::vector<Architecture>& out);
+void register_vgg(std::vector<Architecture>& out);
+void register_googlenet(std::vector<Architecture>& out);
+void register_inception(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

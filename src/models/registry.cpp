@@ -23,6 +23,11 @@ const std::vector<Architecture>& registry() {
     register_regnet(out);
     register_densenet(out);
     register_squeezenet(out);
+    register_mnasnet(out);
+    register_alexnet(out);
+    register_vgg(out);
+    register_googlenet(out);
+    register_inception(out);
     return out;
   }();
   return kAll;
@@ -54,8 +59,7 @@ constexpr std::int64_t kDefaultNumOutputs = 1000;
 // The output count is whatever the checkpoint's last Linear (or, in a
 // convolutional classifier such as SqueezeNet's, last Conv2d) was trained
 // with: its weight is [num_outputs, ...].
-std::int64_t num_outputs_from(const Architecture& arch, const checkpoint::StateDict& state) {
-  const nn::Graph probe = arch.build({1, 0.0});
+std::int64_t num_outputs_from(const nn::Graph& probe, const checkpoint::StateDict& state) {
   for (auto it = probe.layers.rbegin(); it != probe.layers.rend(); ++it) {
     if (it->kind != nn::LayerKind::Linear && it->kind != nn::LayerKind::Conv2d) continue;
     const Tensor* w = state.find(it->path + ".weight");
@@ -66,8 +70,22 @@ std::int64_t num_outputs_from(const Architecture& arch, const checkpoint::StateD
   return kDefaultNumOutputs;
 }
 
-nn::Graph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout) {
-  return arch.build({num_outputs_from(arch, state), dropout});
+bool has_training_only_tensors(const nn::Graph& probe, const checkpoint::StateDict& state) {
+  for (const auto& [key, tensor] : state.entries) {
+    for (const auto& prefix : probe.training_only) {
+      if (key.starts_with(prefix + ".")) return true;
+    }
+  }
+  return false;
+}
+
+nn::Graph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout,
+                    std::optional<bool> transform_input = std::nullopt) {
+  const nn::Graph probe = arch.build({1, 0.0});
+  nn::ModelOptions options(num_outputs_from(probe, state), dropout);
+  options.transform_input = transform_input;
+  options.has_training_only_tensors = has_training_only_tensors(probe, state);
+  return arch.build(options);
 }
 
 // Share of the union of expected and present keys that match by name and shape.
@@ -173,8 +191,9 @@ std::vector<std::string> architectures() {
 
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options) { return find(arch).build(options); }
 
-nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout) {
-  nn::Graph graph = build_for(find(arch), state, dropout);
+nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
+                         std::optional<bool> transform_input) {
+  nn::Graph graph = build_for(find(arch), state, dropout, transform_input);
   const nn::BindReport report = nn::check_state(graph, state);
   if (!report.ok()) {
     std::string message = report.describe(graph.arch);

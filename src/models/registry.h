@@ -2,6 +2,7 @@
 // listed explicitly in registry.cpp.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,9 +37,12 @@ Detection detect_architecture(const checkpoint::StateDict& state);
 // The unbound layer graph. Throws Error(Usage) for an unknown name.
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
 
-// Builds `arch` with num_outputs read from the state dict's classifier, binds it
-// (nn::bind), and on a mismatch names the registered architecture the keys fit
-// instead ("this looks like efficientnet_b1"). Throws Error(ArchMismatch).
-nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout);
+// Builds `arch` with num_outputs read from the state dict's classifier (and
+// transform_input, where the family has it, from the user or the checkpoint),
+// binds it (nn::bind), and on a mismatch names the registered architecture the
+// keys fit instead ("this looks like efficientnet_b1"). Throws
+// Error(ArchMismatch). What it decided on the way is in the graph's notes.
+nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
+                         std::optional<bool> transform_input = std::nullopt);
 
 }  // namespace pt2onnx::models

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "pt2onnx/error.h"
 
@@ -35,6 +36,13 @@ std::string listing(const std::vector<T>& items, Fn&& show) {
 bool is_ignored_buffer(std::string_view key, const std::unordered_set<std::string_view>& batchnorm_paths) {
   if (!key.ends_with(kNumBatchesTracked)) return false;
   return batchnorm_paths.contains(key.substr(0, key.size() - kNumBatchesTracked.size()));
+}
+
+bool under_training_only(std::string_view key, const Graph& graph) {
+  for (const auto& prefix : graph.training_only) {
+    if (key.size() > prefix.size() && key.starts_with(prefix) && key[prefix.size()] == '.') return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -104,7 +112,12 @@ BindReport check_state(const Graph& graph, const checkpoint::StateDict& state) {
     if (fits) ++report.matched_keys;
   }
   for (const auto& [key, tensor] : state.entries) {
-    if (!expected_names.contains(key) && !is_ignored_buffer(key, batchnorm_paths)) report.unexpected.push_back(key);
+    if (expected_names.contains(key) || is_ignored_buffer(key, batchnorm_paths)) continue;
+    if (under_training_only(key, graph)) {
+      report.training_only.push_back(key);
+    } else {
+      report.unexpected.push_back(key);
+    }
   }
   return report;
 }
@@ -125,6 +138,11 @@ void bind(Graph& graph, const checkpoint::StateDict& state) {
     }
   }
   for (std::size_t i = 0; i < graph.layers.size(); ++i) graph.layers[i].params = std::move(params[i]);
+  if (!report.training_only.empty()) {
+    graph.notes.push_back(fmt::format("dropped {} of {} (used only in training; eval never runs them)",
+                                      plural(report.training_only.size(), "tensor", "tensors"),
+                                      fmt::join(graph.training_only, ", ")));
+  }
 }
 
 }  // namespace pt2onnx::nn

@@ -34,6 +34,8 @@ struct BindReport {
   std::vector<std::string> duplicates;
   std::vector<ShapeMismatch> shape_mismatches;
   std::vector<DTypeMismatch> dtype_mismatches;
+  // Keys under the graph's training-only paths: accepted and left unbound.
+  std::vector<std::string> training_only;
 
   [[nodiscard]] bool ok() const {
     return missing.empty() && unexpected.empty() && duplicates.empty() && shape_mismatches.empty() &&
@@ -46,7 +48,8 @@ struct BindReport {
 // Compares without binding; never throws for a bad state dict.
 BindReport check_state(const Graph& graph, const checkpoint::StateDict& state);
 
-// Fills every layer's params with float32 copies of its tensors. On any fault
+// Fills every layer's params with float32 copies of its tensors, and notes
+// any training-only tensors it dropped in graph.notes. On any fault
 // throws Error(ArchMismatch) with BindReport::describe and leaves the graph unbound.
 void bind(Graph& graph, const checkpoint::StateDict& state);
 

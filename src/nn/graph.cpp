@@ -42,6 +42,8 @@ std::string_view layer_kind_name(LayerKind kind) {
       return "StochasticDepth";
     case LayerKind::Linear:
       return "Linear";
+    case LayerKind::ChannelAffine:
+      return "ChannelAffine";
   }
   return "?";
 }
@@ -112,6 +114,67 @@ ValueId Graph::add(LayerKind kind, std::string path, std::vector<ValueId> inputs
   layers.push_back(std::move(layer));
   output = layers.back().output;
   return output;
+}
+
+AdaptivePoolAttrs Layer::adaptive_output() const {
+  if (const auto* a = std::get_if<AdaptivePoolAttrs>(&attrs)) return *a;
+  return {};
+}
+
+namespace {
+
+// torch's output length of a window of `kernel` at `stride` over `size` cells
+// padded by `padding` on each side; in ceil mode the last window may overhang
+// the end but never start in the end padding.
+std::int64_t sliding_window_count(std::int64_t size, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
+                                  std::int64_t dilation, bool ceil_mode) {
+  const std::int64_t span = size + 2 * padding - dilation * (kernel - 1) - 1;
+  if (span < 0 || stride < 1) return 0;
+  if (!ceil_mode) return span / stride + 1;
+  std::int64_t out = (span + stride - 1) / stride + 1;
+  if ((out - 1) * stride >= size + padding) --out;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::optional<std::array<std::int64_t, 2>>> Graph::spatial_sizes() const {
+  std::vector<std::optional<std::array<std::int64_t, 2>>> sizes(static_cast<std::size_t>(num_values));
+  sizes.at(static_cast<std::size_t>(input)) = std::array<std::int64_t, 2>{input_size, input_size};
+  for (const auto& layer : layers) {
+    const auto& in = sizes.at(static_cast<std::size_t>(layer.inputs.at(0)));
+    auto& out = sizes.at(static_cast<std::size_t>(layer.output));
+    if (!in) continue;
+    switch (layer.kind) {
+      case LayerKind::Conv2d: {
+        const auto& a = layer.as<Conv2dAttrs>();
+        out = std::array<std::int64_t, 2>{
+            sliding_window_count((*in)[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0], false),
+            sliding_window_count((*in)[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1], false)};
+        break;
+      }
+      case LayerKind::MaxPool2d:
+      case LayerKind::AvgPool2d: {
+        const auto& a = layer.as<PoolAttrs>();
+        out = std::array<std::int64_t, 2>{
+            sliding_window_count((*in)[0], a.kernel[0], a.stride[0], a.padding[0], 1, a.ceil_mode),
+            sliding_window_count((*in)[1], a.kernel[1], a.stride[1], a.padding[1], 1, a.ceil_mode)};
+        break;
+      }
+      case LayerKind::AdaptiveAvgPool2d: {
+        const auto a = layer.adaptive_output();
+        out = std::array<std::int64_t, 2>{a.output[0], a.output[1]};
+        break;
+      }
+      case LayerKind::Flatten:
+      case LayerKind::Linear:
+        break;
+      default:
+        out = in;
+        break;
+    }
+  }
+  return sizes;
 }
 
 std::vector<std::pair<std::string, ParamSpec>> Graph::expected_state() const {

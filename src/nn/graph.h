@@ -4,6 +4,7 @@
 // the binder fills in weights; the reference runs them; the exporter lowers them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,9 +25,9 @@ enum class LayerKind {
   Sigmoid,
   Hardswish,
   Hardsigmoid,
-  AdaptiveAvgPool2d,  // output 1x1 only
+  AdaptiveAvgPool2d,  // AdaptivePoolAttrs, or none for output 1x1
   MaxPool2d,
-  AvgPool2d,  // PoolAttrs; no padding (torch's count_include_pad then makes no difference), floor mode
+  AvgPool2d,  // PoolAttrs, floor mode; padded cells count as zeros (torch's default count_include_pad)
   Mul,        // x * s, s broadcast over H and W (squeeze-excitation scale)
   Add,        // residual add, same shapes: inputs {branch, identity}
   Concat,     // torch.cat along channels of one or more [N, C_i, H, W] inputs
@@ -34,6 +35,7 @@ enum class LayerKind {
   Dropout,          // identity in eval
   StochasticDepth,  // identity in eval; DropoutAttrs carries its training-time p
   Linear,
+  ChannelAffine,  // x * scale[c] + shift[c] with constants (GoogLeNet's and Inception V3's transform_input)
 };
 
 std::string_view layer_kind_name(LayerKind kind);  // "Conv2d", ...
@@ -74,6 +76,12 @@ struct PoolAttrs {
   bool ceil_mode = false;
 };
 
+// nn.AdaptiveAvgPool2d((h, w)): window i of n over a size-L axis spans
+// [floor(i L / n), ceil((i + 1) L / n)).
+struct AdaptivePoolAttrs {
+  std::int64_t output[2] = {1, 1};
+};
+
 struct DropoutAttrs {
   double p = 0.0;
 };
@@ -82,8 +90,13 @@ struct FlattenAttrs {
   std::int64_t start_dim = 1;
 };
 
-using LayerAttrs =
-    std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs, FlattenAttrs>;
+struct ChannelAffineAttrs {
+  std::vector<double> scale;  // one per channel
+  std::vector<double> shift;
+};
+
+using LayerAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs,
+                                FlattenAttrs, AdaptivePoolAttrs, ChannelAffineAttrs>;
 
 using ValueId = int;  // an activation; 0 is the graph input
 
@@ -110,6 +123,8 @@ struct Layer {
 
   // The parameters and buffers this layer expects, in torch's registration order.
   [[nodiscard]] std::vector<ParamSpec> expected_params() const;
+  // An AdaptiveAvgPool2d's output size: its attributes, or 1x1 without them.
+  [[nodiscard]] AdaptivePoolAttrs adaptive_output() const;
   template <typename T>
   [[nodiscard]] const T& as() const {
     return std::get<T>(attrs);
@@ -117,8 +132,14 @@ struct Layer {
 };
 
 struct ModelOptions {
-  std::int64_t num_outputs = 2;
-  double dropout = 0.2;
+  ModelOptions(std::int64_t outputs = 2, double dropout_p = 0.2)  // NOLINT(google-explicit-constructor): {n, p}
+      : num_outputs(outputs), dropout(dropout_p) {}
+  std::int64_t num_outputs;
+  double dropout;
+  // GoogLeNet's and Inception V3's transform_input; unset: chosen from the
+  // checkpoint (on when it has no training-only tensors, see Graph::training_only).
+  std::optional<bool> transform_input;
+  bool has_training_only_tensors = false;  // set by the registry from the checkpoint
 };
 
 struct Graph {
@@ -130,9 +151,19 @@ struct Graph {
   std::int64_t input_channels = 3;
   std::int64_t input_size = 224;  // square H = W the family is trained at
   std::int64_t num_outputs = 0;
+  // Module paths of parts only training runs (GoogLeNet's aux1 and aux2,
+  // Inception V3's AuxLogits): a checkpoint may carry their tensors, which
+  // binding drops with a note.
+  std::vector<std::string> training_only;
+  // What building and binding decided that the user should know, one sentence
+  // each ("dropped 14 tensors of aux1, aux2 ..."); export and verify print them.
+  std::vector<std::string> notes;
 
   // Adds a layer reading `inputs`, returns its output value.
   ValueId add(LayerKind kind, std::string path, std::vector<ValueId> inputs, LayerAttrs attrs = {});
+  // Each value's [height, width] for an input of input_size x input_size,
+  // or nullopt once a value is no longer an image (after Flatten, Linear).
+  [[nodiscard]] std::vector<std::optional<std::array<std::int64_t, 2>>> spatial_sizes() const;
   // Full state-dict keys ("features.0.0.weight") with shapes, in registration order.
   [[nodiscard]] std::vector<std::pair<std::string, ParamSpec>> expected_state() const;
 };

@@ -171,6 +171,22 @@ Tensor mul_channels(Tensor x, const Tensor& scale) {
   return x;
 }
 
+Tensor channel_affine(Tensor x, const std::vector<double>& scale, const std::vector<double>& shift) {
+  require_rank(x, 4, "input");
+  const auto channels = static_cast<std::size_t>(x.dim(1));
+  if (scale.size() != channels || shift.size() != channels) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{} channels, but {} scales and {} shifts", channels, scale.size(), shift.size()));
+  }
+  for_planes(x, [&](std::int64_t nc, float* data, std::int64_t plane) {
+    const auto c = static_cast<std::size_t>(nc) % channels;
+    for (std::int64_t i = 0; i < plane; ++i) {
+      data[i] = static_cast<float>(static_cast<double>(data[i]) * scale[c] + shift[c]);
+    }
+  });
+  return x;
+}
+
 Tensor add(Tensor a, const Tensor& b) {
   require_f32(a, "first operand");
   require_shape(b, a.shape(), "second operand");

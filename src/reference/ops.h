@@ -5,6 +5,8 @@
 // value and return it overwritten: a caller done with it moves it in.
 #pragma once
 
+#include <vector>
+
 #include "nn/graph.h"
 #include "pt2onnx/tensor.h"
 
@@ -24,10 +26,13 @@ Tensor activation(nn::LayerKind kind, Tensor x);
 // AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].
 Tensor adaptive_avg_pool_1x1(const Tensor& x);
 
+// AdaptiveAvgPool2d((out_h, out_w)): the mean of each of torch's windows.
+Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w);
+
 // MaxPool2d (dilation 1, ceil_mode False): padding counts as -inf; NaN propagates.
 Tensor max_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
 
-// AvgPool2d without padding (floor mode): the mean of each window.
+// AvgPool2d (floor mode): the mean of each window, padded cells counting as zeros.
 Tensor avg_pool2d(const Tensor& x, const nn::PoolAttrs& attrs);
 
 // torch.cat(parts, 1) of [N, C_i, H, W] tensors with the same N, H and W.
@@ -35,6 +40,9 @@ Tensor concat_channels(const std::vector<const Tensor*>& parts);
 
 // x [N, C, H, W] * scale [N, C, 1, 1].
 Tensor mul_channels(Tensor x, const Tensor& scale);
+
+// x [N, C, H, W] * scale[c] + shift[c] (constants, one per channel).
+Tensor channel_affine(Tensor x, const std::vector<double>& scale, const std::vector<double>& shift);
 
 // a + b, same shapes.
 Tensor add(Tensor a, const Tensor& b);

@@ -55,8 +55,10 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
     case LayerKind::Hardswish:
     case LayerKind::Hardsigmoid:
       return std::make_shared<Tensor>(activation(layer.kind, own_first()));
-    case LayerKind::AdaptiveAvgPool2d:
-      return std::make_shared<Tensor>(adaptive_avg_pool_1x1(x));
+    case LayerKind::AdaptiveAvgPool2d: {
+      const auto a = layer.adaptive_output();
+      return std::make_shared<Tensor>(adaptive_avg_pool2d(x, a.output[0], a.output[1]));
+    }
     case LayerKind::MaxPool2d:
       return std::make_shared<Tensor>(max_pool2d(x, layer.as<nn::PoolAttrs>()));
     case LayerKind::AvgPool2d:
@@ -67,6 +69,10 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       return std::make_shared<Tensor>(mul_channels(own_first(), *in[1]));
     case LayerKind::Add:
       return std::make_shared<Tensor>(add(own_first(), *in[1]));
+    case LayerKind::ChannelAffine: {
+      const auto& a = layer.as<nn::ChannelAffineAttrs>();
+      return std::make_shared<Tensor>(channel_affine(own_first(), a.scale, a.shift));
+    }
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -94,8 +100,14 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     }
     case LayerKind::Linear:
       return sum_of(layer.as<nn::LinearAttrs>().in_features);
-    case LayerKind::AdaptiveAvgPool2d:
-      return sum_of(x.rank() == 4 ? x.dim(2) * x.dim(3) : 1);
+    case LayerKind::AdaptiveAvgPool2d: {
+      const auto a = layer.adaptive_output();
+      // the largest window: ceil(L / n) cells along each axis
+      const auto window = [](std::int64_t size, std::int64_t n) {
+        return (size + n - 1) / std::max<std::int64_t>(n, 1);
+      };
+      return sum_of(x.rank() == 4 ? window(x.dim(2), a.output[0]) * window(x.dim(3), a.output[1]) : 1);
+    }
     case LayerKind::AvgPool2d: {
       const auto& a = layer.as<nn::PoolAttrs>();
       return sum_of(a.kernel[0] * a.kernel[1]);
@@ -107,6 +119,7 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     case LayerKind::Hardsigmoid:
     case LayerKind::Mul:
     case LayerKind::Add:
+    case LayerKind::ChannelAffine:
       return 1;
     case LayerKind::ReLU:
     case LayerKind::ReLU6:

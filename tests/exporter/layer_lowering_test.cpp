@@ -153,6 +153,33 @@ TEST(LayerLowerings, MaxPoolCarriesCeilMode) {
   EXPECT_EQ(attr(node_named(m, "features.3"), "axis").i(), 1);
 }
 
+TEST(LayerLowerings, AdaptiveAveragePoolAndPaddedAveragePoolAndTransformInput) {
+  // AlexNet's AdaptiveAvgPool2d((6, 6)) meets a 6x6 map at 224: windows of one cell.
+  nn::Graph alex = models::build("alexnet", {2, 0.5});
+  bind_demo_params(alex, 3);
+  const auto a = export_model(alex, {});
+  const auto& pool = node_named(a, "avgpool");
+  EXPECT_EQ(pool.op_type(), "AveragePool");
+  EXPECT_EQ(attr(pool, "kernel_shape").ints_size(), 2);
+  EXPECT_EQ(attr(pool, "kernel_shape").ints(0), 1);
+  EXPECT_EQ(attr(pool, "strides").ints(1), 1);
+
+  nn::ModelOptions options(2, 0.5);
+  options.transform_input = true;
+  nn::Graph inception = models::build("inception_v3", options);
+  bind_demo_params(inception, 3);
+  const auto m = export_model(inception, {});
+  // F.avg_pool2d(x, 3, 1, 1) counts the padding, which ONNX's AveragePool does not by default.
+  EXPECT_EQ(attr(node_named(m, "Mixed_5b.avg_pool2d"), "count_include_pad").i(), 1);
+  EXPECT_EQ(node_named(m, "transform_input.mul").op_type(), "Mul");
+  EXPECT_EQ(node_named(m, "transform_input.add").op_type(), "Add");
+  const auto scale = floats(initializer(m, "transform_input.scale"));
+  const auto shift = floats(initializer(m, "transform_input.shift"));
+  ASSERT_EQ(scale.size(), 3U);
+  EXPECT_FLOAT_EQ(scale[0], 0.229f / 0.5f);
+  EXPECT_FLOAT_EQ(shift[2], (0.406f - 0.5f) / 0.5f);
+}
+
 TEST(LayerLowerings, HardsigmoidUsesTorchsSlopeAndOffset) {
   const auto m = export_model(testing::tiny_mixed(), {});
   const auto& n = node_named(m, "hsigmoid");

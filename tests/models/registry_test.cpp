@@ -1,5 +1,7 @@
 #include "models/registry.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,6 +11,7 @@
 namespace pt2onnx::models {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using testing::fake_state;
 using testing::find_mutable;
@@ -26,16 +29,63 @@ Error bind_failure(std::string_view arch, const checkpoint::StateDict& state) {
 }
 
 TEST(Registry, ListsEveryArchitectureExplicitly) {
-  const std::vector<std::string> expected{
-      "efficientnet_b0",    "efficientnet_b1", "efficientnet_b2",  "efficientnet_b3", "efficientnet_b4",
-      "efficientnet_b5",    "efficientnet_b6", "efficientnet_b7",  "resnet18",        "resnet34",
-      "resnet50",           "resnet101",       "resnet152",        "resnext50_32x4d", "resnext101_32x8d",
-      "resnext101_64x4d",   "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2",    "mobilenet_v3_large",
-      "mobilenet_v3_small", "regnet_y_400mf",  "regnet_y_800mf",   "regnet_y_1_6gf",  "regnet_y_3_2gf",
-      "regnet_y_8gf",       "regnet_y_16gf",   "regnet_y_32gf",    "regnet_y_128gf",  "regnet_x_400mf",
-      "regnet_x_800mf",     "regnet_x_1_6gf",  "regnet_x_3_2gf",   "regnet_x_8gf",    "regnet_x_16gf",
-      "regnet_x_32gf",      "densenet121",     "densenet161",      "densenet169",     "densenet201",
-      "squeezenet1_0",      "squeezenet1_1"};
+  const std::vector<std::string> expected{"efficientnet_b0",
+                                          "efficientnet_b1",
+                                          "efficientnet_b2",
+                                          "efficientnet_b3",
+                                          "efficientnet_b4",
+                                          "efficientnet_b5",
+                                          "efficientnet_b6",
+                                          "efficientnet_b7",
+                                          "resnet18",
+                                          "resnet34",
+                                          "resnet50",
+                                          "resnet101",
+                                          "resnet152",
+                                          "resnext50_32x4d",
+                                          "resnext101_32x8d",
+                                          "resnext101_64x4d",
+                                          "wide_resnet50_2",
+                                          "wide_resnet101_2",
+                                          "mobilenet_v2",
+                                          "mobilenet_v3_large",
+                                          "mobilenet_v3_small",
+                                          "regnet_y_400mf",
+                                          "regnet_y_800mf",
+                                          "regnet_y_1_6gf",
+                                          "regnet_y_3_2gf",
+                                          "regnet_y_8gf",
+                                          "regnet_y_16gf",
+                                          "regnet_y_32gf",
+                                          "regnet_y_128gf",
+                                          "regnet_x_400mf",
+                                          "regnet_x_800mf",
+                                          "regnet_x_1_6gf",
+                                          "regnet_x_3_2gf",
+                                          "regnet_x_8gf",
+                                          "regnet_x_16gf",
+                                          "regnet_x_32gf",
+                                          "densenet121",
+                                          "densenet161",
+                                          "densenet169",
+                                          "densenet201",
+                                          "squeezenet1_0",
+                                          "squeezenet1_1",
+                                          "mnasnet0_5",
+                                          "mnasnet0_75",
+                                          "mnasnet1_0",
+                                          "mnasnet1_3",
+                                          "alexnet",
+                                          "vgg11",
+                                          "vgg11_bn",
+                                          "vgg13",
+                                          "vgg13_bn",
+                                          "vgg16",
+                                          "vgg16_bn",
+                                          "vgg19",
+                                          "vgg19_bn",
+                                          "googlenet",
+                                          "inception_v3"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
@@ -50,6 +100,37 @@ TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
     EXPECT_THAT(e.what(), HasSubstr("resnet18"));
   }
   EXPECT_THROW((void)build_and_bind("vgg16", {}, 0.2), Error);
+}
+
+bool has_transform_input(const nn::Graph& g) {
+  return std::any_of(g.layers.begin(), g.layers.end(),
+                     [](const nn::Layer& l) { return l.kind == nn::LayerKind::ChannelAffine; });
+}
+
+// GoogLeNet's auxiliary classifiers run only in training: their tensors are
+// dropped with a note, and their presence says how the model was built
+// (torchvision turns transform_input on exactly when it loads weights, and
+// then drops the auxiliary classifiers), unless the user says.
+TEST(Registry, TrainingOnlyTensorsAreDroppedWithANoteAndDecideTransformInput) {
+  auto state = fake_state(build("googlenet", {2, 0.2}));
+  const nn::Graph plain = build_and_bind("googlenet", state, 0.2);
+  EXPECT_TRUE(has_transform_input(plain));
+  EXPECT_THAT(plain.notes, ElementsAre(HasSubstr("transform_input is on: the checkpoint has no auxiliary")));
+
+  state.entries.emplace_back("aux1.fc2.weight", Tensor(DType::Float32, {2, 1024}));
+  state.entries.emplace_back("aux2.conv.bn.running_var", Tensor(DType::Float32, {128}));
+  const nn::Graph with_aux = build_and_bind("googlenet", state, 0.2);
+  EXPECT_FALSE(has_transform_input(with_aux));
+  EXPECT_THAT(with_aux.notes, ElementsAre(HasSubstr("transform_input is off: the checkpoint has auxiliary"),
+                                          "dropped 2 tensors of aux1, aux2 (used only in training; eval never "
+                                          "runs them)"));
+  EXPECT_TRUE(has_transform_input(build_and_bind("googlenet", state, 0.2, true)));
+  EXPECT_THAT(build_and_bind("googlenet", state, 0.2, true).notes[0],
+              HasSubstr("transform_input is on: as --transform-input asks"));
+
+  // A key that only starts like a training-only path is still unexpected.
+  state.entries.emplace_back("aux10.weight", Tensor(DType::Float32, {2}));
+  EXPECT_THAT(bind_failure("googlenet", state).what(), HasSubstr("unexpected key: aux10.weight"));
 }
 
 TEST(Registry, ReadsTheOutputCountFromTheCheckpoint) {
@@ -132,7 +213,8 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
-                                    "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet)"));
+                                    "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet, MNASNet, AlexNet, VGG, "
+                                    "GoogLeNet, Inception)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));
@@ -157,7 +239,8 @@ TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
   EXPECT_EQ(display_name("wide_resnet101_2"), "Wide ResNet-101-2");
   EXPECT_EQ(display_name("mobilenet_v3_small"), "MobileNet-V3-Small");
   EXPECT_EQ(display_name("regnet_x_1_6gf"), "RegNetX-1.6GF");
-  EXPECT_EQ(display_name("vgg16"), "vgg16");  // not built here: as given
+  EXPECT_EQ(display_name("vgg16_bn"), "VGG-16-BN");
+  EXPECT_EQ(display_name("vit_b_16"), "vit_b_16");  // not built here: as given
   for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
 }
 

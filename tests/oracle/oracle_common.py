@@ -46,13 +46,16 @@ def work_dir(name):
     return base
 
 
-def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
+def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", **options):
     """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
-    a resized fc for ResNets and RegNets, a resized classifier Linear for
-    DenseNets; for MobileNets only the last Linear is replaced, keeping their
-    Hardswish head."""
-    model = getattr(torchvision.models, arch)(weights=None)
-    if arch.startswith("mobilenet"):
+    a resized fc for ResNets, RegNets, GoogLeNet and Inception (their
+    auxiliary classifiers kept, as torchvision builds them without weights), a
+    resized classifier Linear for DenseNets; for MobileNets, AlexNet and VGG
+    only the last Linear is replaced, keeping the rest of their head."""
+    if arch.startswith(("googlenet", "inception")):  # aux heads kept unless options say otherwise
+        options.setdefault("init_weights", True)
+    model = getattr(torchvision.models, arch)(weights=None, **options)
+    if arch.startswith(("mobilenet", "alexnet", "vgg")):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
     elif arch.startswith("squeezenet"):  # its classifier's 1x1 convolution
         model.classifier[1] = torch.nn.Conv2d(512, n_out, kernel_size=1)
@@ -61,19 +64,20 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
     elif hasattr(model, "classifier"):
         n_in = model.classifier[1].in_features
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))
-    else:  # ResNet
+    else:  # ResNet, GoogLeNet, Inception
         model.fc = torch.nn.Linear(model.fc.in_features, n_out)
     return model
 
 
-def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_batches=2, batch=4):
+def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_batches=2, batch=4, **options):
     """A model whose outputs depend strongly on the input: BatchNorm affine
     parameters perturbed, running statistics calibrated on random image batches
     (cumulative average, momentum=None, only the BatchNorms in train mode so
     dropout and stochastic depth stay off), then the last Linear scaled so the
-    logits are of magnitude LOGIT_SCALE. Returned in eval mode."""
+    logits are of magnitude LOGIT_SCALE. Returned in eval mode. `options` go
+    to torchvision's constructor (aux_logits=False, transform_input=True)."""
     torch.manual_seed(seed)
-    model = create_model(n_out, arch=arch)
+    model = create_model(n_out, arch=arch, **options)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

@@ -355,10 +355,27 @@ TEST(ReferencePool, AveragePoolTakesTheMeanOfEachWindow) {
   const Tensor y = avg_pool2d(iota({1, 1, 5, 5}), nn::PoolAttrs{{2, 2}, {2, 2}, {0, 0}});
   EXPECT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
   EXPECT_THAT(values(y), ElementsAreArray({3.f, 5.f, 13.f, 15.f}));  // (0+1+5+6)/4, (2+3+7+8)/4, ...
-  EXPECT_THAT(error_of([] {
-                (void)avg_pool2d(iota({1, 1, 4, 4}), nn::PoolAttrs{{2, 2}, {2, 2}, {1, 1}});
-              }),
-              HasSubstr("only padding 0"));
+  // Inception's F.avg_pool2d(x, 3, stride=1, padding=1): the padding counts as zeros in the divisor of 9.
+  const Tensor p = avg_pool2d(iota({1, 1, 3, 3}), nn::PoolAttrs{{3, 3}, {1, 1}, {1, 1}});
+  EXPECT_EQ(p.shape(), (Shape{1, 1, 3, 3}));
+  EXPECT_FLOAT_EQ(values(p)[0], 8.f / 9.f);   // (0+1+3+4)/9
+  EXPECT_FLOAT_EQ(values(p)[1], 15.f / 9.f);  // (0+1+2+3+4+5)/9
+  EXPECT_FLOAT_EQ(values(p)[4], 4.f);         // every cell: 36/9
+  nn::PoolAttrs ceil{{2, 2}, {2, 2}, {0, 0}};
+  ceil.ceil_mode = true;
+  EXPECT_THAT(error_of([&] { (void)avg_pool2d(iota({1, 1, 5, 5}), ceil); }), HasSubstr("only floor mode"));
+}
+
+TEST(ReferencePool, AdaptiveAveragePoolUsesTorchsWindows) {
+  // 5 -> 3 along each axis: windows [0, 2), [1, 4), [3, 5), overlapping and of two sizes.
+  const Tensor y = adaptive_avg_pool2d(iota({1, 1, 5, 5}), 3, 3);
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 3, 3}));
+  EXPECT_FLOAT_EQ(values(y)[0], 3.f);   // (0+1+5+6)/4
+  EXPECT_FLOAT_EQ(values(y)[4], 12.f);  // rows and columns 1-3
+  EXPECT_FLOAT_EQ(values(y)[8], 21.f);  // (18+19+23+24)/4
+  // To the input's own size (AlexNet's 6x6, VGG's 7x7 at 224): the identity.
+  EXPECT_EQ(values(adaptive_avg_pool2d(iota({1, 2, 3, 3}), 3, 3)), values(iota({1, 2, 3, 3})));
+  EXPECT_EQ(values(adaptive_avg_pool2d(iota({1, 1, 2, 2}), 1, 1)), std::vector<float>{1.5f});
 }
 
 TEST(ReferenceElementwise, ConcatenatesAlongChannelsImageByImage) {
@@ -370,6 +387,12 @@ TEST(ReferenceElementwise, ConcatenatesAlongChannelsImageByImage) {
   EXPECT_EQ(values(concat_channels({&a})), values(a));  // DenseNet's first layer concatenates one tensor
   const Tensor other = iota({2, 1, 2, 2});
   EXPECT_THAT(error_of([&] { (void)concat_channels({&a, &other}); }), HasSubstr("input 1 is [2, 1, 2, 2]"));
+}
+
+TEST(ReferenceElementwise, ChannelAffineScalesAndShiftsEachChannel) {
+  const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});
+  EXPECT_THAT(values(channel_affine(x, {2.0, -1.0}, {0.5, 1.0})), ElementsAreArray({2.5f, 4.5f, -2.f, -3.f}));
+  EXPECT_THAT(error_of([&] { (void)channel_affine(x, {1.0}, {0.0}); }), HasSubstr("2 channels, but 1 scales"));
 }
 
 TEST(ReferenceElementwise, ChannelScaleAddFlatten) {

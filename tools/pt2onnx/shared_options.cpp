@@ -107,6 +107,27 @@ std::string resolve_architecture(const std::string& arch, const checkpoint::Stat
   return detection.arch;
 }
 
+CLI::Option* add_transform_input_option(CLI::App& cmd, std::string& value) {
+  return cmd
+      .add_option("--transform-input", value,
+                  "GoogLeNet and Inception V3 only: whether the model re-normalises its input (torchvision's "
+                  "transform_input, which the checkpoint does not record). auto: on when the checkpoint has no "
+                  "auxiliary classifiers (fine-tuned from torchvision's weights), off when it has them (built "
+                  "without weights)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str()
+      ->option_text("auto|on|off (default: auto)");
+}
+
+nn::Graph build_checkpoint_graph(const std::string& arch, const std::string& transform_input,
+                                 const checkpoint::StateDict& state, double dropout) {
+  const std::optional<bool> transform =
+      transform_input == "auto" ? std::nullopt : std::optional<bool>(transform_input == "on");
+  nn::Graph graph = models::build_and_bind(resolve_architecture(arch, state), state, dropout, transform);
+  for (const auto& note : graph.notes) fmt::print("Note: {}\n", note);
+  return graph;
+}
+
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text) {
   if (text.empty()) return std::nullopt;
   return with_error_context("--labels", [&] { return parse_labels(text, ErrorKind::Usage); });

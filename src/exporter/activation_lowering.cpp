@@ -1,6 +1,7 @@
 // Elementwise activations. Where ONNX has no operator of the same meaning in
 // the target opset, the layer becomes two nodes: the helper is named
 // "<path>/<Op>" and the node producing the layer's output keeps the bare path.
+#include <cmath>
 #include "exporter/layer_lowerings.h"
 
 namespace pt2onnx::exporter {
@@ -36,6 +37,22 @@ void lower_silu(const nn::Layer& layer, LoweringContext& ctx) {
   const auto gate = layer.path + "/sigmoid";
   ctx.add_node("Sigmoid", layer.path + "/Sigmoid", {x}, {gate});
   ctx.add_node("Mul", layer.path, {x, gate}, {ctx.output_name(layer)});
+}
+
+// Opsets up to 17 have no Gelu: x * 0.5 * (1 + erf(x / sqrt(2))), in the order
+// torch.onnx exports it (Div, Erf, Add, Mul, Mul), which the engine fuses back.
+void lower_gelu(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& x = ctx.input_name(layer, 0);
+  const float sqrt2 = std::sqrt(2.0f), one = 1.0f, half = 0.5f;
+  const auto scalar = [&](const char* name, const float& v) {
+    return ctx.add_initializer(layer.path + name, Shape{}, std::span<const float>(&v, 1));
+  };
+  const auto p = [&](const char* step) { return layer.path + step; };
+  ctx.add_node("Div", p("/Div"), {x, scalar("/sqrt2", sqrt2)}, {p("/scaled")});
+  ctx.add_node("Erf", p("/Erf"), {p("/scaled")}, {p("/erf")});
+  ctx.add_node("Add", p("/Add"), {p("/erf"), scalar("/one", one)}, {p("/erf_plus_one")});
+  ctx.add_node("Mul", p("/Mul"), {x, p("/erf_plus_one")}, {p("/product")});
+  ctx.add_node("Mul", layer.path, {p("/product"), scalar("/half", half)}, {ctx.output_name(layer)});
 }
 
 void lower_hardsigmoid(const nn::Layer& layer, LoweringContext& ctx) {

@@ -38,7 +38,13 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
       if (name == "weight") return uniform_tensor(rng, spec.shape, 0.75, 1.25);
       if (name == "running_var") return uniform_tensor(rng, spec.shape, 0.5, 1.5);
       return normal_tensor(rng, spec.shape, 0.0, 0.1);  // bias, running_mean
-    case nn::LayerKind::Linear: {
+    case nn::LayerKind::LayerNorm2d:
+      if (name == "weight") return uniform_tensor(rng, spec.shape, 0.75, 1.25);
+      return normal_tensor(rng, spec.shape, 0.0, 0.1);
+    case nn::LayerKind::LayerScale:  // trained ConvNeXt scales are small, far above their 1e-6 start
+      return uniform_tensor(rng, spec.shape, 0.05, 0.5);
+    case nn::LayerKind::Linear:
+    case nn::LayerKind::PointwiseLinear: {
       const auto fan_in = static_cast<double>(layer.as<nn::LinearAttrs>().in_features);
       if (name == "weight") return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(fan_in, 1.0)));
       return normal_tensor(rng, spec.shape, 0.0, 0.05);

@@ -41,6 +41,12 @@ void register_layer_lowerings(LoweringTable& table) {
   table.add(LayerKind::StochasticDepth, lower_eval_identity);
   table.add(LayerKind::Linear, lower_linear);
   table.add(LayerKind::ChannelAffine, lower_channel_affine);
+  table.add(LayerKind::ChannelSlice, lower_channel_slice);
+  table.add(LayerKind::ChannelShuffle, lower_channel_shuffle);
+  table.add(LayerKind::LayerNorm2d, lower_layer_norm2d);
+  table.add(LayerKind::PointwiseLinear, lower_pointwise_linear);
+  table.add(LayerKind::GELU, lower_gelu);
+  table.add(LayerKind::LayerScale, lower_layer_scale);
 }
 
 const LoweringTable& layer_lowerings() {

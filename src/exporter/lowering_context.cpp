@@ -95,6 +95,15 @@ std::string LoweringContext::add_initializer(std::string name, const Tensor& ten
   return add_initializer(std::move(name), tensor.shape(), tensor.f32());
 }
 
+std::string LoweringContext::add_int64_initializer(std::string name, const std::vector<std::int64_t>& values) {
+  auto* t = out_.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto_DataType_INT64);
+  t->add_dims(static_cast<std::int64_t>(values.size()));
+  for (auto v : values) t->add_int64_data(v);
+  return name;
+}
+
 void set_int_attr(onnx::NodeProto& node, std::string name, std::int64_t value) {
   auto* a = node.add_attribute();
   a->set_name(std::move(name));

@@ -38,6 +38,8 @@ class LoweringContext {
   // Adds a float32 initializer; returns its name.
   std::string add_initializer(std::string name, const Shape& shape, std::span<const float> values);
   std::string add_initializer(std::string name, const Tensor& tensor);
+  // Adds a 1-D int64 initializer (Slice's starts, Reshape's shape); returns its name.
+  std::string add_int64_initializer(std::string name, const std::vector<std::int64_t>& values);
 
  private:
   [[nodiscard]] std::size_t layer_index(const nn::Layer& layer) const;

@@ -79,6 +79,78 @@ void lower_channel_affine(const nn::Layer& layer, LoweringContext& ctx) {
   ctx.add_node("Add", layer.path + ".add", {scaled, shift}, {ctx.output_name(layer)});
 }
 
+// x.chunk's half: a Slice along the channels.
+void lower_channel_slice(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::ChannelSliceAttrs>();
+  ctx.add_node(
+      "Slice", layer.path,
+      {ctx.input_name(layer, 0), ctx.add_int64_initializer(layer.path + ".starts", {a.begin}),
+       ctx.add_int64_initializer(layer.path + ".ends", {a.end}), ctx.add_int64_initializer(layer.path + ".axes", {1})},
+      {ctx.output_name(layer)});
+}
+
+// channel_shuffle as torch writes it: Reshape to [N, g, C/g, H, W] (0 keeps
+// the batch), Transpose the two channel axes, Reshape back.
+void lower_channel_shuffle(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto [groups, channels] = layer.as<nn::ChannelShuffleAttrs>();
+  const auto& in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
+  if (!in || channels % groups != 0) {
+    throw_error(ErrorKind::ExportFailed,
+                fmt::format("layer {}: cannot shuffle {} channels in {} groups", layer.path, channels, groups));
+  }
+  const auto p = [&](const char* step) { return layer.path + step; };
+  ctx.add_node("Reshape", p("/Reshape"),
+               {ctx.input_name(layer, 0),
+                ctx.add_int64_initializer(p(".grouped"), {0, groups, channels / groups, (*in)[0], (*in)[1]})},
+               {p("/grouped")});
+  auto& t = ctx.add_node("Transpose", p("/Transpose"), {p("/grouped")}, {p("/transposed")});
+  set_ints_attr(t, "perm", {0, 2, 1, 3, 4});
+  ctx.add_node("Reshape", layer.path,
+               {p("/transposed"), ctx.add_int64_initializer(p(".shape"), {0, channels, (*in)[0], (*in)[1]})},
+               {ctx.output_name(layer)});
+}
+
+// LayerNorm over channels, as torchvision's LayerNorm2d and CNBlock do it:
+// Transpose to channels-last, LayerNormalization over the last axis, back.
+void lower_layer_norm2d(const nn::Layer& layer, LoweringContext& ctx) {
+  constexpr int kFirstOpsetWithLayerNormalization = 17;
+  if (ctx.opset() < kFirstOpsetWithLayerNormalization) {
+    throw_error(ErrorKind::Unsupported,
+                fmt::format("layer {}: LayerNorm needs opset 17 or newer (LayerNormalization); export with --opset 17",
+                            layer.path));
+  }
+  const auto p = [&](const char* step) { return layer.path + step; };
+  auto& in = ctx.add_node("Transpose", p("/to_channels_last"), {ctx.input_name(layer, 0)}, {p("/channels_last")});
+  set_ints_attr(in, "perm", {0, 2, 3, 1});
+  auto& ln = ctx.add_node("LayerNormalization", layer.path,
+                          {p("/channels_last"), ctx.add_initializer(layer.path + ".weight", ctx.param(layer, "weight")),
+                           ctx.add_initializer(layer.path + ".bias", ctx.param(layer, "bias"))},
+                          {p("/normalized")});
+  set_int_attr(ln, "axis", -1);
+  set_float_attr(ln, "epsilon", static_cast<float>(layer.as<nn::LayerNormAttrs>().eps));
+  auto& out = ctx.add_node("Transpose", p("/to_channels_first"), {p("/normalized")}, {ctx.output_name(layer)});
+  set_ints_attr(out, "perm", {0, 3, 1, 2});
+}
+
+// nn.Linear on each pixel is a 1x1 Conv with the same weight, [out, in, 1, 1].
+void lower_pointwise_linear(const nn::Layer& layer, LoweringContext& ctx) {
+  const Tensor& w = ctx.param(layer, "weight");
+  std::vector<std::string> inputs{
+      ctx.input_name(layer, 0), ctx.add_initializer(layer.path + ".weight", Shape{w.dim(0), w.dim(1), 1, 1}, w.f32())};
+  if (layer.as<nn::LinearAttrs>().bias) {
+    inputs.push_back(ctx.add_initializer(layer.path + ".bias", ctx.param(layer, "bias")));
+  }
+  auto& node = ctx.add_node("Conv", layer.path, std::move(inputs), {ctx.output_name(layer)});
+  set_ints_attr(node, "kernel_shape", {1, 1});
+}
+
+void lower_layer_scale(const nn::Layer& layer, LoweringContext& ctx) {
+  ctx.add_node(
+      "Mul", layer.path,
+      {ctx.input_name(layer, 0), ctx.add_initializer(layer.path + ".layer_scale", ctx.param(layer, "layer_scale"))},
+      {ctx.output_name(layer)});
+}
+
 void lower_add(const nn::Layer& layer, LoweringContext& ctx) {
   ctx.add_node("Add", layer.path, {ctx.input_name(layer, 0), ctx.input_name(layer, 1)}, {ctx.output_name(layer)});
 }

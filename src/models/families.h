@@ -40,5 +40,7 @@ void register_alexnet(std::vector<Architecture>& out);
 void register_vgg(std::vector<Architecture>& out);
 void register_googlenet(std::vector<Architecture>& out);
 void register_inception(std::vector<Architecture>& out);
+void register_shufflenet(std::vector<Architecture>& out);
+void register_convnext(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

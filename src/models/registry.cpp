@@ -28,6 +28,8 @@ const std::vector<Architecture>& registry() {
     register_vgg(out);
     register_googlenet(out);
     register_inception(out);
+    register_shufflenet(out);
+    register_convnext(out);
     return out;
   }();
   return kAll;

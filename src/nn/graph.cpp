@@ -44,6 +44,18 @@ std::string_view layer_kind_name(LayerKind kind) {
       return "Linear";
     case LayerKind::ChannelAffine:
       return "ChannelAffine";
+    case LayerKind::ChannelSlice:
+      return "ChannelSlice";
+    case LayerKind::ChannelShuffle:
+      return "ChannelShuffle";
+    case LayerKind::LayerNorm2d:
+      return "LayerNorm2d";
+    case LayerKind::PointwiseLinear:
+      return "PointwiseLinear";
+    case LayerKind::GELU:
+      return "GELU";
+    case LayerKind::LayerScale:
+      return "LayerScale";
   }
   return "?";
 }
@@ -89,7 +101,17 @@ std::vector<ParamSpec> Layer::expected_params() const {
       specs.push_back({"running_var", {n}, true});
       break;
     }
-    case LayerKind::Linear: {
+    case LayerKind::LayerNorm2d: {
+      const auto n = as<LayerNormAttrs>().channels;
+      specs.push_back({"weight", {n}, false});
+      specs.push_back({"bias", {n}, false});
+      break;
+    }
+    case LayerKind::LayerScale:
+      specs.push_back({"layer_scale", {as<LayerScaleAttrs>().channels, 1, 1}, false});
+      break;
+    case LayerKind::Linear:
+    case LayerKind::PointwiseLinear: {
       const auto& a = as<LinearAttrs>();
       specs.push_back({"weight", {a.out_features, a.in_features}, false});
       if (a.bias) specs.push_back({"bias", {a.out_features}, false});

@@ -35,7 +35,14 @@ enum class LayerKind {
   Dropout,          // identity in eval
   StochasticDepth,  // identity in eval; DropoutAttrs carries its training-time p
   Linear,
-  ChannelAffine,  // x * scale[c] + shift[c] with constants (GoogLeNet's and Inception V3's transform_input)
+  ChannelAffine,   // x * scale[c] + shift[c] with constants (GoogLeNet's and Inception V3's transform_input)
+  ChannelSlice,    // channels [begin, end) of [N, C, H, W] (ShuffleNet's x.chunk(2, dim=1))
+  ChannelShuffle,  // ShuffleNet's channel_shuffle: view [N, g, C/g, H, W], transpose(1, 2), view back
+  // ConvNeXt's pieces, all on [N, C, H, W] (torchvision permutes to channels-last and back around them):
+  LayerNorm2d,      // LayerNorm over the channels of each pixel; LayerNormAttrs; weight and bias [C]
+  PointwiseLinear,  // nn.Linear applied to each pixel's channels; LinearAttrs; weight [out, in] as Linear's
+  GELU,             // exact (erf) GELU
+  LayerScale,       // x * layer_scale[c]; the parameter [C, 1, 1] is the module's own ("features.1.0.layer_scale")
 };
 
 std::string_view layer_kind_name(LayerKind kind);  // "Conv2d", ...
@@ -90,13 +97,33 @@ struct FlattenAttrs {
   std::int64_t start_dim = 1;
 };
 
+struct ChannelSliceAttrs {
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+};
+
+struct ChannelShuffleAttrs {
+  std::int64_t groups = 2;
+  std::int64_t channels = 0;  // of its input
+};
+
+struct LayerNormAttrs {
+  std::int64_t channels = 0;
+  double eps = 1e-6;
+};
+
+struct LayerScaleAttrs {
+  std::int64_t channels = 0;
+};
+
 struct ChannelAffineAttrs {
   std::vector<double> scale;  // one per channel
   std::vector<double> shift;
 };
 
 using LayerAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs,
-                                FlattenAttrs, AdaptivePoolAttrs, ChannelAffineAttrs>;
+                                FlattenAttrs, AdaptivePoolAttrs, ChannelAffineAttrs, ChannelSliceAttrs,
+                                ChannelShuffleAttrs, LayerNormAttrs, LayerScaleAttrs>;
 
 using ValueId = int;  // an activation; 0 is the graph input
 

@@ -20,7 +20,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor* bias, const n
 Tensor batch_norm(Tensor x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, double eps, bool then_silu = false);
 
-// ReLU, ReLU6, SiLU, Sigmoid, Hardswish or Hardsigmoid, elementwise on any shape.
+// ReLU, ReLU6, SiLU, Sigmoid, Hardswish, Hardsigmoid or GELU, elementwise on any shape.
 Tensor activation(nn::LayerKind kind, Tensor x);
 
 // AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].
@@ -52,5 +52,22 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim);
 
 // x [N, in] @ weight[out, in]^T + bias[out] (bias may be null).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor* bias);
+
+// nn.Linear on each pixel's channels: [N, in, H, W] -> [N, out, H, W].
+Tensor pointwise_linear(const Tensor& x, const Tensor& weight, const Tensor* bias);
+
+// Channels [begin, end) of [N, C, H, W].
+Tensor channel_slice(const Tensor& x, std::int64_t begin, std::int64_t end);
+
+// ShuffleNet's channel_shuffle: output channel j * groups + i is input channel
+// i * (C / groups) + j.
+Tensor channel_shuffle(const Tensor& x, std::int64_t groups);
+
+// LayerNorm over the channels of each pixel of [N, C, H, W] (biased variance),
+// then * weight[c] + bias[c].
+Tensor layer_norm_channels(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+
+// x [N, C, H, W] * scale [C, 1, 1].
+Tensor scale_channels(Tensor x, const Tensor& scale);
 
 }  // namespace pt2onnx::reference

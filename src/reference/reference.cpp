@@ -73,6 +73,24 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       const auto& a = layer.as<nn::ChannelAffineAttrs>();
       return std::make_shared<Tensor>(channel_affine(own_first(), a.scale, a.shift));
     }
+    case LayerKind::ChannelSlice: {
+      const auto& a = layer.as<nn::ChannelSliceAttrs>();
+      return std::make_shared<Tensor>(channel_slice(x, a.begin, a.end));
+    }
+    case LayerKind::ChannelShuffle:
+      return std::make_shared<Tensor>(channel_shuffle(x, layer.as<nn::ChannelShuffleAttrs>().groups));
+    case LayerKind::LayerNorm2d:
+      return std::make_shared<Tensor>(
+          layer_norm_channels(x, param(layer, "weight"), param(layer, "bias"), layer.as<nn::LayerNormAttrs>().eps));
+    case LayerKind::PointwiseLinear: {
+      const auto& a = layer.as<nn::LinearAttrs>();
+      return std::make_shared<Tensor>(
+          pointwise_linear(x, param(layer, "weight"), optional_param(layer, "bias", a.bias)));
+    }
+    case LayerKind::GELU:
+      return std::make_shared<Tensor>(activation(layer.kind, own_first()));
+    case LayerKind::LayerScale:
+      return std::make_shared<Tensor>(scale_channels(own_first(), param(layer, "layer_scale")));
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -99,7 +117,10 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
       return sum_of(a.in_channels / std::max<std::int64_t>(1, a.groups) * a.kernel[0] * a.kernel[1]);
     }
     case LayerKind::Linear:
+    case LayerKind::PointwiseLinear:
       return sum_of(layer.as<nn::LinearAttrs>().in_features);
+    case LayerKind::LayerNorm2d:
+      return sum_of(layer.as<nn::LayerNormAttrs>().channels);
     case LayerKind::AdaptiveAvgPool2d: {
       const auto a = layer.adaptive_output();
       // the largest window: ceil(L / n) cells along each axis
@@ -120,11 +141,15 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     case LayerKind::Mul:
     case LayerKind::Add:
     case LayerKind::ChannelAffine:
+    case LayerKind::GELU:
+    case LayerKind::LayerScale:
       return 1;
     case LayerKind::ReLU:
     case LayerKind::ReLU6:
     case LayerKind::MaxPool2d:
     case LayerKind::Concat:
+    case LayerKind::ChannelSlice:
+    case LayerKind::ChannelShuffle:
     case LayerKind::Flatten:
     case LayerKind::Dropout:
     case LayerKind::StochasticDepth:

@@ -123,6 +123,11 @@ class Families(unittest.TestCase):
         self.assertIn("Note: transform_input is on: the checkpoint has no auxiliary classifiers", proc.stdout)
         self.assertNotIn("dropped", proc.stdout)
 
+    def test_efficientnet_v2_s(self):
+        # FusedMBConv stages (a full 3x3 conv, no squeeze-excitation) before MBConv ones, at 384x384.
+        self.export_and_compare("efficientnet_v2_s", ["Conv", "Sigmoid", "Mul", "Add", "GlobalAveragePool"],
+                                seed=34, size=384)
+
     def test_resnext50_32x4d(self):
         self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
 
@@ -145,14 +150,17 @@ class AutoDetection(unittest.TestCase):
         for arch in ("resnet50", "resnext50_32x4d", "wide_resnet50_2", "resnet18", "resnet34", "efficientnet_b0",
                      "efficientnet_b1", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2",
                      "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf",
-                     "densenet121", "densenet169", "squeezenet1_0", "squeezenet1_1"):
+                     "densenet121", "densenet169", "squeezenet1_0", "squeezenet1_1", "mnasnet0_5",
+                     "mnasnet0_75", "alexnet", "vgg11", "vgg11_bn", "googlenet", "inception_v3", "efficientnet_v2_s", "efficientnet_v2_m"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 model = oc.create_model(3, arch=arch)
                 proc = detect(self, model.state_dict(), arch)
                 self.assertEqual(proc.returncode, 0, proc.stderr)
-                # Every parameter and buffer but BatchNorm's num_batches_tracked, which no layer reads.
-                tensors = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
+                # Every parameter and buffer but BatchNorm's num_batches_tracked, which no layer reads, and the
+                # training-only auxiliary classifiers, which are dropped.
+                tensors = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")
+                           and not k.startswith(("aux1.", "aux2.", "AuxLogits."))]
                 self.assertIn(f"Architecture: {arch} (detected: all {len(tensors)} of its tensors fit", proc.stdout)
                 (self.work / f"{arch}.pth").unlink()
 

@@ -48,11 +48,11 @@ def work_dir(name):
 
 def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0"):
     """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
-    a resized fc for ResNets and RegNets, a resized classifier Linear for
-    DenseNets; for MobileNets only the last Linear is replaced, keeping their
-    Hardswish head."""
+    a resized fc for ResNets, RegNets and ShuffleNets, a resized classifier
+    Linear for DenseNets; for MobileNets and ConvNeXts only the last Linear is
+    replaced, keeping their Hardswish head and ConvNeXt's LayerNorm."""
     model = getattr(torchvision.models, arch)(weights=None)
-    if arch.startswith("mobilenet"):
+    if arch.startswith(("mobilenet", "convnext")):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
     elif arch.startswith("squeezenet"):  # its classifier's 1x1 convolution
         model.classifier[1] = torch.nn.Conv2d(512, n_out, kernel_size=1)
@@ -71,9 +71,19 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
     parameters perturbed, running statistics calibrated on random image batches
     (cumulative average, momentum=None, only the BatchNorms in train mode so
     dropout and stochastic depth stay off), then the last Linear scaled so the
-    logits are of magnitude LOGIT_SCALE. Returned in eval mode."""
+    logits are of magnitude LOGIT_SCALE. Returned in eval mode.
+    ConvNeXt has LayerNorms instead: their affine parameters are perturbed the
+    same way, and its layer scales (1e-6 at initialisation, which makes every
+    block an identity) drawn around 0.3."""
     torch.manual_seed(seed)
     model = create_model(n_out, arch=arch)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.mul_(1.0 + 0.3 * torch.randn_like(m.weight)).add_(0.05 * torch.randn_like(m.weight))
+                m.bias.add_(0.1 * torch.randn_like(m.bias))
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(0.3 * (1.0 + 0.3 * torch.randn_like(m.layer_scale)))
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

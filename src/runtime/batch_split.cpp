@@ -1,5 +1,7 @@
 #include "runtime/batch_split.h"
 
+#include <algorithm>
+
 #include "runtime/op_util.h"
 
 namespace pt2onnx::runtime {
@@ -22,6 +24,8 @@ bool row_wise(const Graph& g, const Node& n, int symbol) {
     case OpType::HardSigmoid:
     case OpType::HardSwish:
     case OpType::Swish:
+    case OpType::Gelu:
+    case OpType::Erf:
     case OpType::GlobalAveragePool:
     case OpType::AveragePool:
     case OpType::MaxPool:
@@ -53,10 +57,25 @@ bool row_wise(const Graph& g, const Node& n, int symbol) {
              (optional_input(n, 2) == kNoValue || g.is_constant(n.inputs[2]));
     case OpType::MatMul:
       return g.is_constant(n.inputs[1]) && rank(n.inputs[0]) >= 2;
+    case OpType::Transpose:
+      if (transpose_perm(n, static_cast<std::size_t>(rank(n.inputs[0])))[0] != 0) return false;
+      break;
+    case OpType::ReduceMean: {
+      const auto axes = reduce_axes(g, n, static_cast<std::size_t>(rank(n.inputs[0])));
+      if (!axes || (!axes->empty() && axes->front() == 0)) return false;
+      break;
+    }
+    case OpType::LayerNormalization:
+      if (normalize_axis(n.attrs.get_int("axis", -1), rank(n.inputs[0]), "axis") == 0) return false;
+      break;
+    case OpType::Slice: {  // on a computed float tensor: row-wise unless it slices the batch axis
+      const auto p = slice_params(g, n, static_cast<std::size_t>(rank(n.inputs[0])));
+      if (!p || std::find(p->axes.begin(), p->axes.end(), 0) != p->axes.end()) return false;
+      break;
+    }
     case OpType::Shape:
     case OpType::Gather:
     case OpType::Cast:
-    case OpType::Slice:
       return false;  // on a computed float tensor (shape ops on shapes are skipped by the caller)
   }
   for (auto in : n.inputs) {

@@ -210,6 +210,25 @@ Tensor eval_binary(const Graph& g, const Node& n) {
   return out;
 }
 
+Tensor eval_transpose(const Graph& g, const Node& n) {
+  const auto& in = input(g, n, 0);
+  const auto perm = transpose_perm(n, in.rank());
+  Tensor out(in.dtype(), output_shape(g, n));
+  const auto elem = dtype_size(in.dtype());
+  std::vector<std::int64_t> in_stride(in.rank(), 1);
+  for (auto a = in.rank(); a-- > 1;) in_stride[a - 1] = in_stride[a] * in.dim(a);
+  for (std::int64_t i = 0; i < out.numel(); ++i) {
+    std::int64_t rest = i, src = 0;
+    for (auto a = out.rank(); a-- > 0;) {
+      src += (rest % out.dim(a)) * in_stride[static_cast<std::size_t>(perm[a])];
+      rest /= out.dim(a);
+    }
+    std::memcpy(out.bytes().data() + static_cast<std::size_t>(i) * elem,
+                in.bytes().data() + static_cast<std::size_t>(src) * elem, elem);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool can_evaluate(const Graph& g, const Node& n) {
@@ -240,6 +259,8 @@ std::vector<Tensor> evaluate(const Graph& g, const Node& n) {
       return {eval_cast(g, n)};
     case OpType::Slice:
       return {eval_slice(g, n)};
+    case OpType::Transpose:
+      return {eval_transpose(g, n)};
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:

@@ -173,8 +173,9 @@ void Graph::check(ErrorKind kind) const {
       }
     }
     for (const auto& p : n.post_ops) {
-      if (p.kind == PostOpKind::Sum && p.sum_input >= n.inputs.size()) {
-        throw_error(kind, fmt::format("{} has a sum post-op on missing input {}", describe(id), p.sum_input));
+      if (p.kind != PostOpKind::Activation && p.sum_input >= n.inputs.size()) {
+        throw_error(kind, fmt::format("{} has a {} post-op on missing input {}", describe(id),
+                                      p.kind == PostOpKind::Sum ? "sum" : "bias", p.sum_input));
       }
     }
     for (auto out : n.outputs) {

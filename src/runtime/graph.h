@@ -31,19 +31,21 @@ struct Value {
 };
 
 // An activation applied by an eltwise kernel or fused into a producer.
-enum class ActivationKind { Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish };
+enum class ActivationKind { Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish, Gelu };
 struct Activation {
   ActivationKind kind = ActivationKind::Relu;
   float alpha = 0.0f;  // Clip: lower bound; HardSigmoid: slope
   float beta = 0.0f;   // Clip: upper bound; HardSigmoid: offset
 };
 
-// Work a fused node does after its main computation, in order.
-enum class PostOpKind { Activation, Sum };
+// Work a fused node does after its main computation, in order. A Bias (a
+// constant broadcast along the last axis, fused into a MatMul by
+// fuse_matmul_bias) comes first and is the primitive's own bias.
+enum class PostOpKind { Activation, Sum, Bias };
 struct PostOp {
   PostOpKind kind = PostOpKind::Activation;
   Activation activation;      // kind == Activation
-  std::size_t sum_input = 0;  // kind == Sum: index into Node::inputs of the tensor added
+  std::size_t sum_input = 0;  // kind == Sum or Bias: index into Node::inputs of the tensor added
 };
 
 struct Node {

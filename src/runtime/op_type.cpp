@@ -8,7 +8,8 @@ namespace {
 
 struct OpName {
   OpType op;
-  std::string_view onnx_name;  // empty: internal to the engine
+  std::string_view name;
+  bool onnx = true;  // false: internal to the engine, made by a pass
 };
 
 // The ONNX operators the engine runs (default domain). Adding one takes: its
@@ -26,7 +27,9 @@ constexpr std::array kOps{
     OpName{OpType::Sigmoid, "Sigmoid"},
     OpName{OpType::HardSigmoid, "HardSigmoid"},
     OpName{OpType::HardSwish, "HardSwish"},
-    OpName{OpType::Swish, ""},
+    OpName{OpType::Swish, "Swish", false},
+    OpName{OpType::Gelu, "Gelu", false},
+    OpName{OpType::Erf, "Erf"},
     OpName{OpType::Add, "Add"},
     OpName{OpType::Sub, "Sub"},
     OpName{OpType::Mul, "Mul"},
@@ -39,6 +42,9 @@ constexpr std::array kOps{
     OpName{OpType::Concat, "Concat"},
     OpName{OpType::Softmax, "Softmax"},
     OpName{OpType::Pad, "Pad"},
+    OpName{OpType::ReduceMean, "ReduceMean"},
+    OpName{OpType::LayerNormalization, "LayerNormalization"},
+    OpName{OpType::Transpose, "Transpose"},
     OpName{OpType::Flatten, "Flatten"},
     OpName{OpType::Reshape, "Reshape"},
     OpName{OpType::Squeeze, "Squeeze"},
@@ -55,7 +61,7 @@ constexpr std::array kOps{
 
 std::string_view op_type_name(OpType op) {
   for (const auto& o : kOps) {
-    if (o.op == op) return o.onnx_name.empty() ? std::string_view("Swish") : o.onnx_name;
+    if (o.op == op) return o.name;
   }
   return "?";
 }
@@ -63,7 +69,7 @@ std::string_view op_type_name(OpType op) {
 std::optional<OpType> op_type_from_onnx(std::string_view domain, std::string_view name) {
   if (!domain.empty() && domain != "ai.onnx") return std::nullopt;
   for (const auto& o : kOps) {
-    if (!o.onnx_name.empty() && o.onnx_name == name) return o.op;
+    if (o.onnx && o.name == name) return o.op;
   }
   return std::nullopt;
 }
@@ -81,6 +87,7 @@ bool is_shape_op(OpType op) {
     case OpType::Flatten:
     case OpType::Identity:
     case OpType::Dropout:
+    case OpType::Transpose:
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:
@@ -103,6 +110,7 @@ bool is_activation(OpType op) {
     case OpType::HardSigmoid:
     case OpType::HardSwish:
     case OpType::Swish:
+    case OpType::Gelu:
       return true;
     default:
       return false;

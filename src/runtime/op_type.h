@@ -1,6 +1,7 @@
 // The operators the engine knows, as an enum; ONNX names map onto it through
-// one explicit table (op_type.cpp). Swish exists only inside the engine: the
-// fuse_swish pass makes it from x * Sigmoid(x).
+// one explicit table (op_type.cpp). Swish and Gelu exist only inside the
+// engine: the fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes
+// Gelu from x * 0.5 * (1 + Erf(x / sqrt(2))).
 #pragma once
 
 #include <optional>
@@ -18,6 +19,8 @@ enum class OpType {
   HardSigmoid,
   HardSwish,
   Swish,
+  Gelu,
+  Erf,
   Add,
   Sub,
   Mul,
@@ -30,6 +33,10 @@ enum class OpType {
   Concat,
   Softmax,
   Pad,
+  ReduceMean,
+  LayerNormalization,
+  // A reorder, or a view when the permuted layout is already dense row-major.
+  Transpose,
   // Layout-free reshapes: views of their input at run time.
   Flatten,
   Reshape,
@@ -42,6 +49,7 @@ enum class OpType {
   Shape,
   Gather,
   Cast,
+  // Also a kernel (a strided copy) on a computed tensor.
   Slice,
 };
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace pt2onnx::runtime {
 
@@ -92,6 +93,45 @@ std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node
   auto axes = constant_ints(g, v);
   if (!axes) throw_error(ErrorKind::Unsupported, "axes must be a constant");
   return axes;
+}
+
+std::optional<std::vector<std::int64_t>> reduce_axes(const Graph& g, const Node& n, std::size_t rank) {
+  std::vector<std::int64_t> given;
+  if (g.opset < 18) {
+    given = n.attrs.get_ints("axes", {});
+  } else if (const auto v = optional_input(n, 1); v != kNoValue) {
+    auto axes = constant_ints(g, v);
+    if (!axes) return std::nullopt;
+    given = std::move(*axes);
+  }
+  std::vector<std::int64_t> axes;
+  if (given.empty()) {
+    if (n.attrs.get_int("noop_with_empty_axes", 0) != 0) return axes;
+    for (std::size_t i = 0; i < rank; ++i) axes.push_back(static_cast<std::int64_t>(i));
+    return axes;
+  }
+  for (auto a : given) axes.push_back(normalize_axis(a, static_cast<std::int64_t>(rank), "axis"));
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    throw_error(ErrorKind::BadInput, fmt::format("axes [{}] repeat an axis", fmt::join(given, ", ")));
+  return axes;
+}
+
+std::vector<std::int64_t> transpose_perm(const Node& n, std::size_t rank) {
+  std::vector<std::int64_t> reversed;
+  for (auto i = rank; i-- > 0;) reversed.push_back(static_cast<std::int64_t>(i));
+  auto perm = n.attrs.get_ints("perm", reversed);
+  std::vector<bool> seen(rank, false);
+  bool ok = perm.size() == rank;
+  for (auto p : perm) {
+    ok = ok && p >= 0 && static_cast<std::size_t>(p) < rank && !seen[static_cast<std::size_t>(p)];
+    if (ok) seen[static_cast<std::size_t>(p)] = true;
+  }
+  if (!ok) {
+    throw_error(ErrorKind::BadInput,
+                fmt::format("perm [{}] is not a permutation of the {} axes", fmt::join(perm, ", "), rank));
+  }
+  return perm;
 }
 
 std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank) {

@@ -42,6 +42,17 @@ struct PadSpec {
 };
 std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank);
 
+// ReduceMean's reduced axes, normalised, sorted and unique: the 'axes'
+// attribute before opset 18, input 1 from opset 18. No axes reduce every axis,
+// or none with noop_with_empty_axes (an empty result). nullopt when the axes
+// input is not a constant. Throws Error(BadInput) for an axis out of range or
+// repeated.
+std::optional<std::vector<std::int64_t>> reduce_axes(const Graph& g, const Node& n, std::size_t rank);
+
+// Transpose's perm (default: the axes reversed); throws Error(BadInput) when
+// it is not a permutation of [0, rank).
+std::vector<std::int64_t> transpose_perm(const Node& n, std::size_t rank);
+
 // Concrete dims of a value whose shape is fully known (plan time); throws Internal otherwise.
 std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v);
 

@@ -90,6 +90,8 @@ std::vector<OutputInfo> infer_node(const Graph& g, const Node& n) {
     case OpType::HardSigmoid:
     case OpType::HardSwish:
     case OpType::Swish:
+    case OpType::Gelu:
+    case OpType::Erf:
       return infer_activation(g, n);
     case OpType::Add:
     case OpType::Sub:
@@ -132,6 +134,12 @@ std::vector<OutputInfo> infer_node(const Graph& g, const Node& n) {
       return infer_slice(g, n);
     case OpType::Pad:
       return infer_pad(g, n);
+    case OpType::Transpose:
+      return infer_transpose(g, n);
+    case OpType::ReduceMean:
+      return infer_reduce_mean(g, n);
+    case OpType::LayerNormalization:
+      return infer_layer_norm(g, n);
   }
   throw_error(ErrorKind::Internal, "no shape rule");
 }
@@ -139,9 +147,9 @@ std::vector<OutputInfo> infer_node(const Graph& g, const Node& n) {
 }  // namespace
 
 void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs) {
-  // Operands of sum post-ops sit after the operator's own inputs.
+  // Operands of sum and bias post-ops sit after the operator's own inputs.
   std::size_t given = n.inputs.size();
-  for (const auto& p : n.post_ops) given -= p.kind == PostOpKind::Sum ? 1 : 0;
+  for (const auto& p : n.post_ops) given -= p.kind != PostOpKind::Activation ? 1 : 0;
   // Trailing omitted optional inputs do not count.
   while (given > 0 && n.inputs[given - 1] == kNoValue) --given;
   if (given < min_inputs || given > max_inputs) {
@@ -157,25 +165,27 @@ void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs)
 
 const MaybeDims& input_dims(const Graph& g, const Node& n, std::size_t i) { return g.value(n.inputs.at(i)).dims; }
 
-void infer_shapes(Graph& g) {
-  for (auto id : g.order()) {
-    auto& n = g.node(id);
-    with_error_context(g.describe(id), [&] {
-      if (n.outputs.empty()) throw_error(ErrorKind::BadInput, "has no outputs");
-      auto outs = infer_node(g, n);
-      // Outputs past those the rule knows (e.g. MaxPool's Indices) stay unknown.
-      for (std::size_t i = 0; i < n.outputs.size(); ++i) {
-        auto& v = g.value(n.outputs[i]);
-        if (i < outs.size()) {
-          if (outs[i].dims) check_size(*outs[i].dims);
-          v.dtype = outs[i].dtype;
-          v.dims = std::move(outs[i].dims);
-        } else {
-          v.dims.reset();
-        }
+void infer_node_shapes(Graph& g, NodeId id) {
+  auto& n = g.node(id);
+  with_error_context(g.describe(id), [&] {
+    if (n.outputs.empty()) throw_error(ErrorKind::BadInput, "has no outputs");
+    auto outs = infer_node(g, n);
+    // Outputs past those the rule knows (e.g. MaxPool's Indices) stay unknown.
+    for (std::size_t i = 0; i < n.outputs.size(); ++i) {
+      auto& v = g.value(n.outputs[i]);
+      if (i < outs.size()) {
+        if (outs[i].dims) check_size(*outs[i].dims);
+        v.dtype = outs[i].dtype;
+        v.dims = std::move(outs[i].dims);
+      } else {
+        v.dims.reset();
       }
-    });
-  }
+    }
+  });
+}
+
+void infer_shapes(Graph& g) {
+  for (auto id : g.order()) infer_node_shapes(g, id);
 }
 
 }  // namespace pt2onnx::runtime

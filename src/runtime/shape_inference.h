@@ -17,6 +17,8 @@ struct OutputInfo {
 
 // Fills dtype and dims of every node output, in execution order.
 void infer_shapes(Graph& g);
+// The same for one node, whose inputs' shapes are up to date.
+void infer_node_shapes(Graph& g, NodeId id);
 
 // The per-operator rules (shape_inference_*.cpp), dispatched by infer_shapes.
 std::vector<OutputInfo> infer_conv(const Graph& g, const Node& n);
@@ -34,6 +36,9 @@ std::vector<OutputInfo> infer_shape_op(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_pad(const Graph& g, const Node& n);
+std::vector<OutputInfo> infer_transpose(const Graph& g, const Node& n);
+std::vector<OutputInfo> infer_reduce_mean(const Graph& g, const Node& n);
+std::vector<OutputInfo> infer_layer_norm(const Graph& g, const Node& n);
 
 // Helpers for the rules.
 void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs);

@@ -1,4 +1,5 @@
 // Shape rules for the compute operators: Conv, pools, BatchNormalization, Gemm, MatMul.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -175,6 +176,58 @@ std::vector<OutputInfo> infer_matmul(const Graph& g, const Node& n) {
   if (a->size() != 1) out.push_back(ea[ea.size() - 2]);
   if (b->size() != 1) out.push_back(eb.back());
   return {{DType::Float32, out}};
+}
+
+std::vector<OutputInfo> infer_reduce_mean(const Graph& g, const Node& n) {
+  expect_arity(n, 1, g.opset < 18 ? 1 : 2);
+  if (g.opset < 18 && optional_input(n, 1) != kNoValue)
+    throw_error(ErrorKind::BadInput, fmt::format("axes are an attribute before opset 18, not an input"));
+  const auto& x = input_dims(g, n, 0);
+  if (!x) return {{DType::Float32, std::nullopt}};
+  const bool keepdims = n.attrs.get_int("keepdims", 1) != 0;
+  const auto axes = reduce_axes(g, n, x->size());
+  if (!axes) return {{DType::Float32, keepdims ? MaybeDims(Dims(x->size())) : std::nullopt}};
+  Dims out;
+  for (std::size_t i = 0; i < x->size(); ++i) {
+    const bool reduced = std::binary_search(axes->begin(), axes->end(), static_cast<std::int64_t>(i));
+    if (!reduced) {
+      out.push_back((*x)[i]);
+    } else if (keepdims) {
+      out.push_back(Dim::known(1));
+    }
+  }
+  return {{DType::Float32, out}};
+}
+
+std::vector<OutputInfo> infer_layer_norm(const Graph& g, const Node& n) {
+  expect_arity(n, 2, 3);
+  if (const auto eps = n.attrs.find_float("epsilon"); eps && !(std::isfinite(*eps) && *eps >= 0.0f)) {
+    throw_error(ErrorKind::BadInput, fmt::format("epsilon {} is not a finite number, 0 or more", *eps));
+  }
+  const auto& x = input_dims(g, n, 0);
+  if (!x) return {{DType::Float32, std::nullopt}, {DType::Float32, std::nullopt}, {DType::Float32, std::nullopt}};
+  const auto rank = static_cast<std::int64_t>(x->size());
+  const auto axis = static_cast<std::size_t>(normalize_axis(n.attrs.get_int("axis", -1), rank, "axis"));
+  // Scale and B broadcast to the normalised shape X.shape[axis:].
+  const Dims normalized(x->begin() + static_cast<std::ptrdiff_t>(axis), x->end());
+  for (std::size_t i = 1; i < 3; ++i) {
+    const auto v = optional_input(n, i);
+    if (v == kNoValue || !g.value(v).dims) continue;
+    const auto& p = *g.value(v).dims;
+    const auto bc = broadcast_dims(p, normalized);
+    bool fits = bc.size() == normalized.size();
+    for (std::size_t k = 0; fits && k < bc.size(); ++k)
+      fits = !normalized[k].is_known() || bc[k].same_as(normalized[k]);
+    if (!fits) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("{} {} does not broadcast to the normalised shape {}", i == 1 ? "Scale" : "B",
+                              dims_to_string(p), dims_to_string(normalized)));
+    }
+  }
+  // Mean and InvStdDev: X's shape with the normalised axes set to 1.
+  Dims stats(x->begin(), x->begin() + static_cast<std::ptrdiff_t>(axis));
+  stats.resize(x->size(), Dim::known(1));
+  return {{DType::Float32, x}, {DType::Float32, stats}, {DType::Float32, stats}};
 }
 
 }  // namespace pt2onnx::runtime

@@ -255,4 +255,14 @@ std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n) {
   return {{dtype, out}};
 }
 
+std::vector<OutputInfo> infer_transpose(const Graph& g, const Node& n) {
+  expect_arity(n, 1, 1);
+  const auto dtype = input_dtype(g, n, 0);
+  const auto& x = input_dims(g, n, 0);
+  if (!x) return {{dtype, std::nullopt}};
+  Dims out;
+  for (auto p : transpose_perm(n, x->size())) out.push_back((*x)[static_cast<std::size_t>(p)]);
+  return {{dtype, out}};
+}
+
 }  // namespace pt2onnx::runtime

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/op_util.h"
 #include "runtime/passes/pass.h"
 
 namespace pt2onnx::runtime {
@@ -12,7 +13,6 @@ bool has_kernel(OpType op) {
     case OpType::Shape:
     case OpType::Gather:
     case OpType::Cast:
-    case OpType::Slice:
       return false;
     default:
       return true;
@@ -25,10 +25,12 @@ bool is_parameter_input(const Node& n, std::size_t i) {
     case OpType::Reshape:
     case OpType::Squeeze:
     case OpType::Unsqueeze:
+    case OpType::ReduceMean:
       return i == 1;
     case OpType::Clip:
     case OpType::Pad:
     case OpType::Dropout:
+    case OpType::Slice:
       return i >= 1;
     default:
       return false;
@@ -96,6 +98,24 @@ void check_supported(const Graph& g) {
         const auto& t = g.value(n.inputs[2]).constant;
         if (!t || t->numel() != 1 || t->element_as_double(0) != 0.0) {
           throw_error(ErrorKind::Unsupported, "training_mode must be a constant false");
+        }
+      }
+      if (n.op == OpType::LayerNormalization) {
+        for (std::size_t i = 1; i < 3; ++i) {
+          if (n.outputs.size() > i && (!g.consumers(n.outputs[i]).empty() || g.is_graph_output(n.outputs[i]))) {
+            throw_error(ErrorKind::Unsupported, fmt::format("the {} output of LayerNormalization is not supported",
+                                                            i == 1 ? "Mean" : "InvStdDev"));
+          }
+          const auto p = optional_input(n, i);
+          if (p != kNoValue && !known[static_cast<std::size_t>(p)]) {
+            throw_error(ErrorKind::Unsupported,
+                        fmt::format("{} '{}' must be a constant", i == 1 ? "Scale" : "B", g.value(p).name));
+          }
+        }
+        // stash_type 1: mean and variance in float32, which is what oneDNN does.
+        if (const auto stash = n.attrs.get_int("stash_type", 1); stash != 1) {
+          throw_error(ErrorKind::Unsupported,
+                      fmt::format("stash_type {} is not supported (only 1: statistics in float32)", stash));
         }
       }
       if (n.op == OpType::BatchNormalization) {

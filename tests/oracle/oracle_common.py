@@ -48,14 +48,15 @@ def work_dir(name):
 
 def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", **options):
     """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
-    a resized fc for ResNets, RegNets, GoogLeNet and Inception (their
-    auxiliary classifiers kept, as torchvision builds them without weights), a
-    resized classifier Linear for DenseNets; for MobileNets, AlexNet and VGG
-    only the last Linear is replaced, keeping the rest of their head."""
+    a resized fc for ResNets, RegNets, ShuffleNets, GoogLeNet and Inception
+    (their auxiliary classifiers kept, as torchvision builds them without
+    weights), a resized classifier Linear for DenseNets; for MobileNets,
+    AlexNet, VGG and ConvNeXts only the last Linear is replaced, keeping the
+    rest of their head (MobileNet's Hardswish, ConvNeXt's LayerNorm)."""
     if arch.startswith(("googlenet", "inception")):  # aux heads kept unless options say otherwise
         options.setdefault("init_weights", True)
     model = getattr(torchvision.models, arch)(weights=None, **options)
-    if arch.startswith(("mobilenet", "alexnet", "vgg")):
+    if arch.startswith(("mobilenet", "alexnet", "vgg", "convnext")):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
     elif arch.startswith("squeezenet"):  # its classifier's 1x1 convolution
         model.classifier[1] = torch.nn.Conv2d(512, n_out, kernel_size=1)
@@ -64,7 +65,7 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", **option
     elif hasattr(model, "classifier"):
         n_in = model.classifier[1].in_features
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))
-    else:  # ResNet, GoogLeNet, Inception
+    else:  # ResNet, ShuffleNet, GoogLeNet, Inception
         model.fc = torch.nn.Linear(model.fc.in_features, n_out)
     return model
 
@@ -75,9 +76,19 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
     (cumulative average, momentum=None, only the BatchNorms in train mode so
     dropout and stochastic depth stay off), then the last Linear scaled so the
     logits are of magnitude LOGIT_SCALE. Returned in eval mode. `options` go
-    to torchvision's constructor (aux_logits=False, transform_input=True)."""
+    to torchvision's constructor (aux_logits=False, transform_input=True).
+    ConvNeXt has LayerNorms instead: their affine parameters are perturbed the
+    same way, and its layer scales (1e-6 at initialisation, which makes every
+    block an identity) drawn around 0.3."""
     torch.manual_seed(seed)
     model = create_model(n_out, arch=arch, **options)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.mul_(1.0 + 0.3 * torch.randn_like(m.weight)).add_(0.05 * torch.randn_like(m.weight))
+                m.bias.add_(0.1 * torch.randn_like(m.bias))
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(0.3 * (1.0 + 0.3 * torch.randn_like(m.layer_scale)))
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

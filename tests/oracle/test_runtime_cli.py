@@ -78,12 +78,12 @@ class RunCommand(unittest.TestCase):
         broken.write_bytes(self.onnx.read_bytes()[:200])
         self.run_expecting(EXIT_BAD_INPUT, [broken, "-i", x, "-o", self.work / "o.npy"], "broken.onnx")
         graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="act"),
-                                   helper.make_node("Erf", ["r"], ["y"], name="the_erf")], "g",
+                                   helper.make_node("Acos", ["r"], ["y"], name="the_acos")], "g",
                                   [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
                                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])])
-        erf = self.work / "erf.onnx"
-        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), erf)
-        self.run_expecting(EXIT_UNSUPPORTED, [erf, "-i", x, "-o", self.work / "o.npy"], "the_erf", "Erf", "erf.onnx")
+        acos = self.work / "acos.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), acos)
+        self.run_expecting(EXIT_UNSUPPORTED, [acos, "-i", x, "-o", self.work / "o.npy"], "the_acos", "Acos", "acos.onnx")
         self.run_expecting(EXIT_USAGE, [self.onnx, "-i", x, "-i", x, "-o", self.work / "o.npy"], "1 input(s)")
 
 

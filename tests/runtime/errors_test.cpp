@@ -70,6 +70,51 @@ TEST(RuntimeErrors, ShapeOpOnComputedTensorIsUnsupported) {
   expect_error([&] { runtime::Model::load(mb.save("gather.onnx")); }, ErrorKind::Unsupported, {"pick", "Gather"});
 }
 
+TEST(RuntimeErrors, UnsupportedVariantsOfNewOperatorsAreRefusedAtLoad) {
+  {
+    // LayerNormalization's Mean output read by another node.
+    ModelBuilder mb;
+    mb.input("x", {2, 4}).output("y");
+    mb.initializer("scale", {4}, std::vector<float>(4, 1.0f));
+    mb.node("LayerNormalization", {"x", "scale"}, {"ln", "mean"}, "norm");
+    mb.node("Add", {"ln", "mean"}, {"y"});
+    expect_error([&] { runtime::Model::load(mb.save("ln_mean.onnx")); }, ErrorKind::Unsupported,
+                 {"ln_mean.onnx", "norm", "LayerNormalization", "Mean output"});
+  }
+  {
+    // InvStdDev as a graph output.
+    ModelBuilder mb;
+    mb.input("x", {2, 4}).output("y").output("inv");
+    mb.initializer("scale", {4}, std::vector<float>(4, 1.0f));
+    mb.node("LayerNormalization", {"x", "scale"}, {"y", "", "inv"}, "norm");
+    expect_error([&] { runtime::Model::load(mb.save("ln_inv.onnx")); }, ErrorKind::Unsupported,
+                 {"norm", "InvStdDev output"});
+  }
+  {
+    ModelBuilder mb;
+    mb.input("x", {2, 4}).output("y");
+    mb.initializer("scale", {4}, std::vector<float>(4, 1.0f));
+    set_int(mb.node("LayerNormalization", {"x", "scale"}, {"y"}, "norm"), "stash_type", 0);
+    expect_error([&] { runtime::Model::load(mb.save("ln_stash.onnx")); }, ErrorKind::Unsupported,
+                 {"norm", "stash_type 0"});
+  }
+  {
+    // A computed Scale.
+    ModelBuilder mb;
+    mb.input("x", {2, 4}).input("s", {4}).output("y");
+    mb.node("LayerNormalization", {"x", "s"}, {"y"}, "norm");
+    expect_error([&] { runtime::Model::load(mb.save("ln_scale.onnx")); }, ErrorKind::Unsupported,
+                 {"norm", "Scale 's' must be a constant"});
+  }
+  {
+    ModelBuilder mb;
+    mb.input("x", {2, 3, 4}).output("y");
+    set_ints(mb.node("Transpose", {"x"}, {"y"}, "flip"), "perm", {0, 2, 2});
+    expect_error([&] { runtime::Model::load(mb.save("bad_perm.onnx")); }, ErrorKind::BadInput,
+                 {"flip", "Transpose", "perm [0, 2, 2] is not a permutation"});
+  }
+}
+
 TEST(RuntimeErrors, NonFloatInitializerWhereFloatIsNeeded) {
   ModelBuilder mb;
   mb.input("x", {1, 2, 3, 3}).output("y");

@@ -182,4 +182,91 @@ std::vector<float> map_values(std::vector<float> v, F f) {
   return v;
 }
 
+// Row-major strides of dims.
+inline std::vector<std::int64_t> naive_strides(const std::vector<std::int64_t>& dims) {
+  std::vector<std::int64_t> s(dims.size(), 1);
+  for (auto i = dims.size(); i-- > 1;) s[i - 1] = s[i] * dims[i];
+  return s;
+}
+
+// ONNX Transpose: output axis i is input axis perm[i].
+inline std::vector<float> naive_transpose(const std::vector<float>& x, const std::vector<std::int64_t>& dims,
+                                          const std::vector<std::int64_t>& perm) {
+  const auto in_strides = naive_strides(dims);
+  std::vector<std::int64_t> out_dims;
+  for (auto p : perm) out_dims.push_back(dims[static_cast<std::size_t>(p)]);
+  std::vector<float> y(x.size());
+  std::vector<std::int64_t> idx(dims.size(), 0);  // output index
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    std::int64_t src = 0;
+    for (std::size_t a = 0; a < perm.size(); ++a) src += idx[a] * in_strides[static_cast<std::size_t>(perm[a])];
+    y[i] = x[static_cast<std::size_t>(src)];
+    for (auto a = out_dims.size(); a-- > 0;) {
+      if (++idx[a] < out_dims[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return y;
+}
+
+// Mean over `axes` (sorted, unique) in double; the output keeps the reduced
+// axes as 1 (drop them from the shape for keepdims 0: same values).
+inline std::vector<float> naive_reduce_mean(const std::vector<float>& x, const std::vector<std::int64_t>& dims,
+                                            const std::vector<std::int64_t>& axes) {
+  auto out_dims = dims;
+  std::int64_t count = 1;
+  for (auto a : axes) {
+    count *= dims[static_cast<std::size_t>(a)];
+    out_dims[static_cast<std::size_t>(a)] = 1;
+  }
+  const auto out_strides = naive_strides(out_dims);
+  std::int64_t total = 1;
+  for (auto d : out_dims) total *= d;
+  std::vector<double> sum(static_cast<std::size_t>(total), 0.0);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::int64_t rest = static_cast<std::int64_t>(i), dst = 0;
+    for (auto a = dims.size(); a-- > 0;) {
+      const auto k = rest % dims[a];
+      rest /= dims[a];
+      if (out_dims[a] != 1 || dims[a] == 1) dst += k * out_strides[a];
+    }
+    sum[static_cast<std::size_t>(dst)] += x[i];
+  }
+  std::vector<float> y(sum.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(sum[i] / static_cast<double>(count));
+  return y;
+}
+
+// LayerNormalization of x seen as [outer, inner]: (x - mean) / sqrt(var + eps)
+// * scale + bias, with scale and bias given as `inner` values (bias may be empty).
+inline std::vector<float> naive_layer_norm(const std::vector<float>& x, std::int64_t outer, std::int64_t inner,
+                                           const std::vector<float>& scale, const std::vector<float>& bias,
+                                           double eps) {
+  std::vector<float> y(x.size());
+  for (std::int64_t o = 0; o < outer; ++o) {
+    double mean = 0.0, var = 0.0;
+    for (std::int64_t i = 0; i < inner; ++i) mean += x[static_cast<std::size_t>(o * inner + i)];
+    mean /= static_cast<double>(inner);
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const double d = x[static_cast<std::size_t>(o * inner + i)] - mean;
+      var += d * d;
+    }
+    var /= static_cast<double>(inner);
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      const double v = (x[static_cast<std::size_t>(o * inner + i)] - mean) / std::sqrt(var + eps) * scale[k] +
+                       (bias.empty() ? 0.0 : bias[k]);
+      y[static_cast<std::size_t>(o * inner + i)] = static_cast<float>(v);
+    }
+  }
+  return y;
+}
+
+inline float naive_erf(float x) { return static_cast<float>(std::erf(static_cast<double>(x))); }
+// The exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))).
+inline float naive_gelu(float x) {
+  const double d = x;
+  return static_cast<float>(d * 0.5 * (1.0 + std::erf(d / std::sqrt(2.0))));
+}
+
 }  // namespace pt2onnx::testing

@@ -1,5 +1,9 @@
-// Standalone activations and BatchNormalization: they keep their input's
-// layout and overwrite its buffer when the input dies here.
+// Standalone activations, Erf and BatchNormalization: they keep their
+// input's layout and overwrite its buffer when the input dies here. oneDNN 2.6
+// has no erf, so Erf is a loop over std::erf; the GELU it usually belongs to
+// becomes one Gelu (oneDNN's eltwise_gelu_erf) in the fuse_gelu pass.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "runtime/kernels/kernels.h"
@@ -13,6 +17,11 @@ namespace {
 SlotId output_slot(PlanBuilder& b, ValueId in, ValueId out, const memory::desc& md) {
   if (b.dies_here(in) && b.md(in) == md) return b.slot(in);
   return b.new_slot(md, b.graph().value(out).name);
+}
+
+void erf_values(const float* in, float* out, std::int64_t count) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) out[i] = std::erf(in[i]);
 }
 
 }  // namespace
@@ -50,6 +59,23 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
                    {DNNL_ARG_MEAN, mean},
                    {DNNL_ARG_VARIANCE, var},
                    {DNNL_ARG_DST, dst}});
+  b.define(n.outputs[0], dst);
+}
+
+void build_erf(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto shape = b.shape(x);
+  std::int64_t count = 1;
+  for (auto d : shape) count *= d;
+  // Elementwise, so any dense layout works: plain unless the input is blocked.
+  const auto src = is_plain(b.md(x)) || b.md(x).data.format_desc.blocking.inner_nblks == 0 ? b.slot(x) : b.plain(x);
+  const auto dst = output_slot(b, x, n.outputs[0], b.slot_md(src));
+  b.add_custom(
+      [src, dst, count](const SlotMemories& m) {
+        erf_values(static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()),
+                   static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), count);
+      },
+      {src}, {dst});
   b.define(n.outputs[0], dst);
 }
 

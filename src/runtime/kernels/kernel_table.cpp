@@ -14,7 +14,10 @@ KernelBuilder kernel_for(OpType op) {
     case OpType::HardSigmoid:
     case OpType::HardSwish:
     case OpType::Swish:
+    case OpType::Gelu:
       return build_activation;
+    case OpType::Erf:
+      return build_erf;
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:
@@ -35,6 +38,14 @@ KernelBuilder kernel_for(OpType op) {
       return build_softmax;
     case OpType::Pad:
       return build_pad;
+    case OpType::ReduceMean:
+      return build_reduce_mean;
+    case OpType::LayerNormalization:
+      return build_layer_norm;
+    case OpType::Transpose:
+      return build_transpose;
+    case OpType::Slice:
+      return build_slice;
     case OpType::Flatten:
     case OpType::Reshape:
     case OpType::Squeeze:
@@ -45,7 +56,6 @@ KernelBuilder kernel_for(OpType op) {
     case OpType::Shape:
     case OpType::Gather:
     case OpType::Cast:
-    case OpType::Slice:
       return nullptr;
   }
   return nullptr;

@@ -1,13 +1,46 @@
-// Concat, Softmax, and the reshapes (Flatten, Reshape, Squeeze, Unsqueeze,
-// and Identity/Dropout when remove_identity is off). A reshape is a view of
-// its input's bytes in row-major order: free unless the input sits in a
-// blocked layout, which is reordered to plain first.
+// Concat, Softmax, Transpose, Slice, and the reshapes (Flatten, Reshape,
+// Squeeze, Unsqueeze, and Identity/Dropout when remove_identity is off). A
+// reshape is a view of its input's bytes in row-major order: free unless the
+// input sits in a blocked layout, which is reordered to plain first. A
+// Transpose is a view of its input with the axes permuted (free; NCHW data in
+// NHWC order seen as [N, H, W, C] is even plain), or a reorder of a blocked
+// input into plain. A Slice is a strided view of its input copied out by a
+// reorder.
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
 namespace pt2onnx::runtime {
+namespace {
+
+// Row-major strides of dense dims.
+std::vector<std::int64_t> layout_row_major_strides(const std::vector<std::int64_t>& dims) {
+  std::vector<std::int64_t> strides(dims.size(), 1);
+  for (auto a = dims.size(); a-- > 1;) strides[a - 1] = strides[a] * dims[a];
+  return strides;
+}
+
+// A Slice with a negative step (no oneDNN descriptor has negative strides):
+// element by element from dense row-major in to dense row-major out.
+void slice_copy(const float* in, float* out, const std::vector<std::int64_t>& in_strides,
+                const std::vector<SliceRange>& ranges, std::int64_t total) {
+  const auto rank = ranges.size();
+  for (std::int64_t i = 0; i < total; ++i) {
+    std::int64_t rest = i, src = 0;
+    for (auto a = rank; a-- > 0;) {
+      const auto k = rest % ranges[a].length;
+      rest /= ranges[a].length;
+      src += (ranges[a].start + k * ranges[a].step) * in_strides[a];
+    }
+    out[i] = in[src];
+  }
+}
+
+}  // namespace
 
 void build_reshape(PlanBuilder& b, const Node& n) {
   const auto out = n.outputs[0];
@@ -62,6 +95,82 @@ void build_softmax(PlanBuilder& b, const Node& n) {
   const auto dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
   b.add_primitive(dnnl::softmax_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   b.define(out, shape == xs ? dst : b.view(dst, plain_md(xs)));
+}
+
+void build_transpose(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto out = n.outputs[0];
+  const auto xs = b.shape(x);
+  const auto ys = b.shape(out);
+  const auto perm = transpose_perm(n, xs.size());
+  if (xs.size() <= 1) {
+    b.define(out, b.reshaped(x, ys));
+    return;
+  }
+  // oneDNN's permute_axes sends input axis i to output axis to[i]: the inverse of ONNX's perm.
+  std::vector<int> to(perm.size());
+  for (std::size_t i = 0; i < perm.size(); ++i) to[static_cast<std::size_t>(perm[i])] = static_cast<int>(i);
+  const auto src = b.slot(x);
+  const bool arena = !b.graph().is_constant(x);
+  const auto permuted = b.slot_md(src).permute_axes(to);
+  // Unblocked: the permuted view is the output (a strided layout its readers
+  // take as it is, or reorder when they need plain).
+  if (arena && permuted.data.format_desc.blocking.inner_nblks == 0) {
+    b.define(out, b.view(src, is_plain(permuted) ? plain_md(ys) : permuted));
+    return;
+  }
+  const auto from = arena ? b.view(src, permuted) : b.constant(x, permuted, plain_md(ys));
+  if (!arena) {
+    b.define(out, from);
+    return;
+  }
+  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+  b.add_reorder(from, dst);
+  b.define(out, dst);
+}
+
+void build_slice(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto out = n.outputs[0];
+  const auto xs = b.shape(x);
+  const auto ys = b.shape(out);
+  const auto p = slice_params(b.graph(), n, xs.size());
+  if (!p) throw_error(ErrorKind::Unsupported, "starts, ends, axes and steps must be known before the run");
+  std::vector<SliceRange> ranges(xs.size());
+  for (std::size_t a = 0; a < xs.size(); ++a) ranges[a] = {0, 1, xs[a]};
+  for (std::size_t i = 0; i < p->axes.size(); ++i) {
+    const auto a = static_cast<std::size_t>(p->axes[i]);
+    ranges[a] = resolve_slice_axis(p->starts[i], p->ends[i], p->steps[i], xs[a]);
+  }
+  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+  b.define(out, dst);
+  std::int64_t total = 1;
+  for (auto d : ys) total *= d;
+  if (total == 0) return;
+  const auto src = b.plain(x);
+  const auto in_strides = layout_row_major_strides(xs);
+  const bool forward = std::all_of(ranges.begin(), ranges.end(), [](const SliceRange& r) { return r.step > 0; });
+  if (!forward || b.graph().is_constant(x)) {
+    b.add_custom(
+        [src, dst, in_strides, ranges, total](const SlotMemories& m) {
+          slice_copy(static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()),
+                     static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), in_strides, ranges,
+                     total);
+        },
+        {src}, {dst});
+    return;
+  }
+  // The slice as a strided view of the input: its dims, the input's strides
+  // times the steps, and the first element as the offset.
+  memory::dims strides(xs.size());
+  memory::dim offset = 0;
+  for (std::size_t a = 0; a < xs.size(); ++a) {
+    strides[a] = in_strides[a] * ranges[a].step;
+    offset += ranges[a].start * in_strides[a];
+  }
+  memory::desc view_md(to_dnnl_dims(ys), memory::data_type::f32, strides);
+  view_md.data.offset0 = offset;
+  b.add_reorder(b.view(src, view_md), dst);
 }
 
 }  // namespace pt2onnx::runtime

@@ -114,6 +114,13 @@ void build_matmul(PlanBuilder& b, const Node& n) {
   // Rank-1 operands become a row (A) or a column (B); the output drops that axis.
   if (as.size() == 1) as.insert(as.begin(), 1);
   if (ws.size() == 1) ws.push_back(1);
+  // A stack of rows times one matrix ([N, H, W, C] x [C, D]) is one product
+  // of [N*H*W, C] rows, not N*H products.
+  if (ws.size() == 2 && as.size() > 2) {
+    std::int64_t rows = 1;
+    for (std::size_t i = 0; i + 1 < as.size(); ++i) rows *= as[i];
+    as = {rows, as.back()};
+  }
   const auto rank = std::max({as.size(), ws.size(), std::size_t{2}});
   as = with_leading_ones(as, rank);
   ws = with_leading_ones(ws, rank);
@@ -122,16 +129,28 @@ void build_matmul(PlanBuilder& b, const Node& n) {
   ds[rank - 2] = as[rank - 2];
   ds[rank - 1] = ws[rank - 1];
 
+  // A fused bias (fuse_matmul_bias): a constant [N] broadcast over the rows,
+  // the primitive's own bias argument.
+  ValueId bias = kNoValue;
+  for (const auto& p : n.post_ops) {
+    if (p.kind == PostOpKind::Bias) bias = n.inputs[p.sum_input];
+  }
+  std::vector<std::int64_t> bias_dims(rank, 1);
+  bias_dims[rank - 1] = ds[rank - 1];
+  const auto bias_md = bias == kNoValue ? memory::desc() : plain_md(bias_dims);
+
   const bool w_const = g.is_constant(w);
   const auto w_md = w_const ? any_md(ws) : plain_md(ws);
-  dnnl::matmul::desc d(plain_md(as), w_md, plain_md(ds));
+  dnnl::matmul::desc d(plain_md(as), w_md, bias_md, plain_md(ds));
   auto attr = b.attr();
   attr.set_post_ops(make_post_ops(n));
   dnnl::matmul::primitive_desc pd(d, attr, b.engine());
   const auto src = b.reshaped(a, as);
   const auto weights = w_const ? b.constant(w, plain_md(ws), pd.weights_desc()) : b.reshaped(w, ws);
   const auto dst = b.new_slot(pd.dst_desc(), g.value(out).name);
-  b.add_primitive(dnnl::matmul(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+  std::vector<std::pair<int, SlotId>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  if (bias != kNoValue) args.emplace_back(DNNL_ARG_BIAS, b.constant(bias, bias_md, bias_md));
+  b.add_primitive(dnnl::matmul(pd), pd, std::move(args));
   b.define(out, plain_md(ys) == b.slot_md(dst) ? dst : b.view(dst, plain_md(ys)));
 }
 

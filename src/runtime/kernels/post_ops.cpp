@@ -21,6 +21,9 @@ std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
       return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
     case ActivationKind::Swish:
       return {{algorithm::eltwise_swish, 1.0f, 0.0f}};
+    // x * 0.5 * (1 + erf(x / sqrt(2))), the exact (not the tanh) GELU.
+    case ActivationKind::Gelu:
+      return {{algorithm::eltwise_gelu_erf, 0.0f, 0.0f}};
   }
   return {};
 }
@@ -28,6 +31,7 @@ std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
 dnnl::post_ops make_post_ops(const Node& n) {
   dnnl::post_ops ops;
   for (const auto& p : n.post_ops) {
+    if (p.kind == PostOpKind::Bias) continue;  // the primitive's own bias argument
     if (p.kind == PostOpKind::Sum) {
       ops.append_sum(1.0f);
       continue;
@@ -49,6 +53,7 @@ void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId
 
 void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst) {
   for (const auto& p : n.post_ops) {
+    if (p.kind == PostOpKind::Bias) continue;  // the primitive's own bias argument
     if (p.kind == PostOpKind::Activation) {
       add_eltwise_steps(b, eltwise_ops(p.activation), dst, dst);
       continue;

@@ -13,6 +13,9 @@ class FoldConstants final : public Pass {
   [[nodiscard]] std::string_view name() const override { return "fold_constants"; }
 
   [[nodiscard]] bool match(const Graph& g, NodeId id) const override { return can_evaluate(g, g.node(id)); }
+  // ShuffleNet's channel shuffles: each block's Reshape target comes from the
+  // Shape of the block before's output.
+  [[nodiscard]] bool needs_fresh_shapes() const override { return true; }
 
   void apply(Graph& g, NodeId id) const override {
     auto values = evaluate(g, g.node(id));

@@ -1,4 +1,4 @@
-// An activation (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish) whose
+// An activation (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish, Gelu) whose
 // input is the sole output of a Conv, Gemm, MatMul or elementwise binary op
 // becomes an eltwise post-op of that producer: the activation is applied
 // while the result is still in registers instead of in another pass.

@@ -27,6 +27,11 @@ class Pass {
   // Rewrites the matched pattern. May add nodes and values and remove nodes;
   // leaves re-sorting and shape inference to the pipeline.
   virtual void apply(Graph& g, NodeId id) const = 0;
+  // True: the pipeline re-infers each node's output shapes just before
+  // matching it, so that a rewrite early in a sweep makes shapes known further
+  // on in the same sweep (a chain of folds through many Reshapes then takes
+  // one sweep, not one per Reshape).
+  [[nodiscard]] virtual bool needs_fresh_shapes() const { return false; }
 };
 
 // One factory per pass (passes/*.cpp), listed in pipeline.cpp.
@@ -34,6 +39,8 @@ std::unique_ptr<Pass> make_remove_identity();
 std::unique_ptr<Pass> make_fold_constants();
 std::unique_ptr<Pass> make_fold_batch_norm();
 std::unique_ptr<Pass> make_fuse_swish();
+std::unique_ptr<Pass> make_fuse_gelu();
+std::unique_ptr<Pass> make_fuse_matmul_bias();
 std::unique_ptr<Pass> make_fuse_conv_add();
 std::unique_ptr<Pass> make_fuse_activation();
 

@@ -33,6 +33,9 @@ std::optional<Activation> activation_of(const Graph& g, const Node& n) {
     case OpType::Swish:
       a.kind = ActivationKind::Swish;
       return a;
+    case OpType::Gelu:
+      a.kind = ActivationKind::Gelu;
+      return a;
     case OpType::HardSigmoid:
       a.kind = ActivationKind::HardSigmoid;
       a.alpha = n.attrs.get_float("alpha", 0.2f);

@@ -28,6 +28,11 @@ std::vector<std::unique_ptr<Pass>> make_pipeline() {
   passes.push_back(make_fold_batch_norm());
   // x * Sigmoid(x) -> Swish(x), so that the Swish can fuse into the Conv next.
   passes.push_back(make_fuse_swish());
+  // The erf GELU's five nodes -> Gelu(x), likewise fusable next.
+  passes.push_back(make_fuse_gelu());
+  // A Linear's Add of its bias into the MatMul, so that the activation after
+  // the Add (a GELU) fuses into the MatMul too.
+  passes.push_back(make_fuse_matmul_bias());
   // Residual adds before activations: ResNet's Add -> Relu then becomes
   // Conv(post-ops: sum, relu), applied in that order.
   passes.push_back(make_fuse_conv_add());
@@ -89,7 +94,9 @@ std::vector<PassReport> run_passes(Graph& g, const std::vector<std::string>& dis
         int applied = 0;
         const auto order = g.order();
         for (auto id : order) {
-          if (!g.node(id).alive || !pass->match(g, id)) continue;
+          if (!g.node(id).alive) continue;
+          if (pass->needs_fresh_shapes()) infer_node_shapes(g, id);
+          if (!pass->match(g, id)) continue;
           pass->apply(g, id);
           ++applied;
         }

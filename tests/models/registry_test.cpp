@@ -37,6 +37,9 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
                                           "efficientnet_b5",
                                           "efficientnet_b6",
                                           "efficientnet_b7",
+                                          "efficientnet_v2_s",
+                                          "efficientnet_v2_m",
+                                          "efficientnet_v2_l",
                                           "resnet18",
                                           "resnet34",
                                           "resnet50",
@@ -85,7 +88,15 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
                                           "vgg19",
                                           "vgg19_bn",
                                           "googlenet",
-                                          "inception_v3"};
+                                          "inception_v3",
+                                          "shufflenet_v2_x0_5",
+                                          "shufflenet_v2_x1_0",
+                                          "shufflenet_v2_x1_5",
+                                          "shufflenet_v2_x2_0",
+                                          "convnext_tiny",
+                                          "convnext_small",
+                                          "convnext_base",
+                                          "convnext_large"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
@@ -214,7 +225,7 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
                                     "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet, MNASNet, AlexNet, VGG, "
-                                    "GoogLeNet, Inception)"));
+                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));

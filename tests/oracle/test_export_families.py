@@ -128,6 +128,15 @@ class Families(unittest.TestCase):
         self.export_and_compare("efficientnet_v2_s", ["Conv", "Sigmoid", "Mul", "Add", "GlobalAveragePool"],
                                 seed=34, size=384)
 
+    def test_shufflenet_v2_x0_5(self):
+        # x.chunk halves (Slice) and channel_shuffle (Reshape, Transpose, Reshape).
+        self.export_and_compare("shufflenet_v2_x0_5", ["Slice", "Transpose", "Reshape", "Concat", "Gemm"], seed=35)
+
+    def test_convnext_tiny(self):
+        # LayerNorm over channels (Transpose, LayerNormalization), per-pixel Linear layers, GELU, layer scale.
+        self.export_and_compare("convnext_tiny", ["LayerNormalization", "Transpose", "Erf", "Conv", "Mul", "Add"],
+                                seed=36)
+
     def test_resnext50_32x4d(self):
         self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
 
@@ -151,7 +160,8 @@ class AutoDetection(unittest.TestCase):
                      "efficientnet_b1", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2",
                      "regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_1_6gf", "regnet_x_8gf",
                      "densenet121", "densenet169", "squeezenet1_0", "squeezenet1_1", "mnasnet0_5",
-                     "mnasnet0_75", "alexnet", "vgg11", "vgg11_bn", "googlenet", "inception_v3", "efficientnet_v2_s", "efficientnet_v2_m"):
+                     "mnasnet0_75", "alexnet", "vgg11", "vgg11_bn", "googlenet", "inception_v3", "efficientnet_v2_s", "efficientnet_v2_m",
+                     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "convnext_tiny", "convnext_small"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 model = oc.create_model(3, arch=arch)
@@ -165,9 +175,9 @@ class AutoDetection(unittest.TestCase):
                 (self.work / f"{arch}.pth").unlink()
 
     def test_another_family_is_unsupported_with_the_nearest_named(self):
-        # ShuffleNet V2: a torchvision family pt2onnx does not rebuild yet.
-        model = torchvision.models.shufflenet_v2_x1_0(weights=None)
-        proc = detect(self, model.state_dict(), "shufflenet_v2_x1_0")
+        # Swin-T: a torchvision family pt2onnx does not rebuild yet.
+        model = torchvision.models.swin_t(weights=None)
+        proc = detect(self, model.state_dict(), "swin_t")
         self.assertEqual(proc.returncode, 7, proc.stderr)
         self.assertIn("fits none of the architectures pt2onnx rebuilds", proc.stderr)
         self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet, DenseNet, SqueezeNet", proc.stderr)

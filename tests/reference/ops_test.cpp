@@ -395,6 +395,37 @@ TEST(ReferenceElementwise, ChannelAffineScalesAndShiftsEachChannel) {
   EXPECT_THAT(error_of([&] { (void)channel_affine(x, {1.0}, {0.0}); }), HasSubstr("2 channels, but 1 scales"));
 }
 
+TEST(ReferenceChannels, SliceAndShuffleMoveWholePlanes) {
+  const Tensor x = iota({1, 4, 1, 2});  // channel c holds 2c, 2c+1
+  EXPECT_THAT(values(channel_slice(x, 2, 4)), ElementsAreArray({4.f, 5.f, 6.f, 7.f}));
+  EXPECT_THAT(error_of([&] { (void)channel_slice(x, 2, 5); }), HasSubstr("channels [2, 5)"));
+  // Two groups of two: channels 0 1 | 2 3 interleave to 0 2 1 3.
+  EXPECT_THAT(values(channel_shuffle(x, 2)), ElementsAreArray({0.f, 1.f, 4.f, 5.f, 2.f, 3.f, 6.f, 7.f}));
+  EXPECT_THAT(error_of([&] { (void)channel_shuffle(iota({1, 3, 1, 1}), 2); }), HasSubstr("3 channels"));
+}
+
+TEST(ReferenceChannels, LayerNormOverEachPixelsChannels) {
+  // Pixel 0 has channels {1, 3}: mean 2, biased variance 1; pixel 1 has {5, 5}: variance 0.
+  const Tensor x = make_f32({1, 2, 1, 2}, {1, 5, 3, 5});
+  const Tensor y = layer_norm_channels(x, make_f32({2}, {2, 1}), make_f32({2}, {0, 10}), 0.0 + 1e-12);
+  EXPECT_NEAR(values(y)[0], -2.f, 1e-5);  // (1-2)/1 * 2 + 0
+  EXPECT_NEAR(values(y)[2], 11.f, 1e-5);  // (3-2)/1 * 1 + 10
+  EXPECT_NEAR(values(y)[1], 0.f, 1e-5);   // (5-5) * 2 + 0
+  EXPECT_NEAR(values(y)[3], 10.f, 1e-5);
+}
+
+TEST(ReferenceChannels, PointwiseLinearAndLayerScaleAndGelu) {
+  const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});  // pixel 0: (1, 3), pixel 1: (2, 4)
+  const Tensor w = make_f32({1, 2}, {10, 1});
+  const Tensor b = make_f32({1}, {0.5});
+  EXPECT_THAT(values(pointwise_linear(x, w, &b)), ElementsAreArray({13.5f, 24.5f}));
+  EXPECT_THAT(values(scale_channels(x, make_f32({2, 1, 1}, {2, -1}))), ElementsAreArray({2.f, 4.f, -3.f, -4.f}));
+  const Tensor g = activation(nn::LayerKind::GELU, make_f32({3}, {0, 1, -1}));
+  EXPECT_FLOAT_EQ(values(g)[0], 0.f);
+  EXPECT_NEAR(values(g)[1], 0.8413447f, 1e-6);   // Phi(1)
+  EXPECT_NEAR(values(g)[2], -0.1586553f, 1e-6);  // -(1 - Phi(1))
+}
+
 TEST(ReferenceElementwise, ChannelScaleAddFlatten) {
   const Tensor x = make_f32({1, 2, 1, 2}, {1, 2, 3, 4});
   EXPECT_THAT(values(mul_channels(x, make_f32({1, 2, 1, 1}, {10, -1}))), ElementsAreArray({10.f, 20.f, -3.f, -4.f}));

@@ -21,60 +21,9 @@ import torch
 import torchvision
 
 import oracle_common as oc
-import runtime_oracle as ro
+from families_common import FamilyExportCase
 
-RELATIVE_TOLERANCE = 1e-4  # of the logits' scale: the model's (oc.LOGIT_SCALE), or the probe's if larger
-
-
-def tolerance(model, x, want):
-    """Absolute tolerance for outputs meant to equal `want` (PyTorch float32 eager on x)."""
-    with torch.no_grad():
-        exact = model.double()(torch.from_numpy(x).double()).numpy()
-    model.float()
-    scale = max(oc.LOGIT_SCALE, float(abs(want).max()))
-    return max(RELATIVE_TOLERANCE * scale, 2.0 * float(abs(want - exact).max()))
-
-
-class Families(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = oc.work_dir("export_families")
-
-    def export_and_compare(self, arch, expected_ops, seed, size=oc.INPUT_SIZE, name=None, options=None):
-        """Exports a calibrated torchvision `arch` (built with `options`) with
-        auto-detection and verification, and compares ONNX Runtime and
-        `pt2onnx run` with PyTorch on `size` x `size` probes. Returns export's output."""
-        name = name or arch
-        model = oc.make_nontrivial_model(2, seed=seed, arch=arch, **(options or {}))
-        ckpt = oc.save_checkpoint(model, self.work / f"{name}.pth")
-        ours = self.work / f"{name}.onnx"
-        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", ours)
-        self.assertIn(f"Architecture: {arch} (detected: all ", proc.stdout)
-        self.assertIn("Verification passed!", proc.stdout)
-        _, dims = oc.onnx_structure(ours)
-        self.assertEqual(dims, ["batch", 2])
-        ops = ro.op_types(ours)
-        for op in expected_ops:
-            self.assertIn(op, ops)
-
-        theirs = ro.export(model, self.work / f"{name}_torch.onnx", torch.randn(1, 3, size, size))
-        for batch in (1, 3):
-            xs = oc.probe_inputs(batch, seed=seed + batch, size=size)
-            from_ort = oc.ort_run(ours, list(xs.values()))
-            for (probe, x), ort_out in zip(xs.items(), from_ort):
-                with self.subTest(arch=name, batch=batch, probe=probe):
-                    want = oc.torch_eval(model, x)
-                    self.assertGreater(abs(want).max(), 1.0)
-                    tol = tolerance(model, x, want)
-                    self.assertLessEqual(ro.max_abs_diff(ort_out, want), tol, "ONNX Runtime, our file")
-                    got = ro.pt2onnx_run(ours, x, self.work, f"{name}_b{batch}_{probe}")
-                    self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run, our file")
-                    got = ro.pt2onnx_run(theirs, x, self.work, f"{name}_torch_b{batch}_{probe}")
-                    self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run, torch's file")
-        for path in (ckpt, ours, theirs):
-            path.unlink()
-        return proc
-
+class Families(FamilyExportCase):
     def test_mobilenet_v2(self):
         self.export_and_compare("mobilenet_v2", ["Clip", "Conv", "Add", "GlobalAveragePool", "Gemm"], seed=21)
 
@@ -102,31 +51,6 @@ class Families(unittest.TestCase):
 
     def test_mnasnet0_5(self):
         self.export_and_compare("mnasnet0_5", ["Conv", "Relu", "Add", "GlobalAveragePool", "Gemm"], seed=29)
-
-    def test_alexnet(self):
-        # AdaptiveAvgPool2d((6, 6)) on a 6x6 map, three Linear layers with ReLU between them.
-        self.export_and_compare("alexnet", ["Conv", "Relu", "MaxPool", "AveragePool", "Gemm"], seed=30)
-
-    def test_vgg11_bn(self):
-        self.export_and_compare("vgg11_bn", ["Conv", "Relu", "MaxPool", "AveragePool", "Gemm"], seed=31)
-
-    def test_googlenet_built_without_weights(self):
-        # As googlenet() builds it: auxiliary classifiers (dropped), transform_input off.
-        proc = self.export_and_compare("googlenet", ["Conv", "Relu", "MaxPool", "Concat", "Gemm"], seed=32)
-        self.assertIn("Note: transform_input is off: the checkpoint has auxiliary classifiers", proc.stdout)
-        self.assertIn("Note: dropped 20 tensors of aux1, aux2", proc.stdout)
-
-    def test_inception_v3_fine_tuned_from_weights(self):
-        # As inception_v3(weights=...) leaves it once fine-tuned: no AuxLogits, transform_input on.
-        proc = self.export_and_compare("inception_v3", ["Conv", "Concat", "AveragePool", "MaxPool", "Mul", "Add"],
-                                       seed=33, size=299, options={"aux_logits": False, "transform_input": True})
-        self.assertIn("Note: transform_input is on: the checkpoint has no auxiliary classifiers", proc.stdout)
-        self.assertNotIn("dropped", proc.stdout)
-
-    def test_efficientnet_v2_s(self):
-        # FusedMBConv stages (a full 3x3 conv, no squeeze-excitation) before MBConv ones, at 384x384.
-        self.export_and_compare("efficientnet_v2_s", ["Conv", "Sigmoid", "Mul", "Add", "GlobalAveragePool"],
-                                seed=34, size=384)
 
     def test_shufflenet_v2_x0_5(self):
         # x.chunk halves (Slice) and channel_shuffle (Reshape, Transpose, Reshape).

@@ -6,7 +6,11 @@ same file, interleaved, at batch 1 with one and with two threads, and at batch
 8 with two. Prints a Markdown table of images/s and ratios (pt2onnx / ONNX
 Runtime) for the README.
 
-    /usr/bin/python3 bench/bench_families.py [--archs a,b,...] [--seconds 3] [--rounds 2]
+    /usr/bin/python3 bench/bench_families.py [--archs a,b,...] [--seconds 3] [--rounds 2] [--torch-export]
+
+--torch-export exports with torch.onnx.export (opset 17, dynamic batch)
+instead of `pt2onnx export`, for families the engine runs but pt2onnx does not
+rebuild (convnext_tiny, shufflenet_v2_x1_0, mnasnet1_0).
 
 Needs what the oracle tests need (Debian's torch and torchvision, node with
 onnxruntime-node under tests/oracle/node_modules) and a built build/pt2onnx.
@@ -51,6 +55,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--pt2onnx", default=str(REPO / "build" / "pt2onnx"))
+    ap.add_argument("--torch-export", action="store_true", help="export with torch.onnx.export, not pt2onnx export")
     args = ap.parse_args()
 
     import oracle_common as oc
@@ -59,7 +64,12 @@ def main():
     node = os.environ.get("PT2ONNX_NODE", "node")
     rows = []
     for arch in args.archs.split(","):
-        onnx_path = out_dir / f"{arch}.onnx"
+        onnx_path = out_dir / f"{arch}{'_torch' if args.torch_export else ''}.onnx"
+        if not onnx_path.exists() and args.torch_export:
+            import torch
+            import runtime_oracle as ro
+            ro.export(oc.make_nontrivial_model(2, seed=7, arch=arch), onnx_path,
+                      torch.randn(1, 3, oc.INPUT_SIZE, oc.INPUT_SIZE))
         if not onnx_path.exists():
             ckpt = out_dir / f"{arch}.pth"
             oc.save_checkpoint(oc.make_nontrivial_model(2, seed=7, arch=arch), ckpt)

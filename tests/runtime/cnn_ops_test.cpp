@@ -93,6 +93,55 @@ TEST(RuntimeTranspose, ConvLayoutsChainsAndReadersOfTheView) {
   }
 }
 
+TEST(RuntimeTranspose, ChannelShuffleOfConvOutputsMatchesNaive) {
+  // ShuffleNet's block on channels-last convolution outputs: Concat, Reshape
+  // to [N, 2, C/2, H, W] (a strided view), Transpose (a view), Reshape back (a
+  // copy into a layout the merge can view), chunk(2) as Slices, a Conv on one
+  // half; and a Flatten of the shuffled tensor (a copy into NCHW order).
+  const std::vector<std::int64_t> xd{2, 3, 5, 4};
+  const auto x = random_values(static_cast<std::size_t>(numel(xd)), 81);
+  const auto wa = random_values(8 * 3, 82), wb = random_values(8 * 3, 83), wc = random_values(8 * 8, 84);
+  ModelBuilder mb;
+  mb.input("x", xd).output("lo").output("conv").output("flat");
+  mb.initializer("wa", {8, 3, 1, 1}, wa);
+  mb.initializer("wb", {8, 3, 1, 1}, wb);
+  mb.initializer("wc", {8, 8, 1, 1}, wc);
+  mb.node("Conv", {"x", "wa"}, {"a"});
+  mb.node("Conv", {"x", "wb"}, {"b"});
+  set_int(mb.node("Concat", {"a", "b"}, {"cat"}), "axis", 1);
+  mb.initializer_i64("split", {5}, {2, 2, 8, 5, 4});
+  mb.node("Reshape", {"cat", "split"}, {"r5"});
+  set_ints(mb.node("Transpose", {"r5"}, {"t5"}), "perm", {0, 2, 1, 3, 4});
+  mb.initializer_i64("merge", {4}, {2, 16, 5, 4});
+  mb.node("Reshape", {"t5", "merge"}, {"shuffled"});
+  mb.initializer_i64("starts", {1}, {0});
+  mb.initializer_i64("mid", {1}, {8});
+  mb.initializer_i64("end", {1}, {16});
+  mb.initializer_i64("axis", {1}, {1});
+  mb.node("Slice", {"shuffled", "starts", "mid", "axis"}, {"lo"});
+  mb.node("Slice", {"shuffled", "mid", "end", "axis"}, {"hi"});
+  mb.node("Conv", {"hi", "wc"}, {"conv"});
+  mb.node("Flatten", {"shuffled"}, {"flat"});
+  const Conv2d p{2, 3, 5, 4, 8, 1, 1};
+  const auto a = naive_conv2d(x, wa, {}, p), b = naive_conv2d(x, wb, {}, p);
+  std::vector<float> cat;
+  for (int n = 0; n < 2; ++n) {
+    cat.insert(cat.end(), a.begin() + n * 160, a.begin() + (n + 1) * 160);
+    cat.insert(cat.end(), b.begin() + n * 160, b.begin() + (n + 1) * 160);
+  }
+  const auto shuffled = naive_transpose(cat, {2, 2, 8, 5, 4}, {0, 2, 1, 3, 4});
+  std::vector<float> lo, hi;
+  for (int n = 0; n < 2; ++n) {
+    lo.insert(lo.end(), shuffled.begin() + n * 320, shuffled.begin() + n * 320 + 160);
+    hi.insert(hi.end(), shuffled.begin() + n * 320 + 160, shuffled.begin() + (n + 1) * 320);
+  }
+  const auto out = run_model(mb, "shuffle.onnx", {make_f32(xd, x)});
+  EXPECT_TRUE(all_close(values_of(out[0]), lo));
+  EXPECT_TRUE(all_close(values_of(out[1]), naive_conv2d(hi, wc, {}, Conv2d{2, 8, 5, 4, 8, 1, 1})));
+  EXPECT_EQ(out[2].shape(), (std::vector<std::int64_t>{2, 320}));
+  EXPECT_TRUE(all_close(values_of(out[2]), shuffled));
+}
+
 TEST(RuntimeSlice, OfAnActivationMatchesNaive) {
   // x.chunk(2, dim=1) of a convolution's output, a strided spatial slice and a
   // negative step, with the bounds computed from Shape as ShuffleNet's export does.

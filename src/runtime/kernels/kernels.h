@@ -31,6 +31,11 @@ void build_reduce_mean(PlanBuilder& b, const Node& n);
 void build_layer_norm(PlanBuilder& b, const Node& n);
 void build_erf(PlanBuilder& b, const Node& n);
 
+// The mean over the spatial axes of [N, C, spatial...] (1 to 3 spatial axes)
+// as oneDNN's pooling, into a new slot of dims [N, C, 1, ...] in the layout
+// the primitive chooses (pooling.cpp).
+SlotId add_global_average_pool(PlanBuilder& b, ValueId x, const std::string& label);
+
 // Post-ops (post_ops.cpp).
 struct EltwiseOp {
   dnnl::algorithm alg;

@@ -4,7 +4,8 @@
 // input sits in a blocked layout, which is reordered to plain first. A
 // Transpose is a view of its input with the axes permuted (free; NCHW data in
 // NHWC order seen as [N, H, W, C] is even plain), or a reorder of a blocked
-// input into plain. A Slice is a strided view of its input copied out by a
+// input into plain. A Reshape of such a strided view is a view too when the
+// strides allow. A Slice is a strided view of its input copied out by a
 // reorder.
 #include <algorithm>
 #include <cstring>
@@ -17,15 +18,8 @@
 namespace pt2onnx::runtime {
 namespace {
 
-// Row-major strides of dense dims.
-std::vector<std::int64_t> layout_row_major_strides(const std::vector<std::int64_t>& dims) {
-  std::vector<std::int64_t> strides(dims.size(), 1);
-  for (auto a = dims.size(); a-- > 1;) strides[a - 1] = strides[a] * dims[a];
-  return strides;
-}
-
 // A Slice with a negative step (no oneDNN descriptor has negative strides):
-// element by element from dense row-major in to dense row-major out.
+// element by element from a strided input to a dense row-major output.
 void slice_copy(const float* in, float* out, const std::vector<std::int64_t>& in_strides,
                 const std::vector<SliceRange>& ranges, std::int64_t total) {
   const auto rank = ranges.size();
@@ -43,8 +37,26 @@ void slice_copy(const float* in, float* out, const std::vector<std::int64_t>& in
 }  // namespace
 
 void build_reshape(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
   const auto out = n.outputs[0];
-  b.define(out, b.reshaped(n.inputs[0], b.shape(out)));
+  const auto ys = b.shape(out);
+  const auto canonical = [&](const memory::desc& md) { return is_plain(md) ? plain_md(ys) : md; };
+  // A strided input (channels-last, a Transpose's view): a strided view when
+  // the strides allow, else a copy into a layout that allows it, which keeps
+  // channels-last data channels-last (ShuffleNet's shuffle: split C, swap,
+  // merge).
+  if (!b.graph().is_constant(x) && is_unblocked(b.md(x)) && !is_plain(b.md(x))) {
+    if (const auto v = strided_reshape(b.md(x), ys)) {
+      b.define(out, b.view(b.slot(x), canonical(*v)));
+      return;
+    }
+    const auto copy = b.in_layout(x, reshapable_layout(b.md(x), ys));
+    if (const auto v = strided_reshape(b.slot_md(copy), ys)) {
+      b.define(out, b.view(copy, canonical(*v)));
+      return;
+    }
+  }
+  b.define(out, b.reshaped(x, ys));
 }
 
 void build_concat(PlanBuilder& b, const Node& n) {
@@ -142,15 +154,19 @@ void build_slice(PlanBuilder& b, const Node& n) {
     const auto a = static_cast<std::size_t>(p->axes[i]);
     ranges[a] = resolve_slice_axis(p->starts[i], p->ends[i], p->steps[i], xs[a]);
   }
-  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
-  b.define(out, dst);
   std::int64_t total = 1;
   for (auto d : ys) total *= d;
-  if (total == 0) return;
-  const auto src = b.plain(x);
-  const auto in_strides = layout_row_major_strides(xs);
+  // The input as it is when unblocked (the slice keeps its axis order), else plain.
+  auto src = b.slot(x);
+  if (b.graph().is_constant(x) || !is_unblocked(b.slot_md(src))) src = b.plain(x);
+  const auto smd = b.slot_md(src).data;
+  const std::vector<std::int64_t> in_strides(smd.format_desc.blocking.strides,
+                                             smd.format_desc.blocking.strides + smd.ndims);
   const bool forward = std::all_of(ranges.begin(), ranges.end(), [](const SliceRange& r) { return r.step > 0; });
-  if (!forward || b.graph().is_constant(x)) {
+  if (total == 0 || !forward || b.graph().is_constant(x) || smd.offset0 != 0) {
+    const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+    b.define(out, dst);
+    if (total == 0) return;
     b.add_custom(
         [src, dst, in_strides, ranges, total](const SlotMemories& m) {
           slice_copy(static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()),
@@ -161,7 +177,8 @@ void build_slice(PlanBuilder& b, const Node& n) {
     return;
   }
   // The slice as a strided view of the input: its dims, the input's strides
-  // times the steps, and the first element as the offset.
+  // times the steps, and the first element as the offset; copied out dense in
+  // the input's axis order.
   memory::dims strides(xs.size());
   memory::dim offset = 0;
   for (std::size_t a = 0; a < xs.size(); ++a) {
@@ -170,7 +187,10 @@ void build_slice(PlanBuilder& b, const Node& n) {
   }
   memory::desc view_md(to_dnnl_dims(ys), memory::data_type::f32, strides);
   view_md.data.offset0 = offset;
+  const auto dense = dense_in_order_of(b.slot_md(src), ys);
+  const auto dst = b.new_slot(is_plain(dense) ? plain_md(ys) : dense, b.graph().value(out).name);
   b.add_reorder(b.view(src, view_md), dst);
+  b.define(out, dst);
 }
 
 }  // namespace pt2onnx::runtime

@@ -61,9 +61,9 @@ void average_pool_plain(const float* in, float* out, const std::vector<std::int6
   }
 }
 
-void add_pooling(PlanBuilder& b, const Node& n, dnnl::algorithm alg, const WindowGeometry& geo) {
-  const auto x = n.inputs[0];
-  const auto out = n.outputs[0];
+// Pools x into a new slot of dims `ys` in the layout the primitive chooses.
+SlotId add_pooling(PlanBuilder& b, ValueId x, const std::vector<std::int64_t>& ys, dnnl::algorithm alg,
+                   const WindowGeometry& geo, const std::string& label) {
   memory::dims strides, kernel, dilation, pad_l, pad_r;
   for (std::size_t i = 0; i < geo.kernel.size(); ++i) {
     strides.push_back(geo.strides[i]);
@@ -72,13 +72,23 @@ void add_pooling(PlanBuilder& b, const Node& n, dnnl::algorithm alg, const Windo
     pad_l.push_back(geo.pad_begin[i]);
     pad_r.push_back(geo.pad_end[i] + geo.ceil_extra[i]);
   }
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, b.md(x), any_md(b.shape(out)), strides,
-                                   kernel, dilation, pad_l, pad_r);
-  dnnl::pooling_v2_forward::primitive_desc pd(d, b.attr(), b.engine());
+  auto make_pd = [&](const memory::desc& src_md) {
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md, any_md(ys), strides, kernel,
+                                     dilation, pad_l, pad_r);
+    return dnnl::pooling_v2_forward::primitive_desc(d, b.attr(), b.engine());
+  };
+  // The input's layout, or plain for a strided view pooling cannot take.
+  dnnl::pooling_v2_forward::primitive_desc pd;
+  if (!try_create([&] { pd = make_pd(b.md(x)); })) pd = make_pd(plain_md(b.shape(x)));
   const auto src = b.in_layout(x, pd.src_desc());
-  const auto dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);
+  const auto dst = b.new_slot(pd.dst_desc(), label);
   b.add_primitive(dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-  b.define(out, dst);
+  return dst;
+}
+
+void add_pooling(PlanBuilder& b, const Node& n, dnnl::algorithm alg, const WindowGeometry& geo) {
+  const auto out = n.outputs[0];
+  b.define(out, add_pooling(b, n.inputs[0], b.shape(out), alg, geo, b.graph().value(out).name));
 }
 
 }  // namespace
@@ -115,8 +125,8 @@ void build_pool(PlanBuilder& b, const Node& n) {
   b.define(out, dst);
 }
 
-void build_global_average_pool(PlanBuilder& b, const Node& n) {
-  const auto xs = b.shape(n.inputs[0]);
+SlotId add_global_average_pool(PlanBuilder& b, ValueId x, const std::string& label) {
+  const auto xs = b.shape(x);
   WindowGeometry geo;
   geo.kernel.assign(xs.begin() + 2, xs.end());
   const auto spatial = geo.kernel.size();
@@ -126,7 +136,14 @@ void build_global_average_pool(PlanBuilder& b, const Node& n) {
   geo.pad_end.assign(spatial, 0);
   geo.ceil_extra.assign(spatial, 0);
   geo.output.assign(spatial, 1);
-  add_pooling(b, n, dnnl::algorithm::pooling_avg_exclude_padding, geo);
+  std::vector<std::int64_t> ys{xs[0], xs[1]};
+  ys.resize(xs.size(), 1);
+  return add_pooling(b, x, ys, dnnl::algorithm::pooling_avg_exclude_padding, geo, label);
+}
+
+void build_global_average_pool(PlanBuilder& b, const Node& n) {
+  const auto out = n.outputs[0];
+  b.define(out, add_global_average_pool(b, n.inputs[0], b.graph().value(out).name));
 }
 
 }  // namespace pt2onnx::runtime

@@ -16,7 +16,7 @@ void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx) {
     ctx.add_node("GlobalAveragePool", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
     return;
   }
-  const auto& in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
+  const auto in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
   if (!in || (*in)[0] % out.output[0] != 0 || (*in)[1] % out.output[1] != 0) {
     throw_error(ErrorKind::Unsupported,
                 fmt::format("layer {}: AdaptiveAvgPool2d to {}x{} from {} is not exported (the input size must be a "
@@ -93,7 +93,7 @@ void lower_channel_slice(const nn::Layer& layer, LoweringContext& ctx) {
 // the batch), Transpose the two channel axes, Reshape back.
 void lower_channel_shuffle(const nn::Layer& layer, LoweringContext& ctx) {
   const auto [groups, channels] = layer.as<nn::ChannelShuffleAttrs>();
-  const auto& in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
+  const auto in = ctx.graph().spatial_sizes().at(static_cast<std::size_t>(layer.inputs.at(0)));
   if (!in || channels % groups != 0) {
     throw_error(ErrorKind::ExportFailed,
                 fmt::format("layer {}: cannot shuffle {} channels in {} groups", layer.path, channels, groups));

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "models/families.h"
+#include "models/heads.h"
 #include "nn/bind.h"
 #include "pt2onnx/error.h"
 
@@ -81,13 +82,20 @@ bool has_training_only_tensors(const nn::Graph& probe, const checkpoint::StateDi
   return false;
 }
 
+// The graph for `state`: the output count and the head from its classifier's
+// tensors (models/heads.h), transform_input from the user or the checkpoint.
 nn::Graph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout,
-                    std::optional<bool> transform_input = std::nullopt) {
+                    const BuildChoices& choices = {}) {
   const nn::Graph probe = arch.build({1, 0.0});
-  nn::ModelOptions options(num_outputs_from(probe, state), dropout);
-  options.transform_input = transform_input;
+  const auto spec = choices.head ? std::optional(parse_head_spec(*choices.head)) : std::nullopt;
+  const auto head = plan_head(probe, state, spec);
+  const auto head_n = head ? head_outputs(*head, state) : std::nullopt;
+  nn::ModelOptions options(head_n.value_or(num_outputs_from(probe, state)), dropout);
+  options.transform_input = choices.transform_input;
   options.has_training_only_tensors = has_training_only_tensors(probe, state);
-  return arch.build(options);
+  nn::Graph graph = arch.build(options);
+  if (head) apply_head(graph, *head, state);
+  return graph;
 }
 
 // Share of the union of expected and present keys that match by name and shape.
@@ -139,7 +147,7 @@ bool fits_by_name_and_shape(const nn::BindReport& r) {
 
 }  // namespace
 
-Detection detect_architecture(const checkpoint::StateDict& state) {
+Detection detect_architecture(const checkpoint::StateDict& state, const std::optional<std::string>& head) {
   struct Candidate {
     const Architecture* arch;
     nn::BindReport report;
@@ -148,7 +156,16 @@ Detection detect_architecture(const checkpoint::StateDict& state) {
   std::optional<Candidate> nearest;
   double nearest_overlap = -1.0;
   for (const auto& arch : registry()) {
-    nn::BindReport r = nn::check_state(build_for(arch, state, 0.0), state);
+    std::optional<nn::Graph> graph;
+    try {
+      graph = build_for(arch, state, 0.0, {std::nullopt, head});
+    } catch (const Error& e) {
+      // A classifier this family's head slot cannot read (or --head cannot
+      // place) rules the family out; a bad --head is the user's to fix.
+      if (e.kind() != ErrorKind::ArchMismatch) throw;
+      continue;
+    }
+    nn::BindReport r = nn::check_state(*graph, state);
     if (fits_by_name_and_shape(r)) {
       fitting.push_back({&arch, std::move(r)});
     } else if (const double o = overlap(r); o > nearest_overlap) {
@@ -194,8 +211,8 @@ std::vector<std::string> architectures() {
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options) { return find(arch).build(options); }
 
 nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
-                         std::optional<bool> transform_input) {
-  nn::Graph graph = build_for(find(arch), state, dropout, transform_input);
+                         const BuildChoices& choices) {
+  nn::Graph graph = build_for(find(arch), state, dropout, choices);
   const nn::BindReport report = nn::check_state(graph, state);
   if (!report.ok()) {
     std::string message = report.describe(graph.arch);

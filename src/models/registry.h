@@ -32,7 +32,7 @@ struct Detection {
   std::string arch;
   std::string reason;
 };
-Detection detect_architecture(const checkpoint::StateDict& state);
+Detection detect_architecture(const checkpoint::StateDict& state, const std::optional<std::string>& head = {});
 
 // The unbound layer graph. Throws Error(Usage) for an unknown name.
 nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
@@ -42,7 +42,12 @@ nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
 // binds it (nn::bind), and on a mismatch names the registered architecture the
 // keys fit instead ("this looks like efficientnet_b1"). Throws
 // Error(ArchMismatch). What it decided on the way is in the graph's notes.
+// What the user says about the model beyond its architecture's name.
+struct BuildChoices {
+  std::optional<bool> transform_input;  // GoogLeNet, Inception V3 (--transform-input)
+  std::optional<std::string> head;      // --head's description of the classifier head
+};
 nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
-                         std::optional<bool> transform_input = std::nullopt);
+                         const BuildChoices& choices = {});
 
 }  // namespace pt2onnx::models

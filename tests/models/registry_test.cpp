@@ -135,8 +135,8 @@ TEST(Registry, TrainingOnlyTensorsAreDroppedWithANoteAndDecideTransformInput) {
   EXPECT_THAT(with_aux.notes, ElementsAre(HasSubstr("transform_input is off: the checkpoint has auxiliary"),
                                           "dropped 2 tensors of aux1, aux2 (used only in training; eval never "
                                           "runs them)"));
-  EXPECT_TRUE(has_transform_input(build_and_bind("googlenet", state, 0.2, true)));
-  EXPECT_THAT(build_and_bind("googlenet", state, 0.2, true).notes[0],
+  EXPECT_TRUE(has_transform_input(build_and_bind("googlenet", state, 0.2, {true, std::nullopt})));
+  EXPECT_THAT(build_and_bind("googlenet", state, 0.2, {true, std::nullopt}).notes[0],
               HasSubstr("transform_input is on: as --transform-input asks"));
 
   // A key that only starts like a training-only path is still unexpected.

@@ -29,15 +29,16 @@ class FamilyExportCase(unittest.TestCase):
     def setUpClass(cls):
         cls.work = oc.work_dir(cls.WORK)
 
-    def export_and_compare(self, arch, expected_ops, seed, size=oc.INPUT_SIZE, name=None, options=None):
+    def export_and_compare(self, arch, expected_ops, seed, size=oc.INPUT_SIZE, name=None, options=None,
+                           replace_head=None, export_args=()):
         """Exports a calibrated torchvision `arch` (built with `options`) with
         auto-detection and verification, and compares ONNX Runtime and
         `pt2onnx run` with PyTorch on `size` x `size` probes. Returns export's output."""
         name = name or arch
-        model = oc.make_nontrivial_model(2, seed=seed, arch=arch, **(options or {}))
+        model = oc.make_nontrivial_model(2, seed=seed, arch=arch, replace_head=replace_head, **(options or {}))
         ckpt = oc.save_checkpoint(model, self.work / f"{name}.pth")
         ours = self.work / f"{name}.onnx"
-        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", ours)
+        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", ours, *export_args)
         self.assertIn(f"Architecture: {arch} (detected: all ", proc.stdout)
         self.assertIn("Verification passed!", proc.stdout)
         _, dims = oc.onnx_structure(ours)

@@ -46,7 +46,7 @@ def work_dir(name):
     return base
 
 
-def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", **options):
+def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", replace_head=None, **options):
     """The seed's create_model: torchvision's model with Sequential(Dropout, Linear(n_in, n_out));
     a resized fc for ResNets, RegNets, ShuffleNets, GoogLeNet and Inception
     (their auxiliary classifiers kept, as torchvision builds them without
@@ -67,10 +67,13 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", **option
         model.classifier = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(n_in, n_out))
     else:  # ResNet, ShuffleNet, GoogLeNet, Inception
         model.fc = torch.nn.Linear(model.fc.in_features, n_out)
+    if replace_head is not None:  # a user's own head instead: replace_head(model, n_out)
+        replace_head(model, n_out)
     return model
 
 
-def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_batches=2, batch=4, **options):
+def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_batches=2, batch=4, replace_head=None,
+                          **options):
     """A model whose outputs depend strongly on the input: BatchNorm affine
     parameters perturbed, running statistics calibrated on random image batches
     (cumulative average, momentum=None, only the BatchNorms in train mode so
@@ -81,7 +84,7 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
     same way, and its layer scales (1e-6 at initialisation, which makes every
     block an identity) drawn around 0.3."""
     torch.manual_seed(seed)
-    model = create_model(n_out, arch=arch, **options)
+    model = create_model(n_out, arch=arch, replace_head=replace_head, **options)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.LayerNorm):

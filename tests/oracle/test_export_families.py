@@ -65,6 +65,51 @@ class Families(FamilyExportCase):
         self.export_and_compare("resnext50_32x4d", ["Conv", "Relu", "MaxPool", "Add", "Gemm"], seed=24)
 
 
+class Heads(FamilyExportCase):
+    """Heads users train in place of the family's last Linear, read from the
+    checkpoint or described by --head."""
+    WORK = "export_families_heads"
+
+    def test_dropout_and_linear_in_place_of_resnets_fc(self):
+        def head(model, n_out):
+            model.fc = torch.nn.Sequential(torch.nn.Dropout(0.3), torch.nn.Linear(512, n_out))
+        proc = self.export_and_compare("resnet18", ["Gemm"], seed=40, name="resnet18_dropout_head", replace_head=head)
+        self.assertIn("Note: the head at fc is Sequential(Dropout, Linear)", proc.stdout)
+
+    def test_an_mlp_in_place_of_efficientnets_classifier(self):
+        def head(model, n_out):
+            model.classifier = torch.nn.Sequential(torch.nn.Linear(1280, 256), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                                                   torch.nn.Linear(256, n_out))
+        proc = self.export_and_compare("efficientnet_b0", ["Gemm", "Relu"], seed=41, name="b0_mlp_head",
+                                       replace_head=head)
+        self.assertIn("Note: the head at classifier is Sequential(Linear, ReLU, Dropout, Linear)", proc.stdout)
+        self.assertIn("ReLU is assumed between them", proc.stdout)
+
+    def test_head_describes_what_the_checkpoint_cannot(self):
+        def head(model, n_out):
+            model.classifier[3] = torch.nn.Sequential(torch.nn.Linear(1024, 64), torch.nn.GELU(),
+                                                      torch.nn.Linear(64, n_out))
+        proc = self.export_and_compare("mobilenet_v3_small", ["Erf", "Gemm"], seed=42, name="mv3_gelu_head",
+                                       replace_head=head, export_args=("--head", "linear,gelu,linear"))
+        self.assertIn("Note: the head at classifier.3 is Sequential(Linear, GELU, Linear), as --head describes",
+                      proc.stdout)
+
+    def test_a_bad_head_description_is_a_usage_error(self):
+        torch.manual_seed(0)
+        model = oc.create_model(2, arch="resnet18")
+        path = self.work / "bad_head.pth"
+        torch.save(model.state_dict(), path)
+        for spec, message in (("linear,tanh,linear", "'tanh' is not a head module"),
+                              ("linear,relu", "must end with linear"),
+                              ("dropout(1.5),linear", "a dropout probability is a number from 0 to 1")):
+            with self.subTest(spec=spec):
+                proc = oc.run_pt2onnx("export", "--input", path, "--output", self.work / "bad_head.onnx",
+                                      "--head", spec, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertFalse((self.work / "bad_head.onnx").exists())
+
+
 def detect(test, state_dict, name):
     """Runs `pt2onnx export` with the default --arch on a bare state dict
     (float16: half the file) and returns the process."""

@@ -30,8 +30,7 @@ namespace fs = std::filesystem;
 struct ExportArgs {
   std::string input = "models/model.pth";
   std::string output;  // default: the input with the extension .onnx
-  std::string arch = models::kAutoArchitecture;
-  std::string transform_input = "auto";
+  ModelChoiceArgs choices;
   double dropout = 0.4;  // the seed's create_model default
   int opset = exporter::kDefaultOpset;
   std::string labels;
@@ -95,7 +94,7 @@ int run_export(const ExportArgs& args) {
   std::fflush(stdout);
   auto loaded = checkpoint::load_state_dict(input, args.key.empty() ? std::nullopt : std::optional(args.key));
   const auto graph = with_error_context(fmt::format("checkpoint {}", input.string()), [&] {
-    return build_checkpoint_graph(args.arch, args.transform_input, loaded.state_dict, args.dropout);
+    return build_checkpoint_graph(args.choices, loaded.state_dict, args.dropout);
   });
   // The graph holds its own float32 copies now; the checkpoint's tensors would
   // only add a model's worth to the peak memory.
@@ -168,8 +167,7 @@ void add_export_command(CLI::App& app, Action& action) {
   cmd->add_option("--input", args->input, "Checkpoint to read")->capture_default_str();
   cmd->add_option("--output", args->output,
                   "ONNX file to write; '-' for standard output (default: the input with extension .onnx)");
-  add_architecture_option(*cmd, args->arch, "Architecture the checkpoint was trained as");
-  add_transform_input_option(*cmd, args->transform_input);
+  add_model_choice_options(*cmd, args->choices, "Architecture the checkpoint was trained as");
   cmd->add_option("--dropout", args->dropout, "Classifier dropout of the training model (recorded; off in eval)")
       ->check(finite_in(0.0, 1.0))
       ->capture_default_str();

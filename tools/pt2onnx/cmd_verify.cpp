@@ -19,8 +19,7 @@ namespace {
 struct VerifyArgs {
   std::string model;
   std::string checkpoint;
-  std::string arch = models::kAutoArchitecture;
-  std::string transform_input = "auto";
+  ModelChoiceArgs choices;
   std::string key;
   verify::Tolerance tolerance;
   std::string json;
@@ -64,8 +63,7 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--checkpoint", args->checkpoint, "The .pth or .safetensors checkpoint it was exported from")
       ->required()
       ->check(CLI::ExistingFile);
-  add_architecture_option(*cmd, args->arch, "Architecture of the checkpoint");
-  add_transform_input_option(*cmd, args->transform_input);
+  add_model_choice_options(*cmd, args->choices, "Architecture of the checkpoint");
   cmd->add_option("--key", args->key, "Where the state dict sits in the checkpoint (default: found automatically)");
   add_tolerance_options(*cmd, args->tolerance);
   cmd->add_option("--json", args->json, "Also write the whole report as JSON to this file");
@@ -77,7 +75,7 @@ void add_verify_command(CLI::App& app, Action& action) {
       const auto loaded =
           checkpoint::load_state_dict(args->checkpoint, args->key.empty() ? std::nullopt : std::optional(args->key));
       const auto graph = with_error_context(fmt::format("checkpoint {}", args->checkpoint), [&] {
-        return build_checkpoint_graph(args->arch, args->transform_input, loaded.state_dict, 0.0);
+        return build_checkpoint_graph(args->choices, loaded.state_dict, 0.0);
       });
       fmt::print("Verifying {}...\n", args->model);
       verify::Options options;

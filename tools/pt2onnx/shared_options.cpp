@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "common/labels.h"
+#include "models/heads.h"
 #include "models/registry.h"
 #include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
@@ -100,30 +101,48 @@ CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std
       ->option_text("NAME (default: auto)");  // the names are listed once, in the description
 }
 
-std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state) {
+std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state,
+                                 const std::optional<std::string>& head) {
   if (arch != models::kAutoArchitecture) return arch;
-  const auto detection = models::detect_architecture(state);
+  const auto detection = models::detect_architecture(state, head);
   fmt::print("Architecture: {} (detected: {})\n", detection.arch, detection.reason);
   return detection.arch;
 }
 
-CLI::Option* add_transform_input_option(CLI::App& cmd, std::string& value) {
-  return cmd
-      .add_option("--transform-input", value,
-                  "GoogLeNet and Inception V3 only: whether the model re-normalises its input (torchvision's "
-                  "transform_input, which the checkpoint does not record). auto: on when the checkpoint has no "
-                  "auxiliary classifiers (fine-tuned from torchvision's weights), off when it has them (built "
-                  "without weights)")
+void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::string& arch_help) {
+  add_architecture_option(cmd, args.arch, arch_help);
+  cmd.add_option("--transform-input", args.transform_input,
+                 "GoogLeNet and Inception V3 only: whether the model re-normalises its input (torchvision's "
+                 "transform_input, which the checkpoint does not record). auto: on when the checkpoint has no "
+                 "auxiliary classifiers (fine-tuned from torchvision's weights), off when it has them (built "
+                 "without weights)")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str()
       ->option_text("auto|on|off (default: auto)");
+  cmd.add_option("--head", args.head,
+                 "The classifier head's modules, in order, when the checkpoint's tensors do not say them: "
+                 "linear, dropout, dropout(P), relu, relu6, gelu, silu, sigmoid, hardswish, identity (for example "
+                 "dropout(0.4),linear,relu,dropout(0.2),linear). Without it, a head of Linear layers is read from "
+                 "the checkpoint, with ReLU assumed between them")
+      ->check(
+          [](const std::string& text) {
+            try {
+              (void)models::parse_head_spec(text);
+              return std::string();
+            } catch (const Error& e) {
+              return std::string(e.what());
+            }
+          },
+          "MODULES")
+      ->option_text("MODULES");
 }
 
-nn::Graph build_checkpoint_graph(const std::string& arch, const std::string& transform_input,
-                                 const checkpoint::StateDict& state, double dropout) {
-  const std::optional<bool> transform =
-      transform_input == "auto" ? std::nullopt : std::optional<bool>(transform_input == "on");
-  nn::Graph graph = models::build_and_bind(resolve_architecture(arch, state), state, dropout, transform);
+nn::Graph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout) {
+  models::BuildChoices choices;
+  if (args.transform_input != "auto") choices.transform_input = args.transform_input == "on";
+  if (!args.head.empty()) choices.head = args.head;  // checked when parsed
+  nn::Graph graph =
+      models::build_and_bind(resolve_architecture(args.arch, state, choices.head), state, dropout, choices);
   for (const auto& note : graph.notes) fmt::print("Note: {}\n", note);
   return graph;
 }

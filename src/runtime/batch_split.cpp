@@ -73,8 +73,12 @@ bool row_wise(const Graph& g, const Node& n, int symbol) {
       if (!p || std::find(p->axes.begin(), p->axes.end(), 0) != p->axes.end()) return false;
       break;
     }
+    case OpType::Gather:  // on a computed float tensor: row-wise unless it picks along the batch axis
+      if (!g.is_constant(n.inputs[1]) || normalize_axis(n.attrs.get_int("axis", 0), rank(n.inputs[0]), "axis") == 0) {
+        return false;
+      }
+      break;
     case OpType::Shape:
-    case OpType::Gather:
     case OpType::Cast:
       return false;  // on a computed float tensor (shape ops on shapes are skipped by the caller)
   }

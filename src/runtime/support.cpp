@@ -11,7 +11,6 @@ namespace {
 bool has_kernel(OpType op) {
   switch (op) {
     case OpType::Shape:
-    case OpType::Gather:
     case OpType::Cast:
       return false;
     default:
@@ -22,6 +21,7 @@ bool has_kernel(OpType op) {
 // Inputs of a kernel that are not tensor data (they configure the op).
 bool is_parameter_input(const Node& n, std::size_t i) {
   switch (n.op) {
+    case OpType::Gather:
     case OpType::Reshape:
     case OpType::Squeeze:
     case OpType::Unsqueeze:
@@ -67,6 +67,13 @@ void check_supported(const Graph& g) {
                     fmt::format("{} is supported only on shapes and constants, not on a computed "
                                 "tensor",
                                 op_type_name(n.op)));
+      }
+      // A computed tensor picked from by indices known before the run (x[:, 0]).
+      if (n.op == OpType::Gather && n.inputs.size() > 1 && !known[static_cast<std::size_t>(n.inputs[1])]) {
+        throw_error(ErrorKind::Unsupported,
+                    fmt::format("Gather of a computed tensor needs indices known before the run; '{}' is "
+                                "computed",
+                                g.value(n.inputs[1]).name));
       }
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
         const auto in = n.inputs[i];

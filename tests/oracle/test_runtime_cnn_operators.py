@@ -9,7 +9,10 @@ batch), against PyTorch eager and ONNX Runtime at batch 1 and 3:
   activations, ReduceMean;
 - ConvNeXt-Tiny: Transposes to channels-last and back, LayerNormalization over
   the last axis, Linear layers as 4-D MatMul plus Add, the erf GELU (Div, Erf,
-  Add, Mul, Mul), the [C, 1, 1] layer scale.
+  Add, Mul, Mul), the [C, 1, 1] layer scale;
+- GoogLeNet with transform_input=True (aux_logits=False): x[:, c] of the input
+  image as Gather(image, scalar c, axis 1), then Unsqueeze, Mul, Add, and the
+  three channels concatenated (Inception v3 exports the same pattern).
 
 Tolerance: 1e-4 of the logits' scale (oc.LOGIT_SCALE, or the probe's largest
 logit if larger), the house rule of test_export_families.py. PyTorch runs once
@@ -32,12 +35,15 @@ class CnnOperators(unittest.TestCase):
     def setUpClass(cls):
         cls.work = oc.work_dir("runtime_cnn_operators")
 
-    def check(self, arch, expected_ops, seed, calibration_batches=1):
-        model = oc.make_nontrivial_model(2, seed=seed, arch=arch, calibration_batches=calibration_batches)
+    def check(self, arch, expected_ops, seed, calibration_batches=1, inspect=None, **options):
+        model = oc.make_nontrivial_model(2, seed=seed, arch=arch, calibration_batches=calibration_batches,
+                                         **options)
         path = ro.export(model, self.work / f"{arch}.onnx", torch.randn(1, 3, oc.INPUT_SIZE, oc.INPUT_SIZE))
         ops = ro.op_types(path)
         for op in expected_ops:
             self.assertIn(op, ops)
+        if inspect:
+            inspect(path)
         probes = {k: v for k, v in oc.probe_inputs(3, seed=seed).items() if k != "half_normal"}
         wants = {k: oc.torch_eval(model, x) for k, x in probes.items()}
         for batch in (1, 3):
@@ -65,6 +71,20 @@ class CnnOperators(unittest.TestCase):
         # No BatchNorm to calibrate: make_nontrivial_model perturbs its LayerNorms and layer scales.
         self.check("convnext_tiny", ["Transpose", "LayerNormalization", "Erf", "MatMul", "Mul", "Add"], seed=33,
                    calibration_batches=0)
+
+    def test_googlenet_transform_input(self):
+        def gathers_the_image(path):
+            import onnx
+
+            graph = onnx.load(str(path)).graph
+            image = graph.input[0].name
+            gathers = [n for n in graph.node if n.op_type == "Gather" and n.input[0] == image]
+            self.assertEqual(len(gathers), 3, "x[:, c] as Gather of the input image, once per channel")
+            for g in gathers:
+                self.assertEqual([a.i for a in g.attribute if a.name == "axis"], [1])
+
+        self.check("googlenet", ["Gather", "Unsqueeze", "Mul", "Add", "Concat", "MaxPool"], seed=34,
+                   inspect=gathers_the_image, aux_logits=False, transform_input=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ ModelBuilder conv_then(const std::string& op, std::int64_t axis) {
   mb.node("Conv", {"x", "w"}, {"c"});
   if (op == "Concat") {
     set_int(mb.node("Concat", {"c", "x"}, {"y"}), "axis", axis);
+  } else if (op == "Gather") {  // x[:, [2, 0]] along `axis`
+    mb.initializer_i64("i", {2}, {2, 0});
+    set_int(mb.node("Gather", {"c", "i"}, {"y"}), "axis", axis);
   } else {
     set_int(mb.node(op, {"c"}, {"y"}), "axis", axis);
   }
@@ -38,6 +41,9 @@ TEST(RuntimeBatchSplit, RowWiseGraphsOnly) {
   EXPECT_FALSE(independent(conv_then("Softmax", 0)));
   EXPECT_TRUE(independent(conv_then("Concat", 1)));
   EXPECT_FALSE(independent(conv_then("Concat", 0)));
+  EXPECT_TRUE(independent(conv_then("Gather", 1)));
+  EXPECT_TRUE(independent(conv_then("Gather", -1)));
+  EXPECT_FALSE(independent(conv_then("Gather", 0)));
   // A fixed batch has no symbol to split.
   ModelBuilder fixed;
   fixed.input("x", {2, 4}).output("y");

@@ -4,6 +4,9 @@
 #include <string>
 
 #include "pt2onnx/error.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/shape_inference.h"
+#include "runtime/support.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {
@@ -65,9 +68,35 @@ TEST(RuntimeErrors, CustomDomainOperatorIsUnsupported) {
 TEST(RuntimeErrors, ShapeOpOnComputedTensorIsUnsupported) {
   ModelBuilder mb;
   mb.input("x", {2, 3}).output("y");
-  mb.initializer_i64("i", {}, {1});
-  mb.node("Gather", {"x", "i"}, {"y"}, "pick");
-  expect_error([&] { runtime::Model::load(mb.save("gather.onnx")); }, ErrorKind::Unsupported, {"pick", "Gather"});
+  set_int(mb.node("Cast", {"x"}, {"y"}, "convert"), "to", 1);
+  expect_error([&] { runtime::Model::load(mb.save("cast.onnx")); }, ErrorKind::Unsupported, {"convert", "Cast"});
+}
+
+TEST(RuntimeErrors, GatherWithComputedIndicesIsUnsupported) {
+  {
+    // Indices from an int64 graph input: refused by the loader.
+    ModelBuilder mb;
+    mb.input("x", {2, 3}).input("i", {2}, onnx::TensorProto::INT64).output("y");
+    set_int(mb.node("Gather", {"x", "i"}, {"y"}, "pick"), "axis", 1);
+    expect_error([&] { runtime::Model::load(mb.save("gather.onnx")); }, ErrorKind::Unsupported, {"'i'", "INT64"});
+  }
+  // Indices that only a run would know (no loadable model has them today:
+  // int64 tensors are constants, shapes, or come from an unsupported Cast).
+  ModelBuilder mb;
+  mb.input("x", {2, 3}).output("y");
+  mb.initializer_i64("i", {2}, {0, 2});
+  set_int(mb.node("Gather", {"x", "i"}, {"y"}, "pick"), "axis", 1);
+  auto loaded = runtime::load_onnx_file(mb.save("gather_const.onnx"));
+  runtime::infer_shapes(loaded.graph);
+  EXPECT_NO_THROW(runtime::check_supported(loaded.graph));
+  runtime::Value computed;
+  computed.name = "computed_i";
+  computed.dtype = DType::Int64;
+  computed.dims = runtime::Dims{runtime::Dim::known(2)};
+  const auto v = loaded.graph.add_value(computed);
+  loaded.graph.set_input(loaded.graph.order().at(0), 1, v);
+  expect_error([&] { runtime::check_supported(loaded.graph); }, ErrorKind::Unsupported,
+               {"pick", "Gather", "'computed_i'", "known before the run"});
 }
 
 TEST(RuntimeErrors, UnsupportedVariantsOfNewOperatorsAreRefusedAtLoad) {

@@ -209,6 +209,39 @@ inline std::vector<float> naive_transpose(const std::vector<float>& x, const std
   return y;
 }
 
+// ONNX Gather: out[a.., j.., b..] = x[a.., indices[j..], b..], a negative
+// index counted from the end of the axis; `indices` flattened (the output's
+// shape is dims[:axis] + indices' shape + dims[axis + 1:]).
+inline std::vector<float> naive_gather(const std::vector<float>& x, const std::vector<std::int64_t>& dims,
+                                       std::int64_t axis, const std::vector<std::int64_t>& indices) {
+  const auto a = static_cast<std::size_t>(axis < 0 ? axis + static_cast<std::int64_t>(dims.size()) : axis);
+  const auto in_strides = naive_strides(dims);
+  std::vector<std::int64_t> out_dims(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(a));
+  out_dims.push_back(static_cast<std::int64_t>(indices.size()));
+  out_dims.insert(out_dims.end(), dims.begin() + static_cast<std::ptrdiff_t>(a) + 1, dims.end());
+  std::int64_t total = 1;
+  for (auto d : out_dims) total *= d;
+  std::vector<float> y;
+  std::vector<std::int64_t> idx(out_dims.size(), 0);  // output index
+  for (std::int64_t i = 0; i < total; ++i) {
+    std::int64_t src = 0;
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      auto coord = idx[k];
+      if (k == a) {
+        coord = indices[static_cast<std::size_t>(coord)];
+        if (coord < 0) coord += dims[a];
+      }
+      src += coord * in_strides[k];
+    }
+    y.push_back(x[static_cast<std::size_t>(src)]);
+    for (auto k = out_dims.size(); k-- > 0;) {
+      if (++idx[k] < out_dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return y;
+}
+
 // Mean over `axes` (sorted, unique) in double; the output keeps the reduced
 // axes as 1 (drop them from the shape for keepdims 0: same values).
 inline std::vector<float> naive_reduce_mean(const std::vector<float>& x, const std::vector<std::int64_t>& dims,

@@ -46,6 +46,8 @@ KernelBuilder kernel_for(OpType op) {
       return build_transpose;
     case OpType::Slice:
       return build_slice;
+    case OpType::Gather:
+      return build_gather;
     case OpType::Flatten:
     case OpType::Reshape:
     case OpType::Squeeze:
@@ -54,7 +56,6 @@ KernelBuilder kernel_for(OpType op) {
     case OpType::Dropout:
       return build_reshape;
     case OpType::Shape:
-    case OpType::Gather:
     case OpType::Cast:
       return nullptr;
   }

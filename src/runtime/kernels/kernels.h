@@ -27,6 +27,7 @@ void build_reshape(PlanBuilder& b, const Node& n);
 void build_pad(PlanBuilder& b, const Node& n);
 void build_transpose(PlanBuilder& b, const Node& n);
 void build_slice(PlanBuilder& b, const Node& n);
+void build_gather(PlanBuilder& b, const Node& n);
 void build_reduce_mean(PlanBuilder& b, const Node& n);
 void build_layer_norm(PlanBuilder& b, const Node& n);
 void build_erf(PlanBuilder& b, const Node& n);

@@ -6,7 +6,8 @@
 // NHWC order seen as [N, H, W, C] is even plain), or a reorder of a blocked
 // input into plain. A Reshape of such a strided view is a view too when the
 // strides allow. A Slice is a strided view of its input copied out by a
-// reorder.
+// reorder. A Gather with indices known before the run (x[:, 0] on the input
+// image) copies the picked blocks of the plain input.
 #include <algorithm>
 #include <cstring>
 
@@ -191,6 +192,47 @@ void build_slice(PlanBuilder& b, const Node& n) {
   const auto dst = b.new_slot(is_plain(dense) ? plain_md(ys) : dense, b.graph().value(out).name);
   b.add_reorder(b.view(src, view_md), dst);
   b.define(out, dst);
+}
+
+void build_gather(PlanBuilder& b, const Node& n) {
+  const auto x = n.inputs[0];
+  const auto out = n.outputs[0];
+  const auto xs = b.shape(x);
+  const auto ys = b.shape(out);
+  const auto indices = constant_ints(b.graph(), n.inputs[1]);
+  if (!indices) throw_error(ErrorKind::Unsupported, "the indices must be known before the run");
+  const auto axis = static_cast<std::size_t>(
+      normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(xs.size()), "axis"));
+  const auto dim = xs[axis];
+  // Row k of [outer, dim, inner] for each index, in the indices' order.
+  std::vector<std::int64_t> rows;
+  rows.reserve(indices->size());
+  for (auto k : *indices) {
+    if (k < -dim || k >= dim)
+      throw_error(ErrorKind::BadInput, fmt::format("index {} is out of range for size {}", k, dim));
+    rows.push_back(k < 0 ? k + dim : k);
+  }
+  std::int64_t outer = 1, inner = 1;
+  for (std::size_t a = 0; a < axis; ++a) outer *= xs[a];
+  for (std::size_t a = axis + 1; a < xs.size(); ++a) inner *= xs[a];
+  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+  b.define(out, dst);
+  if (outer == 0 || inner == 0 || rows.empty()) return;
+  const auto src = b.plain(x);
+  const auto offset = b.slot_md(src).data.offset0;  // a view's first element
+  b.add_custom(
+      [src, dst, rows, outer, dim, inner, offset](const SlotMemories& m) {
+        const auto* in = static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()) + offset;
+        auto* o = static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle());
+        const auto block = static_cast<std::size_t>(inner) * sizeof(float);
+        for (std::int64_t i = 0; i < outer; ++i) {
+          for (auto k : rows) {
+            std::memcpy(o, in + (i * dim + k) * inner, block);
+            o += inner;
+          }
+        }
+      },
+      {src}, {dst});
 }
 
 }  // namespace pt2onnx::runtime

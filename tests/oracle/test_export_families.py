@@ -9,10 +9,15 @@ checkpoints (BatchNorm calibrated on image batches, logits of about 10):
   error (float32 eager against float64 eager) where that is larger: on
   ResNeXt-50 ONNX Runtime on torch's own file differs from PyTorch by 1.2e-4
   of the logits, and PyTorch float32 from float64 by 0.7e-4;
+- heads users train in place of the family's last Linear are read from the
+  checkpoint (Dropout + Linear, an MLP with ReLU) or described by --head;
 - auto-detection tells look-alikes apart (ResNeXt, Wide ResNet and ResNet;
-  EfficientNet-B0 and B1; MobileNet V3 small and large), and a model of a
-  family pt2onnx does not rebuild is refused with exit 7, naming the nearest
-  family and the route that works today.
+  EfficientNet-B0 and B1; MobileNet V3 small and large; the widths of
+  MNASNet, ShuffleNet and ConvNeXt), and a model of a family pt2onnx does not
+  rebuild is refused with exit 7, naming the nearest family and the route
+  that works today.
+
+The larger families are in test_export_families_large.py.
 """
 
 import unittest

@@ -27,6 +27,8 @@ struct Options {
   // Run a batch as one image per thread (each thread a one-thread stream)
   // when the graph computes the images independently; faster than one wide
   // batch on all threads on CPUs like ours (docs/runtime.md, "Performance").
+  // Not for a graph whose fully connected layers stream weights of many MB per
+  // image (AlexNet, VGG): there one wide batch reads them once.
   bool split_batch = true;
   // Back the reordered weights and the activation arenas with transparent
   // huge pages (fewer TLB misses: 4% off EfficientNet-B0's batch-1 latency

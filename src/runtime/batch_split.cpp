@@ -118,4 +118,21 @@ std::optional<int> independent_batch_symbol(const Graph& g) {
   return symbol;
 }
 
+bool batch_split_pays(const Graph& g) {
+  // Past the last level cache's share of a core or two: read from memory.
+  constexpr std::size_t kStreamedWeightBytes = std::size_t{8} << 20;
+  for (auto id : g.order()) {
+    const auto& n = g.node(id);
+    if ((n.op != OpType::Gemm && n.op != OpType::MatMul) || !g.is_constant(n.inputs[1])) continue;
+    const auto& a = g.value(n.inputs[0]).dims;
+    if (!a || a->size() < 2) continue;
+    // The rows of one image: the dims between the batch and the last.
+    bool one_row = true;
+    for (std::size_t i = 1; i + 1 < a->size(); ++i) one_row = one_row && (*a)[i].is(1);
+    const auto& weight = g.value(n.inputs[1]).constant;
+    if (one_row && weight && weight->nbytes() >= kStreamedWeightBytes) return false;
+  }
+  return true;
+}
+
 }  // namespace pt2onnx::runtime

@@ -307,7 +307,7 @@ Model Model::load(const std::filesystem::path& path, const Options& options) {
     for (std::size_t i = 0; i < g.outputs().size(); ++i) {
       impl->outputs.push_back(output_info(g, g.outputs()[i], loaded.output_names[i], loaded.symbols));
     }
-    impl->split_batch = options.split_batch && independent_batch_symbol(g).has_value();
+    impl->split_batch = options.split_batch && independent_batch_symbol(g).has_value() && batch_split_pays(g);
     impl->graph = std::move(g);
   });
   return Model(std::move(impl));

@@ -65,6 +65,44 @@ runtime::Options two_threads(bool split_batch) {
   return o;
 }
 
+// A matrix product on [batch, rows..., k] with a constant k x n weight.
+ModelBuilder product(const std::string& op, std::vector<std::int64_t> per_image, std::int64_t k, std::int64_t n) {
+  ModelBuilder mb;
+  std::vector<std::int64_t> x_shape{-1};
+  x_shape.insert(x_shape.end(), per_image.begin(), per_image.end());
+  x_shape.push_back(k);
+  mb.input("x", x_shape).output("y");
+  mb.initializer("w", {k, n}, random_values(static_cast<std::size_t>(k * n), 5));
+  mb.node(op, {"x", "w"}, {"y"});
+  return mb;
+}
+
+bool split_pays(const ModelBuilder& mb) {
+  auto loaded = runtime::load_onnx_file(mb.save("batch_split_pays.onnx"));
+  runtime::infer_shapes(loaded.graph);
+  runtime::run_passes(loaded.graph, {});
+  return runtime::batch_split_pays(loaded.graph);
+}
+
+TEST(RuntimeBatchSplit, NotWhereEachImageWouldStreamAWeightTooLargeForTheCaches) {
+  // A classifier's fully connected layer of 9.4 MB on one row per image: split,
+  // every image reads the whole weight from memory.
+  EXPECT_FALSE(split_pays(product("Gemm", {}, 2304, 1024)));
+  EXPECT_FALSE(split_pays(product("MatMul", {}, 2304, 1024)));
+  EXPECT_FALSE(split_pays(product("MatMul", {1}, 2304, 1024)));
+  // A small one stays in the caches.
+  EXPECT_TRUE(split_pays(product("Gemm", {}, 256, 8)));
+  // 49 rows per image (tokens, pixels): each weight byte serves 49 rows.
+  EXPECT_TRUE(split_pays(product("MatMul", {49}, 2304, 1024)));
+  EXPECT_TRUE(split_pays(efficientnet_like_model()));
+  // And the model follows: one wide batch, though the graph is row-wise.
+  const auto path = product("Gemm", {}, 2304, 1024).save("batch_split_large_fc.onnx");
+  EXPECT_TRUE(independent(product("Gemm", {}, 2304, 1024)));
+  EXPECT_FALSE(runtime::Model::load(path, two_threads(true)).splits_batch());
+  EXPECT_TRUE(runtime::Model::load(efficientnet_like_model().save("batch_split_eff_pays.onnx"), two_threads(true))
+                  .splits_batch());
+}
+
 TEST(RuntimeBatchSplit, SplitRunEqualsOneWideBatch) {
   const auto path = efficientnet_like_model().save("batch_split_eff.onnx");
   auto a = runtime::Model::load(path, two_threads(true));

@@ -6,8 +6,12 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   one campaign (default 600 s); new inputs
 #                                      collect in build-fuzz/corpus/TARGET
-#   scripts/fuzz.sh --all SECONDS      every target in turn (CI runs --all 30)
-#   scripts/fuzz.sh --build            build the fuzzers only
+#   scripts/fuzz.sh --all SECONDS      every target in turn
+#   scripts/fuzz.sh --unit-tests       the unit tests (tests/**/*_test.cpp) built
+#                                      in the same instrumented build, and run
+#   scripts/fuzz.sh --ci SECONDS       both: the unit tests, then every target
+#                                      (CI runs --ci 30)
+#   scripts/fuzz.sh --build            build the fuzzers and the unit tests only
 #
 # Each run starts from the seeds (fuzz/corpus/TARGET) and the regressions
 # (fuzz/regressions/TARGET). A finding (crash, sanitizer report, internal
@@ -18,11 +22,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$here/build-fuzz"
 mapfile -t all_targets <"$here/fuzz/targets.txt"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+unit_tests=0
 case "${1:-}" in
   "" | -h | --help) usage; exit 0 ;;
   --all) targets=("${all_targets[@]}"); seconds="${2:?--all needs SECONDS}" ;;
-  --build) targets=("${all_targets[@]}"); seconds=0 ;;
+  --ci) targets=("${all_targets[@]}"); seconds="${2:?--ci needs SECONDS}"; unit_tests=1 ;;
+  --unit-tests) targets=(); seconds=0; unit_tests=1 ;;
+  --build) targets=("${all_targets[@]}"); seconds=0; unit_tests=1 ;;
   *)
     targets=("$1"); seconds="${2:-600}"
     [[ " ${all_targets[*]} " == *" $1 "* ]] || { echo "fuzz.sh: no target '$1' (${all_targets[*]})" >&2; exit 2; }
@@ -37,20 +44,37 @@ flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefin
 # omp.h comes from libomp-14-dev (GCC's does not parse with clang 14). The
 # engine uses only the standard omp_* functions, which both declare alike.
 CC=clang-14 CXX=clang++-14 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=None -DPT2ONNX_FUZZ=ON \
-  -DPT2ONNX_BUILD_TESTS=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
+  -DPT2ONNX_BUILD_TESTS=ON -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
   -DOpenMP_CXX_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_LIB_NAMES=gomp \
   -DOpenMP_gomp_LIBRARY="$(g++ -print-file-name=libgomp.so)" >"$build/configure.log" 2>&1 ||
   { tail -20 "$build/configure.log" >&2; echo "fuzz.sh: configuring the fuzz build failed" >&2; exit 2; }
-if ! cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]/#/pt2onnx_fuzz_}" >"$build/build.log" 2>&1; then
+build_targets=("${targets[@]/#/pt2onnx_fuzz_}")
+((unit_tests)) && build_targets+=(pt2onnx_tests)
+if ! cmake --build "$build" --parallel "$(nproc)" --target "${build_targets[@]}" >"$build/build.log" 2>&1; then
   grep -E "error" "$build/build.log" | head -20 >&2
-  echo "fuzz.sh: building the fuzzers failed (build-fuzz/build.log)" >&2
+  echo "fuzz.sh: building ${build_targets[*]} failed (build-fuzz/build.log)" >&2
   exit 2
 fi
-((seconds > 0)) || exit 0
 
 export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
+# The unit tests under the same sanitizers: a sanitizer report aborts the
+# binary, so it fails like a failed test. Not with --build.
+if ((unit_tests)) && [ "$1" != --build ]; then
+  log="$build/unit_tests.log"
+  echo "fuzz.sh: the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+  start=$SECONDS
+  if (cd "$build/tests" && timeout 1800 ./pt2onnx_tests --gtest_brief=1) >"$log" 2>&1; then
+    echo "fuzz.sh: $(grep -oE '[0-9]+ tests?' <(grep -E '^\[  PASSED  \]' "$log")) passed in $((SECONDS - start)) s"
+  else
+    status=1
+    tail -40 "$log" >&2
+    echo "fuzz.sh: the unit tests FAILED under the sanitizers (build-fuzz/unit_tests.log)" >&2
+  fi
+fi
+((seconds > 0)) || exit "$status"
+
 for t in "${targets[@]}"; do
   work="$build/corpus/$t" artifacts="$build/artifacts/$t/"
   mkdir -p "$work" "$artifacts" "$here/fuzz/regressions/$t"

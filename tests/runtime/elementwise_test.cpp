@@ -37,8 +37,9 @@ TEST(RuntimeActivation, HardSigmoidHonoursAlphaAndBeta) {
     auto& n = mb.node("HardSigmoid", {"x"}, {"y"});
     set_float(n, "alpha", alpha);
     set_float(n, "beta", beta);
-    EXPECT_TRUE(all_close(run_unary(mb, x), map_values(x, [&](float v) { return naive_hard_sigmoid(v, alpha, beta); }),
-                          1e-5, 1e-5));
+    EXPECT_TRUE(all_close(run_unary(mb, x),
+                          map_values(x, [a = alpha, b = beta](float v) { return naive_hard_sigmoid(v, a, b); }), 1e-5,
+                          1e-5));
   }
 }
 

@@ -9,8 +9,7 @@ Runtime) for the README.
     /usr/bin/python3 bench/bench_families.py [--archs a,b,...] [--seconds 3] [--rounds 2] [--torch-export]
 
 --torch-export exports with torch.onnx.export (opset 17, dynamic batch)
-instead of `pt2onnx export`, for families the engine runs but pt2onnx does not
-rebuild (convnext_tiny, shufflenet_v2_x1_0, mnasnet1_0).
+instead of `pt2onnx export`: the engine on the file most users have today.
 
 Needs what the oracle tests need (Debian's torch and torchvision, node with
 onnxruntime-node under tests/oracle/node_modules) and a built build/pt2onnx.
@@ -33,7 +32,8 @@ os.environ.setdefault("PT2ONNX_ORACLE_DIR", str(REPO / "tests" / "oracle"))
 
 DEFAULT_ARCHS = ["resnet18", "resnet50", "resnext50_32x4d", "efficientnet_b0", "mobilenet_v2",
                  "mobilenet_v3_small", "mobilenet_v3_large", "regnet_x_400mf", "regnet_y_400mf", "regnet_y_1_6gf",
-                 "densenet121", "squeezenet1_1"]
+                 "densenet121", "squeezenet1_1", "mnasnet1_0", "shufflenet_v2_x1_0", "convnext_tiny", "googlenet",
+                 "inception_v3", "efficientnet_v2_s", "alexnet", "vgg11_bn"]
 SETTINGS = [(1, 1), (1, 2), (8, 2)]  # (batch, threads)
 
 

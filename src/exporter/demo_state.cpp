@@ -56,20 +56,20 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
 
 }  // namespace
 
-checkpoint::StateDict demo_state_dict(const nn::Graph& graph, std::uint64_t seed) {
-  nn::Graph bound = graph;
+checkpoint::StateDict demo_state_dict(const nn::LayerGraph& graph, std::uint64_t seed) {
+  nn::LayerGraph bound = graph;
   bind_demo_params(bound, seed);
   return state_dict_of(bound);
 }
 
-void bind_demo_params(nn::Graph& graph, std::uint64_t seed) {
+void bind_demo_params(nn::LayerGraph& graph, std::uint64_t seed) {
   Random rng(seed);
   for (auto& layer : graph.layers) {
     for (const auto& spec : layer.expected_params()) layer.params[spec.local_name] = make_param(rng, layer, spec);
   }
 }
 
-checkpoint::StateDict state_dict_of(const nn::Graph& graph) {
+checkpoint::StateDict state_dict_of(const nn::LayerGraph& graph) {
   checkpoint::StateDict state;
   for (const auto& layer : graph.layers) {
     for (const auto& spec : layer.expected_params()) {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "exporter/lowering_context.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::exporter {
 

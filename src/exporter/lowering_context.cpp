@@ -12,7 +12,8 @@ namespace pt2onnx::exporter {
 // Initializers are stored as raw little-endian bytes, which is what ONNX requires.
 static_assert(std::endian::native == std::endian::little, "raw_data must be little-endian");
 
-LoweringContext::LoweringContext(const nn::Graph& graph, const LoweringPlan& plan, int opset, onnx::GraphProto& out)
+LoweringContext::LoweringContext(const nn::LayerGraph& graph, const LoweringPlan& plan, int opset,
+                                 onnx::GraphProto& out)
     : graph_(graph), plan_(plan), opset_(opset), out_(out) {}
 
 std::size_t LoweringContext::layer_index(const nn::Layer& layer) const {

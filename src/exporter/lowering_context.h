@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "exporter/lowering_plan.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "onnx/onnx_pb.h"
 #include "pt2onnx/tensor.h"
 
@@ -17,10 +17,10 @@ namespace pt2onnx::exporter {
 
 class LoweringContext {
  public:
-  LoweringContext(const nn::Graph& graph, const LoweringPlan& plan, int opset, onnx::GraphProto& out);
+  LoweringContext(const nn::LayerGraph& graph, const LoweringPlan& plan, int opset, onnx::GraphProto& out);
 
   [[nodiscard]] int opset() const { return opset_; }
-  [[nodiscard]] const nn::Graph& graph() const { return graph_; }
+  [[nodiscard]] const nn::LayerGraph& graph() const { return graph_; }
 
   // ONNX tensor names of a layer's i-th input and of its output.
   [[nodiscard]] const std::string& input_name(const nn::Layer& layer, std::size_t i) const;
@@ -44,7 +44,7 @@ class LoweringContext {
  private:
   [[nodiscard]] std::size_t layer_index(const nn::Layer& layer) const;
 
-  const nn::Graph& graph_;
+  const nn::LayerGraph& graph_;
   const LoweringPlan& plan_;
   int opset_;
   onnx::GraphProto& out_;

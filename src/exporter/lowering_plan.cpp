@@ -13,7 +13,7 @@ namespace {
 // A BatchNorm folds into its producer when that producer is a Conv2d whose
 // output nothing else reads: folding changes the Conv's output, so a second
 // reader (or the graph output) would see the wrong values.
-std::optional<std::size_t> foldable_conv(const nn::Graph& graph, const LoweringPlan& plan,
+std::optional<std::size_t> foldable_conv(const nn::LayerGraph& graph, const LoweringPlan& plan,
                                          const std::vector<std::optional<std::size_t>>& producer,
                                          const std::vector<int>& readers, std::size_t bn_index) {
   const auto& bn = graph.layers[bn_index];
@@ -35,7 +35,7 @@ bool is_eval_identity(nn::LayerKind kind) {
   return kind == nn::LayerKind::Dropout || kind == nn::LayerKind::StochasticDepth;
 }
 
-LoweringPlan plan_lowering(const nn::Graph& graph) {
+LoweringPlan plan_lowering(const nn::LayerGraph& graph) {
   const auto num_values = static_cast<std::size_t>(graph.num_values);
   const auto num_layers = graph.layers.size();
   LoweringPlan plan;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::exporter {
 
@@ -30,7 +30,7 @@ struct LoweringPlan {
 
 // Throws Error(ExportFailed) for a graph that cannot be lowered as a whole (a
 // layer kind with the wrong input count, an output that is the input itself).
-LoweringPlan plan_lowering(const nn::Graph& graph);
+LoweringPlan plan_lowering(const nn::LayerGraph& graph);
 
 // Layers that are identities in eval mode and so become no node at all.
 bool is_eval_identity(nn::LayerKind kind);

@@ -11,7 +11,7 @@
 namespace pt2onnx::exporter {
 std::string format_size(std::int64_t height, std::int64_t width) { return fmt::format("{}x{}", height, width); }
 
-std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options) {
+std::map<std::string, std::string> export_metadata(const nn::LayerGraph& graph, const ExportOptions& options) {
   namespace k = metadata_keys;
   const std::array<std::int64_t, 2> input{graph.input_size, graph.input_size};
   vision::PreprocessSpec spec;
@@ -37,7 +37,7 @@ std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const
   return m;
 }
 
-void add_metadata(onnx::ModelProto& model, const nn::Graph& graph, const ExportOptions& options) {
+void add_metadata(onnx::ModelProto& model, const nn::LayerGraph& graph, const ExportOptions& options) {
   for (const auto& [key, value] : export_metadata(graph, options)) {
     auto* p = model.add_metadata_props();
     p->set_key(key);

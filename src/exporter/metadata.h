@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "exporter/export_options.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "onnx/onnx_pb.h"
 
 namespace pt2onnx::exporter {
@@ -16,10 +16,10 @@ namespace pt2onnx::exporter {
 // with these options. Throws Error(Usage) when labels do not fit the model
 // (common/labels.h) or the preprocessing does not give images of the model's
 // input size.
-std::map<std::string, std::string> export_metadata(const nn::Graph& graph, const ExportOptions& options);
+std::map<std::string, std::string> export_metadata(const nn::LayerGraph& graph, const ExportOptions& options);
 
 // Adds them to the model's metadata_props, sorted by key.
-void add_metadata(onnx::ModelProto& model, const nn::Graph& graph, const ExportOptions& options);
+void add_metadata(onnx::ModelProto& model, const nn::LayerGraph& graph, const ExportOptions& options);
 
 // "224x224"
 std::string format_size(std::int64_t height, std::int64_t width);

@@ -25,7 +25,7 @@ void add_float_value_info(google::protobuf::RepeatedPtrField<onnx::ValueInfoProt
   for (auto d : fixed_dims_after_batch) shape->add_dim()->set_dim_value(d);
 }
 
-void check_graph_header(const nn::Graph& graph) {
+void check_graph_header(const nn::LayerGraph& graph) {
   if (graph.num_outputs <= 0 || graph.input_channels <= 0 || graph.input_size <= 0) {
     throw_error(ErrorKind::ExportFailed,
                 fmt::format("graph {} has {} outputs, {} input channels, input size {}: all must be positive",
@@ -70,7 +70,7 @@ const onnx::ValueInfoProto* find_value_info(const google::protobuf::RepeatedPtrF
 
 }  // namespace
 
-onnx::ModelProto export_model(const nn::Graph& graph, const ExportOptions& options) {
+onnx::ModelProto export_model(const nn::LayerGraph& graph, const ExportOptions& options) {
   check_opset(options.opset);
   check_graph_header(graph);
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "exporter/export_options.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "onnx/onnx_pb.h"
 
 namespace pt2onnx::exporter {
@@ -17,7 +17,7 @@ inline constexpr const char* kBatchDim = "batch";
 // Lowers every layer (one function per kind, see layer_lowerings.h) and adds
 // the metadata. Throws Error: Usage for a bad opset or labels, ExportFailed
 // for an unbound or inconsistent graph, Unsupported for a layer it cannot lower.
-onnx::ModelProto export_model(const nn::Graph& graph, const ExportOptions& options);
+onnx::ModelProto export_model(const nn::LayerGraph& graph, const ExportOptions& options);
 
 // The onnx checker's full check, as onnx.checker.check_model(m, full_check=True)
 // does it: the structural check, then shape inference in strict mode with type

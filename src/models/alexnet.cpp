@@ -18,8 +18,8 @@ constexpr std::int64_t kAlexPooled = 6;
 constexpr std::int64_t kAlexHidden = 4096;
 constexpr double kAlexDropout = 0.5;
 
-nn::Graph build_alexnet(const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_alexnet(const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = "alexnet";
   g.num_outputs = options.num_outputs;
   const nn::PoolAttrs pool{{3, 3}, {2, 2}, {0, 0}};

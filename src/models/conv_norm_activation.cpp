@@ -19,7 +19,7 @@ nn::Conv2dAttrs conv2d_attrs(std::int64_t in, std::int64_t out, std::int64_t ker
   return a;
 }
 
-nn::ValueId add_conv_norm_activation(nn::Graph& graph, const std::string& path, nn::ValueId input,
+nn::ValueId add_conv_norm_activation(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
                                      const ConvNormActivation& block) {
   const auto conv = conv2d_attrs(block.in_channels, block.out_channels, block.kernel, block.stride,
                                  (block.kernel - 1) / 2, block.groups);
@@ -29,8 +29,9 @@ nn::ValueId add_conv_norm_activation(nn::Graph& graph, const std::string& path, 
   return x;
 }
 
-nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn::ValueId input, std::int64_t channels,
-                                   std::int64_t squeeze, nn::LayerKind activation, nn::LayerKind scale_activation) {
+nn::ValueId add_squeeze_excitation(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
+                                   std::int64_t channels, std::int64_t squeeze, nn::LayerKind activation,
+                                   nn::LayerKind scale_activation) {
   nn::ValueId s = graph.add(nn::LayerKind::AdaptiveAvgPool2d, path + ".avgpool", {input});
   s = graph.add(nn::LayerKind::Conv2d, path + ".fc1", {s}, conv2d_attrs(channels, squeeze, 1, 1, 0, 1, true));
   s = graph.add(activation, path + ".activation", {s});
@@ -39,7 +40,7 @@ nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn
   return graph.add(nn::LayerKind::Mul, path, {input, s});
 }
 
-nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::ValueId input,
+nn::ValueId add_basic_conv2d(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
                              const nn::Conv2dAttrs& conv) {
   constexpr double kBasicConvEps = 1e-3;
   nn::ValueId x = graph.add(nn::LayerKind::Conv2d, path + ".conv", {input}, conv);
@@ -47,7 +48,7 @@ nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::Valu
   return graph.add(nn::LayerKind::ReLU, path + ".relu", {x});
 }
 
-nn::ValueId add_transform_input(nn::Graph& graph, const nn::ModelOptions& options, std::string_view ctor) {
+nn::ValueId add_transform_input(nn::LayerGraph& graph, const nn::ModelOptions& options, std::string_view ctor) {
   const bool on = options.transform_input.value_or(!options.has_training_only_tensors);
   std::string why;
   if (options.transform_input) {

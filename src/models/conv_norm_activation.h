@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::models {
 
@@ -30,18 +30,20 @@ struct ConvNormActivation {
 
 // Adds the block reading `input`, returns its output. Padding is torchvision's
 // default (kernel - 1) / 2; the conv has no bias since a BatchNorm follows.
-nn::ValueId add_conv_norm_activation(nn::Graph& graph, const std::string& path, nn::ValueId input,
+nn::ValueId add_conv_norm_activation(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
                                      const ConvNormActivation& block);
 
 // torchvision.ops.SqueezeExcitation at `path`: avgpool, fc1 (1x1 conv with
 // bias, channels -> squeeze), activation, fc2 (squeeze -> channels),
 // scale_activation; returns scale * input, named `path` (its forward()).
-nn::ValueId add_squeeze_excitation(nn::Graph& graph, const std::string& path, nn::ValueId input, std::int64_t channels,
-                                   std::int64_t squeeze, nn::LayerKind activation, nn::LayerKind scale_activation);
+nn::ValueId add_squeeze_excitation(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
+                                   std::int64_t channels, std::int64_t squeeze, nn::LayerKind activation,
+                                   nn::LayerKind scale_activation);
 
 // GoogLeNet's and Inception V3's BasicConv2d at `path`: conv (no bias),
 // bn (eps 0.001), then F.relu, named `path`.relu.
-nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::ValueId input, const nn::Conv2dAttrs& conv);
+nn::ValueId add_basic_conv2d(nn::LayerGraph& graph, const std::string& path, nn::ValueId input,
+                             const nn::Conv2dAttrs& conv);
 
 // GoogLeNet's and Inception V3's _transform_input, which re-normalises an
 // ImageNet-normalised image to the [-1, 1] scaling the ported weights expect:
@@ -50,6 +52,6 @@ nn::ValueId add_basic_conv2d(nn::Graph& graph, const std::string& path, nn::Valu
 // on and drop the auxiliary classifiers; without weights it is off and they
 // are kept). Either way graph.notes says which and why. `ctor` names the
 // torchvision constructor ("googlenet"). Returns the image to feed the network.
-nn::ValueId add_transform_input(nn::Graph& graph, const nn::ModelOptions& options, std::string_view ctor);
+nn::ValueId add_transform_input(nn::LayerGraph& graph, const nn::ModelOptions& options, std::string_view ctor);
 
 }  // namespace pt2onnx::models

@@ -43,13 +43,13 @@ const std::array<ConvNeXtVariant, 4> kConvNeXtVariants{{
     {"convnext_large", "ConvNeXt-Large", {{{192, 3}, {384, 3}, {768, 27}, {1536, 3}}}},
 }};
 
-ValueId add_layer_norm2d(nn::Graph& g, const std::string& path, ValueId x, std::int64_t channels) {
+ValueId add_layer_norm2d(nn::LayerGraph& g, const std::string& path, ValueId x, std::int64_t channels) {
   return g.add(LayerKind::LayerNorm2d, path, {x}, nn::LayerNormAttrs{channels, kConvNeXtEps});
 }
 
 // CNBlock at `path`: depthwise 7x7 conv with bias, LayerNorm, Linear to 4C,
 // GELU, Linear back, layer scale, residual.
-ValueId add_cnblock(nn::Graph& g, const std::string& path, ValueId input, std::int64_t dim) {
+ValueId add_cnblock(nn::LayerGraph& g, const std::string& path, ValueId input, std::int64_t dim) {
   const auto p = [&](int index) { return fmt::format("{}.block.{}", path, index); };
   ValueId x = g.add(LayerKind::Conv2d, p(0), {input}, conv2d_attrs(dim, dim, 7, 1, 3, dim, true));
   x = add_layer_norm2d(g, p(2), x, dim);
@@ -61,8 +61,8 @@ ValueId add_cnblock(nn::Graph& g, const std::string& path, ValueId input, std::i
   return g.add(LayerKind::Add, path + ".add", {x, input});
 }
 
-nn::Graph build_convnext(const ConvNeXtVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_convnext(const ConvNeXtVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   const std::int64_t stem = v.stages[0].channels;

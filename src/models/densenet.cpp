@@ -41,7 +41,7 @@ constexpr std::array<DenseNetVariant, 4> kDenseNetVariants{{
 
 constexpr std::int64_t kBottleneckSize = 4;  // bn_size
 
-ValueId norm_relu_conv(nn::Graph& g, const std::string& path, std::string_view suffix, ValueId x, std::int64_t in,
+ValueId norm_relu_conv(nn::LayerGraph& g, const std::string& path, std::string_view suffix, ValueId x, std::int64_t in,
                        std::int64_t out, std::int64_t kernel, std::int64_t padding) {
   x = g.add(LayerKind::BatchNorm2d, fmt::format("{}.norm{}", path, suffix), {x}, nn::BatchNormAttrs{in, 1e-5});
   x = g.add(LayerKind::ReLU, fmt::format("{}.relu{}", path, suffix), {x});
@@ -49,8 +49,8 @@ ValueId norm_relu_conv(nn::Graph& g, const std::string& path, std::string_view s
                conv2d_attrs(in, out, kernel, 1, padding));
 }
 
-nn::Graph build_densenet(const DenseNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_densenet(const DenseNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   std::int64_t features = v.num_init_features;

@@ -82,7 +82,7 @@ struct MBConvConfig {
 
 // torchvision's FusedMBConv at `path`: a 3x3 conv that expands (then a 1x1
 // projection), or with expand ratio 1 a single 3x3 conv with activation.
-ValueId add_fused_mbconv(nn::Graph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
+ValueId add_fused_mbconv(nn::LayerGraph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
   const bool use_res_connect = c.stride == 1 && c.input_channels == c.out_channels;
   const std::int64_t expanded = adjust_channels(static_cast<double>(c.input_channels), c.expand_ratio);
   ValueId x = input;
@@ -102,7 +102,7 @@ ValueId add_fused_mbconv(nn::Graph& g, const std::string& path, ValueId input, c
 }
 
 // torchvision's MBConv at `path` ("features.2.1").
-ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
+ValueId add_mbconv(nn::LayerGraph& g, const std::string& path, ValueId input, const MBConvConfig& c) {
   const bool use_res_connect = c.stride == 1 && c.input_channels == c.out_channels;
   const std::int64_t expanded = adjust_channels(static_cast<double>(c.input_channels), c.expand_ratio);
   int index = 0;
@@ -124,8 +124,8 @@ ValueId add_mbconv(nn::Graph& g, const std::string& path, ValueId input, const M
   return x;
 }
 
-nn::Graph build_efficientnet(const EfficientNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_efficientnet(const EfficientNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.input_channels = 3;
   g.input_size = v.input_size;
@@ -217,10 +217,10 @@ const std::array<EfficientNetV2Variant, 3> kEfficientNetV2Variants{{
      480},
 }};
 
-nn::Graph build_efficientnet_v2(const EfficientNetV2Variant& v, const nn::ModelOptions& options) {
+nn::LayerGraph build_efficientnet_v2(const EfficientNetV2Variant& v, const nn::ModelOptions& options) {
   constexpr double kV2Eps = 1e-3;  // norm_layer = partial(nn.BatchNorm2d, eps=1e-03)
   constexpr std::int64_t kV2LastChannel = 1280;
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.input_size = v.input_size;
   g.num_outputs = options.num_outputs;

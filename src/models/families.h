@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::models {
 
@@ -14,7 +14,7 @@ struct Architecture {
   std::string name;          // as torchvision.models names the constructor: "efficientnet_b0"
   std::string display_name;  // as people write it: "EfficientNet-B0"
   std::string family;        // "EfficientNet"
-  std::function<nn::Graph(const nn::ModelOptions&)> build;
+  std::function<nn::LayerGraph(const nn::ModelOptions&)> build;
 };
 
 // Registers every row of a family's variant table (each with `name` and

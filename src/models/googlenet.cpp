@@ -51,7 +51,7 @@ nn::PoolAttrs ceil_max_pool(std::int64_t kernel, std::int64_t stride, std::int64
   return p;
 }
 
-ValueId add_googlenet_inception(nn::Graph& g, const GoogLeNetStage& s, ValueId x) {
+ValueId add_googlenet_inception(nn::LayerGraph& g, const GoogLeNetStage& s, ValueId x) {
   const std::string path = s.name;
   const auto p = [&](const char* local) { return fmt::format("{}.{}", path, local); };
   const ValueId b1 = add_basic_conv2d(g, p("branch1"), x, conv2d_attrs(s.in, s.ch1x1, 1));
@@ -64,8 +64,8 @@ ValueId add_googlenet_inception(nn::Graph& g, const GoogLeNetStage& s, ValueId x
   return g.add(LayerKind::Concat, path, {b1, b2, b3, b4});
 }
 
-nn::Graph build_googlenet(const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_googlenet(const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = "googlenet";
   g.num_outputs = options.num_outputs;
   g.training_only = {"aux1", "aux2"};

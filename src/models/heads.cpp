@@ -164,7 +164,7 @@ std::vector<HeadModule> parse_head_spec(const std::string& text) {
   return modules;
 }
 
-std::optional<HeadPlan> plan_head(const nn::Graph& probe, const checkpoint::StateDict& state,
+std::optional<HeadPlan> plan_head(const nn::LayerGraph& probe, const checkpoint::StateDict& state,
                                   const std::optional<std::vector<HeadModule>>& spec) {
   if (probe.layers.empty() || probe.layers.back().kind != LayerKind::Linear) return std::nullopt;
   const nn::Layer& slot = probe.layers.back();
@@ -209,7 +209,7 @@ std::optional<std::int64_t> head_outputs(const HeadPlan& plan, const checkpoint:
   return std::nullopt;
 }
 
-void apply_head(nn::Graph& graph, const HeadPlan& plan, const checkpoint::StateDict& state) {
+void apply_head(nn::LayerGraph& graph, const HeadPlan& plan, const checkpoint::StateDict& state) {
   const auto under = [&](const std::string& path) { return path == plan.path || path.starts_with(plan.path + "."); };
   nn::ValueId input = -1;
   std::int64_t in_features = 0;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::models {
 
@@ -44,7 +44,7 @@ struct HeadPlan {
 // in a Linear). With `spec`, the Sequential it describes, placed at the slot
 // or its parent, whichever the state dict's keys are under. Error(Usage) or
 // Error(ArchMismatch) when the keys cannot be read as a head.
-std::optional<HeadPlan> plan_head(const nn::Graph& probe, const checkpoint::StateDict& state,
+std::optional<HeadPlan> plan_head(const nn::LayerGraph& probe, const checkpoint::StateDict& state,
                                   const std::optional<std::vector<HeadModule>>& spec);
 
 // The output count of the planned head: its last Linear's weight rows.
@@ -52,6 +52,6 @@ std::optional<std::int64_t> head_outputs(const HeadPlan& plan, const checkpoint:
 
 // Replaces the layers under plan.path (the graph's last ones) by the planned
 // head, sized from the state dict, and adds plan.note to the graph's notes.
-void apply_head(nn::Graph& graph, const HeadPlan& plan, const checkpoint::StateDict& state);
+void apply_head(nn::LayerGraph& graph, const HeadPlan& plan, const checkpoint::StateDict& state);
 
 }  // namespace pt2onnx::models

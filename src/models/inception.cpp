@@ -38,7 +38,7 @@ nn::Conv2dAttrs rect_conv(std::int64_t in, std::int64_t out, std::int64_t kh, st
 
 class InceptionBuilder {
  public:
-  explicit InceptionBuilder(nn::Graph& g) : g_(g) {}
+  explicit InceptionBuilder(nn::LayerGraph& g) : g_(g) {}
 
   ValueId conv(const std::string& block, const char* name, ValueId x, const nn::Conv2dAttrs& a) {
     return add_basic_conv2d(g_, fmt::format("{}.{}", block, name), x, a);
@@ -111,11 +111,11 @@ class InceptionBuilder {
   }
 
  private:
-  nn::Graph& g_;
+  nn::LayerGraph& g_;
 };
 
-nn::Graph build_inception_v3(const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_inception_v3(const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = "inception_v3";
   g.num_outputs = options.num_outputs;
   g.input_size = kInceptionInputSize;

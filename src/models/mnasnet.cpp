@@ -55,8 +55,8 @@ constexpr std::array<MnasStack, 6> kMnasStacks{{
 
 // Conv2d, BatchNorm2d[, ReLU] as separate entries of one Sequential, from
 // index `index` on; returns the output and advances `index`.
-ValueId add_mnas_conv_bn(nn::Graph& g, const std::string& prefix, int& index, ValueId x, const nn::Conv2dAttrs& conv,
-                         bool relu) {
+ValueId add_mnas_conv_bn(nn::LayerGraph& g, const std::string& prefix, int& index, ValueId x,
+                         const nn::Conv2dAttrs& conv, bool relu) {
   x = g.add(LayerKind::Conv2d, fmt::format("{}.{}", prefix, index++), {x}, conv);
   x = g.add(LayerKind::BatchNorm2d, fmt::format("{}.{}", prefix, index++), {x},
             nn::BatchNormAttrs{conv.out_channels, kMnasEps});
@@ -65,7 +65,7 @@ ValueId add_mnas_conv_bn(nn::Graph& g, const std::string& prefix, int& index, Va
 }
 
 // mnasnet._InvertedResidual at `path`: expand 1x1, depthwise, project 1x1.
-ValueId add_mnas_block(nn::Graph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
+ValueId add_mnas_block(nn::LayerGraph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
                        std::int64_t kernel, std::int64_t stride, std::int64_t expansion) {
   const std::int64_t mid = in * expansion;
   const std::string seq = path + ".layers";
@@ -77,12 +77,12 @@ ValueId add_mnas_block(nn::Graph& g, const std::string& path, ValueId input, std
   return x;
 }
 
-nn::Graph build_mnasnet(const MnasNetVariant& v, const nn::ModelOptions& options) {
+nn::LayerGraph build_mnasnet(const MnasNetVariant& v, const nn::ModelOptions& options) {
   constexpr std::array<double, 8> kBaseDepths{32, 16, 24, 40, 80, 96, 192, 320};
   std::array<std::int64_t, 8> depths{};
   for (std::size_t i = 0; i < depths.size(); ++i) depths[i] = make_divisible(kBaseDepths[i] * v.alpha, 8);
 
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   int index = 0;

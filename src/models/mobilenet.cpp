@@ -41,7 +41,7 @@ constexpr std::array<V2Stage, 7> kV2Stages{{
 }};
 
 // mobilenetv2.InvertedResidual at `path`: conv = Sequential([expand CNA,] depthwise CNA, Conv2d, BatchNorm2d).
-ValueId add_v2_block(nn::Graph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
+ValueId add_v2_block(nn::LayerGraph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
                      std::int64_t stride, std::int64_t expand_ratio) {
   const std::int64_t hidden = in * expand_ratio;  // int(round(inp * expand_ratio)) of whole numbers
   int index = 0;
@@ -55,8 +55,8 @@ ValueId add_v2_block(nn::Graph& g, const std::string& path, ValueId input, std::
   return x;
 }
 
-nn::Graph build_mobilenet_v2(const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_mobilenet_v2(const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = "mobilenet_v2";
   g.num_outputs = options.num_outputs;
   std::int64_t channels = make_divisible(32.0, kRoundNearest);
@@ -135,7 +135,7 @@ const std::array<V3Variant, 2> kV3Variants{{
 }};
 
 // mobilenetv3.InvertedResidual at `path`: block = Sequential([expand CNA,] depthwise CNA, [SE,] project CNA).
-ValueId add_v3_block(nn::Graph& g, const std::string& path, ValueId input, const V3Block& b) {
+ValueId add_v3_block(nn::LayerGraph& g, const std::string& path, ValueId input, const V3Block& b) {
   constexpr double kEps = 1e-3;  // norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
   const LayerKind act = b.hardswish ? LayerKind::Hardswish : LayerKind::ReLU;
   int index = 0;
@@ -153,8 +153,8 @@ ValueId add_v3_block(nn::Graph& g, const std::string& path, ValueId input, const
   return x;
 }
 
-nn::Graph build_mobilenet_v3(const V3Variant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_mobilenet_v3(const V3Variant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x =

@@ -62,7 +62,7 @@ constexpr std::int64_t kDefaultNumOutputs = 1000;
 // The output count is whatever the checkpoint's last Linear (or, in a
 // convolutional classifier such as SqueezeNet's, last Conv2d) was trained
 // with: its weight is [num_outputs, ...].
-std::int64_t num_outputs_from(const nn::Graph& probe, const checkpoint::StateDict& state) {
+std::int64_t num_outputs_from(const nn::LayerGraph& probe, const checkpoint::StateDict& state) {
   for (auto it = probe.layers.rbegin(); it != probe.layers.rend(); ++it) {
     if (it->kind != nn::LayerKind::Linear && it->kind != nn::LayerKind::Conv2d) continue;
     const Tensor* w = state.find(it->path + ".weight");
@@ -73,7 +73,7 @@ std::int64_t num_outputs_from(const nn::Graph& probe, const checkpoint::StateDic
   return kDefaultNumOutputs;
 }
 
-bool has_training_only_tensors(const nn::Graph& probe, const checkpoint::StateDict& state) {
+bool has_training_only_tensors(const nn::LayerGraph& probe, const checkpoint::StateDict& state) {
   for (const auto& [key, tensor] : state.entries) {
     for (const auto& prefix : probe.training_only) {
       if (key.starts_with(prefix + ".")) return true;
@@ -84,16 +84,16 @@ bool has_training_only_tensors(const nn::Graph& probe, const checkpoint::StateDi
 
 // The graph for `state`: the output count and the head from its classifier's
 // tensors (models/heads.h), transform_input from the user or the checkpoint.
-nn::Graph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout,
-                    const BuildChoices& choices = {}) {
-  const nn::Graph probe = arch.build({1, 0.0});
+nn::LayerGraph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout,
+                         const BuildChoices& choices = {}) {
+  const nn::LayerGraph probe = arch.build({1, 0.0});
   const auto spec = choices.head ? std::optional(parse_head_spec(*choices.head)) : std::nullopt;
   const auto head = plan_head(probe, state, spec);
   const auto head_n = head ? head_outputs(*head, state) : std::nullopt;
   nn::ModelOptions options(head_n.value_or(num_outputs_from(probe, state)), dropout);
   options.transform_input = choices.transform_input;
   options.has_training_only_tensors = has_training_only_tensors(probe, state);
-  nn::Graph graph = arch.build(options);
+  nn::LayerGraph graph = arch.build(options);
   if (head) apply_head(graph, *head, state);
   return graph;
 }
@@ -156,7 +156,7 @@ Detection detect_architecture(const checkpoint::StateDict& state, const std::opt
   std::optional<Candidate> nearest;
   double nearest_overlap = -1.0;
   for (const auto& arch : registry()) {
-    std::optional<nn::Graph> graph;
+    std::optional<nn::LayerGraph> graph;
     try {
       graph = build_for(arch, state, 0.0, {std::nullopt, head});
     } catch (const Error& e) {
@@ -208,11 +208,11 @@ std::vector<std::string> architectures() {
   return names;
 }
 
-nn::Graph build(std::string_view arch, const nn::ModelOptions& options) { return find(arch).build(options); }
+nn::LayerGraph build(std::string_view arch, const nn::ModelOptions& options) { return find(arch).build(options); }
 
-nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
-                         const BuildChoices& choices) {
-  nn::Graph graph = build_for(find(arch), state, dropout, choices);
+nn::LayerGraph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
+                              const BuildChoices& choices) {
+  nn::LayerGraph graph = build_for(find(arch), state, dropout, choices);
   const nn::BindReport report = nn::check_state(graph, state);
   if (!report.ok()) {
     std::string message = report.describe(graph.arch);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::models {
 
@@ -35,7 +35,7 @@ struct Detection {
 Detection detect_architecture(const checkpoint::StateDict& state, const std::optional<std::string>& head = {});
 
 // The unbound layer graph. Throws Error(Usage) for an unknown name.
-nn::Graph build(std::string_view arch, const nn::ModelOptions& options);
+nn::LayerGraph build(std::string_view arch, const nn::ModelOptions& options);
 
 // Builds `arch` with num_outputs read from the state dict's classifier (and
 // transform_input, where the family has it, from the user or the checkpoint),
@@ -47,7 +47,7 @@ struct BuildChoices {
   std::optional<bool> transform_input;  // GoogLeNet, Inception V3 (--transform-input)
   std::optional<std::string> head;      // --head's description of the classifier head
 };
-nn::Graph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
-                         const BuildChoices& choices = {});
+nn::LayerGraph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
+                              const BuildChoices& choices = {});
 
 }  // namespace pt2onnx::models

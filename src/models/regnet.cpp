@@ -54,8 +54,8 @@ constexpr std::int64_t kStemWidth = 32;
 
 // ResBottleneckBlock at `path` ("trunk_output.block2.block2-0"):
 // activation(proj(x) + f(x)), f = a (1x1), b (3x3 grouped, strided), [se], c (1x1).
-ValueId add_block(nn::Graph& g, const std::string& path, ValueId input, std::int64_t width_in, std::int64_t width_out,
-                  std::int64_t stride, std::int64_t group_width, bool squeeze_excitation) {
+ValueId add_block(nn::LayerGraph& g, const std::string& path, ValueId input, std::int64_t width_in,
+                  std::int64_t width_out, std::int64_t stride, std::int64_t group_width, bool squeeze_excitation) {
   const auto p = [&](std::string_view local) { return fmt::format("{}.{}", path, local); };
   ValueId identity = input;
   if (width_in != width_out || stride != 1) {
@@ -73,8 +73,8 @@ ValueId add_block(nn::Graph& g, const std::string& path, ValueId input, std::int
   return g.add(LayerKind::ReLU, p("activation"), {x});
 }
 
-nn::Graph build_regnet(const RegNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_regnet(const RegNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x = add_conv_norm_activation(g, "stem", g.input, {3, kStemWidth, 3, 2, 1, 1e-5, LayerKind::ReLU});

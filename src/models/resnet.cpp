@@ -48,18 +48,18 @@ constexpr std::array<ResNetVariant, 10> kResNetVariants{{
 
 std::int64_t expansion(BlockKind kind) { return kind == BlockKind::Basic ? 1 : 4; }
 
-ValueId conv(nn::Graph& g, const std::string& path, ValueId x, std::int64_t in, std::int64_t out, std::int64_t kernel,
-             std::int64_t stride, std::int64_t padding, std::int64_t groups = 1) {
+ValueId conv(nn::LayerGraph& g, const std::string& path, ValueId x, std::int64_t in, std::int64_t out,
+             std::int64_t kernel, std::int64_t stride, std::int64_t padding, std::int64_t groups = 1) {
   return g.add(LayerKind::Conv2d, path, {x}, conv2d_attrs(in, out, kernel, stride, padding, groups));
 }
 
-ValueId bn(nn::Graph& g, const std::string& path, ValueId x, std::int64_t channels) {
+ValueId bn(nn::LayerGraph& g, const std::string& path, ValueId x, std::int64_t channels) {
   return g.add(LayerKind::BatchNorm2d, path, {x}, nn::BatchNormAttrs{channels, 1e-5});
 }
 
 // BasicBlock or Bottleneck at `path` ("layer2.0"); the stride sits on the 3x3 conv (ResNet v1.5).
-ValueId add_block(nn::Graph& g, const std::string& path, ValueId input, const ResNetVariant& v, std::int64_t inplanes,
-                  std::int64_t planes, std::int64_t stride, bool downsample) {
+ValueId add_block(nn::LayerGraph& g, const std::string& path, ValueId input, const ResNetVariant& v,
+                  std::int64_t inplanes, std::int64_t planes, std::int64_t stride, bool downsample) {
   auto p = [&](std::string_view local) { return fmt::format("{}.{}", path, local); };
   const BlockKind kind = v.block;
   const std::int64_t out_channels = planes * expansion(kind);
@@ -91,8 +91,8 @@ ValueId add_block(nn::Graph& g, const std::string& path, ValueId input, const Re
   return g.add(LayerKind::ReLU, p(kind == BlockKind::Basic ? "relu_1" : "relu_2"), {x});
 }
 
-nn::Graph build_resnet(const ResNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_resnet(const ResNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.input_channels = 3;
   g.input_size = 224;

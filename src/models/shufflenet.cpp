@@ -37,15 +37,15 @@ const std::array<ShuffleNetVariant, 4> kShuffleNetVariants{{
 }};
 
 // Conv2d, BatchNorm2d[, ReLU] as entries `first`, first + 1[, first + 2] of a Sequential.
-ValueId add_shuffle_conv_bn(nn::Graph& g, const std::string& seq, int first, ValueId x, const nn::Conv2dAttrs& conv,
-                            bool relu) {
+ValueId add_shuffle_conv_bn(nn::LayerGraph& g, const std::string& seq, int first, ValueId x,
+                            const nn::Conv2dAttrs& conv, bool relu) {
   x = g.add(LayerKind::Conv2d, fmt::format("{}.{}", seq, first), {x}, conv);
   x = g.add(LayerKind::BatchNorm2d, fmt::format("{}.{}", seq, first + 1), {x}, nn::BatchNormAttrs{conv.out_channels});
   if (relu) x = g.add(LayerKind::ReLU, fmt::format("{}.{}", seq, first + 2), {x});
   return x;
 }
 
-ValueId add_shuffle_block(nn::Graph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
+ValueId add_shuffle_block(nn::LayerGraph& g, const std::string& path, ValueId input, std::int64_t in, std::int64_t out,
                           std::int64_t stride) {
   const std::int64_t branch = out / 2;
   ValueId kept = input, x = input;
@@ -67,8 +67,8 @@ ValueId add_shuffle_block(nn::Graph& g, const std::string& path, ValueId input, 
   return g.add(LayerKind::ChannelShuffle, path + ".channel_shuffle", {x}, nn::ChannelShuffleAttrs{2, out});
 }
 
-nn::Graph build_shufflenet(const ShuffleNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_shufflenet(const ShuffleNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x = add_shuffle_conv_bn(g, "conv1", 0, g.input, conv2d_attrs(3, v.channels[0], 3, 2, 1), true);

@@ -58,7 +58,7 @@ nn::PoolAttrs ceil_pool() {
   return p;
 }
 
-ValueId add_fire(nn::Graph& g, const std::string& path, ValueId x, const Fire& f) {
+ValueId add_fire(nn::LayerGraph& g, const std::string& path, ValueId x, const Fire& f) {
   const auto p = [&](std::string_view local) { return fmt::format("{}.{}", path, local); };
   x = g.add(LayerKind::Conv2d, p("squeeze"), {x}, conv2d_attrs(f.inplanes, f.squeeze, 1, 1, 0, 1, true));
   x = g.add(LayerKind::ReLU, p("squeeze_activation"), {x});
@@ -69,8 +69,8 @@ ValueId add_fire(nn::Graph& g, const std::string& path, ValueId x, const Fire& f
   return g.add(LayerKind::Concat, path, {a, b});
 }
 
-nn::Graph build_squeezenet(const SqueezeNetVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_squeezenet(const SqueezeNetVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x =

@@ -50,8 +50,8 @@ const std::array<VggVariant, 8> kVggVariants{{
     {"vgg19_bn", "VGG-19-BN", &kVggE, true},
 }};
 
-nn::Graph build_vgg(const VggVariant& v, const nn::ModelOptions& options) {
-  nn::Graph g;
+nn::LayerGraph build_vgg(const VggVariant& v, const nn::ModelOptions& options) {
+  nn::LayerGraph g;
   g.arch = std::string(v.name);
   g.num_outputs = options.num_outputs;
   ValueId x = g.input;

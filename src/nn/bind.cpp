@@ -38,7 +38,7 @@ bool is_ignored_buffer(std::string_view key, const std::unordered_set<std::strin
   return batchnorm_paths.contains(key.substr(0, key.size() - kNumBatchesTracked.size()));
 }
 
-bool under_training_only(std::string_view key, const Graph& graph) {
+bool under_training_only(std::string_view key, const LayerGraph& graph) {
   for (const auto& prefix : graph.training_only) {
     if (key.size() > prefix.size() && key.starts_with(prefix) && key[prefix.size()] == '.') return true;
   }
@@ -78,7 +78,7 @@ std::string BindReport::describe(const std::string& arch) const {
   return out;
 }
 
-BindReport check_state(const Graph& graph, const checkpoint::StateDict& state) {
+BindReport check_state(const LayerGraph& graph, const checkpoint::StateDict& state) {
   BindReport report;
   std::unordered_map<std::string_view, const Tensor*> present;
   for (const auto& [key, tensor] : state.entries) {
@@ -122,7 +122,7 @@ BindReport check_state(const Graph& graph, const checkpoint::StateDict& state) {
   return report;
 }
 
-void bind(Graph& graph, const checkpoint::StateDict& state) {
+void bind(LayerGraph& graph, const checkpoint::StateDict& state) {
   const BindReport report = check_state(graph, state);
   if (!report.ok()) throw Error(ErrorKind::ArchMismatch, report.describe(graph.arch));
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::nn {
 
@@ -46,11 +46,11 @@ struct BindReport {
 };
 
 // Compares without binding; never throws for a bad state dict.
-BindReport check_state(const Graph& graph, const checkpoint::StateDict& state);
+BindReport check_state(const LayerGraph& graph, const checkpoint::StateDict& state);
 
 // Fills every layer's params with float32 copies of its tensors, and notes
 // any training-only tensors it dropped in graph.notes. On any fault
 // throws Error(ArchMismatch) with BindReport::describe and leaves the graph unbound.
-void bind(Graph& graph, const checkpoint::StateDict& state);
+void bind(LayerGraph& graph, const checkpoint::StateDict& state);
 
 }  // namespace pt2onnx::nn

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "pt2onnx/tensor.h"
 
 namespace pt2onnx::reference {

@@ -158,7 +158,7 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
   return 1;
 }
 
-void check_input(const nn::Graph& graph, const Tensor& input) {
+void check_input(const nn::LayerGraph& graph, const Tensor& input) {
   const bool ok = input.dtype() == DType::Float32 && input.rank() == 4 && input.dim(0) >= 1 &&
                   input.dim(1) == graph.input_channels && input.dim(2) >= 1 && input.dim(3) >= 1;
   if (!ok) {
@@ -205,7 +205,7 @@ bool all_finite(const Tensor& t) {
 }
 
 // With `first_bad`, the first layer whose output is not all finite is named there.
-Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, const RoundingNoise* noise,
+Tensor run(const nn::LayerGraph& graph, const Tensor& input, nn::LayerGraph* calibrate, const RoundingNoise* noise,
            std::int64_t row_base = 0, std::optional<std::string>* first_bad = nullptr) {
   check_input(graph, input);
   const auto num_values = static_cast<std::size_t>(graph.num_values);
@@ -275,7 +275,7 @@ Tensor run(const nn::Graph& graph, const Tensor& input, nn::Graph* calibrate, co
 
 // Image by image: each worker takes the next image and runs it through the
 // whole graph on its own thread.
-Tensor forward_by_image(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
+Tensor forward_by_image(const nn::LayerGraph& graph, const Tensor& input, const RoundingNoise* noise) {
   const auto n = static_cast<std::size_t>(input.dim(0));
   std::vector<Tensor> outputs(n);
   parallel_for(
@@ -298,15 +298,15 @@ Tensor forward_by_image(const nn::Graph& graph, const Tensor& input, const Round
 
 }  // namespace
 
-Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise) {
+Tensor forward(const nn::LayerGraph& graph, const Tensor& input, const RoundingNoise* noise) {
   check_input(graph, input);
   if (input.dim(0) >= std::max<std::int64_t>(2, worker_count())) return forward_by_image(graph, input, noise);
   return run(graph, input, nullptr, noise);
 }
 
-void calibrate_batch_norm(nn::Graph& graph, const Tensor& input) { run(graph, input, &graph, nullptr); }
+void calibrate_batch_norm(nn::LayerGraph& graph, const Tensor& input) { run(graph, input, &graph, nullptr); }
 
-std::optional<std::string> first_non_finite(const nn::Graph& graph, const Tensor& input) {
+std::optional<std::string> first_non_finite(const nn::LayerGraph& graph, const Tensor& input) {
   for (const auto& layer : graph.layers) {
     for (const auto& [name, tensor] : layer.params) {
       if (!all_finite(tensor)) {

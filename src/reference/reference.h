@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "pt2onnx/tensor.h"
 
 namespace pt2onnx::reference {
@@ -32,13 +32,13 @@ struct RoundingNoise {
 // image on one core (no thread waits for another between layers); a smaller
 // one runs layer by layer, each layer split across the cores. Both give the
 // same bits, noise included.
-Tensor forward(const nn::Graph& graph, const Tensor& input, const RoundingNoise* noise = nullptr);
+Tensor forward(const nn::LayerGraph& graph, const Tensor& input, const RoundingNoise* noise = nullptr);
 
 // Where NaN or inf first appears when the graph runs on `input`: the first
 // layer (in order) whose parameters hold a non-finite value, else the first
 // layer whose output does ("features.3.0.block.0.0 (Conv2d)"), with what it
 // is. nullopt when the whole run stays finite.
-std::optional<std::string> first_non_finite(const nn::Graph& graph, const Tensor& input);
+std::optional<std::string> first_non_finite(const nn::LayerGraph& graph, const Tensor& input);
 
 // Moves each finite, non-zero element of rows [first_row, N) of t by `ulps` units
 // in the last place, towards or away from zero by one coin flip per plane (an
@@ -52,6 +52,6 @@ void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, s
 // this batch (what PyTorch's train mode records after one batch with momentum
 // None), layer by layer, so that a network with random weights keeps its
 // activations at the scale a trained one has. Used for demo checkpoints.
-void calibrate_batch_norm(nn::Graph& graph, const Tensor& input);
+void calibrate_batch_norm(nn::LayerGraph& graph, const Tensor& input);
 
 }  // namespace pt2onnx::reference

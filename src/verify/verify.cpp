@@ -15,7 +15,7 @@
 namespace pt2onnx::verify {
 namespace {
 
-ExpectedInterface expected_for(const nn::Graph& graph) {
+ExpectedInterface expected_for(const nn::LayerGraph& graph) {
   ExpectedInterface e;
   e.channels = graph.input_channels;
   e.size = graph.input_size;
@@ -84,11 +84,11 @@ double Report::max_abs_diff() const {
   return m;
 }
 
-StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph) {
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::LayerGraph& graph) {
   return check_structure(model, expected_for(graph));
 }
 
-Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options) {
+Report verify_model(const std::filesystem::path& onnx_path, const nn::LayerGraph& graph, const Options& options) {
   Report report;
   report.model_path = onnx_path.string();
   report.tolerance = options.tolerance;
@@ -108,7 +108,7 @@ Normalization normalization_of(const onnx::ModelProto& model) {
   return {spec.mean, spec.std};
 }
 
-ReferenceRun::ReferenceRun(const nn::Graph& graph, const Options& options)
+ReferenceRun::ReferenceRun(const nn::LayerGraph& graph, const Options& options)
     : model(&graph),
       probes(make_probes(graph.input_channels, graph.input_size, options.batch_large, options.normalization)),
       row_of(probes.size()) {

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "pt2onnx/tensor.h"
 #include "verify/compare.h"
 #include "verify/probes.h"
@@ -59,7 +59,7 @@ struct Report {
 
 // `graph` is the bound layer graph of the checkpoint the model was exported from.
 // Throws Error for unreadable inputs; a model that runs but disagrees is a failed Report.
-Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& graph, const Options& options);
+Report verify_model(const std::filesystem::path& onnx_path, const nn::LayerGraph& graph, const Options& options);
 
 // The probes and the reference's outputs on them, each computed twice: as
 // PyTorch rounds, and rounded differently (reference::RoundingNoise), which
@@ -69,8 +69,8 @@ Report verify_model(const std::filesystem::path& onnx_path, const nn::Graph& gra
 // outlive it; destroying it waits for the reference to finish. One use:
 // compare_on_probes takes its outputs.
 struct ReferenceRun {
-  ReferenceRun(const nn::Graph& graph, const Options& options);
-  const nn::Graph* model;  // the caller's graph, which outlives the run
+  ReferenceRun(const nn::LayerGraph& graph, const Options& options);
+  const nn::LayerGraph* model;  // the caller's graph, which outlives the run
   std::vector<Probe> probes;
   std::vector<std::size_t> row_of;  // a single-image probe's row in `outputs`
   std::size_t singles = 0;          // rows row_of + singles hold the perturbed runs
@@ -79,7 +79,7 @@ struct ReferenceRun {
 
 // The two halves of verify_model, for export, which checks the structure of the
 // model in memory first and compares numbers on the written temporary file.
-StructureReport verify_structure(const onnx::ModelProto& model, const nn::Graph& graph);
+StructureReport verify_structure(const onnx::ModelProto& model, const nn::LayerGraph& graph);
 std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_path, ReferenceRun& reference,
                                            const Options& options);
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "exporter/demo_state.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::exporter::testing {
 
@@ -32,9 +32,9 @@ inline nn::BatchNormAttrs bn(std::int64_t n, double eps = 1e-5) { return {n, eps
 // An MBConv-shaped miniature of EfficientNet with torchvision's naming: stem
 // Conv+BN+SiLU, a depthwise block with squeeze-excitation and a residual with
 // stochastic depth, then pool, flatten, Dropout, Linear.
-inline nn::Graph tiny_efficientnet(std::int64_t num_outputs = 2, std::uint64_t seed = 7) {
+inline nn::LayerGraph tiny_efficientnet(std::int64_t num_outputs = 2, std::uint64_t seed = 7) {
   using K = nn::LayerKind;
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = "tiny_efficientnet";
   g.input_size = 16;
   g.num_outputs = num_outputs;
@@ -66,9 +66,9 @@ inline nn::Graph tiny_efficientnet(std::int64_t num_outputs = 2, std::uint64_t s
 
 // The layer kinds EfficientNet does not use: ReLU, MaxPool, Hardswish,
 // Hardsigmoid, a BatchNorm with no Conv before it, a Linear without bias.
-inline nn::Graph tiny_mixed(std::int64_t num_outputs = 3, std::uint64_t seed = 11) {
+inline nn::LayerGraph tiny_mixed(std::int64_t num_outputs = 3, std::uint64_t seed = 11) {
   using K = nn::LayerKind;
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = "tiny_mixed";
   g.input_size = 16;
   g.num_outputs = num_outputs;

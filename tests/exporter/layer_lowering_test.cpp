@@ -21,7 +21,7 @@ using testing::ints;
 using testing::node_named;
 using testing::outputs;
 
-const nn::Layer& layer_at(const nn::Graph& g, const std::string& path) {
+const nn::Layer& layer_at(const nn::LayerGraph& g, const std::string& path) {
   for (const auto& l : g.layers) {
     if (l.path == path) return l;
   }
@@ -119,7 +119,7 @@ TEST(LayerLowerings, SigmoidReluAndPools) {
 
 TEST(LayerLowerings, Relu6IsClipWithScalarBoundsAsInputs) {
   using K = nn::LayerKind;
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = "tiny_relu6";
   g.input_size = 8;
   g.num_outputs = 2;
@@ -145,7 +145,7 @@ TEST(LayerLowerings, Relu6IsClipWithScalarBoundsAsInputs) {
 }
 
 TEST(LayerLowerings, MaxPoolCarriesCeilMode) {
-  nn::Graph g = models::build("squeezenet1_1", {2, 0.5});
+  nn::LayerGraph g = models::build("squeezenet1_1", {2, 0.5});
   bind_demo_params(g, 3);
   const auto m = export_model(g, {});
   EXPECT_EQ(attr(node_named(m, "features.2"), "ceil_mode").i(), 1);
@@ -155,7 +155,7 @@ TEST(LayerLowerings, MaxPoolCarriesCeilMode) {
 
 TEST(LayerLowerings, AdaptiveAveragePoolAndPaddedAveragePoolAndTransformInput) {
   // AlexNet's AdaptiveAvgPool2d((6, 6)) meets a 6x6 map at 224: windows of one cell.
-  nn::Graph alex = models::build("alexnet", {2, 0.5});
+  nn::LayerGraph alex = models::build("alexnet", {2, 0.5});
   bind_demo_params(alex, 3);
   const auto a = export_model(alex, {});
   const auto& pool = node_named(a, "avgpool");
@@ -166,7 +166,7 @@ TEST(LayerLowerings, AdaptiveAveragePoolAndPaddedAveragePoolAndTransformInput) {
 
   nn::ModelOptions options(2, 0.5);
   options.transform_input = true;
-  nn::Graph inception = models::build("inception_v3", options);
+  nn::LayerGraph inception = models::build("inception_v3", options);
   bind_demo_params(inception, 3);
   const auto m = export_model(inception, {});
   // F.avg_pool2d(x, 3, 1, 1) counts the padding, which ONNX's AveragePool does not by default.

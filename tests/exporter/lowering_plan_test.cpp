@@ -12,7 +12,7 @@ using nn::LayerKind;
 using testing::bn;
 using testing::conv;
 
-std::size_t index_of(const nn::Graph& g, const std::string& path) {
+std::size_t index_of(const nn::LayerGraph& g, const std::string& path) {
   for (std::size_t i = 0; i < g.layers.size(); ++i) {
     if (g.layers[i].path == path) return i;
   }
@@ -39,7 +39,7 @@ TEST(LoweringPlan, EvalIdentitiesAliasTheirInputAndBatchNormsFoldIntoTheirConv) 
 }
 
 TEST(LoweringPlan, BatchNormStaysWhenTheConvOutputHasAnotherReader) {
-  nn::Graph g;
+  nn::LayerGraph g;
   g.num_outputs = 4;
   const auto c = g.add(LayerKind::Conv2d, "conv", {g.input}, conv(3, 4, 1));
   const auto b = g.add(LayerKind::BatchNorm2d, "bn", {c}, bn(4));
@@ -56,12 +56,12 @@ TEST(LoweringPlan, BatchNormAfterSomethingOtherThanAConvStays) {
 }
 
 TEST(LoweringPlan, RejectsRepeatedPathsAndAnOutputThatIsTheInput) {
-  nn::Graph g;
+  nn::LayerGraph g;
   auto x = g.add(LayerKind::ReLU, "act", {g.input});
   g.add(LayerKind::ReLU, "act", {x});
   EXPECT_THROW(plan_lowering(g), Error);
 
-  nn::Graph only_dropout;
+  nn::LayerGraph only_dropout;
   only_dropout.add(LayerKind::Dropout, "drop", {only_dropout.input}, nn::DropoutAttrs{0.5});
   try {
     plan_lowering(only_dropout);

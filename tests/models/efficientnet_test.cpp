@@ -15,7 +15,7 @@ namespace {
 
 using nn::LayerKind;
 
-std::map<LayerKind, int> kind_counts(const nn::Graph& g) {
+std::map<LayerKind, int> kind_counts(const nn::LayerGraph& g) {
   std::map<LayerKind, int> counts;
   for (const auto& l : g.layers) ++counts[l.kind];
   return counts;
@@ -30,7 +30,7 @@ TEST(EfficientNet, B0ParameterCountsMatchTorchvision) {
 }
 
 TEST(EfficientNet, B0LayerGraphHasTorchvisionsShape) {
-  const nn::Graph g = build("efficientnet_b0", {2, 0.4});
+  const nn::LayerGraph g = build("efficientnet_b0", {2, 0.4});
   EXPECT_EQ(g.arch, "efficientnet_b0");
   EXPECT_EQ(g.input_size, 224);
   EXPECT_EQ(g.num_outputs, 2);
@@ -60,7 +60,7 @@ TEST(EfficientNet, B0LayerGraphHasTorchvisionsShape) {
 
 TEST(EfficientNet, PathsAreUniqueAndValuesFlowForward) {
   for (const auto& arch : architectures()) {
-    const nn::Graph g = build(arch, {5, 0.2});
+    const nn::LayerGraph g = build(arch, {5, 0.2});
     std::set<std::string> paths;
     std::set<nn::ValueId> defined{g.input};
     for (const auto& l : g.layers) {
@@ -73,7 +73,7 @@ TEST(EfficientNet, PathsAreUniqueAndValuesFlowForward) {
 }
 
 TEST(EfficientNet, SqueezeExcitationAndResidualWiring) {
-  const nn::Graph g = build("efficientnet_b0", {2, 0.4});
+  const nn::LayerGraph g = build("efficientnet_b0", {2, 0.4});
   // features.2.1: expand, depthwise, SE at block.2, project at block.3, residual.
   const auto& dw_act = layer_at(g, "features.2.1.block.1.2");
   const auto& mul = layer_at(g, "features.2.1.block.2");
@@ -117,7 +117,7 @@ TEST(EfficientNet, VariantsScaleAsTorchvision) {
                         Expect{"efficientnet_b5", 30389784, 738, 2048, 456, 1e-3},
                         Expect{"efficientnet_b6", 43040704, 852, 2304, 528, 1e-3},
                         Expect{"efficientnet_b7", 66347960, 1037, 2560, 600, 1e-3}}) {
-    const nn::Graph g = build(e.arch, {1000, 0.2});
+    const nn::LayerGraph g = build(e.arch, {1000, 0.2});
     EXPECT_EQ(parameter_count(g), e.params_1000) << e.arch;
     EXPECT_EQ(g.expected_state().size(), e.state_keys) << e.arch;
     EXPECT_EQ(layer_at(g, "classifier.1").as<nn::LinearAttrs>().in_features, e.head_channels) << e.arch;

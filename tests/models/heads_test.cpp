@@ -52,7 +52,7 @@ checkpoint::StateDict resnet_with_head(const std::vector<std::pair<std::string, 
   return state;
 }
 
-std::vector<nn::LayerKind> tail_kinds(const nn::Graph& g, std::size_t n) {
+std::vector<nn::LayerKind> tail_kinds(const nn::LayerGraph& g, std::size_t n) {
   std::vector<nn::LayerKind> kinds;
   for (std::size_t i = g.layers.size() - n; i < g.layers.size(); ++i) kinds.push_back(g.layers[i].kind);
   return kinds;

@@ -113,7 +113,7 @@ TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
   EXPECT_THROW((void)build_and_bind("vgg16", {}, 0.2), Error);
 }
 
-bool has_transform_input(const nn::Graph& g) {
+bool has_transform_input(const nn::LayerGraph& g) {
   return std::any_of(g.layers.begin(), g.layers.end(),
                      [](const nn::Layer& l) { return l.kind == nn::LayerKind::ChannelAffine; });
 }
@@ -124,13 +124,13 @@ bool has_transform_input(const nn::Graph& g) {
 // then drops the auxiliary classifiers), unless the user says.
 TEST(Registry, TrainingOnlyTensorsAreDroppedWithANoteAndDecideTransformInput) {
   auto state = fake_state(build("googlenet", {2, 0.2}));
-  const nn::Graph plain = build_and_bind("googlenet", state, 0.2);
+  const nn::LayerGraph plain = build_and_bind("googlenet", state, 0.2);
   EXPECT_TRUE(has_transform_input(plain));
   EXPECT_THAT(plain.notes, ElementsAre(HasSubstr("transform_input is on: the checkpoint has no auxiliary")));
 
   state.entries.emplace_back("aux1.fc2.weight", Tensor(DType::Float32, {2, 1024}));
   state.entries.emplace_back("aux2.conv.bn.running_var", Tensor(DType::Float32, {128}));
-  const nn::Graph with_aux = build_and_bind("googlenet", state, 0.2);
+  const nn::LayerGraph with_aux = build_and_bind("googlenet", state, 0.2);
   EXPECT_FALSE(has_transform_input(with_aux));
   EXPECT_THAT(with_aux.notes, ElementsAre(HasSubstr("transform_input is off: the checkpoint has auxiliary"),
                                           "dropped 2 tensors of aux1, aux2 (used only in training; eval never "
@@ -147,12 +147,12 @@ TEST(Registry, TrainingOnlyTensorsAreDroppedWithANoteAndDecideTransformInput) {
 TEST(Registry, ReadsTheOutputCountFromTheCheckpoint) {
   for (std::int64_t n : {1, 2, 3, 1000}) {
     const auto state = fake_state(build("efficientnet_b0", {n, 0.2}));
-    const nn::Graph g = build_and_bind("efficientnet_b0", state, 0.4);
+    const nn::LayerGraph g = build_and_bind("efficientnet_b0", state, 0.4);
     EXPECT_EQ(g.num_outputs, n);
     EXPECT_EQ(g.layers.back().params.at("weight").shape(), (Shape{n, 1280}));
     EXPECT_DOUBLE_EQ(g.layers[g.layers.size() - 2].as<nn::DropoutAttrs>().p, 0.4);
   }
-  const nn::Graph r = build_and_bind("resnet18", fake_state(build("resnet18", {7, 0.0})), 0.0);
+  const nn::LayerGraph r = build_and_bind("resnet18", fake_state(build("resnet18", {7, 0.0})), 0.0);
   EXPECT_EQ(r.num_outputs, 7);
 }
 

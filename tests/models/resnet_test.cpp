@@ -21,7 +21,7 @@ TEST(ResNet, ParameterCountsMatchTorchvision) {
 }
 
 TEST(ResNet, Resnet18Structure) {
-  const nn::Graph g = build("resnet18", {2, 0.0});
+  const nn::LayerGraph g = build("resnet18", {2, 0.0});
   std::map<LayerKind, int> counts;
   for (const auto& l : g.layers) ++counts[l.kind];
   EXPECT_EQ(counts[LayerKind::Conv2d], 20);  // stem, 8 blocks x 2, 3 downsamples
@@ -53,7 +53,7 @@ TEST(ResNet, Resnet18Structure) {
 }
 
 TEST(ResNet, BottleneckStrideSitsOnTheThreeByThree) {
-  const nn::Graph g = build("resnet50", {10, 0.0});
+  const nn::LayerGraph g = build("resnet50", {10, 0.0});
   EXPECT_EQ(layer_at(g, "layer2.0.conv1").as<nn::Conv2dAttrs>().stride[0], 1);
   EXPECT_EQ(layer_at(g, "layer2.0.conv2").as<nn::Conv2dAttrs>().stride[0], 2);
   EXPECT_EQ(layer_at(g, "layer1.0.downsample.0").as<nn::Conv2dAttrs>().out_channels, 256);  // 64 -> 256, stride 1

@@ -18,10 +18,10 @@ using testing::find_mutable;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Graph b0(std::int64_t n_out = 2) { return models::build("efficientnet_b0", {n_out, 0.4}); }
+LayerGraph b0(std::int64_t n_out = 2) { return models::build("efficientnet_b0", {n_out, 0.4}); }
 
 // Binds and returns the ArchMismatch message; fails the test if binding succeeds.
-std::string bind_error(Graph& g, const checkpoint::StateDict& state) {
+std::string bind_error(LayerGraph& g, const checkpoint::StateDict& state) {
   try {
     bind(g, state);
   } catch (const Error& e) {
@@ -32,7 +32,7 @@ std::string bind_error(Graph& g, const checkpoint::StateDict& state) {
   return {};
 }
 
-bool any_bound(const Graph& g) {
+bool any_bound(const LayerGraph& g) {
   for (const auto& l : g.layers) {
     if (!l.params.empty()) return true;
   }
@@ -40,7 +40,7 @@ bool any_bound(const Graph& g) {
 }
 
 TEST(Bind, FitsAndConvertsToFloat32) {
-  Graph g = b0();
+  LayerGraph g = b0();
   const auto state = fake_state(g);
   bind(g, state);
   for (const auto& l : g.layers) {
@@ -57,7 +57,7 @@ TEST(Bind, FitsAndConvertsToFloat32) {
 }
 
 TEST(Bind, ConvertsHalfBFloatAndDouble) {
-  Graph g = b0();
+  LayerGraph g = b0();
   auto state = fake_state(g);
   // 1.0, -2.0 in each format, the rest zero.
   const std::int64_t n = 32 * 3 * 3 * 3;
@@ -80,7 +80,7 @@ TEST(Bind, ConvertsHalfBFloatAndDouble) {
 }
 
 TEST(Bind, ReportsMissingKeysWithCountsAndTheFirstFive) {
-  Graph g = b0();
+  LayerGraph g = b0();
   auto state = fake_state(g);
   for (const char* k :
        {"features.0.0.weight", "features.0.1.bias", "features.1.0.block.1.fc1.weight", "features.1.0.block.1.fc1.bias",
@@ -97,7 +97,7 @@ TEST(Bind, ReportsMissingKeysWithCountsAndTheFirstFive) {
 }
 
 TEST(Bind, ReportsUnexpectedKeysButIgnoresBatchNormCounters) {
-  Graph g = b0();
+  LayerGraph g = b0();
   auto state = fake_state(g);
   state.entries.emplace_back("classifier.2.weight", Tensor(DType::Float32, {2, 2}));
   // num_batches_tracked is only a BatchNorm's; anywhere else it is unexpected.
@@ -109,7 +109,7 @@ TEST(Bind, ReportsUnexpectedKeysButIgnoresBatchNormCounters) {
 }
 
 TEST(Bind, ReportsShapeMismatchesWithBothShapes) {
-  Graph g = b0(2);
+  LayerGraph g = b0(2);
   auto state = fake_state(b0(3));  // a 3-output head where 2 are expected
   const std::string msg = bind_error(g, state);
   EXPECT_THAT(msg, HasSubstr("309 of 311 expected tensors match"));
@@ -118,7 +118,7 @@ TEST(Bind, ReportsShapeMismatchesWithBothShapes) {
 }
 
 TEST(Bind, RejectsNonFloatWeights) {
-  Graph g = b0();
+  LayerGraph g = b0();
   auto state = fake_state(g);
   *find_mutable(state, "features.0.1.running_mean") = Tensor(DType::Int64, {32});
   *find_mutable(state, "features.0.0.weight") = Tensor(DType::UInt8, {32, 3, 3, 3});
@@ -129,14 +129,14 @@ TEST(Bind, RejectsNonFloatWeights) {
 }
 
 TEST(Bind, RejectsDuplicateKeys) {
-  Graph g = b0();
+  LayerGraph g = b0();
   auto state = fake_state(g);
   state.entries.push_back(state.entries[3]);
   EXPECT_THAT(bind_error(g, state), HasSubstr("1 key appears more than once: features.0.1.running_mean."));
 }
 
 TEST(Bind, CheckStateCountsWithoutThrowing) {
-  const Graph g = b0();
+  const LayerGraph g = b0();
   checkpoint::StateDict empty;
   const BindReport r = check_state(g, empty);
   EXPECT_FALSE(r.ok());

@@ -21,8 +21,8 @@ using ::testing::HasSubstr;
 
 // conv1x1 (3 -> 2, bias) -> ReLU -> avgpool -> flatten -> Dropout -> Linear (2 -> 1),
 // plus a residual Add of the ReLU output with itself and an SE-style Mul, all by hand.
-nn::Graph tiny_graph() {
-  nn::Graph g;
+nn::LayerGraph tiny_graph() {
+  nn::LayerGraph g;
   g.arch = "tiny";
   g.input_size = 2;
   g.num_outputs = 1;
@@ -60,7 +60,7 @@ TEST(ReferenceForward, RunsAHandBuiltGraph) {
 }
 
 TEST(ReferenceForward, ValidatesTheInput) {
-  const nn::Graph g = tiny_graph();
+  const nn::LayerGraph g = tiny_graph();
   for (const Tensor& bad : {Tensor(DType::Float32, {1, 2, 4, 4}), Tensor(DType::Float32, {3, 4, 4}),
                             Tensor(DType::Float64, {1, 3, 4, 4}), Tensor(DType::Float32, {0, 3, 4, 4})}) {
     try {
@@ -75,7 +75,7 @@ TEST(ReferenceForward, ValidatesTheInput) {
 }
 
 TEST(ReferenceForward, NamesTheLayerOfAnUnboundParameter) {
-  nn::Graph g = models::build("efficientnet_b0", {2, 0.2});
+  nn::LayerGraph g = models::build("efficientnet_b0", {2, 0.2});
   try {
     (void)forward(g, Tensor(DType::Float32, {1, 3, 32, 32}));
     FAIL() << "ran an unbound graph";
@@ -87,7 +87,7 @@ TEST(ReferenceForward, NamesTheLayerOfAnUnboundParameter) {
 
 TEST(ReferenceForward, NamesTheLayerWhenTheImageIsTooSmall) {
   // Torchvision's models pad every window, so any image fits them; an unpadded 3x3 does not fit 2x2.
-  nn::Graph g;
+  nn::LayerGraph g;
   g.arch = "unpadded";
   nn::Conv2dAttrs c;
   c.in_channels = 3;
@@ -109,7 +109,7 @@ TEST(ReferenceForward, NamesTheLayerWhenTheImageIsTooSmall) {
 }
 
 TEST(ReferenceForward, ImagesOfABatchAreIndependentAndRunsRepeat) {
-  nn::Graph g = models::build("efficientnet_b0", {3, 0.2});
+  nn::LayerGraph g = models::build("efficientnet_b0", {3, 0.2});
   nn::bind(g, testing::fake_state(g));
   const Tensor a = testing::patterned({1, 3, 40, 40}, 7);
   const Tensor b = testing::patterned({1, 3, 40, 40}, 8);

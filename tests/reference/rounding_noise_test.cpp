@@ -98,7 +98,7 @@ TEST(RoundingNoise, RepeatsForASeedAndDiffersAcrossSeedsAndStreams) {
 // across the cores); an image's result, noise included, is the same bits either
 // way and whatever else is in the batch.
 TEST(RoundingNoise, AnImagesResultDoesNotDependOnHowTheBatchRuns) {
-  nn::Graph g = models::build("resnet18", {3, 0.0});
+  nn::LayerGraph g = models::build("resnet18", {3, 0.0});
   nn::bind(g, testing::fake_state(g));
   Tensor batch(DType::Float32, {3, 3, 40, 40});
   for (std::size_t i = 0; i < batch.f32().size(); ++i) batch.f32()[i] = std::sin(0.37f * static_cast<float>(i));

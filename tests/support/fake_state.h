@@ -5,7 +5,7 @@
 #include <string>
 
 #include "checkpoint/state_dict.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 namespace pt2onnx::testing {
 
@@ -23,7 +23,7 @@ inline Tensor patterned(const Shape& shape, std::uint32_t seed) {
 
 // Every key the graph expects, with its shape, plus num_batches_tracked after
 // each BatchNorm as torch writes it. Running variances are kept positive.
-inline checkpoint::StateDict fake_state(const nn::Graph& graph) {
+inline checkpoint::StateDict fake_state(const nn::LayerGraph& graph) {
   checkpoint::StateDict state;
   std::uint32_t seed = 1;
   for (const auto& layer : graph.layers) {

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string name = argv[1];
-    nn::Graph graph;
+    nn::LayerGraph graph;
     if (name == "tiny_efficientnet") {
       graph = exporter::testing::tiny_efficientnet(3);
     } else if (name == "tiny_mixed") {

@@ -99,14 +99,14 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   if (expected->parsed()) {
-    const nn::Graph g = models::build(arch, {num_outputs, 0.2});
+    const nn::LayerGraph g = models::build(arch, {num_outputs, 0.2});
     for (const auto& [k, spec] : g.expected_state()) {
       std::cout << k << '\t' << shape_to_string(spec.shape) << '\t' << (spec.is_buffer ? "buffer" : "param") << '\n';
     }
     return 0;
   }
   if (layers->parsed()) {
-    const nn::Graph g = models::build(arch, {num_outputs, 0.2});
+    const nn::LayerGraph g = models::build(arch, {num_outputs, 0.2});
     for (const auto& layer : g.layers) {
       std::cout << layer.path << '\t' << nn::layer_kind_name(layer.kind) << '\t'
                 << fmt::format("{}", fmt::join(layer.inputs, ",")) << '\t' << attrs_json(layer).dump() << '\n';
@@ -114,7 +114,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   const auto state = load_state_dir(state_dir);
-  const nn::Graph g = models::build_and_bind(arch, state, dropout);
+  const nn::LayerGraph g = models::build_and_bind(arch, state, dropout);
   const Tensor x = read_npy(input);
   const auto start = std::chrono::steady_clock::now();
   const Tensor y = reference::forward(g, x);

@@ -13,8 +13,8 @@ namespace pt2onnx::verify {
 namespace {
 
 // input [N, 2, 1, 1] -> Flatten -> Linear(2, 2) -> Linear(2, 1).
-nn::Graph two_linears(const Tensor& w1, const Tensor& w2) {
-  nn::Graph g;
+nn::LayerGraph two_linears(const Tensor& w1, const Tensor& w2) {
+  nn::LayerGraph g;
   g.arch = "two_linears";
   g.input_channels = 2;
   g.input_size = 1;
@@ -35,7 +35,7 @@ struct Runs {
   Tensor reference, perturbed, other_engine;
 };
 
-Runs run_three_ways(const nn::Graph& g, const Tensor& x) {
+Runs run_three_ways(const nn::LayerGraph& g, const Tensor& x) {
   const reference::RoundingNoise noise{7, 0};
   const reference::RoundingNoise other{8, 0};
   return {reference::forward(g, x), reference::forward(g, x, &noise), reference::forward(g, x, &other)};
@@ -61,7 +61,7 @@ TEST(Spread, AWellConditionedProbeIsJudgedByTheToleranceAndCatchesAWrongWeight) 
 // The logit is the small difference of two values near 2e6, where float32's
 // ulp is 0.25: any float32 evaluation lands a few tenths off, while the
 // tolerance on a logit near -1 is 0.011.
-nn::Graph cancelling() {
+nn::LayerGraph cancelling() {
   return two_linears(make_f32({2, 2}, {1e6f, 1e6f, 1e6f, 1.000001e6f}), make_f32({1, 2}, {1.0f, -1.0f}));
 }
 

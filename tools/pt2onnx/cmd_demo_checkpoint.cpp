@@ -26,7 +26,7 @@ struct DemoArgs {
   bool force = false;
 };
 
-Tensor calibration_batch(const nn::Graph& graph, std::uint64_t seed) {
+Tensor calibration_batch(const nn::LayerGraph& graph, std::uint64_t seed) {
   const auto c = graph.input_channels, size = graph.input_size;
   Tensor batch(DType::Float32, {4, c, size, size});
   auto data = batch.f32();

@@ -28,7 +28,7 @@ struct VerifyArgs {
 
 }  // namespace
 
-int run_verification(const std::filesystem::path& model, const nn::Graph& graph, const verify::Options& options,
+int run_verification(const std::filesystem::path& model, const nn::LayerGraph& graph, const verify::Options& options,
                      const std::string& json_path) {
   const auto report = verify::verify_model(model, graph, options);
   std::fflush(stdout);

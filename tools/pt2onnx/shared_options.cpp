@@ -137,11 +137,11 @@ void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::s
       ->option_text("MODULES");
 }
 
-nn::Graph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout) {
+nn::LayerGraph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout) {
   models::BuildChoices choices;
   if (args.transform_input != "auto") choices.transform_input = args.transform_input == "on";
   if (!args.head.empty()) choices.head = args.head;  // checked when parsed
-  nn::Graph graph =
+  nn::LayerGraph graph =
       models::build_and_bind(resolve_architecture(args.arch, state, choices.head), state, dropout, choices);
   for (const auto& note : graph.notes) fmt::print("Note: {}\n", note);
   return graph;

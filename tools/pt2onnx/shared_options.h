@@ -14,7 +14,7 @@
 
 #include "checkpoint/state_dict.h"
 #include "models/registry.h"
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::cli {
@@ -69,7 +69,7 @@ void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::s
 // The layer graph of a checkpoint: the architecture resolved as above, built
 // and bound (models::build_and_bind with the choices), and what it decided
 // said on standard output, one "Note: ..." line each.
-nn::Graph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout);
+nn::LayerGraph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout);
 
 // The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
 // for an empty or repeated name (common/labels.h).

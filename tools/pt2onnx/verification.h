@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 #include "verify/verify.h"
 
 namespace pt2onnx::cli {
@@ -17,7 +17,7 @@ void add_tolerance_options(CLI::App& cmd, verify::Tolerance& tolerance);
 
 // Runs verify::verify_model, prints the seed-style report, writes the JSON report
 // when json_path is not empty; returns ExitCode::Ok or ExitCode::VerifyFailed.
-int run_verification(const std::filesystem::path& model, const nn::Graph& graph, const verify::Options& options,
+int run_verification(const std::filesystem::path& model, const nn::LayerGraph& graph, const verify::Options& options,
                      const std::string& json_path);
 
 }  // namespace pt2onnx::cli

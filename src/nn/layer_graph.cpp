@@ -1,4 +1,4 @@
-#include "nn/graph.h"
+#include "nn/layer_graph.h"
 
 #include "pt2onnx/error.h"
 
@@ -123,7 +123,7 @@ std::vector<ParamSpec> Layer::expected_params() const {
   return specs;
 }
 
-ValueId Graph::add(LayerKind kind, std::string path, std::vector<ValueId> inputs, LayerAttrs attrs) {
+ValueId LayerGraph::add(LayerKind kind, std::string path, std::vector<ValueId> inputs, LayerAttrs attrs) {
   for (auto v : inputs) {
     if (v < 0 || v >= num_values) throw_error(ErrorKind::Internal, "layer " + path + " reads an undefined value");
   }
@@ -160,7 +160,7 @@ std::int64_t sliding_window_count(std::int64_t size, std::int64_t kernel, std::i
 
 }  // namespace
 
-std::vector<std::optional<std::array<std::int64_t, 2>>> Graph::spatial_sizes() const {
+std::vector<std::optional<std::array<std::int64_t, 2>>> LayerGraph::spatial_sizes() const {
   std::vector<std::optional<std::array<std::int64_t, 2>>> sizes(static_cast<std::size_t>(num_values));
   sizes.at(static_cast<std::size_t>(input)) = std::array<std::int64_t, 2>{input_size, input_size};
   for (const auto& layer : layers) {
@@ -199,7 +199,7 @@ std::vector<std::optional<std::array<std::int64_t, 2>>> Graph::spatial_sizes() c
   return sizes;
 }
 
-std::vector<std::pair<std::string, ParamSpec>> Graph::expected_state() const {
+std::vector<std::pair<std::string, ParamSpec>> LayerGraph::expected_state() const {
   std::vector<std::pair<std::string, ParamSpec>> out;
   for (const auto& layer : layers) {
     for (auto& spec : layer.expected_params()) out.emplace_back(layer.path + "." + spec.local_name, std::move(spec));

@@ -164,12 +164,12 @@ struct ModelOptions {
   std::int64_t num_outputs;
   double dropout;
   // GoogLeNet's and Inception V3's transform_input; unset: chosen from the
-  // checkpoint (on when it has no training-only tensors, see Graph::training_only).
+  // checkpoint (on when it has no training-only tensors, see LayerGraph::training_only).
   std::optional<bool> transform_input;
   bool has_training_only_tensors = false;  // set by the registry from the checkpoint
 };
 
-struct Graph {
+struct LayerGraph {
   std::string arch;           // "efficientnet_b0"
   std::vector<Layer> layers;  // topological order
   ValueId input = 0;

@@ -9,14 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "pt2onnx/export.h"
 #include "vision/preprocess.h"
 
 namespace pt2onnx::exporter {
 
 inline constexpr int kMinOpset =
     13;  // every op we emit keeps its meaning from 13 on (HardSwish needs 14: decomposed below it)
-inline constexpr int kMaxOpset = 17;      // the newest opset libonnx 1.12 knows
-inline constexpr int kDefaultOpset = 17;  // the seed script's opset_version
+inline constexpr int kMaxOpset = 17;  // the newest opset libonnx 1.12 knows
+using pt2onnx::kDefaultOpset;         // the seed script's opset_version (pt2onnx/export.h)
 
 // The IR version that an opset was released with (onnx/docs/Versioning.md), so
 // that older runtimes that accept the opset also accept the file.

@@ -9,6 +9,7 @@
 
 #include "checkpoint/state_dict.h"
 #include "nn/layer_graph.h"
+#include "pt2onnx/export.h"
 
 namespace pt2onnx::models {
 
@@ -20,8 +21,9 @@ std::vector<std::string> architectures();
 // is shown as it is.
 std::string display_name(std::string_view arch);
 
-// What --arch takes by default: identify the architecture from the checkpoint.
-inline constexpr char kAutoArchitecture[] = "auto";
+// What --arch takes by default: identify the architecture from the checkpoint
+// (defined in the public API, pt2onnx/export.h).
+using pt2onnx::kAutoArchitecture;
 
 // The architecture a state dict was trained as, found from its key names and
 // shapes alone, and why ("all 102 tensors fit; no other architecture's do").

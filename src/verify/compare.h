@@ -5,19 +5,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "pt2onnx/export.h"
 #include "pt2onnx/tensor.h"
 
 namespace pt2onnx::verify {
 
-struct Tolerance {
-  double atol = 1e-2;  // the seed script's tolerance on logits
-  double rtol = 1e-3;  // relative part, so logits in the hundreds are judged fairly
-  // How many times its float32 spread a probe's difference may reach: the
-  // spread is one sample of a differently rounded evaluation, and an engine's
-  // kernels may round less kindly. Correct exports of the test corpus reached
-  // 25 times on a constant image (docs/verification.md).
-  double spread_multiple = 32.0;
-};
+// The public API's (pt2onnx/export.h), defined there once.
+using Tolerance = pt2onnx::Tolerance;
 
 // How a probe is judged. Every probe passes when its difference is within
 // max(atol + rtol * scale, spread_multiple * spread); they differ in what an

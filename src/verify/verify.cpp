@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <future>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -184,56 +185,68 @@ std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_pat
   return results;
 }
 
-void print_structure(const StructureReport& structure, std::FILE* out) {
-  for (const auto& line : structure.passed) fmt::print(out, "  ok: {}\n", line);
-  for (const auto& line : structure.problems) fmt::print(out, "  FAILED: {}\n", line);
+std::string format_structure(const StructureReport& structure) {
+  std::string text;
+  for (const auto& line : structure.passed) fmt::format_to(std::back_inserter(text), "  ok: {}\n", line);
+  for (const auto& line : structure.problems) fmt::format_to(std::back_inserter(text), "  FAILED: {}\n", line);
+  return text;
 }
 
-void print_report(const Report& report, std::FILE* out) {
-  fmt::print(out, "Comparing PyTorch vs ONNX outputs...\n");
+std::string format_report(const Report& report) {
+  std::string text;
+  fmt::format_to(std::back_inserter(text), "Comparing PyTorch vs ONNX outputs...\n");
   if (!report.probes.empty()) {
     const auto& first = report.probes.front();
-    fmt::print(out, "  PyTorch output: {}   (PyTorch-semantics reference, probe {})\n",
-               format_row(first.reference_output), first.name);
-    fmt::print(out, "  ONNX output:    {}   (pt2onnx runtime)\n", format_row(first.onnx_output));
+    fmt::format_to(std::back_inserter(text), "  PyTorch output: {}   (PyTorch-semantics reference, probe {})\n",
+                   format_row(first.reference_output), first.name);
+    fmt::format_to(std::back_inserter(text), "  ONNX output:    {}   (pt2onnx runtime)\n",
+                   format_row(first.onnx_output));
   }
-  fmt::print(out, "  {:<20} {:>5} {:>11} {:>11} {:>11} {:>11} {:>13}  {}\n", "probe", "batch", "max abs", "max sigmoid",
-             "f32 spread", "threshold", "deterministic", "result");
+  fmt::format_to(std::back_inserter(text), "  {:<20} {:>5} {:>11} {:>11} {:>11} {:>11} {:>13}  {}\n", "probe", "batch",
+                 "max abs", "max sigmoid", "f32 spread", "threshold", "deterministic", "result");
   for (const auto& p : report.probes) {
     const auto& c = p.comparison;
-    fmt::print(out, "  {:<20} {:>5} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>13}  {}\n", p.name, p.input_shape.at(0),
-               c.max_abs_diff, c.max_sigmoid_diff, c.spread, c.threshold, repeat_text(p), result_text(p));
+    fmt::format_to(std::back_inserter(text), "  {:<20} {:>5} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>13}  {}\n",
+                   p.name, p.input_shape.at(0), c.max_abs_diff, c.max_sigmoid_diff, c.spread, c.threshold,
+                   repeat_text(p), result_text(p));
   }
   const auto unstable = std::count_if(report.probes.begin(), report.probes.end(),
                                       [](const ProbeResult& p) { return p.comparison.verdict == Verdict::Unstable; });
   const double multiple = report.tolerance.spread_multiple;
   const auto seed = std::find_if(report.probes.begin(), report.probes.end(),
                                  [](const ProbeResult& p) { return p.role == ProbeRole::Seed; });
-  fmt::print(out,
-             "  threshold: max(atol + rtol x largest |reference logit|, {} x f32 spread); {}: max(atol, {} x f32 "
-             "spread)\n",
-             multiple, seed != report.probes.end() ? seed->name : "the seed's probe", multiple);
-  fmt::print(out, "  f32 spread: how far the reference moves when float32 rounds every layer differently\n");
-  fmt::print(out, "Max output difference: {:.6f} (atol {}, rtol {}{})\n", report.max_abs_diff(), report.tolerance.atol,
-             report.tolerance.rtol,
-             unstable > 0 ? fmt::format("; {} unstable probe{} not judged", unstable, unstable > 1 ? "s" : "") : "");
+  fmt::format_to(std::back_inserter(text),
+                 "  threshold: max(atol + rtol x largest |reference logit|, {} x f32 spread); {}: max(atol, {} x f32 "
+                 "spread)\n",
+                 multiple, seed != report.probes.end() ? seed->name : "the seed's probe", multiple);
+  fmt::format_to(std::back_inserter(text),
+                 "  f32 spread: how far the reference moves when float32 rounds every layer differently\n");
+  fmt::format_to(
+      std::back_inserter(text), "Max output difference: {:.6f} (atol {}, rtol {}{})\n", report.max_abs_diff(),
+      report.tolerance.atol, report.tolerance.rtol,
+      unstable > 0 ? fmt::format("; {} unstable probe{} not judged", unstable, unstable > 1 ? "s" : "") : "");
   if (report.passed()) {
-    fmt::print(out, "Verification passed!\n");
-    return;
+    fmt::format_to(std::back_inserter(text), "Verification passed!\n");
+    return text;
   }
-  if (!report.structure.ok()) fmt::print(out, "Verification FAILED: the model's structure is wrong (see above).\n");
+  if (!report.structure.ok())
+    fmt::format_to(std::back_inserter(text), "Verification FAILED: the model's structure is wrong (see above).\n");
   for (const auto& p : report.probes) {
     const auto& c = p.comparison;
     if (!c.finite)
-      fmt::print(out, "Verification FAILED: probe {} produced NaN or inf: {}.\n", p.name, p.non_finite);
+      fmt::format_to(std::back_inserter(text), "Verification FAILED: probe {} produced NaN or inf: {}.\n", p.name,
+                     p.non_finite);
     else if (c.verdict == Verdict::Failed)
-      fmt::print(out,
-                 "Verification FAILED: probe {} differs by {:.6g}, over its threshold {:.6g} (float32 alone moves it "
-                 "by {:.3g}).\n",
-                 p.name, c.max_abs_diff, c.threshold, c.spread);
+      fmt::format_to(
+          std::back_inserter(text),
+          "Verification FAILED: probe {} differs by {:.6g}, over its threshold {:.6g} (float32 alone moves it "
+          "by {:.3g}).\n",
+          p.name, c.max_abs_diff, c.threshold, c.spread);
     if (!p.deterministic.value_or(true))
-      fmt::print(out, "Verification FAILED: probe {} gave different outputs on two runs.\n", p.name);
+      fmt::format_to(std::back_inserter(text), "Verification FAILED: probe {} gave different outputs on two runs.\n",
+                     p.name);
   }
+  return text;
 }
 
 nlohmann::json report_to_json(const Report& report) {

@@ -87,8 +87,9 @@ std::vector<ProbeResult> compare_on_probes(const std::filesystem::path& onnx_pat
 Normalization normalization_of(const onnx::ModelProto& model);
 
 // The seed's console sequence, from "Comparing PyTorch vs ONNX outputs..." to the verdict.
-void print_report(const Report& report, std::FILE* out);
-void print_structure(const StructureReport& structure, std::FILE* out);
+std::string format_report(const Report& report);
+// One "  ok: ..." or "  FAILED: ..." line per check.
+std::string format_structure(const StructureReport& structure);
 nlohmann::json report_to_json(const Report& report);
 
 }  // namespace pt2onnx::verify

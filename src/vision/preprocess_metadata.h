@@ -20,6 +20,7 @@
 
 #include "common/metadata_keys.h"
 #include "pt2onnx/error.h"
+#include "pt2onnx/export.h"
 #include "vision/preprocess.h"
 
 namespace pt2onnx::vision {
@@ -32,15 +33,9 @@ Interpolation parse_interpolation(std::string_view text, ErrorKind kind);
 std::array<float, 3> parse_triplet(std::string_view text, ErrorKind kind);
 
 // The preprocessing flags of `export` and `infer` (--resize, --crop,
-// --interpolation, --mean, --std; the text forms above), unset when not given.
-struct PreprocessFlags {
-  std::optional<std::string> resize;         // "HxW" or "N"
-  std::optional<std::string> crop;           // "HxW", "N" or "none"
-  std::optional<std::string> interpolation;  // nearest | bilinear | bicubic
-  std::optional<std::string> mean;           // "r,g,b"
-  std::optional<std::string> std;            // "r,g,b"
-  [[nodiscard]] bool any() const { return resize || crop || interpolation || mean || std; }
-};
+// --interpolation, --mean, --std; the text forms above), unset when not given:
+// the public API's (pt2onnx/export.h), defined there once.
+using PreprocessFlags = pt2onnx::PreprocessFlags;
 
 // `base` with each given flag in place of its part. Error(Usage) naming the
 // flag and what text was expected; the result is not yet validated.

@@ -1,8 +1,9 @@
 """pt2onnx as a dependency of another project: `cmake --install` the build into
 a fresh prefix, configure and build examples/classify against it with
-find_package(pt2onnx), then check that the program, linking only the installed
-library and headers, gives the outputs `pt2onnx run` gives for the same model
-and input.
+find_package(pt2onnx), then check that its programs, linking only the installed
+library and headers, give what the command gives: examples/embed/classify the
+outputs of `pt2onnx run` for the same model and input, examples/embed/export
+the same model file as `pt2onnx export` from the same checkpoint.
 
     installed_package.py BUILD_DIR SOURCE_DIR WORK_DIR
 """
@@ -27,7 +28,7 @@ def main():
     work.mkdir(parents=True)
     prefix = work / "prefix"
     run("cmake", "--install", build, "--prefix", prefix)
-    for must in ["bin/pt2onnx", "include/pt2onnx/runtime.h", "include/pt2onnx/tensor.h", "lib/libpt2onnx.a",
+    for must in ["bin/pt2onnx", "include/pt2onnx/runtime.h", "include/pt2onnx/export.h", "include/pt2onnx/tensor.h", "lib/libpt2onnx.a",
                  "lib/cmake/pt2onnx/pt2onnxConfig.cmake", "lib/cmake/pt2onnx/pt2onnxConfigVersion.cmake"]:
         found = list(prefix.glob(must.replace("lib/", "lib*/", 1))) if must.startswith("lib/") else [prefix / must]
         if not any(p.exists() for p in found):
@@ -38,14 +39,21 @@ def main():
         sys.exit(f"FAILED: installed headers {headers} differ from include/pt2onnx")
 
     example = work / "example"
-    run("cmake", "-S", source / "examples" / "classify", "-B", example, f"-DCMAKE_PREFIX_PATH={prefix}",
+    run("cmake", "-S", source / "examples" / "embed", "-B", example, f"-DCMAKE_PREFIX_PATH={prefix}",
         "-DCMAKE_BUILD_TYPE=Release")
     run("cmake", "--build", example, "--parallel", "2")
 
     # A model from the installed command itself.
     pt2onnx = prefix / "bin" / "pt2onnx"
     run(pt2onnx, "demo-checkpoint", work / "demo.pth", "--num-outputs", "3")
-    run(pt2onnx, "export", "--input", work / "demo.pth", "--output", work / "demo.onnx", "--no-verify")
+    run(pt2onnx, "export", "--input", work / "demo.pth", "--output", work / "demo.onnx")
+    # The library's export, called from the example, writes the command's file byte for byte.
+    said = run(example / "export", work / "demo.pth", work / "demo_api.onnx")
+    if "Verification passed!" not in said.stderr or "verified" not in said.stdout:
+        sys.exit(f"FAILED: the export example did not verify:\n{said.stdout}\n{said.stderr}")
+    if (work / "demo_api.onnx").read_bytes() != (work / "demo.onnx").read_bytes():
+        sys.exit("FAILED: examples/embed/export wrote another file than pt2onnx export")
+    print(f"export example: {said.stdout.strip()}; the same bytes as pt2onnx export")
 
     for value in (0.5, -1.25):
         got = run(example / "classify", work / "demo.onnx", value).stdout.split()

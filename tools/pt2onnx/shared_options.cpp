@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <system_error>
@@ -101,14 +102,6 @@ CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std
       ->option_text("NAME (default: auto)");  // the names are listed once, in the description
 }
 
-std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state,
-                                 const std::optional<std::string>& head) {
-  if (arch != models::kAutoArchitecture) return arch;
-  const auto detection = models::detect_architecture(state, head);
-  fmt::print("Architecture: {} (detected: {})\n", detection.arch, detection.reason);
-  return detection.arch;
-}
-
 void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::string& arch_help) {
   add_architecture_option(cmd, args.arch, arch_help);
   cmd.add_option("--transform-input", args.transform_input,
@@ -137,14 +130,35 @@ void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::s
       ->option_text("MODULES");
 }
 
-nn::LayerGraph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout) {
-  models::BuildChoices choices;
-  if (args.transform_input != "auto") choices.transform_input = args.transform_input == "on";
-  if (!args.head.empty()) choices.head = args.head;  // checked when parsed
-  nn::LayerGraph graph =
-      models::build_and_bind(resolve_architecture(args.arch, state, choices.head), state, dropout, choices);
-  for (const auto& note : graph.notes) fmt::print("Note: {}\n", note);
-  return graph;
+ModelChoice model_choice(const ModelChoiceArgs& args) {
+  ModelChoice choice;
+  choice.arch = args.arch;
+  if (args.transform_input != "auto") choice.transform_input = args.transform_input == "on";
+  choice.head = args.head;  // checked when parsed
+  return choice;
+}
+
+Progress print_progress() {
+  return [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  };
+}
+
+void add_tolerance_options(CLI::App& cmd, Tolerance& tolerance) {
+  cmd.add_option("--atol", tolerance.atol, "Verification: absolute tolerance on logits")
+      ->check(finite_non_negative())
+      ->capture_default_str();
+  cmd.add_option("--rtol", tolerance.rtol,
+                 "Verification: relative tolerance; a probe passes when max |diff| <= max(atol + rtol * its largest "
+                 "reference logit, spread-multiple * its float32 spread)")
+      ->check(finite_non_negative())
+      ->capture_default_str();
+  cmd.add_option("--spread-multiple", tolerance.spread_multiple,
+                 "Verification: how many times its float32 spread (how far the reference moves when rounded "
+                 "differently) a probe's difference may reach; 0 turns that allowance off")
+      ->check(finite_non_negative())
+      ->capture_default_str();
 }
 
 std::optional<std::vector<std::string>> labels_from_flag(const std::string& text) {

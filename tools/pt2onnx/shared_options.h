@@ -12,9 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "checkpoint/state_dict.h"
 #include "models/registry.h"
-#include "nn/layer_graph.h"
+#include "pt2onnx/export.h"
 #include "vision/preprocess_metadata.h"
 
 namespace pt2onnx::cli {
@@ -50,26 +49,24 @@ CLI::Validator finite_number();
 // error listing them.
 CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std::string& help);
 
-// The architecture to build: `arch` itself, or for "auto" the one the state
-// dict's key names and shapes identify, said on standard output
-// ("Architecture: resnet18 (detected: ...)").
-std::string resolve_architecture(const std::string& arch, const checkpoint::StateDict& state,
-                                 const std::optional<std::string>& head = std::nullopt);
-
 // What export and verify are told about the model beyond the checkpoint:
 // --arch, --transform-input (GoogLeNet's and Inception V3's transform_input,
 // which a state dict does not record) and --head (the classifier head's modules).
 struct ModelChoiceArgs {
-  std::string arch = models::kAutoArchitecture;
+  std::string arch = kAutoArchitecture;
   std::string transform_input = "auto";
   std::string head;  // empty: read from the checkpoint
 };
 void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::string& arch_help);
 
-// The layer graph of a checkpoint: the architecture resolved as above, built
-// and bound (models::build_and_bind with the choices), and what it decided
-// said on standard output, one "Note: ..." line each.
-nn::LayerGraph build_checkpoint_graph(const ModelChoiceArgs& args, const checkpoint::StateDict& state, double dropout);
+// The library's ModelChoice (pt2onnx/export.h) for those flags.
+ModelChoice model_choice(const ModelChoiceArgs& args);
+
+// --atol, --rtol and --spread-multiple, for export and verify alike.
+void add_tolerance_options(CLI::App& cmd, Tolerance& tolerance);
+
+// Progress for the library's calls: printed on standard output as it comes.
+Progress print_progress();
 
 // The names of --labels TEXT; nullopt when the flag was not given. Error(Usage)
 // for an empty or repeated name (common/labels.h).

@@ -52,29 +52,6 @@ class RowSink {
   std::string name_;
 };
 
-vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::string>& metadata,
-                                          const vision::PreprocessFlags& o) {
-  vision::PreprocessSpec spec = vision::apply_flags(vision::preprocess_spec_from_metadata(metadata), o);
-  vision::validate(spec);
-  return spec;
-}
-
-// The model's H x W, which the preprocessing must produce for every image.
-vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::PreprocessSpec& spec) {
-  if (sig.height > 0 && sig.width > 0) {
-    const vision::Size2 model{static_cast<int>(sig.height), static_cast<int>(sig.width)};
-    vision::require_output_size(spec, model);
-    return model;
-  }
-  const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
-  if (!produced) {
-    throw_error(ErrorKind::Usage,
-                "the model's image size is symbolic and the preprocessing gives each image its own "
-                "size; set --crop or an exact --resize HxW");
-  }
-  return *produced;
-}
-
 void list_inputs(const InferOptions& options, const std::unordered_set<std::string>* done, std::FILE* out) {
   SelectedInputs inputs(options.inputs, options.shard, done);
   RowSink sink(out, "standard output");
@@ -130,19 +107,7 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
 
   LoadedEngine loaded = load_engine(options.model, threads.runtime);
   const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);
-  std::vector<std::string> labels;
-  if (options.labels) {
-    labels = *options.labels;
-    if (loaded.signature.num_outputs > 0) {
-      with_error_context("--labels", [&] { check_labels(labels, loaded.signature.num_outputs, ErrorKind::Usage); });
-    }
-  } else if (loaded.signature.num_outputs > 0) {
-    labels = labels_for(metadata, static_cast<std::size_t>(loaded.signature.num_outputs));
-  } else if (metadata.count(metadata_keys::kLabels) != 0) {
-    labels = parse_labels(metadata.at(metadata_keys::kLabels), ErrorKind::BadInput);
-  } else {
-    throw_error(ErrorKind::Unsupported, "the model's output size is symbolic and it names no labels; pass --labels");
-  }
+  const std::vector<std::string> labels = resolve_labels(metadata, loaded.signature, options.labels);
   int batch_size = options.batch_size;
   if (loaded.signature.batch > 0 && loaded.signature.batch != batch_size) {
     batch_size = static_cast<int>(loaded.signature.batch);

@@ -24,4 +24,43 @@ std::vector<std::string> labels_for(const std::map<std::string, std::string>& me
   return labels;
 }
 
+vision::PreprocessSpec resolve_preprocess(const std::map<std::string, std::string>& metadata,
+                                          const vision::PreprocessFlags& o) {
+  vision::PreprocessSpec spec = vision::apply_flags(vision::preprocess_spec_from_metadata(metadata), o);
+  vision::validate(spec);
+  return spec;
+}
+
+// The model's H x W, which the preprocessing must produce for every image.
+vision::Size2 resolve_input_size(const ModelSignature& sig, const vision::PreprocessSpec& spec) {
+  if (sig.height > 0 && sig.width > 0) {
+    const vision::Size2 model{static_cast<int>(sig.height), static_cast<int>(sig.width)};
+    vision::require_output_size(spec, model);
+    return model;
+  }
+  const std::optional<vision::Size2> produced = vision::fixed_output_size(spec);
+  if (!produced) {
+    throw_error(ErrorKind::Usage,
+                "the model's image size is symbolic and the preprocessing gives each image its own "
+                "size; set --crop or an exact --resize HxW");
+  }
+  return *produced;
+}
+
+std::vector<std::string> resolve_labels(const std::map<std::string, std::string>& metadata,
+                                        const ModelSignature& signature,
+                                        const std::optional<std::vector<std::string>>& given) {
+  if (given) {
+    if (signature.num_outputs > 0) {
+      with_error_context("--labels", [&] { check_labels(*given, signature.num_outputs, ErrorKind::Usage); });
+    }
+    return *given;
+  }
+  if (signature.num_outputs > 0) return labels_for(metadata, static_cast<std::size_t>(signature.num_outputs));
+  if (metadata.count(metadata_keys::kLabels) != 0) {
+    return parse_labels(metadata.at(metadata_keys::kLabels), ErrorKind::BadInput);
+  }
+  throw_error(ErrorKind::Unsupported, "the model's output size is symbolic and it names no labels; pass --labels");
+}
+
 }  // namespace pt2onnx::infer

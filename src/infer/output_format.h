@@ -16,10 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "pt2onnx/classify.h"
+
 namespace pt2onnx::infer {
 
 enum class OutputFormat { Csv, Jsonl };
-enum class OutputActivation { Sigmoid, Softmax, None };
+// The public API's (pt2onnx/classify.h), defined there once.
+using OutputActivation = pt2onnx::ScoreActivation;
 
 std::optional<OutputFormat> output_format_from_name(std::string_view name);
 std::optional<OutputActivation> output_activation_from_name(std::string_view name);

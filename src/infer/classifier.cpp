@@ -1,0 +1,106 @@
+// pt2onnx/classify.h: infer's per-image path (decode, the model's recorded
+// preprocessing, the engine, the activation) as calls on bytes in memory.
+#include "pt2onnx/classify.h"
+
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/cpu_budget.h"
+#include "common/onnx_file.h"
+#include "infer/model_metadata.h"
+#include "infer/output_format.h"
+#include "infer/runtime_engine.h"
+#include "pt2onnx/error.h"
+#include "pt2onnx/tensor.h"
+#include "vision/image_decoder.h"
+#include "vision/preprocess.h"
+
+namespace pt2onnx {
+
+struct Classifier::Impl {
+  std::unique_ptr<infer::BatchEngine> engine;
+  vision::PreprocessSpec spec;
+  vision::Size2 input_size;
+  vision::ImageLimits limits;
+  std::vector<std::string> labels;
+  ScoreActivation activation = ScoreActivation::Sigmoid;
+
+  [[nodiscard]] std::int64_t image_floats() const { return std::int64_t{3} * input_size.height * input_size.width; }
+
+  // Decoded and preprocessed into image `index` of `batch`.
+  void prepare(std::span<const std::uint8_t> encoded, Tensor& batch, std::int64_t index) const {
+    const auto image = vision::decode_image(encoded, limits);
+    const auto floats = static_cast<std::size_t>(image_floats());
+    vision::preprocess_into(image, spec, input_size,
+                            batch.f32().subspan(static_cast<std::size_t>(index) * floats, floats));
+  }
+
+  [[nodiscard]] Classification finish(std::vector<float> logits) const {
+    Classification c;
+    c.scores = logits;
+    c.logits = std::move(logits);
+    infer::apply_activation(activation, c.scores);
+    return c;
+  }
+
+  [[nodiscard]] Tensor batch_of(std::size_t n) const {
+    return Tensor(DType::Float32, {static_cast<std::int64_t>(n), 3, input_size.height, input_size.width});
+  }
+};
+
+Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Classifier::Classifier(Classifier&&) noexcept = default;
+Classifier& Classifier::operator=(Classifier&&) noexcept = default;
+Classifier::~Classifier() = default;
+
+Classifier Classifier::load(const std::filesystem::path& model, const ClassifierOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  const auto metadata = read_onnx_metadata(model);
+  impl->spec = with_error_context(fmt::format("model {}", model.string()),
+                                  [&] { return infer::resolve_preprocess(metadata, options.overrides); });
+  const int threads = options.threads > 0 ? options.threads : cpu_budget().cpus;
+  auto loaded = infer::load_runtime_engine(model, threads);
+  impl->input_size = infer::resolve_input_size(loaded.signature, impl->spec);
+  impl->labels = infer::resolve_labels(metadata, loaded.signature, options.labels);
+  impl->engine = std::move(loaded.engine);
+  impl->activation = options.activation;
+  return Classifier(std::move(impl));
+}
+
+const std::vector<std::string>& Classifier::labels() const { return impl_->labels; }
+ScoreActivation Classifier::activation() const { return impl_->activation; }
+
+Classification Classifier::classify(std::span<const std::uint8_t> encoded, const std::string& name) const {
+  Tensor image = impl_->batch_of(1);
+  with_error_context(name, [&] { impl_->prepare(encoded, image, 0); });
+  // A model whose images the engine computes one per thread runs this one on
+  // the calling thread alone, so that concurrent callers do not wait for each other.
+  auto row =
+      impl_->engine->runs_images_alone() ? impl_->engine->run_image(image) : std::move(impl_->engine->run(image).at(0));
+  return impl_->finish(std::move(row));
+}
+
+Classification Classifier::classify_file(const std::filesystem::path& image) const {
+  const auto bytes = with_error_context(fmt::format("file {}", image.string()),
+                                        [&] { return vision::read_file_bytes(image, impl_->limits); });
+  return classify(bytes, fmt::format("file {}", image.string()));
+}
+
+std::vector<Classification> Classifier::classify_batch(
+    const std::vector<std::span<const std::uint8_t>>& encoded) const {
+  if (encoded.empty()) return {};
+  Tensor batch = impl_->batch_of(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    with_error_context(fmt::format("image {}", i),
+                       [&] { impl_->prepare(encoded[i], batch, static_cast<std::int64_t>(i)); });
+  }
+  auto rows = impl_->engine->run(batch);
+  std::vector<Classification> out;
+  out.reserve(rows.size());
+  for (auto& row : rows) out.push_back(impl_->finish(std::move(row)));
+  return out;
+}
+
+}  // namespace pt2onnx

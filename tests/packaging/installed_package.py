@@ -1,5 +1,5 @@
 """pt2onnx as a dependency of another project: `cmake --install` the build into
-a fresh prefix, configure and build examples/classify against it with
+a fresh prefix, configure and build examples/embed against it with
 find_package(pt2onnx), then check that its programs, linking only the installed
 library and headers, give what the command gives: examples/embed/classify the
 outputs of `pt2onnx run` for the same model and input, examples/embed/export

@@ -2,7 +2,7 @@
 // preprocessing, the engine, the activation) as calls on bytes in memory.
 #include "pt2onnx/classify.h"
 
-#include <cstring>
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -26,6 +26,7 @@ struct Classifier::Impl {
   vision::ImageLimits limits;
   std::vector<std::string> labels;
   ScoreActivation activation = ScoreActivation::Sigmoid;
+  std::int64_t fixed_batch = -1;  // a model exported for exactly this many images; -1: any
 
   [[nodiscard]] std::int64_t image_floats() const { return std::int64_t{3} * input_size.height * input_size.width; }
 
@@ -66,6 +67,7 @@ Classifier Classifier::load(const std::filesystem::path& model, const Classifier
   impl->labels = infer::resolve_labels(metadata, loaded.signature, options.labels);
   impl->engine = std::move(loaded.engine);
   impl->activation = options.activation;
+  impl->fixed_batch = loaded.signature.batch;
   return Classifier(std::move(impl));
 }
 
@@ -90,16 +92,25 @@ Classification Classifier::classify_file(const std::filesystem::path& image) con
 
 std::vector<Classification> Classifier::classify_batch(
     const std::vector<std::span<const std::uint8_t>>& encoded) const {
-  if (encoded.empty()) return {};
-  Tensor batch = impl_->batch_of(encoded.size());
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    with_error_context(fmt::format("image {}", i),
-                       [&] { impl_->prepare(encoded[i], batch, static_cast<std::int64_t>(i)); });
+  // Every image is read before any runs: one that cannot be stops the batch.
+  // A model with a fixed batch takes at most that many at a time (the engine
+  // pads a shorter one).
+  const std::size_t chunk =
+      impl_->fixed_batch > 0 ? static_cast<std::size_t>(impl_->fixed_batch) : std::max<std::size_t>(1, encoded.size());
+  std::vector<Tensor> batches;
+  for (std::size_t start = 0; start < encoded.size(); start += chunk) {
+    const std::size_t n = std::min(chunk, encoded.size() - start);
+    batches.push_back(impl_->batch_of(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      with_error_context(fmt::format("image {}", start + i),
+                         [&] { impl_->prepare(encoded[start + i], batches.back(), static_cast<std::int64_t>(i)); });
+    }
   }
-  auto rows = impl_->engine->run(batch);
   std::vector<Classification> out;
-  out.reserve(rows.size());
-  for (auto& row : rows) out.push_back(impl_->finish(std::move(row)));
+  out.reserve(encoded.size());
+  for (const auto& batch : batches) {
+    for (auto& row : impl_->engine->run(batch)) out.push_back(impl_->finish(std::move(row)));
+  }
   return out;
 }
 

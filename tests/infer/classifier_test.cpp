@@ -19,6 +19,7 @@
 #include "infer/runtime_engine.h"
 #include "models/registry.h"
 #include "pt2onnx/export.h"
+#include "runtime/test_model.h"
 #include "support/error_kind.h"
 #include "vision/image_encoder.h"
 #include "vision/test_images.h"
@@ -169,6 +170,29 @@ TEST(ApiClassifier, BadImagesAndBadOptionsAreErrorsThatSayWhat) {
   wrong_size.overrides.resize = "200x200";  // the model takes 224 x 224
   wrong_size.overrides.crop = "none";
   EXPECT_EQ(kind_of([&] { (void)Classifier::load(f.model, wrong_size); }), ErrorKind::Usage);
+}
+
+TEST(ApiClassifier, AModelWithAFixedBatchTakesALongerListInTurns) {
+  Fixture f;
+  // Batches of exactly 2 images of 8 x 8: the channel means.
+  ModelBuilder mb;
+  mb.input("image", {2, 3, 8, 8}).output("logits");
+  mb.node("GlobalAveragePool", {"image"}, {"pooled"});
+  mb.node("Flatten", {"pooled"}, {"logits"});
+  ClassifierOptions options;
+  options.overrides.resize = "8x8";
+  options.activation = ScoreActivation::None;
+  const auto classifier = Classifier::load(mb.save("classifier_fixed_batch.onnx"), options);
+  std::vector<Bytes> encoded;
+  for (const auto& path : f.images) encoded.push_back(file_bytes(path));
+  encoded.pop_back();  // 3 images: a full batch, then one padded
+  const std::vector<std::span<const std::uint8_t>> spans(encoded.begin(), encoded.end());
+  const auto batch = classifier.classify_batch(spans);
+  ASSERT_EQ(batch.size(), 3U);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch[i].logits, classifier.classify(encoded[i]).logits) << "image " << i;
+  }
+  EXPECT_NE(batch[0].logits, batch[1].logits);
 }
 
 }  // namespace

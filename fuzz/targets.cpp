@@ -16,6 +16,7 @@
 #include "runtime/onnx_loader.h"
 #include "runtime/passes/pipeline.h"
 #include "runtime/shape_inference.h"
+#include "serve/protocol.h"
 #include "vision/dicom_decoder.h"
 #include "vision/jpeg_decoder.h"
 #include "vision/png_decoder.h"
@@ -122,6 +123,30 @@ bool dicom(std::span<const std::uint8_t> data) {
   return refusals_allowed([&] { (void)vision::decode_dicom(data, small_image_limits()); });
 }
 
+// An Open Inference Protocol infer request body. A body that starts with a
+// decimal number and a line break is "Inference-Header-Content-Length\nBODY"
+// (JSON, then binary tensor data); otherwise the whole input is a JSON body.
+bool serve_request(std::span<const std::uint8_t> data) {
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  std::optional<std::size_t> json_length;
+  std::string_view body = text;
+  if (const auto line = text.find('\n');
+      !text.empty() && text[0] >= '0' && text[0] <= '9' && line != text.npos && line <= 9) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < line && text[i] >= '0' && text[i] <= '9'; ++i)
+      n = n * 10 + static_cast<std::size_t>(text[i] - '0');
+    json_length = n;
+    body = text.substr(line + 1);
+  }
+  serve::Limits limits;
+  limits.max_elements = std::int64_t{1} << 20;
+  return refusals_allowed([&] {
+    const auto request = serve::parse_infer_request(body, json_length, limits);
+    // What the server sends back is built from what it read.
+    (void)serve::format_infer_response("model", "1", request, request.inputs);
+  });
+}
+
 }  // namespace
 
 const std::vector<NamedTarget>& targets() {
@@ -138,6 +163,7 @@ const std::vector<NamedTarget>& targets() {
       {"png", png},
       {"jpeg", jpeg},
       {"dicom", dicom},
+      {"serve_request", serve_request},
   };
   return kAll;
 }

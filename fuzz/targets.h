@@ -23,7 +23,7 @@ struct NamedTarget {
   Target run;
 };
 
-// unpickler, torch_zip, torch_legacy, safetensors, onnx, npy, png, jpeg, dicom.
+// unpickler, torch_zip, torch_legacy, safetensors, onnx, npy, png, jpeg, dicom, serve_request.
 const std::vector<NamedTarget>& targets();
 Target target_named(std::string_view name);  // nullptr when there is none
 

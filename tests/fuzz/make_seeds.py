@@ -103,15 +103,44 @@ def images(out):
     write_dicom(out / "dicom" / "frames.dcm", rng.integers(0, 256, (2, 6, 5), dtype=np.uint8), frames=2)
 
 
+def serve_requests(out):
+    """Open Inference Protocol infer requests as a client writes them: json.dumps,
+    and for the binary tensor data extension the JSON header's length on a line
+    of its own, then the header and the little-endian tensor bytes."""
+    import json
+    import struct
+    d = out / "serve_request"
+    (d / "json_fp32.json").write_text(json.dumps({
+        "id": "1", "inputs": [{"name": "image", "shape": [1, 3, 2, 2], "datatype": "FP32",
+                               "data": [[[[0.5, -1.0], [2.0, 0.25]], [[0.0, 1.0], [3.5, -2.5]],
+                                         [[1.5, 0.75], [-0.5, 4.0]]]]}],
+        "outputs": [{"name": "logits"}]}))
+    (d / "json_bytes.json").write_text(json.dumps({
+        "inputs": [{"name": "image", "shape": [2], "datatype": "BYTES", "data": ["abc", "defg"]}],
+        "parameters": {"activation": "softmax"}}))
+    png = (out / "png" / "rgb.png").read_bytes()[:64]
+    floats = struct.pack("<6f", 0.5, -1.25, 3.0, 0.0, 1e-3, -7.0)
+    header = json.dumps({
+        "inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "parameters": {"binary_data_size": len(floats)}},
+                   {"name": "image", "shape": [1], "datatype": "BYTES",
+                    "parameters": {"binary_data_size": 4 + len(png)}}],
+        "outputs": [{"name": "logits", "parameters": {"binary_data": True}}]}).encode()
+    (d / "binary.bin").write_bytes(str(len(header)).encode() + b"\n" + header + floats + struct.pack("<I", len(png)) + png)
+    (d / "refused_shape.json").write_text(json.dumps({
+        "inputs": [{"name": "x", "shape": [3], "datatype": "FP32", "data": [1.0, 2.0]}]}))
+
+
 def main():
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "fuzz" / "corpus"
-    for target in ("unpickler", "torch_zip", "torch_legacy", "safetensors", "onnx", "npy", "png", "jpeg", "dicom"):
+    for target in ("unpickler", "torch_zip", "torch_legacy", "safetensors", "onnx", "npy", "png", "jpeg", "dicom",
+                   "serve_request"):
         (out / target).mkdir(parents=True, exist_ok=True)
     models, conv = tiny_models()
     checkpoints(out, models)
     onnx_models(out, conv)
     arrays(out)
     images(out)
+    serve_requests(out)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"make_seeds: {sum(1 for p in out.rglob('*') if p.is_file())} seeds, {total} bytes, in {out}")
 

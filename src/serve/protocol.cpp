@@ -235,7 +235,8 @@ InferRequest parse_infer_request(std::string_view body, std::optional<std::size_
   json root;
   try {
     root = json::parse(header);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond a double ("1E5575142").
     bad(fmt::format("the request is not valid JSON: {}", e.what()));
   }
   if (!root.is_object()) bad("the request must be a JSON object");

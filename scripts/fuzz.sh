@@ -2,7 +2,7 @@
 # Fuzzing pt2onnx's parsers with libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer (Debian's clang-14 and libclang-rt-14-dev), in
 # build-fuzz/. Targets: fuzz/targets.txt (unpickler torch_zip torch_legacy
-# safetensors onnx npy png jpeg dicom), bodies in fuzz/targets.cpp.
+# safetensors onnx npy png jpeg dicom serve_request), bodies in fuzz/targets.cpp.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   one campaign (default 600 s); new inputs
 #                                      collect in build-fuzz/corpus/TARGET

@@ -72,31 +72,34 @@ void check_depth(int depth, const std::string& where) {
   if (depth > kMaxNesting) bad(fmt::format("{}: \"data\" is nested deeper than {} arrays", where, kMaxNesting));
 }
 
-// Row-major leaves of nested JSON arrays ("data" may be flat or nested).
-void flatten_numbers(const json& data, std::vector<float>& out, std::int64_t limit, const std::string& where,
-                     int depth = 0) {
+// The leaves of nested JSON arrays, row-major ("data" may be flat or nested);
+// more than `limit` are refused, as is nesting deeper than any tensor's rank.
+void leaves_of(const json& data, std::vector<const json*>& out, std::int64_t limit, const std::string& where,
+               int depth = 0) {
   if (data.is_array()) {
     check_depth(depth + 1, where);
-    for (const auto& item : data) flatten_numbers(item, out, limit, where, depth + 1);
+    for (const auto& item : data) leaves_of(item, out, limit, where, depth + 1);
     return;
   }
-  if (!data.is_number()) bad(fmt::format("{}: FP32 data holds a {}, not a number", where, data.type_name()));
   if (static_cast<std::int64_t>(out.size()) >= limit) bad(fmt::format("{}: more data than its shape holds", where));
-  const double v = data.get<double>();
-  if (std::abs(v) > std::numeric_limits<float>::max()) bad(fmt::format("{}: {} is beyond float32's range", where, v));
-  out.push_back(static_cast<float>(v));
+  out.push_back(&data);
 }
 
-void flatten_strings(const json& data, std::vector<std::string>& out, std::int64_t limit, const std::string& where,
-                     int depth = 0) {
-  if (data.is_array()) {
-    check_depth(depth + 1, where);
-    for (const auto& item : data) flatten_strings(item, out, limit, where, depth + 1);
-    return;
+void read_json_data(Tensor& t, const json& data, std::int64_t count, const std::string& where) {
+  std::vector<const json*> leaves;
+  leaves_of(data, leaves, count, where);
+  for (const json* v : leaves) {
+    if (t.datatype == Datatype::Fp32) {
+      if (!v->is_number()) bad(fmt::format("{}: FP32 data holds a {}, not a number", where, v->type_name()));
+      const double d = v->get<double>();
+      if (std::abs(d) > std::numeric_limits<float>::max())
+        bad(fmt::format("{}: {} is beyond float32's range", where, d));
+      t.fp32.push_back(static_cast<float>(d));
+    } else {
+      if (!v->is_string()) bad(fmt::format("{}: BYTES data holds a {}, not a string", where, v->type_name()));
+      t.bytes.push_back(v->get<std::string>());
+    }
   }
-  if (!data.is_string()) bad(fmt::format("{}: BYTES data holds a {}, not a string", where, data.type_name()));
-  if (static_cast<std::int64_t>(out.size()) >= limit) bad(fmt::format("{}: more data than its shape holds", where));
-  out.push_back(data.get<std::string>());
 }
 
 // The binary data still unread after the JSON header.
@@ -175,11 +178,7 @@ Tensor parse_input(const json& input, std::size_t index, BinaryReader* binary, c
     read_binary(t, binary->take(size->get<std::size_t>(), where), count, where);
   } else {
     if (data == input.end()) bad(where + " has no \"data\" (and no binary_data_size)");
-    if (t.datatype == Datatype::Fp32) {
-      flatten_numbers(*data, t.fp32, count, where);
-    } else {
-      flatten_strings(*data, t.bytes, count, where);
-    }
+    read_json_data(t, *data, count, where);
   }
   if (t.elements() != count) {
     bad(fmt::format("{}: shape {} holds {} elements, but {} were given", where, json(t.shape).dump(), count,

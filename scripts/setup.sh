@@ -28,6 +28,7 @@ build_pkgs=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libdnnl-dev
   libjpeg62-turbo-dev libspng-dev libgdcm-dev
+  libcpp-httplib-dev  # pt2onnx serve's HTTP server
 )
 # CPack's Debian generator runs dpkg-shlibdeps (dpkg-dev, with build-essential) and file.
 package_pkgs=(file)
@@ -36,6 +37,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   python3-pil python3-pydicom
+  python3-requests curl  # tests/oracle/test_serve.py: HTTP clients of pt2onnx serve
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
   clang-format clang-tidy  # scripts/check_style.sh
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer

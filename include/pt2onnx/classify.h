@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "pt2onnx/export.h"
+#include "pt2onnx/tensor.h"
 
 namespace pt2onnx {
 
@@ -47,6 +49,30 @@ class Classifier {
 
   [[nodiscard]] const std::vector<std::string>& labels() const;
   [[nodiscard]] ScoreActivation activation() const;
+
+  // The model's image input and first output, for a caller that builds its
+  // own batches (a server merging concurrent requests).
+  struct Signature {
+    std::string input_name;
+    std::string output_name;
+    std::int64_t fixed_batch = -1;  // a model exported for exactly this many images; -1: any
+    std::int64_t height = 0;        // of the preprocessed image, [3, height, width]
+    std::int64_t width = 0;
+  };
+  [[nodiscard]] const Signature& signature() const;
+  // The model's metadata_props (pt2onnx.* keys: docs/onnx-metadata.md).
+  [[nodiscard]] const std::map<std::string, std::string>& metadata() const;
+
+  // Decodes one encoded image and writes its preprocessed 3 x height x width
+  // floats to `out` (exactly that many). Error(BadInput) naming `name` for
+  // bytes that are not a readable image. Thread-safe.
+  void preprocess(std::span<const std::uint8_t> encoded, const std::string& name, std::span<float> out) const;
+  // The logits of each image of a float32 [N, 3, height, width] batch
+  // (preprocessed images); a model with a fixed batch runs it in turns of
+  // that batch. Thread-safe.
+  [[nodiscard]] std::vector<std::vector<float>> run(const Tensor& batch) const;
+  // `logits` with `activation` applied.
+  [[nodiscard]] static std::vector<float> scores(std::vector<float> logits, ScoreActivation activation);
 
   // One encoded JPEG, PNG or DICOM file. Error(BadInput) naming `name` for
   // bytes that are not a readable image. Thread-safe: concurrent calls share

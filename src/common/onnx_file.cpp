@@ -25,7 +25,7 @@ namespace {
 // emits after ir_version: producer_name .. opset_import, metadata_props.
 constexpr std::array<unsigned char, 8> kTagsAfterIrVersion{0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72};
 constexpr unsigned char kIrVersionTag = 0x08;
-constexpr int kMetadataPropsField = 14;
+constexpr int kGraphField = 7;
 
 class ReadOnlyFile {
  public:
@@ -103,7 +103,7 @@ onnx::ModelProto parse_onnx_model(std::span<const std::byte> bytes, const std::s
   });
 }
 
-std::map<std::string, std::string> read_onnx_metadata(const fs::path& path) {
+onnx::ModelProto read_onnx_model_header(const fs::path& path) {
   return with_error_context(fmt::format("file {}", path.string()), [&] {
     const auto size = check_size(path);
     const ReadOnlyFile file(path);
@@ -111,27 +111,35 @@ std::map<std::string, std::string> read_onnx_metadata(const fs::path& path) {
     google::protobuf::io::CodedInputStream stream(&raw);
     stream.SetTotalBytesLimit(static_cast<int>(kMaxOnnxBytes));
     using google::protobuf::internal::WireFormatLite;
-    std::map<std::string, std::string> metadata;
-    while (const std::uint32_t tag = stream.ReadTag()) {
-      if (WireFormatLite::GetTagFieldNumber(tag) == kMetadataPropsField &&
-          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-        onnx::StringStringEntryProto entry;
-        if (!WireFormatLite::ReadMessage(&stream, &entry)) {
-          throw_error(ErrorKind::BadInput, "not a valid ONNX model (protobuf parsing failed)");
-        }
-        metadata[entry.key()] = entry.value();
-      } else if (!WireFormatLite::SkipField(&stream, tag)) {
-        throw_error(ErrorKind::BadInput, "not a valid ONNX model (protobuf parsing failed)");
+    // Every field but the graph is copied out as it stands and parsed at the
+    // end; the graph (the weights above all) is skipped with a seek.
+    std::string header;
+    {
+      google::protobuf::io::StringOutputStream header_stream(&header);
+      google::protobuf::io::CodedOutputStream out(&header_stream);
+      while (const std::uint32_t tag = stream.ReadTag()) {
+        const bool skipped = WireFormatLite::GetTagFieldNumber(tag) == kGraphField
+                                 ? WireFormatLite::SkipField(&stream, tag)
+                                 : WireFormatLite::SkipField(&stream, tag, &out);
+        if (!skipped) throw_error(ErrorKind::BadInput, "not a valid ONNX model (protobuf parsing failed)");
       }
     }
     // Skipping seeks, and a seek past the end succeeds: a field cut short
     // shows as a position beyond the file.
+    onnx::ModelProto model;
     if (!stream.ConsumedEntireMessage() || raw.GetErrno() != 0 ||
-        static_cast<std::uint64_t>(stream.CurrentPosition()) != size) {
+        static_cast<std::uint64_t>(stream.CurrentPosition()) != size || !model.ParseFromString(header)) {
       throw_error(ErrorKind::BadInput, "not a valid ONNX model (protobuf parsing failed)");
     }
-    return metadata;
+    return model;
   });
+}
+
+std::map<std::string, std::string> read_onnx_metadata(const fs::path& path) {
+  const auto model = read_onnx_model_header(path);
+  std::map<std::string, std::string> metadata;
+  for (const auto& entry : model.metadata_props()) metadata[entry.key()] = entry.value();
+  return metadata;
 }
 
 }  // namespace pt2onnx

@@ -29,6 +29,10 @@ onnx::ModelProto read_onnx_model(const std::filesystem::path& path);
 // The same from bytes in memory; `source` names them in errors.
 onnx::ModelProto parse_onnx_model(std::span<const std::byte> bytes, const std::string& source);
 
+// Every field of the model but its graph (producer, opset_import,
+// metadata_props ...), reading past the graph without keeping it.
+onnx::ModelProto read_onnx_model_header(const std::filesystem::path& path);
+
 // Only the model's metadata_props (key -> value), reading past everything
 // else (the weights above all) without keeping it.
 std::map<std::string, std::string> read_onnx_metadata(const std::filesystem::path& path);

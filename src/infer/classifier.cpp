@@ -26,23 +26,26 @@ struct Classifier::Impl {
   vision::ImageLimits limits;
   std::vector<std::string> labels;
   ScoreActivation activation = ScoreActivation::Sigmoid;
-  std::int64_t fixed_batch = -1;  // a model exported for exactly this many images; -1: any
+  Signature signature;
+  std::map<std::string, std::string> metadata;
 
   [[nodiscard]] std::int64_t image_floats() const { return std::int64_t{3} * input_size.height * input_size.width; }
 
-  // Decoded and preprocessed into image `index` of `batch`.
-  void prepare(std::span<const std::uint8_t> encoded, Tensor& batch, std::int64_t index) const {
+  // Decoded and preprocessed into `out`, one image's floats.
+  void prepare(std::span<const std::uint8_t> encoded, std::span<float> out) const {
     const auto image = vision::decode_image(encoded, limits);
+    vision::preprocess_into(image, spec, input_size, out);
+  }
+  // The same into image `index` of `batch`.
+  void prepare(std::span<const std::uint8_t> encoded, Tensor& batch, std::int64_t index) const {
     const auto floats = static_cast<std::size_t>(image_floats());
-    vision::preprocess_into(image, spec, input_size,
-                            batch.f32().subspan(static_cast<std::size_t>(index) * floats, floats));
+    prepare(encoded, batch.f32().subspan(static_cast<std::size_t>(index) * floats, floats));
   }
 
   [[nodiscard]] Classification finish(std::vector<float> logits) const {
     Classification c;
-    c.scores = logits;
+    c.scores = scores(logits, activation);
     c.logits = std::move(logits);
-    infer::apply_activation(activation, c.scores);
     return c;
   }
 
@@ -67,12 +70,54 @@ Classifier Classifier::load(const std::filesystem::path& model, const Classifier
   impl->labels = infer::resolve_labels(metadata, loaded.signature, options.labels);
   impl->engine = std::move(loaded.engine);
   impl->activation = options.activation;
-  impl->fixed_batch = loaded.signature.batch;
+  impl->signature = Signature{loaded.signature.input_name, loaded.signature.output_name, loaded.signature.batch,
+                              impl->input_size.height, impl->input_size.width};
+  impl->metadata = metadata;
   return Classifier(std::move(impl));
 }
 
 const std::vector<std::string>& Classifier::labels() const { return impl_->labels; }
 ScoreActivation Classifier::activation() const { return impl_->activation; }
+const Classifier::Signature& Classifier::signature() const { return impl_->signature; }
+const std::map<std::string, std::string>& Classifier::metadata() const { return impl_->metadata; }
+
+void Classifier::preprocess(std::span<const std::uint8_t> encoded, const std::string& name,
+                            std::span<float> out) const {
+  if (static_cast<std::int64_t>(out.size()) != impl_->image_floats()) {
+    throw_error(ErrorKind::Internal,
+                fmt::format("preprocess: {} floats for an image of {}", out.size(), impl_->image_floats()));
+  }
+  with_error_context(name, [&] { impl_->prepare(encoded, out); });
+}
+
+std::vector<std::vector<float>> Classifier::run(const Tensor& batch) const {
+  const auto& sig = impl_->signature;
+  if (batch.dtype() != DType::Float32 || batch.rank() != 4 || batch.dim(1) != 3 || batch.dim(2) != sig.height ||
+      batch.dim(3) != sig.width) {
+    throw_error(ErrorKind::BadInput, fmt::format("a batch of shape {} for a model that takes [N, 3, {}, {}]",
+                                                 shape_to_string(batch.shape()), sig.height, sig.width));
+  }
+  const std::int64_t n = batch.dim(0);
+  if (sig.fixed_batch <= 0 || n <= sig.fixed_batch) return impl_->engine->run(batch);
+  // In turns of the model's batch (the engine pads the last).
+  std::vector<std::vector<float>> rows;
+  rows.reserve(static_cast<std::size_t>(n));
+  const auto floats = static_cast<std::size_t>(impl_->image_floats());
+  for (std::int64_t start = 0; start < n; start += sig.fixed_batch) {
+    const std::int64_t count = std::min(sig.fixed_batch, n - start);
+    Tensor part = impl_->batch_of(static_cast<std::size_t>(count));
+    const auto source =
+        batch.f32().subspan(static_cast<std::size_t>(start) * floats, static_cast<std::size_t>(count) * floats);
+    std::copy(source.begin(), source.end(), part.f32().begin());
+    for (auto& row : impl_->engine->run(part)) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<float> Classifier::scores(std::vector<float> logits, ScoreActivation activation) {
+  infer::apply_activation(activation, logits);
+  return logits;
+}
 
 Classification Classifier::classify(std::span<const std::uint8_t> encoded, const std::string& name) const {
   Tensor image = impl_->batch_of(1);
@@ -95,8 +140,9 @@ std::vector<Classification> Classifier::classify_batch(
   // Every image is read before any runs: one that cannot be stops the batch.
   // A model with a fixed batch takes at most that many at a time (the engine
   // pads a shorter one).
+  const std::int64_t fixed_batch = impl_->signature.fixed_batch;
   const std::size_t chunk =
-      impl_->fixed_batch > 0 ? static_cast<std::size_t>(impl_->fixed_batch) : std::max<std::size_t>(1, encoded.size());
+      fixed_batch > 0 ? static_cast<std::size_t>(fixed_batch) : std::max<std::size_t>(1, encoded.size());
   std::vector<Tensor> batches;
   for (std::size_t start = 0; start < encoded.size(); start += chunk) {
     const std::size_t n = std::min(chunk, encoded.size() - start);

@@ -80,6 +80,8 @@ LoadedEngine load_runtime_engine(const std::filesystem::path& model_path, int th
     }
     if (model.outputs().empty()) throw_error(ErrorKind::Unsupported, "the model has no outputs");
     LoadedEngine loaded;
+    loaded.signature.input_name = model.inputs().front().name;
+    loaded.signature.output_name = model.outputs().front().name;
     loaded.signature.batch = in[0];
     loaded.signature.height = in[2];
     loaded.signature.width = in[3];

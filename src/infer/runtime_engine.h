@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "infer/pipeline.h"
 
@@ -15,6 +16,8 @@ struct ModelSignature {
   std::int64_t height = -1;  // -1 when symbolic
   std::int64_t width = -1;
   std::int64_t num_outputs = -1;  // columns of the first output, -1 when symbolic
+  std::string input_name;
+  std::string output_name;  // the first output's
 };
 
 struct LoadedEngine {

@@ -68,7 +68,7 @@ struct Fixture {
   }
 };
 
-ModelSignature signature() { return ModelSignature{-1, 4, 4, 3}; }
+ModelSignature signature() { return ModelSignature{-1, 4, 4, 3, "image", "logits"}; }
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;

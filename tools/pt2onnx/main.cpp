@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   cli::add_run_command(app, action);
   cli::add_infer_command(app, action);
   cli::add_bench_command(app, action);
+  cli::add_serve_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,301 @@
+#include "serve/service.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "common/metadata_keys.h"
+#include "common/onnx_file.h"
+#include "pt2onnx/error.h"
+
+namespace pt2onnx::serve {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void refuse(const std::string& message) { throw Error(ErrorKind::BadInput, message); }
+
+std::string metadata_or(const std::map<std::string, std::string>& metadata, const char* key,
+                        const std::string& fallback = "") {
+  const auto it = metadata.find(key);
+  return it == metadata.end() ? fallback : it->second;
+}
+
+std::string activation_name(ScoreActivation activation) {
+  switch (activation) {
+    case ScoreActivation::Sigmoid:
+      return "sigmoid";
+    case ScoreActivation::Softmax:
+      return "softmax";
+    case ScoreActivation::None:
+      return "none";
+  }
+  return "none";
+}
+
+// The activation a request's "parameters" name, else nullopt.
+std::optional<ScoreActivation> requested_activation(const json& parameters) {
+  const auto it = parameters.find("activation");
+  if (it == parameters.end()) return std::nullopt;
+  if (!it->is_string()) refuse("request parameter \"activation\" must be a string (sigmoid, softmax or none)");
+  return score_activation_named(it->get<std::string>());
+}
+
+Classifier load_classifier(const std::filesystem::path& path, const ServeOptions& options) {
+  ClassifierOptions classifier_options;
+  classifier_options.threads = options.threads;
+  classifier_options.activation = options.activation;
+  return Classifier::load(path, classifier_options);
+}
+
+}  // namespace
+
+ScoreActivation score_activation_named(std::string_view name) {
+  if (name == "sigmoid") return ScoreActivation::Sigmoid;
+  if (name == "softmax") return ScoreActivation::Softmax;
+  if (name == "none") return ScoreActivation::None;
+  refuse(fmt::format("activation \"{}\" is not one of sigmoid, softmax, none", name));
+}
+
+ModelSpec parse_model_spec(std::string_view argument) {
+  ModelSpec spec;
+  const auto eq = argument.find('=');
+  if (eq == std::string_view::npos) {
+    spec.path = std::filesystem::path(argument);
+    spec.name = spec.path.stem().string();
+  } else {
+    spec.name = std::string(argument.substr(0, eq));
+    spec.path = std::filesystem::path(argument.substr(eq + 1));
+  }
+  const bool valid = !spec.name.empty() && std::all_of(spec.name.begin(), spec.name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+  });
+  if (!valid) {
+    throw_error(ErrorKind::Usage,
+                fmt::format("model name '{}' (from '{}'): a name is letters, digits, '-', '_' and '.'; give one as "
+                            "NAME=PATH",
+                            spec.name, argument));
+  }
+  if (spec.path.empty()) throw_error(ErrorKind::Usage, fmt::format("'{}' names no model file", argument));
+  return spec;
+}
+
+ServedModel::ServedModel(ModelSpec spec, const ServeOptions& options, Metrics& metrics)
+    : spec_(std::move(spec)), options_(options), classifier_(load_classifier(spec_.path, options)) {
+  const auto header = read_onnx_model_header(spec_.path);
+  producer_ = header.producer_name();
+  if (!header.producer_version().empty()) producer_ += " " + header.producer_version();
+  for (const auto& opset : header.opset_import()) {
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") opset_ = opset.version();
+  }
+  const auto& sig = classifier_.signature();
+  BatcherOptions batching;
+  batching.max_batch = options.max_batch > 0 ? options.max_batch : ServeOptions::kDefaultMaxBatch;
+  if (sig.fixed_batch > 0) batching.max_batch = sig.fixed_batch;
+  batching.max_delay = options.max_queue_delay;
+  batching.max_queue_rows = options.max_queue;
+  batching.row_shape = {3, sig.height, sig.width};
+  const std::string name = spec_.name;
+  batcher_ = std::make_unique<Batcher>(
+      batching, [this](const pt2onnx::Tensor& batch) { return classifier_.run(batch); },
+      [&metrics, name](const BatchReport& report) { metrics.batch(name, report); });
+}
+
+ServedModel::~ServedModel() { batcher_->stop(); }
+
+void ServedModel::warm_up() {
+  const auto& sig = classifier_.signature();
+  pt2onnx::Tensor blank(DType::Float32, {1, 3, sig.height, sig.width});
+  (void)classifier_.run(blank);
+  ready_ = true;
+}
+
+json ServedModel::metadata() const {
+  const auto& sig = classifier_.signature();
+  const auto classes = static_cast<std::int64_t>(classifier_.labels().size());
+  const std::int64_t batch = sig.fixed_batch > 0 ? sig.fixed_batch : -1;
+  json inputs =
+      json::array({{{"name", sig.input_name}, {"datatype", "FP32"}, {"shape", {batch, 3, sig.height, sig.width}}}});
+  json outputs = json::array({
+      {{"name", sig.output_name}, {"datatype", "FP32"}, {"shape", {batch, classes}}},
+      {{"name", kProbabilitiesOutput}, {"datatype", "FP32"}, {"shape", {batch, classes}}},
+      {{"name", kLabelsOutput}, {"datatype", "BYTES"}, {"shape", {classes}}},
+  });
+  return {{"name", spec_.name},
+          {"versions", {version()}},
+          {"platform", "pt2onnx"},
+          {"inputs", inputs},
+          {"outputs", outputs}};
+}
+
+json ServedModel::card() const {
+  namespace keys = metadata_keys;
+  const auto& m = classifier_.metadata();
+  const auto& sig = classifier_.signature();
+  return {
+      {"name", spec_.name},
+      {"version", version()},
+      {"file", spec_.path.filename().string()},
+      {"labels", classifier_.labels()},
+      {"activation", activation_name(classifier_.activation())},
+      {"input", {{"name", sig.input_name}, {"height", sig.height}, {"width", sig.width}}},
+      {"output", sig.output_name},
+      {"architecture", metadata_or(m, keys::kArch)},
+      {"checkpoint_file", metadata_or(m, keys::kCheckpointFile)},
+      {"checkpoint_sha256", metadata_or(m, keys::kCheckpointSha256)},
+      {"opset", opset_},
+      {"producer", producer_},
+      {"preprocess",
+       {{"resize", metadata_or(m, keys::kResize)},
+        {"crop", metadata_or(m, keys::kCrop)},
+        {"interpolation", metadata_or(m, keys::kInterpolation)},
+        {"mean", metadata_or(m, keys::kMean)},
+        {"std", metadata_or(m, keys::kStd)},
+        {"color", metadata_or(m, keys::kColor)}}},
+      {"max_batch", batcher_->options().max_batch},
+  };
+}
+
+Rows ServedModel::run(std::vector<float> data, std::int64_t rows) {
+  return batcher_->infer(std::move(data), rows, options_.timeout);
+}
+
+std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
+  const auto& sig = classifier_.signature();
+  if (request.inputs.size() != 1) {
+    refuse(fmt::format("model '{}' takes one input, '{}'; the request has {}", spec_.name, sig.input_name,
+                       request.inputs.size()));
+  }
+  const auto& input = request.inputs.front();
+  if (input.name != sig.input_name) {
+    refuse(fmt::format("model '{}' has no input '{}'; its input is '{}'", spec_.name, input.name, sig.input_name));
+  }
+  const auto activation = requested_activation(request.parameters).value_or(classifier_.activation());
+  const std::int64_t image_floats = 3 * sig.height * sig.width;
+  std::vector<float> data;
+  std::int64_t rows = 0;
+  if (input.datatype == Datatype::Fp32) {
+    const auto& s = input.shape;
+    if (s.size() != 4 || s[0] < 1 || s[1] != 3 || s[2] != sig.height || s[3] != sig.width) {
+      refuse(fmt::format("input '{}': shape {} does not fit the model's [-1, 3, {}, {}]", input.name, json(s).dump(),
+                         sig.height, sig.width));
+    }
+    rows = s[0];
+    data = input.fp32;
+  } else {
+    const auto& s = input.shape;
+    if (s.empty() || s.size() > 2 || s[0] < 1 || (s.size() == 2 && s[1] != 1)) {
+      refuse(fmt::format("input '{}': BYTES of shape {}; images go as shape [N] or [N, 1], one encoded file each",
+                         input.name, json(s).dump()));
+    }
+    rows = s[0];
+    data.resize(static_cast<std::size_t>(rows * image_floats));
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const auto& bytes = input.bytes[static_cast<std::size_t>(i)];
+      const std::span<const std::uint8_t> encoded(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+      classifier_.preprocess(encoded, fmt::format("input '{}' element {}", input.name, i),
+                             std::span<float>(data).subspan(static_cast<std::size_t>(i * image_floats),
+                                                            static_cast<std::size_t>(image_floats)));
+    }
+  }
+  // Requested outputs are checked before the engine runs.
+  const std::vector<std::string> known{sig.output_name, kProbabilitiesOutput, kLabelsOutput};
+  std::vector<std::string> wanted;
+  for (const auto& r : request.outputs) {
+    if (std::find(known.begin(), known.end(), r.name) == known.end()) {
+      refuse(fmt::format("model '{}' has no output '{}'; its outputs are {}, {} and {}", spec_.name, r.name, known[0],
+                         known[1], known[2]));
+    }
+    wanted.push_back(r.name);
+  }
+  if (wanted.empty()) wanted = known;
+
+  const Rows logits = run(std::move(data), rows);
+  const auto classes = static_cast<std::int64_t>(logits.empty() ? 0 : logits.front().size());
+  std::vector<Tensor> outputs;
+  for (const auto& name : wanted) {
+    Tensor t;
+    t.name = name;
+    if (name == kLabelsOutput) {
+      t.datatype = Datatype::Bytes;
+      t.shape = {static_cast<std::int64_t>(classifier_.labels().size())};
+      t.bytes = classifier_.labels();
+    } else {
+      t.shape = {rows, classes};
+      for (const auto& row : logits) {
+        const auto values = name == kProbabilitiesOutput ? Classifier::scores(row, activation) : row;
+        t.fp32.insert(t.fp32.end(), values.begin(), values.end());
+      }
+    }
+    outputs.push_back(std::move(t));
+  }
+  return outputs;
+}
+
+std::vector<Classification> ServedModel::classify(const std::vector<std::span<const std::uint8_t>>& images,
+                                                  std::optional<ScoreActivation> activation) {
+  const auto& sig = classifier_.signature();
+  const std::int64_t image_floats = 3 * sig.height * sig.width;
+  std::vector<float> data(images.size() * static_cast<std::size_t>(image_floats));
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    classifier_.preprocess(images[i], images.size() == 1 ? std::string("image") : fmt::format("image {}", i),
+                           std::span<float>(data).subspan(i * static_cast<std::size_t>(image_floats),
+                                                          static_cast<std::size_t>(image_floats)));
+  }
+  Rows logits = run(std::move(data), static_cast<std::int64_t>(images.size()));
+  std::vector<Classification> out;
+  for (auto& row : logits) {
+    Classification c;
+    c.scores = Classifier::scores(row, activation.value_or(classifier_.activation()));
+    c.logits = std::move(row);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Service::Service(const std::vector<ModelSpec>& models, ServeOptions options) : options_(std::move(options)) {
+  for (const auto& spec : models) {
+    if (find(spec.name) != nullptr) {
+      throw_error(ErrorKind::Usage, fmt::format("two models are named '{}'; name one as NAME=PATH", spec.name));
+    }
+    models_.push_back(std::make_unique<ServedModel>(spec, options_, metrics_));
+    models_.back()->warm_up();
+  }
+}
+
+ServedModel* Service::find(const std::string& name, const std::string& version) {
+  if (!version.empty() && version != ServedModel::version()) return nullptr;
+  for (auto& m : models_) {
+    if (m->name() == name) return m.get();
+  }
+  return nullptr;
+}
+
+ServedModel& Service::get(const std::string& name, const std::string& version) {
+  if (ServedModel* m = find(name, version)) return *m;
+  std::string names;
+  for (const auto& m : models_) names += (names.empty() ? "" : ", ") + m->name();
+  if (find(name) != nullptr) {
+    throw NotFound(
+        fmt::format("model '{}' has no version '{}'; it has version {}", name, version, ServedModel::version()));
+  }
+  throw NotFound(fmt::format("no model named '{}'; this server has {}", name, names));
+}
+
+json Service::server_metadata() const {
+  return {{"name", "pt2onnx"}, {"version", PT2ONNX_VERSION}, {"extensions", {"binary_tensor_data"}}};
+}
+
+bool Service::ready() const {
+  if (stopping_) return false;
+  return std::all_of(models_.begin(), models_.end(), [](const auto& m) { return m->ready(); });
+}
+
+void Service::stop() {
+  stopping_ = true;
+  for (auto& m : models_) m->stop();
+}
+
+}  // namespace pt2onnx::serve

@@ -1,0 +1,151 @@
+// What `pt2onnx serve` does for a request, apart from the transport: the
+// served models (each a Classifier, the same image-to-scores session `infer`
+// and the C++ API use, with a dynamic batcher in front of its engine), the
+// Open Inference Protocol's metadata, health and infer semantics, images in
+// and scores out, and the metrics. The HTTP side (tools/pt2onnx/serve_http.cpp)
+// maps these calls and their exceptions onto routes and status codes:
+// Error(BadInput/Usage) 400, NotFound 404, TooLarge 413, Busy 503.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pt2onnx/classify.h"
+#include "serve/batcher.h"
+#include "serve/metrics.h"
+#include "serve/protocol.h"
+
+namespace pt2onnx::serve {
+
+class NotFound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ServeOptions {
+  int threads = 0;             // the engine's; 0: the CPUs this process may use
+  std::int64_t max_batch = 0;  // images per engine run; 0: kDefaultMaxBatch
+  std::chrono::microseconds max_queue_delay{kDefaultQueueDelayUs};
+  std::int64_t max_queue = 256;  // images waiting per model
+  std::chrono::milliseconds timeout{30000};
+  ScoreActivation activation = ScoreActivation::Sigmoid;  // for probabilities, unless a request names one
+  Limits limits;
+
+  // Measured on the project's 2-core machine (docs/serving.md, "Batching
+  // defaults"): the engine computes a batch one image per thread, so a batch
+  // of a few images per thread keeps every thread busy, and waiting 2 ms for
+  // them costs little beside a run of 5-10 ms.
+  static constexpr std::int64_t kDefaultMaxBatch = 8;
+  static constexpr std::int64_t kDefaultQueueDelayUs = 2000;
+};
+
+// "NAME=PATH" or "PATH" (the name is the file's stem). Error(Usage) for a
+// name that is empty or has characters other than letters, digits, '-', '_'
+// and '.'.
+struct ModelSpec {
+  std::string name;
+  std::filesystem::path path;
+};
+ModelSpec parse_model_spec(std::string_view argument);
+
+// The names the extra outputs of an image model go by.
+inline constexpr const char* kProbabilitiesOutput = "probabilities";
+inline constexpr const char* kLabelsOutput = "labels";
+
+class ServedModel {
+ public:
+  ServedModel(ModelSpec spec, const ServeOptions& options, Metrics& metrics);
+  ServedModel(const ServedModel&) = delete;
+  ServedModel& operator=(const ServedModel&) = delete;
+  ~ServedModel();
+
+  [[nodiscard]] const std::string& name() const { return spec_.name; }
+  [[nodiscard]] static std::string version() { return "1"; }
+  [[nodiscard]] bool ready() const { return ready_; }
+  [[nodiscard]] const Classifier& classifier() const { return classifier_; }
+
+  // One engine run on a blank image; the model is ready after it.
+  void warm_up();
+
+  // GET /v2/models/{name}: the protocol's model metadata.
+  [[nodiscard]] nlohmann::json metadata() const;
+  // The model card of the web page: labels, preprocessing, input size,
+  // checkpoint, opset and producer, from the file and its metadata.
+  [[nodiscard]] nlohmann::json card() const;
+
+  // An infer request: one input, named as the model's, either FP32
+  // [N, 3, H, W] or BYTES [N] (or [N, 1]) of encoded JPEG, PNG or DICOM
+  // files, which get the model's recorded preprocessing. Returns the
+  // requested outputs of: the model's (logits), "probabilities" (the
+  // activation of request parameter "activation", else the server's) and
+  // "labels".
+  [[nodiscard]] std::vector<Tensor> infer(const InferRequest& request);
+
+  // Encoded images to scores (the activation given, else the server's).
+  [[nodiscard]] std::vector<Classification> classify(const std::vector<std::span<const std::uint8_t>>& images,
+                                                     std::optional<ScoreActivation> activation);
+
+  // Refuses new requests and finishes the queued ones.
+  void stop() { batcher_->stop(); }
+
+ private:
+  // Logits of `rows` preprocessed images through the batcher.
+  Rows run(std::vector<float> data, std::int64_t rows);
+
+  ModelSpec spec_;
+  ServeOptions options_;
+  Classifier classifier_;
+  std::string producer_;
+  std::int64_t opset_ = 0;
+  std::unique_ptr<Batcher> batcher_;
+  std::atomic<bool> ready_{false};
+};
+
+class Service {
+ public:
+  // Loads every model (Error naming the file that fails) and warms each up.
+  Service(const std::vector<ModelSpec>& models, ServeOptions options);
+
+  // nullptr for an unknown name or version.
+  [[nodiscard]] ServedModel* find(const std::string& name, const std::string& version = "");
+  // The same, throwing NotFound naming what exists.
+  [[nodiscard]] ServedModel& get(const std::string& name, const std::string& version = "");
+  [[nodiscard]] const std::vector<std::unique_ptr<ServedModel>>& models() const { return models_; }
+
+  [[nodiscard]] nlohmann::json server_metadata() const;
+  // Ready: every model loaded and run once, and not shutting down.
+  [[nodiscard]] bool ready() const;
+  [[nodiscard]] bool stopping() const { return stopping_; }
+  // Readiness goes false and new model requests are refused (Busy); those
+  // already queued still run.
+  void begin_stop() { stopping_ = true; }
+  // That, and the models' queues finish and their workers end.
+  void stop();
+
+  [[nodiscard]] Metrics& metrics() { return metrics_; }
+  [[nodiscard]] const ServeOptions& options() const { return options_; }
+
+ private:
+  ServeOptions options_;
+  Metrics metrics_;
+  std::vector<std::unique_ptr<ServedModel>> models_;
+  std::atomic<bool> stopping_{false};
+};
+
+// "sigmoid", "softmax" or "none"; Error(BadInput) otherwise.
+ScoreActivation score_activation_named(std::string_view name);
+
+}  // namespace pt2onnx::serve

@@ -32,6 +32,8 @@ fi
 # names the batches; a configuration of its own (no build needed) names each file.
 cmake -S . -B build/lint -DCMAKE_BUILD_TYPE=Release -DPT2ONNX_UNITY_BUILD=OFF -DPT2ONNX_BUILD_TESTS=ON \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+# The gRPC service's generated headers, which serve's gRPC side includes (protoc only, no compile).
+cmake --build build/lint --target pt2onnx_grpc_generated >/dev/null
 # Only translation units the build knows (test tools, sources; not deleted files).
 units=()
 for f in "${changed[@]}"; do

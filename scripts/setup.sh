@@ -29,6 +29,7 @@ build_pkgs=(
   libdnnl-dev
   libjpeg62-turbo-dev libspng-dev libgdcm-dev
   libcpp-httplib-dev  # pt2onnx serve's HTTP server
+  libgrpc++-dev protobuf-compiler-grpc  # pt2onnx serve's gRPC service
 )
 # CPack's Debian generator runs dpkg-shlibdeps (dpkg-dev, with build-essential) and file.
 package_pkgs=(file)
@@ -38,6 +39,8 @@ test_pkgs=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   python3-pil python3-pydicom
   python3-requests curl  # tests/oracle/test_serve.py: HTTP clients of pt2onnx serve
+  python3-grpcio python3-grpc-tools  # its gRPC client, stubs generated from proto/
+  chromium  # tests/oracle/test_serve_page.py: serve's web page in headless Chromium (puppeteer-core)
   libgdcm-tools  # gdcmconv: the DICOM oracle test compresses files with it
   clang-format clang-tidy  # scripts/check_style.sh
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer
@@ -62,8 +65,12 @@ if ((${#missing[@]})); then
 fi
 [ "$mode" = all ] || exit 0
 
-# ONNX Runtime (CPU) for cross-checks and benchmarks only; never linked into pt2onnx.
+# ONNX Runtime (CPU), puppeteer-core and autocannon (tests/oracle/package.json) for
+# cross-checks, browser tests and benchmarks only; never linked into pt2onnx.
 # --ignore-scripts: the package's install script fetches GPU providers we do not need.
-if [ ! -f "$here/tests/oracle/node_modules/onnxruntime-node/package.json" ]; then
+# Again whenever a package of tests/oracle/package.json is missing (one added later).
+if [ ! -f "$here/tests/oracle/node_modules/onnxruntime-node/package.json" ] ||
+  [ ! -f "$here/tests/oracle/node_modules/puppeteer-core/package.json" ] ||
+  [ ! -f "$here/tests/oracle/node_modules/autocannon/package.json" ]; then
   (cd "$here/tests/oracle" && npm ci --ignore-scripts --no-audit --no-fund)
 fi

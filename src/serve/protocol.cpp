@@ -43,15 +43,6 @@ bool bool_parameter(const json& object, const char* name, const std::string& whe
   return p->get<bool>();
 }
 
-Datatype datatype_of(const std::string& name, const std::string& where) {
-  if (name == "FP32") return Datatype::Fp32;
-  if (name == "BYTES") return Datatype::Bytes;
-  bad(
-      fmt::format("{}: datatype {} is not supported; pt2onnx models take FP32 tensors or BYTES (encoded JPEG, PNG "
-                  "or DICOM images)",
-                  where, name));
-}
-
 std::int64_t element_count(const std::vector<std::int64_t>& shape, const Limits& limits, const std::string& where) {
   std::int64_t count = 1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -163,7 +154,7 @@ Tensor parse_input(const json& input, std::size_t index, BinaryReader* binary, c
     if (!d.is_number_integer()) bad(fmt::format("{}: \"shape\" holds a {}, not a whole number", where, d.type_name()));
     t.shape.push_back(d.get<std::int64_t>());
   }
-  t.datatype = datatype_of(string_field(input, "datatype", where), where);
+  t.datatype = datatype_named(string_field(input, "datatype", where), where);
   const std::int64_t count = element_count(t.shape, limits, where);
   const json* size = parameter(input, "binary_data_size", where);
   const auto data = input.find("data");
@@ -189,24 +180,6 @@ Tensor parse_input(const json& input, std::size_t index, BinaryReader* binary, c
 
 void append_le_u32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xffU));
-}
-
-std::string binary_of(const Tensor& t) {
-  std::string out;
-  if (t.datatype == Datatype::Fp32) {
-    out.reserve(t.fp32.size() * 4);
-    for (float f : t.fp32) {
-      std::uint32_t bits = 0;
-      std::memcpy(&bits, &f, 4);
-      append_le_u32(out, bits);
-    }
-  } else {
-    for (const auto& b : t.bytes) {
-      append_le_u32(out, static_cast<std::uint32_t>(b.size()));
-      out += b;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -278,6 +251,60 @@ InferRequest parse_infer_request(std::string_view body, std::optional<std::size_
   return request;
 }
 
+std::string raw_of(const Tensor& t) {
+  std::string out;
+  if (t.datatype == Datatype::Fp32) {
+    out.reserve(t.fp32.size() * 4);
+    for (float f : t.fp32) {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &f, 4);
+      append_le_u32(out, bits);
+    }
+  } else {
+    for (const auto& b : t.bytes) {
+      append_le_u32(out, static_cast<std::uint32_t>(b.size()));
+      out += b;
+    }
+  }
+  return out;
+}
+
+Datatype datatype_named(std::string_view name, const std::string& where) {
+  if (name == "FP32") return Datatype::Fp32;
+  if (name == "BYTES") return Datatype::Bytes;
+  bad(
+      fmt::format("{}: datatype {} is not supported; pt2onnx models take FP32 tensors or BYTES (encoded JPEG, PNG "
+                  "or DICOM images)",
+                  where, name));
+}
+
+void check_tensor(const Tensor& tensor, const Limits& limits) {
+  const std::string where = fmt::format("input '{}'", tensor.name);
+  if (tensor.shape.size() > kMaxRank) {
+    bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, tensor.shape.size(), kMaxRank));
+  }
+  const std::int64_t count = element_count(tensor.shape, limits, where);
+  if (tensor.elements() != count) {
+    bad(fmt::format("{}: shape {} holds {} elements, but {} were given", where, json(tensor.shape).dump(), count,
+                    tensor.elements()));
+  }
+}
+
+Tensor tensor_from_raw(std::string name, std::string_view datatype, std::vector<std::int64_t> shape,
+                       std::string_view raw, const Limits& limits) {
+  Tensor t;
+  t.name = std::move(name);
+  const std::string where = fmt::format("input '{}'", t.name);
+  t.datatype = datatype_named(datatype, where);
+  t.shape = std::move(shape);
+  if (t.shape.size() > kMaxRank) {
+    bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, t.shape.size(), kMaxRank));
+  }
+  read_binary(t, raw, element_count(t.shape, limits, where), where);
+  check_tensor(t, limits);
+  return t;
+}
+
 ResponseBody format_infer_response(const std::string& model_name, const std::string& model_version,
                                    const InferRequest& request, const std::vector<Tensor>& outputs) {
   json root;
@@ -296,7 +323,7 @@ ResponseBody format_infer_response(const std::string& model_name, const std::str
     o["datatype"] = std::string(datatype_name(t.datatype));
     o["shape"] = t.shape;
     if (as_binary) {
-      const std::string data = binary_of(t);
+      const std::string data = raw_of(t);
       o["parameters"] = {{"binary_data_size", data.size()}};
       binary += data;
     } else if (t.datatype == Datatype::Fp32) {

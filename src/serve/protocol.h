@@ -28,6 +28,8 @@ namespace pt2onnx::serve {
 // images). Any other protocol datatype is refused by name.
 enum class Datatype { Fp32, Bytes };
 std::string_view datatype_name(Datatype datatype);
+// "FP32" or "BYTES"; Error(BadInput) naming `where` for any other.
+Datatype datatype_named(std::string_view name, const std::string& where);
 
 struct Tensor {
   std::string name;
@@ -63,6 +65,18 @@ struct Limits {
 // count the data does not match, binary data too short or left over.
 InferRequest parse_infer_request(std::string_view body, std::optional<std::size_t> json_length,
                                  const Limits& limits = {});
+
+// A tensor from raw little-endian bytes, laid out as the binary tensor data
+// extension and gRPC's raw_input_contents lay it out (FP32: 4 bytes a value;
+// BYTES: a 4-byte length and the bytes, per element). Error(BadInput) as
+// parse_infer_request, naming the input.
+Tensor tensor_from_raw(std::string name, std::string_view datatype, std::vector<std::int64_t> shape,
+                       std::string_view raw, const Limits& limits = {});
+// A tensor whose fp32 or bytes values were filled by the caller: Error(BadInput)
+// unless its rank, element count and values fit its shape and the limits.
+void check_tensor(const Tensor& tensor, const Limits& limits = {});
+// A tensor's values as raw bytes, the layout tensor_from_raw reads.
+std::string raw_of(const Tensor& tensor);
 
 // A response body: the JSON text, then the binary data of outputs sent as
 // binary; json_length is set when there is binary data (the response's

@@ -44,12 +44,12 @@ struct ServeOptions {
   ScoreActivation activation = ScoreActivation::Sigmoid;  // for probabilities, unless a request names one
   Limits limits;
 
-  // Measured on the project's 2-core machine (docs/serving.md, "Batching
-  // defaults"): the engine computes a batch one image per thread, so a batch
-  // of a few images per thread keeps every thread busy, and waiting 2 ms for
-  // them costs little beside a run of 5-10 ms.
+  // docs/serving.md, "Dynamic batching": the engine computes a batch one
+  // image per thread, so a few images per thread keep every thread busy; and
+  // no wait for company by default: a request arriving at an idle engine runs
+  // at once, while the requests arriving during a run make the next batch.
   static constexpr std::int64_t kDefaultMaxBatch = 8;
-  static constexpr std::int64_t kDefaultQueueDelayUs = 2000;
+  static constexpr std::int64_t kDefaultQueueDelayUs = 0;
 };
 
 // "NAME=PATH" or "PATH" (the name is the file's stem). Error(Usage) for a

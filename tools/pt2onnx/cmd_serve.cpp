@@ -8,10 +8,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 
 #include "commands.h"
 #include "serve/service.h"
+#include "serve_grpc.h"
 #include "serve_http.h"
 #include "shared_options.h"
 
@@ -33,6 +36,7 @@ struct ServeArgs {
   std::vector<std::string> models;
   std::string host = "127.0.0.1";
   int http_port = 8000;
+  int grpc_port = 8001;
   int threads = 0;
   int http_threads = 64;
   std::int64_t max_batch = serve::ServeOptions::kDefaultMaxBatch;
@@ -48,9 +52,9 @@ using Clock = std::chrono::steady_clock;
 // Waits for SIGINT or SIGTERM (blocked in every thread, so delivered here
 // alone). The first stops the server gracefully: readiness turns false, new
 // model requests are answered 503, those in flight are answered, then the
-// listener closes. A second one ends the process at once.
-void wait_for_signals(const sigset_t& signals, serve::Service& service, httplib::Server& server,
-                      std::chrono::milliseconds grace, const std::atomic<bool>& done) {
+// listeners close. A second one ends the process at once.
+void wait_for_signals(const sigset_t& signals, serve::Service& service, std::chrono::milliseconds grace,
+                      const std::atomic<bool>& done, const std::function<void()>& close_listeners) {
   int stops = 0;
   while (!done) {
     timespec tick{0, 100'000'000};
@@ -67,7 +71,7 @@ void wait_for_signals(const sigset_t& signals, serve::Service& service, httplib:
     while (service.metrics().in_flight() > 0 && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    server.stop();
+    close_listeners();
   }
 }
 
@@ -114,18 +118,32 @@ int serve_models(const ServeArgs& args) {
     throw_error(ErrorKind::Usage, fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)",
                                               args.host, args.http_port));
   }
+  // gRPC: --grpc-port 0 turns it off, -1 takes a free port.
+  std::unique_ptr<GrpcServer> grpc;
+  if (args.grpc_port != 0) {
+    grpc = start_grpc_server(service, args.host, std::max(0, args.grpc_port), http.max_request_bytes);
+  }
   nlohmann::json models = nlohmann::json::array();
   for (const auto& m : service.models()) models.push_back(m->name());
-  log_line(nlohmann::json{{"event", "listening"},
-                          {"http", fmt::format("http://{}:{}", args.host, port)},
-                          {"port", port},
-                          {"models", models},
-                          {"startup_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count()}}
-               .dump());
+  nlohmann::json listening{{"event", "listening"},
+                           {"http", fmt::format("http://{}:{}", args.host, port)},
+                           {"port", port},
+                           {"models", models},
+                           {"startup_ms", std::chrono::duration<double, std::milli>(Clock::now() - started).count()}};
+  if (grpc) {
+    listening["grpc"] = fmt::format("{}:{}", args.host, grpc->port);
+    listening["grpc_port"] = grpc->port;
+  }
+  log_line(listening.dump());
 
   std::atomic<bool> done{false};
-  std::thread signal_thread(
-      [&] { wait_for_signals(signals, service, *server, std::chrono::milliseconds(args.timeout_ms), done); });
+  const std::chrono::milliseconds grace(args.timeout_ms);
+  std::thread signal_thread([&] {
+    wait_for_signals(signals, service, grace, done, [&] {
+      server->stop();
+      if (grpc) grpc->stop(grace);
+    });
+  });
   const bool listened = server->listen_after_bind();
   done = true;
   signal_thread.join();
@@ -157,6 +175,10 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--http-port", args->http_port, "HTTP port; 0 picks a free one (logged at start)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--grpc-port", args->grpc_port,
+                  "gRPC port (inference.GRPCInferenceService); 0 turns gRPC off, -1 picks a free one (logged at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535));
   add_threads_option(*cmd, args->threads,
                      "Threads for the engine of each model (0: the CPUs this process may use, "
                      "affinity and cgroup limit included)");

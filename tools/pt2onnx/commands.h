@@ -40,5 +40,6 @@ void add_demo_images_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
+void add_triton_repo_command(CLI::App& app, Action& action);
 
 }  // namespace pt2onnx::cli

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   cli::add_infer_command(app, action);
   cli::add_bench_command(app, action);
   cli::add_serve_command(app, action);
+  cli::add_triton_repo_command(app, action);
 
   try {
     app.parse(argc, argv);

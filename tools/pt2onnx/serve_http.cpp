@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -288,6 +289,10 @@ std::unique_ptr<httplib::Server> make_http_server(serve::Service& service, const
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   server->set_payload_max_length(options.max_request_bytes);
   server->set_tcp_nodelay(true);
+  // httplib closes a connection after 5 requests by default: a load client
+  // then reconnects all the time, and a request written as the server closes
+  // is lost. A client keeps its connection as long as it wants.
+  server->set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());
   server->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     g_request = RequestLog{};
     return httplib::Server::HandlerResponse::Unhandled;

@@ -25,9 +25,8 @@ served p50 at concurrency 1 less the engine's batch-1 p50 within 1 ms.
 cycled by each of 8 connections: classify with a tiny PNG, infer with a tensor,
 infer with a BYTES PNG, and cheap ones that do not run the engine (model
 metadata, readiness, the model card, a malformed infer (400), a corrupt image
-(400), an unknown model (404)). Target: the two within 10%. (About one request in
-six is written to a connection the server is closing and never answered; see
-LOAD_JS; the answered counts are printed.) The engine runs on
+(400), an unknown model (404)). Target: the two within 10%. (The answered counts
+are printed.) The engine runs on
 3 of every 10 requests, so 100,000 take about 30,000 / (engine images/s) s.
 
 Raw JSON lines go to bench/out/bench_serve.jsonl (bench/out is git-ignored).
@@ -65,12 +64,13 @@ NODE = os.environ.get("PT2ONNX_NODE", "node")
 
 # Runs autocannon on one JSON config (argv[1]); prints one JSON result. Latencies
 # come from the 'response' events (float ms), 2xx answers only.
-# The server closes a keep-alive connection after 5 requests (cpp-httplib's
-# default keep_alive_max_count, which serve_http.cpp leaves as is). autocannon
-# 9.0.0 then reconnects without dropping the request it had just written to the
-# closing socket, and from then on times each answer from the start of the
-# request before it: latencies grow with every reconnect. setupClient clears
-# that queue on each reconnect (the unanswered request is simply lost).
+# When a server closes a keep-alive connection (pt2onnx serve did after 5
+# requests, cpp-httplib's default, until serve_http.cpp lifted it; it still does
+# when it stops), autocannon 9.0.0 reconnects without dropping the request it had
+# just written to the closing socket, and from then on times each answer from
+# the start of the request before it: latencies grow with every reconnect.
+# setupClient clears that queue on each reconnect (the unanswered request is
+# simply lost) and counts the reconnects, which should now be 0.
 LOAD_JS = r"""
 const fs = require("fs");
 const autocannon = require("autocannon");

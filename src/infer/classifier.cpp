@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "common/cpu_budget.h"
-#include "common/onnx_file.h"
 #include "infer/model_metadata.h"
 #include "infer/output_format.h"
 #include "infer/runtime_engine.h"
@@ -61,18 +60,18 @@ Classifier::~Classifier() = default;
 
 Classifier Classifier::load(const std::filesystem::path& model, const ClassifierOptions& options) {
   auto impl = std::make_unique<Impl>();
-  const auto metadata = read_onnx_metadata(model);
-  impl->spec = with_error_context(fmt::format("model {}", model.string()),
-                                  [&] { return infer::resolve_preprocess(metadata, options.overrides); });
   const int threads = options.threads > 0 ? options.threads : cpu_budget().cpus;
-  auto loaded = infer::load_runtime_engine(model, threads);
-  impl->input_size = infer::resolve_input_size(loaded.signature, impl->spec);
-  impl->labels = infer::resolve_labels(metadata, loaded.signature, options.labels);
-  impl->engine = std::move(loaded.engine);
+  // Opened as `infer` opens it (infer/model_metadata.h).
+  infer::ImageModel opened = infer::open_image_model(model, options.overrides, options.labels, threads);
+  impl->spec = opened.spec;
+  impl->input_size = opened.input_size;
+  impl->labels = std::move(opened.labels);
+  impl->engine = std::move(opened.engine);
   impl->activation = options.activation;
-  impl->signature = Signature{loaded.signature.input_name, loaded.signature.output_name, loaded.signature.batch,
-                              impl->input_size.height, impl->input_size.width};
-  impl->metadata = metadata;
+  const auto& sig = opened.signature;
+  impl->signature =
+      Signature{sig.input_name, sig.output_name, sig.batch, impl->input_size.height, impl->input_size.width};
+  impl->metadata = std::move(opened.metadata);
   return Classifier(std::move(impl));
 }
 

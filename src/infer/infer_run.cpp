@@ -16,7 +16,6 @@
 #include "common/cpu_budget.h"
 #include "common/labels.h"
 #include "common/metadata_keys.h"
-#include "common/onnx_file.h"
 #include "infer/model_metadata.h"
 #include "infer/pipeline.h"
 #include "infer/progress.h"
@@ -95,8 +94,6 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
     return {};
   }
 
-  const auto metadata = read_onnx_metadata(options.model);
-  const vision::PreprocessSpec spec = resolve_preprocess(metadata, options.overrides);
   // The CPUs this process may use (a SLURM or container CPU set, a cgroup CPU
   // limit), not the whole machine that std::thread::hardware_concurrency reports.
   const CpuBudget budget = cpu_budget();
@@ -105,12 +102,14 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
   fmt::print(err, "pt2onnx: {} thread{} ({})\n", total_threads, total_threads == 1 ? "" : "s",
              options.threads > 0 ? std::string("--threads") : "default: " + budget.why);
 
-  LoadedEngine loaded = load_engine(options.model, threads.runtime);
-  const vision::Size2 input_size = resolve_input_size(loaded.signature, spec);
-  const std::vector<std::string> labels = resolve_labels(metadata, loaded.signature, options.labels);
+  // The model, as pt2onnx::Classifier opens it (model_metadata.h).
+  ImageModel model = open_image_model(options.model, options.overrides, options.labels, threads.runtime, load_engine);
+  const vision::PreprocessSpec& spec = model.spec;
+  const vision::Size2 input_size = model.input_size;
+  const std::vector<std::string>& labels = model.labels;
   int batch_size = options.batch_size;
-  if (loaded.signature.batch > 0 && loaded.signature.batch != batch_size) {
-    batch_size = static_cast<int>(loaded.signature.batch);
+  if (model.signature.batch > 0 && model.signature.batch != batch_size) {
+    batch_size = static_cast<int>(model.signature.batch);
     fmt::print(err, "pt2onnx: the model takes batches of exactly {}; using --batch-size {}\n", batch_size, batch_size);
   }
   const RowFormatter formatter(options.format, labels, options.activation, options.threshold);
@@ -174,7 +173,7 @@ InferSummary run_infer(const InferOptions& options, const EngineLoader& load_eng
     progress.update(summary.ok + summary.failed, summary.failed);
   };
   try {
-    run_pipeline([&] { return inputs.next(); }, *loaded.engine, pipeline, on_result);
+    run_pipeline([&] { return inputs.next(); }, *model.engine, pipeline, on_result);
   } catch (...) {
     progress.finish();
     throw;

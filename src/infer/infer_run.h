@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "infer/input_walker.h"
+#include "infer/model_metadata.h"
 #include "infer/output_format.h"
 #include "infer/runtime_engine.h"
 #include "vision/image.h"
@@ -54,8 +55,6 @@ struct ThreadSplit {
 // thread per four cores, at least one. Below four cores the runtime keeps
 // every core and the decode thread shares them.
 ThreadSplit split_threads(int total, int decode_override);
-
-using EngineLoader = std::function<LoadedEngine(const std::filesystem::path& model, int threads)>;
 
 // Rows go to options.output or `out`; the progress line and the final
 // "N ok, M failed" line go to `err`. Throws Error for anything that stops the

@@ -4,6 +4,7 @@
 
 #include "common/labels.h"
 #include "common/metadata_keys.h"
+#include "common/onnx_file.h"
 #include "pt2onnx/error.h"
 
 namespace pt2onnx::infer {
@@ -61,6 +62,20 @@ std::vector<std::string> resolve_labels(const std::map<std::string, std::string>
     return parse_labels(metadata.at(metadata_keys::kLabels), ErrorKind::BadInput);
   }
   throw_error(ErrorKind::Unsupported, "the model's output size is symbolic and it names no labels; pass --labels");
+}
+
+ImageModel open_image_model(const std::filesystem::path& model, const vision::PreprocessFlags& overrides,
+                            const std::optional<std::vector<std::string>>& labels, int threads,
+                            const EngineLoader& load) {
+  ImageModel m;
+  m.metadata = read_onnx_metadata(model);
+  m.spec = resolve_preprocess(m.metadata, overrides);
+  LoadedEngine loaded = load(model, threads);
+  m.signature = loaded.signature;
+  m.engine = std::move(loaded.engine);
+  m.input_size = resolve_input_size(m.signature, m.spec);
+  m.labels = resolve_labels(m.metadata, m.signature, labels);
+  return m;
 }
 
 }  // namespace pt2onnx::infer

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +37,27 @@ vision::Size2 resolve_input_size(const ModelSignature& signature, const vision::
 std::vector<std::string> resolve_labels(const std::map<std::string, std::string>& metadata,
                                         const ModelSignature& signature,
                                         const std::optional<std::vector<std::string>>& given);
+
+// What `infer`, pt2onnx::Classifier (so `serve`) and the C++ API build from a
+// model file, built in this one place: its metadata, the preprocessing it
+// records (with the given parts replaced), the engine, the image size the
+// preprocessing must produce, and the output labels.
+struct ImageModel {
+  std::map<std::string, std::string> metadata;
+  vision::PreprocessSpec spec;
+  ModelSignature signature;
+  vision::Size2 input_size;
+  std::vector<std::string> labels;
+  std::unique_ptr<BatchEngine> engine;
+};
+
+// How the engine is loaded: load_runtime_engine, or a test's fake.
+using EngineLoader = std::function<LoadedEngine(const std::filesystem::path& model, int threads)>;
+
+// Errors as read_onnx_metadata, resolve_preprocess, the loader,
+// resolve_input_size and resolve_labels give them, in that order.
+ImageModel open_image_model(const std::filesystem::path& model, const vision::PreprocessFlags& overrides,
+                            const std::optional<std::vector<std::string>>& labels, int threads,
+                            const EngineLoader& load = load_runtime_engine);
 
 }  // namespace pt2onnx::infer

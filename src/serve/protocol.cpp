@@ -1,5 +1,6 @@
 #include "serve/protocol.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -125,9 +126,13 @@ void read_binary(Tensor& t, std::string_view bytes, std::int64_t count, const st
                       count * 4));
     }
     t.fp32.resize(static_cast<std::size_t>(count));
-    for (std::size_t i = 0; i < t.fp32.size(); ++i) {
-      const std::uint32_t bits = little_endian_u32(bytes.substr(i * 4, 4));
-      std::memcpy(&t.fp32[i], &bits, 4);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(t.fp32.data(), bytes.data(), bytes.size());  // the wire's layout is the machine's
+    } else {
+      for (std::size_t i = 0; i < t.fp32.size(); ++i) {
+        const std::uint32_t bits = little_endian_u32(bytes.substr(i * 4, 4));
+        std::memcpy(&t.fp32[i], &bits, 4);
+      }
     }
     return;
   }

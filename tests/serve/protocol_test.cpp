@@ -180,5 +180,52 @@ TEST(ServeProtocol, WritesResponsesAsJsonOrBinaryThatReadBack) {
   EXPECT_EQ(parsed["outputs"][0]["datatype"], "FP32");
 }
 
+// gRPC's raw_input_contents: the binary extension's layout, one input at a time.
+TEST(ServeProtocol, RawContentsReadAndWriteTheBinaryLayout) {
+  const std::vector<float> values{1.5F, -0.0F, 3e-39F, 65504.0F, -2.25F, 7.0F};
+  const Tensor t = tensor_from_raw("image", "FP32", {1, 2, 3}, le_floats(values));
+  EXPECT_EQ(t.fp32.size(), 6U);
+  EXPECT_TRUE(std::signbit(t.fp32[1]));
+  EXPECT_EQ(t.fp32[2], 3e-39F);  // a denormal crosses unchanged
+  EXPECT_EQ(raw_of(t), le_floats(values));
+
+  std::string elements;
+  const std::string odd("\xff\x00z", 3);
+  for (const std::string& e : {std::string("ab"), std::string(), odd}) {
+    const auto n = static_cast<std::uint32_t>(e.size());
+    for (int i = 0; i < 4; ++i) elements.push_back(static_cast<char>((n >> (8 * i)) & 0xffU));
+    elements += e;
+  }
+  const Tensor b = tensor_from_raw("image", "BYTES", {3}, elements);
+  EXPECT_EQ(b.bytes, (std::vector<std::string>{"ab", "", odd}));
+  EXPECT_EQ(raw_of(b), elements);
+
+  const auto refused = [](const auto& make, const std::string& needle) {
+    try {
+      (void)make();
+      ADD_FAILURE() << "accepted; expected: " << needle;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  refused([&] { return tensor_from_raw("image", "FP32", {1, 2, 3}, le_floats(values).substr(1)); }, "23 bytes");
+  refused([&] { return tensor_from_raw("image", "FP16", {1}, "ab"); }, "FP16");
+  refused([&] { return tensor_from_raw("image", "BYTES", {2}, elements); }, "more than the 2");
+  refused([&] { return tensor_from_raw("image", "FP32", {-1, 3}, ""); }, "negative");
+  refused([&] { return tensor_from_raw("image", "FP32", std::vector<std::int64_t>(17, 1), le_floats({1})); },
+          "at most 16");
+  Tensor typed;
+  typed.name = "image";
+  typed.shape = {2, 2};
+  typed.fp32 = {1, 2, 3};
+  refused(
+      [&] {
+        check_tensor(typed);
+        return 0;
+      },
+      "holds 4 elements, but 3");
+}
+
 }  // namespace
 }  // namespace pt2onnx::serve

@@ -118,6 +118,7 @@ Body read_body(const httplib::Request& req, const httplib::ContentReader& reader
   if (req.has_header("Content-Length") && req.get_header_value<std::uint64_t>("Content-Length") > max_bytes)
     throw too_large();
   Body body;
+  if (req.has_header("Content-Length")) body.bytes.reserve(req.get_header_value<std::uint64_t>("Content-Length"));
   std::size_t total = 0;
   const auto room = [&](std::size_t size) {
     total += size;

@@ -12,8 +12,6 @@
 #include <vector>
 
 #include "runtime/graph.h"
-#include "runtime/shape_inference.h"
-#include "runtime/support.h"
 
 namespace pt2onnx::runtime {
 
@@ -28,6 +26,12 @@ enum class BatchRows {
   KeptApart,
   // Kept apart when every computed float32 input is led by the batch too.
   KeptApartIfInputsBatched,
+};
+
+// What a shape rule finds for one output of a node.
+struct OutputInfo {
+  DType dtype = DType::Float32;
+  MaybeDims dims;
 };
 
 // The output dtypes and dims of a node whose inputs' are up to date
@@ -65,9 +69,10 @@ struct OpDef {
   // Inputs from this index on configure the op (axes, shape, bounds, pads):
   // known before the run, any dtype. The others are float32 data.
   std::size_t parameter_inputs = kNoParameterInputs;
-  // The checks of a node that runs as a kernel; check_kernel_inputs, or a
-  // rule of the op's own that calls it beside its limits.
-  SupportRule support = check_kernel_inputs;
+  // The checks of a node that runs as a kernel. nullptr: the common checks
+  // alone (check_kernel_inputs, support.h); a rule of the op's own calls them
+  // beside its limits.
+  SupportRule support = nullptr;
   // Non-null for an activation that producers can take as a post-op.
   ActivationRule activation = nullptr;
   // Add, Sub, Mul, Div: numpy broadcasting, one oneDNN binary primitive.

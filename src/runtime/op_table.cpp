@@ -63,12 +63,10 @@ static_assert(in_order());
 // computed on shapes and constants, so it needs a constant evaluation.
 constexpr bool complete() {
   return std::all_of(kTable.begin(), kTable.end(), [](const OpDef& d) {
-    return !d.name.empty() && d.shape && d.batch_rows && d.support && (d.kernel || d.evaluate);
+    return !d.name.empty() && d.shape && d.batch_rows && (d.kernel || d.evaluate);
   });
 }
-static_assert(complete(),
-              "an OpDef lacks its name, shape rule, batch rule or support rule, or both kernel and "
-              "constant evaluation");
+static_assert(complete(), "an OpDef lacks its name, shape rule or batch rule, or both kernel and constant evaluation");
 
 }  // namespace
 

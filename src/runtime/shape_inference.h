@@ -7,13 +7,9 @@
 #include <vector>
 
 #include "runtime/graph.h"
+#include "runtime/op_def.h"
 
 namespace pt2onnx::runtime {
-
-struct OutputInfo {
-  DType dtype = DType::Float32;
-  MaybeDims dims;
-};
 
 // Fills dtype and dims of every node output, in execution order.
 void infer_shapes(Graph& g);

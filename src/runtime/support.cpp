@@ -59,7 +59,11 @@ void check_supported(const Graph& g) {
                                 "tensor",
                                 def.name));
       }
-      def.support(g, n, known);
+      if (def.support) {
+        def.support(g, n, known);
+      } else {
+        check_kernel_inputs(g, n, known);
+      }
     });
   }
   for (auto out : g.outputs()) {

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
+#include "runtime/support.h"
 
 namespace pt2onnx::runtime {
 

@@ -8,6 +8,7 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
 
 namespace pt2onnx::runtime {
 namespace {

@@ -6,6 +6,8 @@
 
 #include "runtime/geometry.h"
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
+#include "runtime/support.h"
 
 namespace pt2onnx::runtime {
 namespace {

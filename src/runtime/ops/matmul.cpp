@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
 
 namespace pt2onnx::runtime {
 

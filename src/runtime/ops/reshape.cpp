@@ -10,6 +10,8 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
+#include "runtime/support.h"
 
 namespace pt2onnx::runtime {
 

@@ -7,6 +7,7 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/op_util.h"
+#include "runtime/shape_inference.h"
 #include "runtime/tensor_proto.h"
 
 namespace pt2onnx::runtime {

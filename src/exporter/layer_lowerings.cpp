@@ -1,61 +1,64 @@
 #include "exporter/layer_lowerings.h"
 
-#include <fmt/format.h>
+#include <array>
 
 #include "pt2onnx/error.h"
 
 namespace pt2onnx::exporter {
 
-void LoweringTable::add(nn::LayerKind kind, LowerFn fn) {
-  if (!table_.emplace(kind, fn).second) {
-    throw_error(ErrorKind::Internal, fmt::format("layer kind {} registered twice", nn::layer_kind_name(kind)));
+namespace {
+
+struct Lowering {
+  nn::LayerKind kind = nn::LayerKind::Count;
+  LowerFn lower = nullptr;
+};
+
+using nn::LayerKind;
+
+// Every layer kind with its lowering, in LayerKind order.
+constexpr std::array kLowerings{
+    Lowering{LayerKind::Conv2d, lower_conv2d},
+    Lowering{LayerKind::BatchNorm2d, lower_batch_norm2d},
+    Lowering{LayerKind::ReLU, lower_relu},
+    Lowering{LayerKind::ReLU6, lower_relu6},
+    Lowering{LayerKind::SiLU, lower_silu},
+    Lowering{LayerKind::Sigmoid, lower_sigmoid},
+    Lowering{LayerKind::Hardswish, lower_hardswish},
+    Lowering{LayerKind::Hardsigmoid, lower_hardsigmoid},
+    Lowering{LayerKind::AdaptiveAvgPool2d, lower_adaptive_avg_pool2d},
+    Lowering{LayerKind::MaxPool2d, lower_max_pool2d},
+    Lowering{LayerKind::AvgPool2d, lower_avg_pool2d},
+    Lowering{LayerKind::Mul, lower_mul},
+    Lowering{LayerKind::Add, lower_add},
+    Lowering{LayerKind::Concat, lower_concat},
+    Lowering{LayerKind::Flatten, lower_flatten},
+    Lowering{LayerKind::Dropout, lower_eval_identity},
+    Lowering{LayerKind::StochasticDepth, lower_eval_identity},
+    Lowering{LayerKind::Linear, lower_linear},
+    Lowering{LayerKind::ChannelAffine, lower_channel_affine},
+    Lowering{LayerKind::ChannelSlice, lower_channel_slice},
+    Lowering{LayerKind::ChannelShuffle, lower_channel_shuffle},
+    Lowering{LayerKind::LayerNorm2d, lower_layer_norm2d},
+    Lowering{LayerKind::PointwiseLinear, lower_pointwise_linear},
+    Lowering{LayerKind::GELU, lower_gelu},
+    Lowering{LayerKind::LayerScale, lower_layer_scale},
+};
+
+constexpr bool one_lowering_per_kind_in_order() {
+  if (kLowerings.size() != nn::kLayerKindCount) return false;
+  for (std::size_t i = 0; i < kLowerings.size(); ++i) {
+    if (static_cast<std::size_t>(kLowerings[i].kind) != i || kLowerings[i].lower == nullptr) return false;
   }
+  return true;
 }
+static_assert(one_lowering_per_kind_in_order(), "kLowerings needs one lowering per LayerKind, in its order");
 
-LowerFn LoweringTable::find(nn::LayerKind kind) const {
-  const auto it = table_.find(kind);
-  if (it == table_.end()) {
-    throw_error(ErrorKind::Unsupported, fmt::format("no ONNX lowering for layer kind {}", nn::layer_kind_name(kind)));
-  }
-  return it->second;
-}
+}  // namespace
 
-void register_layer_lowerings(LoweringTable& table) {
-  using nn::LayerKind;
-  table.add(LayerKind::Conv2d, lower_conv2d);
-  table.add(LayerKind::BatchNorm2d, lower_batch_norm2d);
-  table.add(LayerKind::ReLU, lower_relu);
-  table.add(LayerKind::ReLU6, lower_relu6);
-  table.add(LayerKind::SiLU, lower_silu);
-  table.add(LayerKind::Sigmoid, lower_sigmoid);
-  table.add(LayerKind::Hardswish, lower_hardswish);
-  table.add(LayerKind::Hardsigmoid, lower_hardsigmoid);
-  table.add(LayerKind::AdaptiveAvgPool2d, lower_adaptive_avg_pool2d);
-  table.add(LayerKind::MaxPool2d, lower_max_pool2d);
-  table.add(LayerKind::AvgPool2d, lower_avg_pool2d);
-  table.add(LayerKind::Concat, lower_concat);
-  table.add(LayerKind::Mul, lower_mul);
-  table.add(LayerKind::Add, lower_add);
-  table.add(LayerKind::Flatten, lower_flatten);
-  table.add(LayerKind::Dropout, lower_eval_identity);
-  table.add(LayerKind::StochasticDepth, lower_eval_identity);
-  table.add(LayerKind::Linear, lower_linear);
-  table.add(LayerKind::ChannelAffine, lower_channel_affine);
-  table.add(LayerKind::ChannelSlice, lower_channel_slice);
-  table.add(LayerKind::ChannelShuffle, lower_channel_shuffle);
-  table.add(LayerKind::LayerNorm2d, lower_layer_norm2d);
-  table.add(LayerKind::PointwiseLinear, lower_pointwise_linear);
-  table.add(LayerKind::GELU, lower_gelu);
-  table.add(LayerKind::LayerScale, lower_layer_scale);
-}
-
-const LoweringTable& layer_lowerings() {
-  static const LoweringTable kTable = [] {
-    LoweringTable t;
-    register_layer_lowerings(t);
-    return t;
-  }();
-  return kTable;
+LowerFn lowering_for(nn::LayerKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  if (i >= kLowerings.size()) throw_error(ErrorKind::Internal, "not a layer kind");
+  return kLowerings[i].lower;
 }
 
 }  // namespace pt2onnx::exporter

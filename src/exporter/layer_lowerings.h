@@ -1,9 +1,8 @@
 // One lowering per layer kind: each emits the ONNX nodes and initializers of
 // one layer, named after its torchvision module path. Which function lowers
-// which kind is decided in one place, register_layer_lowerings().
+// which kind is decided in one place, the table in layer_lowerings.cpp, which
+// the build checks to hold one lowering per LayerKind.
 #pragma once
-
-#include <map>
 
 #include "exporter/lowering_context.h"
 #include "nn/layer_graph.h"
@@ -12,20 +11,8 @@ namespace pt2onnx::exporter {
 
 using LowerFn = void (*)(const nn::Layer& layer, LoweringContext& ctx);
 
-class LoweringTable {
- public:
-  void add(nn::LayerKind kind, LowerFn fn);  // Error(Internal) when registered twice
-  // Error(Unsupported) naming the kind when nothing lowers it.
-  [[nodiscard]] LowerFn find(nn::LayerKind kind) const;
-
- private:
-  std::map<nn::LayerKind, LowerFn> table_;
-};
-
-// Lists every layer kind with its lowering.
-void register_layer_lowerings(LoweringTable& table);
-// The table register_layer_lowerings() fills, built once.
-const LoweringTable& layer_lowerings();
+// The lowering of `kind`; Error(Internal) for a value that is no layer kind.
+LowerFn lowering_for(nn::LayerKind kind);
 
 // conv_lowering.cpp
 void lower_conv2d(const nn::Layer& layer, LoweringContext& ctx);

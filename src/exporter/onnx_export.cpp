@@ -90,12 +90,11 @@ onnx::ModelProto export_model(const nn::LayerGraph& graph, const ExportOptions& 
 
   const auto plan = plan_lowering(graph);
   LoweringContext ctx(graph, plan, options.opset, g);
-  const auto& table = layer_lowerings();
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     if (plan.skipped[i]) continue;
     const auto& layer = graph.layers[i];
     with_error_context(fmt::format("layer {} ({})", layer.path, nn::layer_kind_name(layer.kind)),
-                       [&] { table.find(layer.kind)(layer, ctx); });
+                       [&] { lowering_for(layer.kind)(layer, ctx); });
   }
   add_metadata(model, graph, options);
   return model;

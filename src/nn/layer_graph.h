@@ -43,14 +43,19 @@ enum class LayerKind {
   PointwiseLinear,  // nn.Linear applied to each pixel's channels; LinearAttrs; weight [out, in] as Linear's
   GELU,             // exact (erf) GELU
   LayerScale,       // x * layer_scale[c]; the parameter [C, 1, 1] is the module's own ("features.1.0.layer_scale")
+  // Not a layer kind: the number of them, which sizes the table of kinds (layer_kinds.cpp).
+  Count,
 };
 
+inline constexpr std::size_t kLayerKindCount = static_cast<std::size_t>(LayerKind::Count);
+
+// Read from the table of kinds in layer_kinds.cpp.
 std::string_view layer_kind_name(LayerKind kind);  // "Conv2d", ...
 
 // How many inputs a layer of `kind` reads: two for Mul and Add, one or more
 // for Concat, one for every other kind.
 bool input_count_fits(LayerKind kind, std::size_t count);
-std::string_view expected_input_count(LayerKind kind);  // "2", "1 or more", "1"
+std::string expected_input_count(LayerKind kind);  // "2", "1 or more", "1"
 
 struct Conv2dAttrs {
   std::int64_t in_channels = 0;
@@ -152,6 +157,9 @@ struct Layer {
   [[nodiscard]] std::vector<ParamSpec> expected_params() const;
   // An AdaptiveAvgPool2d's output size: its attributes, or 1x1 without them.
   [[nodiscard]] AdaptivePoolAttrs adaptive_output() const;
+  // Its output's [height, width] for an input of `in`, or nullopt once the
+  // value is no longer an image (Flatten, Linear).
+  [[nodiscard]] std::optional<std::array<std::int64_t, 2>> output_spatial(const std::array<std::int64_t, 2>& in) const;
   template <typename T>
   [[nodiscard]] const T& as() const {
     return std::get<T>(attrs);

@@ -100,6 +100,8 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       const auto& a = layer.as<nn::LinearAttrs>();
       return std::make_shared<Tensor>(linear(x, param(layer, "weight"), optional_param(layer, "bias", a.bias)));
     }
+    case LayerKind::Count:
+      break;
   }
   throw Error(ErrorKind::Internal, "unknown layer kind");
 }
@@ -154,6 +156,8 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     case LayerKind::Dropout:
     case LayerKind::StochasticDepth:
       return 0;
+    case LayerKind::Count:
+      break;
   }
   return 1;
 }

@@ -1,8 +1,6 @@
 #include "runtime/batch_split.h"
 
-#include <algorithm>
-
-#include "runtime/op_util.h"
+#include "runtime/op_def.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -14,73 +12,13 @@ bool led_by(const Graph& g, ValueId v, int symbol) {
 
 // Whether a node computes row i of its outputs from row i of its computed inputs only.
 bool row_wise(const Graph& g, const Node& n, int symbol) {
-  const auto rank = [&](ValueId v) { return static_cast<std::int64_t>(g.value(v).dims->size()); };
-  switch (n.op) {
-    case OpType::Conv:
-    case OpType::BatchNormalization:
-    case OpType::Relu:
-    case OpType::Clip:
-    case OpType::Sigmoid:
-    case OpType::HardSigmoid:
-    case OpType::HardSwish:
-    case OpType::Swish:
-    case OpType::Gelu:
-    case OpType::Erf:
-    case OpType::GlobalAveragePool:
-    case OpType::AveragePool:
-    case OpType::MaxPool:
-    case OpType::Pad:
-    case OpType::Flatten:
-    case OpType::Reshape:  // row-major with dim 0 kept: each row keeps its elements
-    case OpType::Squeeze:
-    case OpType::Unsqueeze:
-    case OpType::Identity:
-    case OpType::Dropout:
+  switch (op_def(n.op).batch_rows(g, n)) {
+    case BatchRows::Mixed:
+      return false;
+    case BatchRows::KeptApart:
+      return true;
+    case BatchRows::KeptApartIfInputsBatched:
       break;
-    case OpType::Add:
-    case OpType::Sub:
-    case OpType::Mul:
-    case OpType::Div:
-      // A constant operand broadcasts over the batch only if it has no batch rows of its own.
-      for (auto in : n.inputs) {
-        if (g.is_constant(in) && g.value(in).dims && rank(in) == rank(n.outputs[0]) && !(*g.value(in).dims)[0].is(1)) {
-          return false;
-        }
-      }
-      break;
-    case OpType::Softmax:
-      return normalize_axis(n.attrs.get_int("axis", -1), rank(n.inputs[0]), "axis") != 0;
-    case OpType::Concat:
-      return normalize_axis(n.attrs.get_int("axis", 0), rank(n.outputs[0]), "axis") != 0;
-    case OpType::Gemm:
-      return n.attrs.get_int("transA", 0) == 0 && g.is_constant(n.inputs[1]) &&
-             (optional_input(n, 2) == kNoValue || g.is_constant(n.inputs[2]));
-    case OpType::MatMul:
-      return g.is_constant(n.inputs[1]) && rank(n.inputs[0]) >= 2;
-    case OpType::Transpose:
-      if (transpose_perm(n, static_cast<std::size_t>(rank(n.inputs[0])))[0] != 0) return false;
-      break;
-    case OpType::ReduceMean: {
-      const auto axes = reduce_axes(g, n, static_cast<std::size_t>(rank(n.inputs[0])));
-      if (!axes || (!axes->empty() && axes->front() == 0)) return false;
-      break;
-    }
-    case OpType::LayerNormalization:
-      if (normalize_axis(n.attrs.get_int("axis", -1), rank(n.inputs[0]), "axis") == 0) return false;
-      break;
-    case OpType::Slice: {  // on a computed float tensor: row-wise unless it slices the batch axis
-      const auto p = slice_params(g, n, static_cast<std::size_t>(rank(n.inputs[0])));
-      if (!p || std::find(p->axes.begin(), p->axes.end(), 0) != p->axes.end()) return false;
-      break;
-    }
-    case OpType::Gather:  // on a computed float tensor: row-wise unless it picks along the batch axis
-      if (!g.is_constant(n.inputs[1]) || normalize_axis(n.attrs.get_int("axis", 0), rank(n.inputs[0]), "axis") == 0) {
-        return false;
-      }
-      break;
-    case OpType::Shape:
-    case OpType::Cast:
-      return false;  // on a computed float tensor (shape ops on shapes are skipped by the caller)
   }
   for (auto in : n.inputs) {
     if (in != kNoValue && !g.is_constant(in) && g.value(in).dtype == DType::Float32 && !led_by(g, in, symbol)) {

@@ -1,9 +1,12 @@
-// The operators the engine knows, as an enum; ONNX names map onto it through
-// one explicit table (op_type.cpp). Swish and Gelu exist only inside the
-// engine: the fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes
-// Gelu from x * 0.5 * (1 + Erf(x / sqrt(2))).
+// The operators the engine knows, as an enum. Each one's definition (ONNX
+// name, shape rule, kernel, batch rows, constant evaluation, limits) is one
+// record in its family's file under ops/, gathered by op_table.cpp in this
+// order (op_def.h). Swish and Gelu exist only inside the engine: the
+// fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes Gelu from
+// x * 0.5 * (1 + Erf(x / sqrt(2))).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -51,16 +54,24 @@ enum class OpType {
   Cast,
   // Also a kernel (a strided copy) on a computed tensor.
   Slice,
+  // Not an operator: the number of them, which sizes the table of definitions.
+  Count,
 };
 
+inline constexpr std::size_t kOpTypeCount = static_cast<std::size_t>(OpType::Count);
+
+// Read from the table of definitions (op_table.cpp).
 std::string_view op_type_name(OpType op);
 // nullopt for an operator the engine does not run.
 std::optional<OpType> op_type_from_onnx(std::string_view domain, std::string_view name);
 
 // Ops whose every output is a pure function of their inputs' values and
-// shapes; constant_eval.cpp evaluates them when all inputs are known.
+// shapes: those with a constant evaluation, which constant_eval.cpp runs when
+// all inputs are known.
 bool is_shape_op(OpType op);
+// Add, Sub, Mul, Div: numpy broadcasting, one oneDNN binary primitive.
 bool is_elementwise_binary(OpType op);
+// The activations a producer can take as a post-op (fuse_activation).
 bool is_activation(OpType op);
 
 }  // namespace pt2onnx::runtime

@@ -168,6 +168,8 @@ std::optional<PadSpec> pad_spec(const Graph& g, const Node& n, std::size_t rank)
   return spec;
 }
 
+std::int64_t value_rank(const Graph& g, ValueId v) { return static_cast<std::int64_t>(g.value(v).dims->size()); }
+
 std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v) {
   const auto& dims = g.value(v).dims;
   if (!dims || !all_known(*dims)) {

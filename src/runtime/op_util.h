@@ -53,6 +53,9 @@ std::optional<std::vector<std::int64_t>> reduce_axes(const Graph& g, const Node&
 // it is not a permutation of [0, rank).
 std::vector<std::int64_t> transpose_perm(const Node& n, std::size_t rank);
 
+// The rank of a value whose dims are inferred.
+std::int64_t value_rank(const Graph& g, ValueId v);
+
 // Concrete dims of a value whose shape is fully known (plan time); throws Internal otherwise.
 std::vector<std::int64_t> concrete_shape(const Graph& g, ValueId v);
 

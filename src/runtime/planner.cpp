@@ -7,6 +7,7 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/op_def.h"
 #include "runtime/op_util.h"
 #include "runtime/passes/pipeline.h"
 #include "runtime/shape_inference.h"
@@ -98,7 +99,7 @@ std::shared_ptr<Plan> compile_plan(const Graph& graph, const std::vector<Shape>&
     const auto& n = g.node(id);
     const bool tiny = is_tiny(g, n);
     builder.begin_node(id, position++, tiny);
-    const auto build = kernel_for(n.op);
+    const auto build = op_def(n.op).kernel;
     with_error_context(g.describe(id), [&] {
       if (!build) throw_error(ErrorKind::Unsupported, "runs only on shapes and constants, not on a computed tensor");
       // oneDNN splits a primitive's work for the team size current when it is created.

@@ -7,41 +7,21 @@
 #include <vector>
 
 #include "runtime/graph.h"
+#include "runtime/op_def.h"
 
 namespace pt2onnx::runtime {
-
-struct OutputInfo {
-  DType dtype = DType::Float32;
-  MaybeDims dims;
-};
 
 // Fills dtype and dims of every node output, in execution order.
 void infer_shapes(Graph& g);
 // The same for one node, whose inputs' shapes are up to date.
 void infer_node_shapes(Graph& g, NodeId id);
 
-// The per-operator rules (shape_inference_*.cpp), dispatched by infer_shapes.
-std::vector<OutputInfo> infer_conv(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_pool(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_global_pool(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_batch_norm(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_gemm(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_matmul(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_flatten(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_reshape(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_squeeze(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_unsqueeze(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_concat(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_shape_op(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_pad(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_transpose(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_reduce_mean(const Graph& g, const Node& n);
-std::vector<OutputInfo> infer_layer_norm(const Graph& g, const Node& n);
-
-// Helpers for the rules.
+// Helpers for the per-operator rules, which live with each operator's
+// definition (ops/*.cpp, read through op_def.h).
 void expect_arity(const Node& n, std::size_t min_inputs, std::size_t max_inputs);
 const MaybeDims& input_dims(const Graph& g, const Node& n, std::size_t i);
+DType input_dtype(const Graph& g, const Node& n, std::size_t i);
+// Input 0's dtype and dims.
+std::vector<OutputInfo> same_as_input(const Graph& g, const Node& n);
 
 }  // namespace pt2onnx::runtime

@@ -1,5 +1,6 @@
 // Kernel builders: each turns one node into plan steps (oneDNN primitives,
-// prepared once per plan). kernel_table.cpp lists them by op.
+// prepared once per plan). Each op's record (OpDef::kernel, ops/*.h) names its
+// builder.
 #pragma once
 
 #include <vector>
@@ -7,11 +8,6 @@
 #include "runtime/plan_builder.h"
 
 namespace pt2onnx::runtime {
-
-using KernelBuilder = void (*)(PlanBuilder&, const Node&);
-
-// nullptr for an op with no kernel (shape ops are evaluated, not run).
-KernelBuilder kernel_for(OpType op);
 
 void build_conv(PlanBuilder& b, const Node& n);
 void build_batch_norm(PlanBuilder& b, const Node& n);

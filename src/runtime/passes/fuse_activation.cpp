@@ -2,14 +2,13 @@
 // input is the sole output of a Conv, Gemm, MatMul or elementwise binary op
 // becomes an eltwise post-op of that producer: the activation is applied
 // while the result is still in registers instead of in another pass.
+#include "runtime/op_def.h"
 #include "runtime/passes/pass.h"
 
 namespace pt2onnx::runtime {
 namespace {
 
-bool takes_post_ops(OpType op) {
-  return op == OpType::Conv || op == OpType::Gemm || op == OpType::MatMul || is_elementwise_binary(op);
-}
+bool takes_post_ops(OpType op) { return op_def(op).takes_activation; }
 
 class FuseActivation final : public Pass {
  public:

@@ -1,19 +1,19 @@
-// Shape rules for the layout operators and the shape computations around them.
-#include <algorithm>
+// Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: their shape
+// rules, constant evaluation and limits.
+#include "runtime/ops/reshape.h"
+
+#include <cstring>
 #include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "runtime/constant_eval.h"
 #include "runtime/op_util.h"
 #include "runtime/shape_inference.h"
+#include "runtime/support.h"
 
 namespace pt2onnx::runtime {
-namespace {
-
-DType input_dtype(const Graph& g, const Node& n, std::size_t i) { return g.value(n.inputs.at(i)).dtype; }
-
-}  // namespace
 
 std::vector<OutputInfo> infer_flatten(const Graph& g, const Node& n) {
   expect_arity(n, 1, 1);
@@ -161,108 +161,41 @@ std::vector<OutputInfo> infer_unsqueeze(const Graph& g, const Node& n) {
   return {{dtype, out}};
 }
 
-std::vector<OutputInfo> infer_concat(const Graph& g, const Node& n) {
-  if (n.inputs.empty()) throw_error(ErrorKind::BadInput, "has no inputs");
-  const auto dtype = input_dtype(g, n, 0);
-  const auto axis_attr = n.attrs.find_int("axis");
-  if (!axis_attr) throw_error(ErrorKind::BadInput, "axis is required");
-  MaybeDims out;
-  for (std::size_t i = 0; i < n.inputs.size(); ++i) {
-    if (n.inputs[i] == kNoValue) throw_error(ErrorKind::BadInput, "an input is missing");
-    if (input_dtype(g, n, i) != dtype) throw_error(ErrorKind::BadInput, "inputs have different dtypes");
-    const auto& d = input_dims(g, n, i);
-    if (!d) return {{dtype, std::nullopt}};
-    const auto axis =
-        static_cast<std::size_t>(normalize_axis(*axis_attr, static_cast<std::int64_t>(d->size()), "axis"));
-    if (!out) {
-      out = *d;
-      continue;
-    }
-    if (out->size() != d->size()) throw_error(ErrorKind::BadInput, "inputs have different ranks");
-    for (std::size_t k = 0; k < d->size(); ++k) {
-      auto& o = (*out)[k];
-      if (k == axis) {
-        o = o.is_known() && (*d)[k].is_known() ? Dim::known(o.value() + (*d)[k].value()) : Dim();
-      } else if (o.is_known() && (*d)[k].is_known() && o.value() != (*d)[k].value()) {
-        throw_error(ErrorKind::BadInput,
-                    fmt::format("input {} is {}, which does not concatenate on axis {} with the others", i,
-                                dims_to_string(*d), *axis_attr));
-      } else if (!o.is_known()) {
-        o = (*d)[k];
-      }
-    }
-  }
-  return {{dtype, out}};
-}
-
-std::vector<OutputInfo> infer_shape_op(const Graph& g, const Node& n) {
+std::vector<OutputInfo> infer_identity(const Graph& g, const Node& n) {
   expect_arity(n, 1, 1);
-  const auto& x = input_dims(g, n, 0);
-  if (!x) return {{DType::Int64, Dims(1)}};
-  const auto rank = static_cast<std::int64_t>(x->size());
-  auto clamp_axis = [rank](std::int64_t a) { return std::clamp<std::int64_t>(a < 0 ? a + rank : a, 0, rank); };
-  const auto start = clamp_axis(n.attrs.get_int("start", 0));
-  const auto end = clamp_axis(n.attrs.get_int("end", rank));
-  return {{DType::Int64, Dims{Dim::known(std::max<std::int64_t>(0, end - start))}}};
+  return same_as_input(g, n);
 }
 
-std::vector<OutputInfo> infer_gather(const Graph& g, const Node& n) {
-  expect_arity(n, 2, 2);
-  const auto dtype = input_dtype(g, n, 0);
-  const auto& x = input_dims(g, n, 0);
-  const auto& idx = input_dims(g, n, 1);
-  const auto idt = input_dtype(g, n, 1);
-  if (idt != DType::Int64 && idt != DType::Int32) throw_error(ErrorKind::BadInput, "indices must be int64 or int32");
-  if (!x || !idx) return {{dtype, std::nullopt}};
-  const auto axis = static_cast<std::size_t>(
-      normalize_axis(n.attrs.get_int("axis", 0), static_cast<std::int64_t>(x->size()), "axis"));
-  Dims out(x->begin(), x->begin() + static_cast<std::ptrdiff_t>(axis));
-  out.insert(out.end(), idx->begin(), idx->end());
-  out.insert(out.end(), x->begin() + static_cast<std::ptrdiff_t>(axis) + 1, x->end());
-  return {{dtype, out}};
+std::vector<OutputInfo> infer_dropout(const Graph& g, const Node& n) {
+  expect_arity(n, 1, 3);
+  auto out = same_as_input(g, n);
+  if (n.outputs.size() > 1) out.push_back({DType::Bool, g.value(n.inputs[0]).dims});
+  return out;
 }
 
-std::vector<OutputInfo> infer_pad(const Graph& g, const Node& n) {
-  expect_arity(n, 1, g.opset < 11 ? 1 : 4);
-  const auto dtype = input_dtype(g, n, 0);
-  const auto& x = input_dims(g, n, 0);
-  if (!x) return {{dtype, std::nullopt}};
-  const auto spec = pad_spec(g, n, x->size());
-  if (!spec) return {{dtype, Dims(x->size())}};
-  Dims out = *x;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i].is_known()) {
-      out[i] = Dim::known(out[i].value() + spec->begin[i] + spec->end[i]);
-    } else if (spec->begin[i] + spec->end[i] != 0) {
-      out[i] = Dim();
+std::vector<Tensor> eval_view(const Graph& g, const Node& n) {
+  return {constant_input(g, n, 0).reshaped(output_shape(g, n))};
+}
+
+std::vector<Tensor> eval_dropout(const Graph& g, const Node& n) {
+  std::vector<Tensor> outs{constant_input(g, n, 0)};
+  if (n.outputs.size() > 1) {
+    Tensor mask(DType::Bool, output_shape(g, n, 1));
+    std::memset(mask.bytes().data(), 1, mask.nbytes());
+    outs.push_back(std::move(mask));
+  }
+  return outs;
+}
+
+void check_dropout_support(const Graph& g, const Node& n, const std::vector<bool>& known) {
+  check_kernel_inputs(g, n, known);
+  if (output_in_use(g, n, 1)) throw_error(ErrorKind::Unsupported, "the mask output of Dropout is not supported");
+  if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
+    const auto& t = g.value(n.inputs[2]).constant;
+    if (!t || t->numel() != 1 || t->element_as_double(0) != 0.0) {
+      throw_error(ErrorKind::Unsupported, "training_mode must be a constant false");
     }
   }
-  return {{dtype, out}};
-}
-
-std::vector<OutputInfo> infer_slice(const Graph& g, const Node& n) {
-  expect_arity(n, g.opset < 10 ? 1 : 3, g.opset < 10 ? 1 : 5);
-  const auto dtype = input_dtype(g, n, 0);
-  const auto& x = input_dims(g, n, 0);
-  if (!x) return {{dtype, std::nullopt}};
-  const auto p = slice_params(g, n, x->size());
-  Dims out = *x;
-  if (!p) return {{dtype, Dims(x->size())}};
-  for (std::size_t i = 0; i < p->axes.size(); ++i) {
-    auto& d = out[static_cast<std::size_t>(p->axes[i])];
-    d = d.is_known() ? Dim::known(resolve_slice_axis(p->starts[i], p->ends[i], p->steps[i], d.value()).length) : Dim();
-  }
-  return {{dtype, out}};
-}
-
-std::vector<OutputInfo> infer_transpose(const Graph& g, const Node& n) {
-  expect_arity(n, 1, 1);
-  const auto dtype = input_dtype(g, n, 0);
-  const auto& x = input_dims(g, n, 0);
-  if (!x) return {{dtype, std::nullopt}};
-  Dims out;
-  for (auto p : transpose_perm(n, x->size())) out.push_back((*x)[static_cast<std::size_t>(p)]);
-  return {{dtype, out}};
 }
 
 }  // namespace pt2onnx::runtime

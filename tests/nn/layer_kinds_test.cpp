@@ -1,0 +1,109 @@
+// The table of layer kinds (layer_kinds.cpp): names, input counts, expected
+// parameters and output sizes, against torch.nn's definitions.
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nn/layer_graph.h"
+#include "pt2onnx/error.h"
+
+namespace pt2onnx::nn {
+namespace {
+
+Layer layer_of(LayerKind kind, LayerAttrs attrs = {}) {
+  Layer layer;
+  layer.kind = kind;
+  layer.attrs = std::move(attrs);
+  return layer;
+}
+
+TEST(LayerKinds, NamesAreDistinct) {
+  std::set<std::string> names;
+  for (std::size_t k = 0; k < kLayerKindCount; ++k) {
+    const auto name = std::string(layer_kind_name(static_cast<LayerKind>(k)));
+    EXPECT_FALSE(name.empty() || name == "?") << k;
+    EXPECT_TRUE(names.insert(name).second) << name << " names two kinds";
+  }
+  // torch.nn's class names where a kind is one.
+  EXPECT_EQ(layer_kind_name(LayerKind::Conv2d), "Conv2d");
+  EXPECT_EQ(layer_kind_name(LayerKind::Hardswish), "Hardswish");
+  EXPECT_EQ(layer_kind_name(LayerKind::AdaptiveAvgPool2d), "AdaptiveAvgPool2d");
+  EXPECT_EQ(layer_kind_name(LayerKind::Count), "?");
+}
+
+TEST(LayerKinds, InputCounts) {
+  // Mul and Add are binary; torch.cat takes one tensor or more; every module reads one.
+  for (std::size_t k = 0; k < kLayerKindCount; ++k) {
+    const auto kind = static_cast<LayerKind>(k);
+    const auto name = layer_kind_name(kind);
+    if (kind == LayerKind::Mul || kind == LayerKind::Add) {
+      EXPECT_FALSE(input_count_fits(kind, 1)) << name;
+      EXPECT_TRUE(input_count_fits(kind, 2)) << name;
+      EXPECT_FALSE(input_count_fits(kind, 3)) << name;
+      EXPECT_EQ(expected_input_count(kind), "2") << name;
+    } else if (kind == LayerKind::Concat) {
+      EXPECT_FALSE(input_count_fits(kind, 0));
+      EXPECT_TRUE(input_count_fits(kind, 1));
+      EXPECT_TRUE(input_count_fits(kind, 7));
+      EXPECT_EQ(expected_input_count(kind), "1 or more");
+    } else {
+      EXPECT_FALSE(input_count_fits(kind, 0)) << name;
+      EXPECT_TRUE(input_count_fits(kind, 1)) << name;
+      EXPECT_FALSE(input_count_fits(kind, 2)) << name;
+      EXPECT_EQ(expected_input_count(kind), "1") << name;
+    }
+  }
+  EXPECT_THROW((void)input_count_fits(LayerKind::Count, 1), Error);
+}
+
+TEST(LayerKinds, ExpectedParamsAreTorchs) {
+  Conv2dAttrs conv;
+  conv.in_channels = 32;
+  conv.out_channels = 64;
+  conv.kernel[0] = conv.kernel[1] = 3;
+  conv.groups = 2;
+  auto specs = layer_of(LayerKind::Conv2d, conv).expected_params();
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].local_name, "weight");
+  EXPECT_EQ(specs[0].shape, (Shape{64, 16, 3, 3}));
+  conv.bias = true;
+  EXPECT_EQ(layer_of(LayerKind::Conv2d, conv).expected_params().size(), 2u);
+
+  specs = layer_of(LayerKind::BatchNorm2d, BatchNormAttrs{8, 1e-5}).expected_params();
+  ASSERT_EQ(specs.size(), 4u);
+  EXPECT_EQ(specs[2].local_name, "running_mean");
+  EXPECT_TRUE(specs[2].is_buffer);
+  EXPECT_FALSE(specs[0].is_buffer);
+
+  specs = layer_of(LayerKind::Linear, LinearAttrs{1280, 10, true}).expected_params();
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0].shape, (Shape{10, 1280}));
+  EXPECT_EQ(specs[1].shape, (Shape{10}));
+  EXPECT_EQ(layer_of(LayerKind::LayerScale, LayerScaleAttrs{96}).expected_params().at(0).shape, (Shape{96, 1, 1}));
+  EXPECT_TRUE(layer_of(LayerKind::ReLU).expected_params().empty());
+  EXPECT_TRUE(layer_of(LayerKind::Add).expected_params().empty());
+}
+
+TEST(LayerKinds, OutputSpatialFollowsTorchsFormula) {
+  // floor((224 + 2 * 1 - 3) / 2) + 1 = 112
+  Conv2dAttrs conv;
+  conv.kernel[0] = conv.kernel[1] = 3;
+  conv.stride[0] = conv.stride[1] = 2;
+  conv.padding[0] = conv.padding[1] = 1;
+  EXPECT_EQ(layer_of(LayerKind::Conv2d, conv).output_spatial({224, 224}), (std::array<std::int64_t, 2>{112, 112}));
+  // MaxPool2d(3, 2) on 112: 55 windows, 56 in ceil mode.
+  PoolAttrs pool;
+  pool.kernel[0] = pool.kernel[1] = 3;
+  pool.stride[0] = pool.stride[1] = 2;
+  EXPECT_EQ(layer_of(LayerKind::MaxPool2d, pool).output_spatial({112, 112}), (std::array<std::int64_t, 2>{55, 55}));
+  pool.ceil_mode = true;
+  EXPECT_EQ(layer_of(LayerKind::MaxPool2d, pool).output_spatial({112, 112}), (std::array<std::int64_t, 2>{56, 56}));
+  EXPECT_EQ(layer_of(LayerKind::AdaptiveAvgPool2d).output_spatial({7, 7}), (std::array<std::int64_t, 2>{1, 1}));
+  EXPECT_EQ(layer_of(LayerKind::ReLU).output_spatial({7, 9}), (std::array<std::int64_t, 2>{7, 9}));
+  EXPECT_EQ(layer_of(LayerKind::Flatten).output_spatial({7, 7}), std::nullopt);
+  EXPECT_EQ(layer_of(LayerKind::Linear, LinearAttrs{}).output_spatial({7, 7}), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pt2onnx::nn

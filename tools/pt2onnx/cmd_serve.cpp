@@ -118,6 +118,7 @@ int serve_models(const ServeArgs& args) {
     throw_error(ErrorKind::Usage, fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)",
                                               args.host, args.http_port));
   }
+  server->raise_backlog();
   // gRPC: --grpc-port 0 turns it off, -1 takes a free port.
   std::unique_ptr<GrpcServer> grpc;
   if (args.grpc_port != 0) {

@@ -1,5 +1,7 @@
 #include "serve_http.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -284,8 +286,13 @@ void log_line(const std::string& json_text) {
   std::fputs((json_text + "\n").c_str(), stderr);
 }
 
-std::unique_ptr<httplib::Server> make_http_server(serve::Service& service, const HttpOptions& options) {
-  auto server = std::make_unique<httplib::Server>();
+void HttpServer::raise_backlog() {
+  const socket_t socket = svr_sock_;
+  if (socket != INVALID_SOCKET) ::listen(socket, SOMAXCONN);  // on a listening socket: a new backlog
+}
+
+std::unique_ptr<HttpServer> make_http_server(serve::Service& service, const HttpOptions& options) {
+  auto server = std::make_unique<HttpServer>();
   const int threads = options.threads;
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   server->set_payload_max_length(options.max_request_bytes);

@@ -137,12 +137,14 @@ void Batcher::run_batch(const std::vector<std::shared_ptr<Request>>& batch) {
       split[i].assign(std::make_move_iterator(next), std::make_move_iterator(end));
       next = end;
     }
+    // Reported before anyone is answered: a client that reads the metrics
+    // after its answer finds its run counted.
+    report.run_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    if (report_) report_(report);
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result.set_value(std::move(split[i]));
   } catch (...) {
     for (const auto& r : batch) r->result.set_exception(std::current_exception());
   }
-  report.run_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (report_) report_(report);
 }
 
 }  // namespace pt2onnx::serve

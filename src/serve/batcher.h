@@ -53,7 +53,8 @@ class Batcher {
  public:
   // `run` computes a float32 [N, ...row_shape] batch and returns its N rows;
   // it is called from the batcher's own thread. `report` (may be empty) is
-  // told of every run, on that thread.
+  // told of every run that succeeds, on that thread, before its requests are
+  // answered.
   Batcher(BatcherOptions options, std::function<Rows(const pt2onnx::Tensor&)> run,
           std::function<void(const BatchReport&)> report);
   Batcher(const Batcher&) = delete;

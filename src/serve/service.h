@@ -111,7 +111,7 @@ class ServedModel {
   std::string producer_;
   std::int64_t opset_ = 0;
   std::unique_ptr<Batcher> batcher_;
-  std::atomic<bool> ready_{false};
+  std::atomic<bool> ready_{false};  // set after warm_up's run, which the metrics do not count
 };
 
 class Service {

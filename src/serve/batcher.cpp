@@ -88,12 +88,7 @@ std::vector<std::shared_ptr<Batcher::Request>> Batcher::next_batch(std::unique_l
   // Wait for company while the oldest request may still wait and the batch
   // has room; a stop runs what is there at once.
   const auto deadline = queue_.front()->queued + options_.max_delay;
-  const auto rows_queued = [&] {
-    std::int64_t rows = 0;
-    for (const auto& r : queue_) rows += r->rows;
-    return rows;
-  };
-  while (!stopping_ && !queue_.empty() && rows_queued() < options_.max_batch) {
+  while (!stopping_ && !queue_.empty() && queued_rows_ < options_.max_batch) {
     if (wake_.wait_until(lock, deadline) == std::cv_status::timeout) break;
   }
   std::vector<std::shared_ptr<Request>> batch;

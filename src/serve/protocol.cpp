@@ -60,6 +60,18 @@ std::int64_t element_count(const std::vector<std::int64_t>& shape, const Limits&
 constexpr int kMaxNesting = 32;
 constexpr std::size_t kMaxRank = 16;
 
+void check_rank(std::size_t rank, const std::string& where) {
+  if (rank > kMaxRank) bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, rank, kMaxRank));
+}
+
+// Every element of the shape given, none more.
+void check_filled(const Tensor& t, std::int64_t count, const std::string& where) {
+  if (t.elements() != count) {
+    bad(fmt::format("{}: shape {} holds {} elements, but {} were given", where, json(t.shape).dump(), count,
+                    t.elements()));
+  }
+}
+
 void check_depth(int depth, const std::string& where) {
   if (depth > kMaxNesting) bad(fmt::format("{}: \"data\" is nested deeper than {} arrays", where, kMaxNesting));
 }
@@ -153,8 +165,7 @@ Tensor parse_input(const json& input, std::size_t index, BinaryReader* binary, c
   const std::string where = fmt::format("input '{}'", t.name);
   const auto& shape = field(input, "shape", where);
   if (!shape.is_array()) bad(where + ": \"shape\" must be an array of sizes");
-  if (shape.size() > kMaxRank)
-    bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, shape.size(), kMaxRank));
+  check_rank(shape.size(), where);
   for (const auto& d : shape) {
     if (!d.is_number_integer()) bad(fmt::format("{}: \"shape\" holds a {}, not a whole number", where, d.type_name()));
     t.shape.push_back(d.get<std::int64_t>());
@@ -176,10 +187,7 @@ Tensor parse_input(const json& input, std::size_t index, BinaryReader* binary, c
     if (data == input.end()) bad(where + " has no \"data\" (and no binary_data_size)");
     read_json_data(t, *data, count, where);
   }
-  if (t.elements() != count) {
-    bad(fmt::format("{}: shape {} holds {} elements, but {} were given", where, json(t.shape).dump(), count,
-                    t.elements()));
-  }
+  check_filled(t, count, where);
   return t;
 }
 
@@ -285,14 +293,8 @@ Datatype datatype_named(std::string_view name, const std::string& where) {
 
 void check_tensor(const Tensor& tensor, const Limits& limits) {
   const std::string where = fmt::format("input '{}'", tensor.name);
-  if (tensor.shape.size() > kMaxRank) {
-    bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, tensor.shape.size(), kMaxRank));
-  }
-  const std::int64_t count = element_count(tensor.shape, limits, where);
-  if (tensor.elements() != count) {
-    bad(fmt::format("{}: shape {} holds {} elements, but {} were given", where, json(tensor.shape).dump(), count,
-                    tensor.elements()));
-  }
+  check_rank(tensor.shape.size(), where);
+  check_filled(tensor, element_count(tensor.shape, limits, where), where);
 }
 
 Tensor tensor_from_raw(std::string name, std::string_view datatype, std::vector<std::int64_t> shape,
@@ -302,11 +304,10 @@ Tensor tensor_from_raw(std::string name, std::string_view datatype, std::vector<
   const std::string where = fmt::format("input '{}'", t.name);
   t.datatype = datatype_named(datatype, where);
   t.shape = std::move(shape);
-  if (t.shape.size() > kMaxRank) {
-    bad(fmt::format("{}: shape has {} axes; at most {} are supported", where, t.shape.size(), kMaxRank));
-  }
-  read_binary(t, raw, element_count(t.shape, limits, where), where);
-  check_tensor(t, limits);
+  check_rank(t.shape.size(), where);
+  const std::int64_t count = element_count(t.shape, limits, where);
+  read_binary(t, raw, count, where);
+  check_filled(t, count, where);
   return t;
 }
 

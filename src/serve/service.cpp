@@ -43,6 +43,20 @@ std::optional<ScoreActivation> requested_activation(const json& parameters) {
   return score_activation_named(it->get<std::string>());
 }
 
+// `count` encoded images preprocessed into one batch's floats: image i from
+// the bytes encoded(i) returns, named name(i) in an error.
+template <typename Encoded, typename Name>
+std::vector<float> preprocessed(const Classifier& classifier, std::size_t count, const Encoded& encoded,
+                                const Name& name) {
+  const auto& sig = classifier.signature();
+  const auto floats = static_cast<std::size_t>(3 * sig.height * sig.width);
+  std::vector<float> data(count * floats);
+  for (std::size_t i = 0; i < count; ++i) {
+    classifier.preprocess(encoded(i), name(i), std::span<float>(data).subspan(i * floats, floats));
+  }
+  return data;
+}
+
 Classifier load_classifier(const std::filesystem::path& path, const ServeOptions& options) {
   ClassifierOptions classifier_options;
   classifier_options.threads = options.threads;
@@ -51,6 +65,27 @@ Classifier load_classifier(const std::filesystem::path& path, const ServeOptions
 }
 
 }  // namespace
+
+Failure failure_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const NotFound& e) {
+    return {FailureKind::NotFound, e.what()};
+  } catch (const TooLarge& e) {
+    return {FailureKind::TooLarge, e.what()};
+  } catch (const Busy& e) {
+    return {FailureKind::Busy, e.what()};
+  } catch (const Error& e) {
+    const bool client = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Io;
+    return {client ? FailureKind::BadRequest : FailureKind::Internal, e.what()};
+  } catch (const std::bad_alloc&) {
+    return {FailureKind::OutOfMemory, "out of memory for this request"};
+  } catch (const std::exception& e) {
+    return {FailureKind::Internal, fmt::format("internal error: {}", e.what())};
+  } catch (...) {
+    return {FailureKind::Internal, "internal error: an unknown exception"};
+  }
+}
 
 ScoreActivation score_activation_named(std::string_view name) {
   if (name == "sigmoid") return ScoreActivation::Sigmoid;
@@ -177,7 +212,6 @@ std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
     refuse(fmt::format("model '{}' has no input '{}'; its input is '{}'", spec_.name, input.name, sig.input_name));
   }
   const auto activation = requested_activation(request.parameters).value_or(classifier_.activation());
-  const std::int64_t image_floats = 3 * sig.height * sig.width;
   std::vector<float> data;
   std::int64_t rows = 0;
   if (input.datatype == Datatype::Fp32) {
@@ -195,14 +229,13 @@ std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
                          input.name, json(s).dump()));
     }
     rows = s[0];
-    data.resize(static_cast<std::size_t>(rows * image_floats));
-    for (std::int64_t i = 0; i < rows; ++i) {
-      const auto& bytes = input.bytes[static_cast<std::size_t>(i)];
-      const std::span<const std::uint8_t> encoded(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-      classifier_.preprocess(encoded, fmt::format("input '{}' element {}", input.name, i),
-                             std::span<float>(data).subspan(static_cast<std::size_t>(i * image_floats),
-                                                            static_cast<std::size_t>(image_floats)));
-    }
+    data = preprocessed(
+        classifier_, static_cast<std::size_t>(rows),
+        [&](std::size_t i) {
+          const auto& bytes = input.bytes[i];
+          return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+        },
+        [&](std::size_t i) { return fmt::format("input '{}' element {}", input.name, i); });
   }
   // Requested outputs are checked before the engine runs.
   const std::vector<std::string> known{sig.output_name, kProbabilitiesOutput, kLabelsOutput};
@@ -240,14 +273,9 @@ std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
 
 std::vector<Classification> ServedModel::classify(const std::vector<std::span<const std::uint8_t>>& images,
                                                   std::optional<ScoreActivation> activation) {
-  const auto& sig = classifier_.signature();
-  const std::int64_t image_floats = 3 * sig.height * sig.width;
-  std::vector<float> data(images.size() * static_cast<std::size_t>(image_floats));
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    classifier_.preprocess(images[i], images.size() == 1 ? std::string("image") : fmt::format("image {}", i),
-                           std::span<float>(data).subspan(i * static_cast<std::size_t>(image_floats),
-                                                          static_cast<std::size_t>(image_floats)));
-  }
+  auto data = preprocessed(
+      classifier_, images.size(), [&](std::size_t i) { return images[i]; },
+      [&](std::size_t i) { return images.size() == 1 ? std::string("image") : fmt::format("image {}", i); });
   Rows logits = run(std::move(data), static_cast<std::int64_t>(images.size()));
   std::vector<Classification> out;
   for (auto& row : logits) {
@@ -290,6 +318,10 @@ ServedModel& Service::get(const std::string& name, const std::string& version) {
 
 json Service::server_metadata() const {
   return {{"name", "pt2onnx"}, {"version", PT2ONNX_VERSION}, {"extensions", {"binary_tensor_data"}}};
+}
+
+void Service::count(const std::string& model, const std::string& endpoint, bool failed, double seconds) {
+  metrics_.request(find(model) != nullptr ? model : "", endpoint, failed, seconds);
 }
 
 bool Service::ready() const {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -34,6 +35,26 @@ class NotFound : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// A request body over --max-request-mb.
+class TooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// How a request failed, whatever its transport; each transport turns the
+// kind into its own status (HTTP 400, 404, 413, 503, 503, 500; gRPC
+// INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE,
+// RESOURCE_EXHAUSTED, INTERNAL).
+enum class FailureKind { BadRequest, NotFound, TooLarge, Busy, OutOfMemory, Internal };
+struct Failure {
+  FailureKind kind = FailureKind::Internal;
+  std::string message;
+};
+// The failure `error` describes: NotFound, TooLarge and Busy as themselves;
+// an Error of kind BadInput, Usage or Io a bad request, of another kind
+// internal; bad_alloc out of memory; anything else internal.
+Failure failure_of(const std::exception_ptr& error);
 
 struct ServeOptions {
   int threads = 0;             // the engine's; 0: the CPUs this process may use
@@ -136,6 +157,9 @@ class Service {
   void stop();
 
   [[nodiscard]] Metrics& metrics() { return metrics_; }
+  // One answered request in the metrics. A model that does not exist counts
+  // under "": any client could otherwise grow the labels without bound.
+  void count(const std::string& model, const std::string& endpoint, bool failed, double seconds);
   [[nodiscard]] const ServeOptions& options() const { return options_; }
 
  private:

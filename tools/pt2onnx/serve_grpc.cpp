@@ -3,7 +3,6 @@
 #include <chrono>
 #include <exception>
 #include <limits>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +78,23 @@ serve::InferRequest request_of(const inference::ModelInferRequest& message, cons
   }
   for (const auto& output : message.outputs()) request.outputs.push_back({output.name(), true});
   return request;
+}
+
+grpc::StatusCode grpc_code(serve::FailureKind kind) {
+  switch (kind) {
+    case serve::FailureKind::BadRequest:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case serve::FailureKind::NotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case serve::FailureKind::Busy:
+      return grpc::StatusCode::UNAVAILABLE;
+    case serve::FailureKind::TooLarge:  // gRPC's own for a message over its limit
+    case serve::FailureKind::OutOfMemory:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case serve::FailureKind::Internal:
+      break;
+  }
+  return grpc::StatusCode::INTERNAL;
 }
 
 class InferenceService final : public inference::GRPCInferenceService::Service {
@@ -163,20 +179,12 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
     grpc::Status status = grpc::Status::OK;
     try {
       fn();
-    } catch (const serve::NotFound& e) {
-      status = grpc::Status(grpc::StatusCode::NOT_FOUND, e.what());
-    } catch (const serve::Busy& e) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, e.what());
-    } catch (const Error& e) {
-      const bool client = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Io;
-      status = grpc::Status(client ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::INTERNAL, e.what());
-    } catch (const std::bad_alloc&) {
-      status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory for this request");
-    } catch (const std::exception& e) {
-      status = grpc::Status(grpc::StatusCode::INTERNAL, fmt::format("internal error: {}", e.what()));
+    } catch (...) {
+      const serve::Failure failure = serve::failure_of(std::current_exception());
+      status = grpc::Status(grpc_code(failure.kind), failure.message);
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    service_.metrics().request(service_.find(model) != nullptr ? model : "", endpoint, !status.ok(), seconds);
+    service_.count(model, endpoint, !status.ok(), seconds);
     json line{{"event", "request"},
               {"grpc", method},
               {"model", model},

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <optional>
 #include <regex>
-#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -44,13 +43,6 @@ struct RequestLog {
 };
 thread_local RequestLog g_request;
 
-// A body over --max-request-mb: answered 413 (httplib's own limit does not
-// apply to bodies read through a content reader).
-class TooLarge : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 void set_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   g_request.error = message;
@@ -60,6 +52,23 @@ void set_error(httplib::Response& res, int status, const std::string& message) {
 void set_json(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), kJson);
+}
+
+int http_status(serve::FailureKind kind) {
+  switch (kind) {
+    case serve::FailureKind::BadRequest:
+      return 400;
+    case serve::FailureKind::NotFound:
+      return 404;
+    case serve::FailureKind::TooLarge:
+      return 413;
+    case serve::FailureKind::Busy:
+    case serve::FailureKind::OutOfMemory:
+      return 503;
+    case serve::FailureKind::Internal:
+      break;
+  }
+  return 500;
 }
 
 // Runs a model route's work, turning its exceptions into the protocol's
@@ -72,25 +81,12 @@ void model_route(serve::Service& service, const std::string& endpoint, const std
   const serve::Metrics::InFlight in_flight(service.metrics());
   try {
     fn();
-  } catch (const serve::NotFound& e) {
-    set_error(res, 404, e.what());
-  } catch (const TooLarge& e) {
-    set_error(res, 413, e.what());
-  } catch (const serve::Busy& e) {
-    set_error(res, 503, e.what());
-  } catch (const Error& e) {
-    const bool client = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Io;
-    set_error(res, client ? 400 : 500, e.what());
-  } catch (const std::bad_alloc&) {
-    set_error(res, 503, "out of memory for this request");
-  } catch (const std::exception& e) {
-    set_error(res, 500, fmt::format("internal error: {}", e.what()));
+  } catch (...) {
+    const serve::Failure failure = serve::failure_of(std::current_exception());
+    set_error(res, http_status(failure.kind), failure.message);
   }
-  // A model that does not exist is not a label of the metrics: any client
-  // could otherwise grow them without bound.
-  const std::string label = service.find(model) != nullptr ? model : "";
-  service.metrics().request(label, endpoint, res.status >= 400,
-                            std::chrono::duration<double>(Clock::now() - g_request.start).count());
+  service.count(model, endpoint, res.status >= 400,
+                std::chrono::duration<double>(Clock::now() - g_request.start).count());
 }
 
 // The model name and version of a /v2/models/{name}[/versions/{v}]... route.
@@ -114,8 +110,8 @@ struct Body {
 
 Body read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t max_bytes) {
   const auto too_large = [&] {
-    return TooLarge(fmt::format("the request body is over --max-request-mb ({} MiB)",
-                                static_cast<double>(max_bytes) / (1024.0 * 1024.0)));
+    return serve::TooLarge(fmt::format("the request body is over --max-request-mb ({} MiB)",
+                                       static_cast<double>(max_bytes) / (1024.0 * 1024.0)));
   };
   if (req.has_header("Content-Length") && req.get_header_value<std::uint64_t>("Content-Length") > max_bytes)
     throw too_large();

@@ -137,25 +137,16 @@ Classification Classifier::classify_file(const std::filesystem::path& image) con
 std::vector<Classification> Classifier::classify_batch(
     const std::vector<std::span<const std::uint8_t>>& encoded) const {
   // Every image is read before any runs: one that cannot be stops the batch.
-  // A model with a fixed batch takes at most that many at a time (the engine
-  // pads a shorter one).
-  const std::int64_t fixed_batch = impl_->signature.fixed_batch;
-  const std::size_t chunk =
-      fixed_batch > 0 ? static_cast<std::size_t>(fixed_batch) : std::max<std::size_t>(1, encoded.size());
-  std::vector<Tensor> batches;
-  for (std::size_t start = 0; start < encoded.size(); start += chunk) {
-    const std::size_t n = std::min(chunk, encoded.size() - start);
-    batches.push_back(impl_->batch_of(n));
-    for (std::size_t i = 0; i < n; ++i) {
-      with_error_context(fmt::format("image {}", start + i),
-                         [&] { impl_->prepare(encoded[start + i], batches.back(), static_cast<std::int64_t>(i)); });
-    }
+  // run() takes a model with a fixed batch through it in turns.
+  if (encoded.empty()) return {};
+  Tensor batch = impl_->batch_of(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    with_error_context(fmt::format("image {}", i),
+                       [&] { impl_->prepare(encoded[i], batch, static_cast<std::int64_t>(i)); });
   }
   std::vector<Classification> out;
   out.reserve(encoded.size());
-  for (const auto& batch : batches) {
-    for (auto& row : impl_->engine->run(batch)) out.push_back(impl_->finish(std::move(row)));
-  }
+  for (auto& row : run(batch)) out.push_back(impl_->finish(std::move(row)));
   return out;
 }
 

@@ -37,7 +37,8 @@ std::int64_t Batcher::queued_rows() const {
   return queued_rows_;
 }
 
-Rows Batcher::infer(std::vector<float> data, std::int64_t rows, std::chrono::milliseconds timeout) {
+Rows Batcher::infer(std::vector<float> data, std::int64_t rows, std::chrono::milliseconds timeout,
+                    const ClientGone& gone) {
   if (rows < 1 || static_cast<std::int64_t>(data.size()) != rows * row_floats_) {
     throw std::invalid_argument(fmt::format("{} floats for {} rows of {}", data.size(), rows, row_floats_));
   }
@@ -58,17 +59,30 @@ Rows Batcher::infer(std::vector<float> data, std::int64_t rows, std::chrono::mil
     queued_rows_ += rows;
   }
   wake_.notify_one();
-  if (timeout.count() > 0 && result.wait_for(timeout) == std::future_status::timeout) {
-    const std::lock_guard lock(mutex_);
-    // Still queued: drop it. Already running: its result is thrown away.
-    const auto it = std::find(queue_.begin(), queue_.end(), request);
-    if (it != queue_.end()) {
-      queue_.erase(it);
-      queued_rows_ -= rows;
+  const auto deadline = timeout.count() > 0 ? request->queued + timeout : Clock::time_point::max();
+  bool watching = static_cast<bool>(gone);  // until the client is gone or the request runs
+  for (;;) {
+    const auto until = watching ? std::min(deadline, Clock::now() + kGonePoll) : deadline;
+    if (result.wait_until(until) == std::future_status::ready) return result.get();
+    if (Clock::now() >= deadline) {
+      // Still queued: dropped. Already running: its result is thrown away.
+      withdraw(request);
+      throw Busy(fmt::format("no answer within --timeout-ms {}", timeout.count()));
     }
-    throw Busy(fmt::format("no answer within --timeout-ms {}", timeout.count()));
+    if (watching && gone()) {
+      if (withdraw(request)) throw Abandoned("the client went away before its request ran");
+      watching = false;  // running: its answer comes, and the transport finds no one to take it
+    }
   }
-  return result.get();
+}
+
+bool Batcher::withdraw(const std::shared_ptr<Request>& request) {
+  const std::lock_guard lock(mutex_);
+  const auto it = std::find(queue_.begin(), queue_.end(), request);
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  queued_rows_ -= request->rows;
+  return true;
 }
 
 void Batcher::work() {
@@ -78,8 +92,12 @@ void Batcher::work() {
     if (queue_.empty()) return;  // stopping, and everything queued has run
     const auto batch = next_batch(lock);
     if (batch.empty()) continue;
+    std::int64_t rows = 0;
+    for (const auto& r : batch) rows += r->rows;
+    running_rows_ = rows;
     lock.unlock();
     run_batch(batch);
+    running_rows_ = 0;
     lock.lock();
   }
 }

@@ -7,9 +7,11 @@
 //
 // The queue is bounded in rows: a request that would overfill it is refused at
 // once (Busy), so a flood of clients costs a 503, not memory. A request whose
-// caller stopped waiting (its timeout, a shutdown) is dropped before it runs.
+// caller stopped waiting (its timeout, a shutdown) or whose client went away
+// is dropped before it runs.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -34,6 +36,16 @@ class Busy : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Why a request was not run: its client went away while it waited.
+class Abandoned : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Whether the client of a request has gone (closed its connection, cancelled
+// its call). Called from the waiting request's own thread.
+using ClientGone = std::function<bool()>;
 
 struct BatcherOptions {
   std::int64_t max_batch = 8;  // rows per engine run
@@ -65,12 +77,20 @@ class Batcher {
   // logits, at most `timeout` (zero: no limit). Throws Busy when the queue is
   // full, the batcher is stopping or the timeout passes; rethrows the
   // engine's error for a failed run (every request of that batch gets it).
-  Rows infer(std::vector<float> data, std::int64_t rows, std::chrono::milliseconds timeout);
+  // While the request waits in the queue, `gone` (may be empty) is asked
+  // every kGonePoll; once it says yes the request leaves the queue and
+  // Abandoned is thrown. A request already running is waited for.
+  Rows infer(std::vector<float> data, std::int64_t rows, std::chrono::milliseconds timeout,
+             const ClientGone& gone = {});
+
+  static constexpr std::chrono::milliseconds kGonePoll{10};
 
   // Refuses new requests, runs those already queued, and joins the worker.
   void stop();
 
   [[nodiscard]] std::int64_t queued_rows() const;
+  // Rows in the engine run now (0 between runs).
+  [[nodiscard]] std::int64_t running_rows() const { return running_rows_; }
   [[nodiscard]] const BatcherOptions& options() const { return options_; }
 
  private:
@@ -85,6 +105,9 @@ class Batcher {
   // The requests of the next batch, taken from the queue (under `lock`).
   std::vector<std::shared_ptr<Request>> next_batch(std::unique_lock<std::mutex>& lock);
   void run_batch(const std::vector<std::shared_ptr<Request>>& batch);
+  // Takes `request` out of the queue; false when it is no longer there
+  // (running or done).
+  bool withdraw(const std::shared_ptr<Request>& request);
 
   BatcherOptions options_;
   std::int64_t row_floats_ = 0;
@@ -94,6 +117,7 @@ class Batcher {
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Request>> queue_;
   std::int64_t queued_rows_ = 0;
+  std::atomic<std::int64_t> running_rows_{0};
   bool stopping_ = false;
   std::thread worker_;
 };

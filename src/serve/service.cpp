@@ -75,6 +75,8 @@ Failure failure_of(const std::exception_ptr& error) {
     return {FailureKind::TooLarge, e.what()};
   } catch (const Busy& e) {
     return {FailureKind::Busy, e.what()};
+  } catch (const Abandoned& e) {
+    return {FailureKind::Gone, e.what()};
   } catch (const Error& e) {
     const bool client = e.kind() == ErrorKind::BadInput || e.kind() == ErrorKind::Usage || e.kind() == ErrorKind::Io;
     return {client ? FailureKind::BadRequest : FailureKind::Internal, e.what()};
@@ -197,11 +199,11 @@ json ServedModel::card() const {
   };
 }
 
-Rows ServedModel::run(std::vector<float> data, std::int64_t rows) {
-  return batcher_->infer(std::move(data), rows, options_.timeout);
+Rows ServedModel::run(std::vector<float> data, std::int64_t rows, const ClientGone& gone) {
+  return batcher_->infer(std::move(data), rows, options_.timeout, gone);
 }
 
-std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
+std::vector<Tensor> ServedModel::infer(const InferRequest& request, const ClientGone& gone) {
   const auto& sig = classifier_.signature();
   if (request.inputs.size() != 1) {
     refuse(fmt::format("model '{}' takes one input, '{}'; the request has {}", spec_.name, sig.input_name,
@@ -249,7 +251,7 @@ std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
   }
   if (wanted.empty()) wanted = known;
 
-  const Rows logits = run(std::move(data), rows);
+  const Rows logits = run(std::move(data), rows, gone);
   const auto classes = static_cast<std::int64_t>(logits.empty() ? 0 : logits.front().size());
   std::vector<Tensor> outputs;
   for (const auto& name : wanted) {
@@ -272,11 +274,11 @@ std::vector<Tensor> ServedModel::infer(const InferRequest& request) {
 }
 
 std::vector<Classification> ServedModel::classify(const std::vector<std::span<const std::uint8_t>>& images,
-                                                  std::optional<ScoreActivation> activation) {
+                                                  std::optional<ScoreActivation> activation, const ClientGone& gone) {
   auto data = preprocessed(
       classifier_, images.size(), [&](std::size_t i) { return images[i]; },
       [&](std::size_t i) { return images.size() == 1 ? std::string("image") : fmt::format("image {}", i); });
-  Rows logits = run(std::move(data), static_cast<std::int64_t>(images.size()));
+  Rows logits = run(std::move(data), static_cast<std::int64_t>(images.size()), gone);
   std::vector<Classification> out;
   for (auto& row : logits) {
     Classification c;
@@ -322,6 +324,20 @@ json Service::server_metadata() const {
 
 void Service::count(const std::string& model, const std::string& endpoint, bool failed, double seconds) {
   metrics_.request(find(model) != nullptr ? model : "", endpoint, failed, seconds);
+}
+
+std::string Service::prometheus() const {
+  std::string out = metrics_.prometheus();
+  const auto gauge = [&](const char* name, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+    // Model names are letters, digits, '-', '_' and '.' (parse_model_spec): nothing to escape.
+    for (const auto& m : models_) out += fmt::format("{}{{model=\"{}\"}} {}\n", name, m->name(), value(*m));
+  };
+  gauge("pt2onnx_queued_images", "Images waiting for the engine.",
+        [](const ServedModel& m) { return m.queued_images(); });
+  gauge("pt2onnx_running_images", "Images in the engine run now.",
+        [](const ServedModel& m) { return m.running_images(); });
+  return out;
 }
 
 bool Service::ready() const {

@@ -46,12 +46,13 @@ class TooLarge : public std::runtime_error {
 // kind into its own status (HTTP 400, 404, 413, 503, 503, 500; gRPC
 // INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE,
 // RESOURCE_EXHAUSTED, INTERNAL).
-enum class FailureKind { BadRequest, NotFound, TooLarge, Busy, OutOfMemory, Internal };
+enum class FailureKind { BadRequest, NotFound, TooLarge, Busy, Gone, OutOfMemory, Internal };
 struct Failure {
   FailureKind kind = FailureKind::Internal;
   std::string message;
 };
-// The failure `error` describes: NotFound, TooLarge and Busy as themselves;
+// The failure `error` describes: NotFound, TooLarge and Busy as themselves,
+// Abandoned (the client went away) as Gone;
 // an Error of kind BadInput, Usage or Io a bad request, of another kind
 // internal; bad_alloc out of memory; anything else internal.
 Failure failure_of(const std::exception_ptr& error);
@@ -112,19 +113,25 @@ class ServedModel {
   // files, which get the model's recorded preprocessing. Returns the
   // requested outputs of: the model's (logits), "probabilities" (the
   // activation of request parameter "activation", else the server's) and
-  // "labels".
-  [[nodiscard]] std::vector<Tensor> infer(const InferRequest& request);
+  // "labels". `gone` tells whether the client has gone away: a request that
+  // still waits for the engine then leaves the queue (Abandoned).
+  [[nodiscard]] std::vector<Tensor> infer(const InferRequest& request, const ClientGone& gone = {});
 
   // Encoded images to scores (the activation given, else the server's).
   [[nodiscard]] std::vector<Classification> classify(const std::vector<std::span<const std::uint8_t>>& images,
-                                                     std::optional<ScoreActivation> activation);
+                                                     std::optional<ScoreActivation> activation,
+                                                     const ClientGone& gone = {});
 
   // Refuses new requests and finishes the queued ones.
   void stop() { batcher_->stop(); }
 
+  // Images waiting for the engine, and in its run now.
+  [[nodiscard]] std::int64_t queued_images() const { return batcher_->queued_rows(); }
+  [[nodiscard]] std::int64_t running_images() const { return batcher_->running_rows(); }
+
  private:
   // Logits of `rows` preprocessed images through the batcher.
-  Rows run(std::vector<float> data, std::int64_t rows);
+  Rows run(std::vector<float> data, std::int64_t rows, const ClientGone& gone = {});
 
   ModelSpec spec_;
   ServeOptions options_;
@@ -157,6 +164,8 @@ class Service {
   void stop();
 
   [[nodiscard]] Metrics& metrics() { return metrics_; }
+  // GET /metrics: the metrics, and each model's queued and running images.
+  [[nodiscard]] std::string prometheus() const;
   // One answered request in the metrics. A model that does not exist counts
   // under "": any client could otherwise grow the labels without bound.
   void count(const std::string& model, const std::string& endpoint, bool failed, double seconds);

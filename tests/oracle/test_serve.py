@@ -166,10 +166,10 @@ class ServeTest(unittest.TestCase):
         cls.corrupt.write_bytes(cls.images[0].read_bytes()[:400])
         cls.server = Server(f"resnet={cls.model}", "--threads", "2", "--max-request-mb", "8", "--grpc-port", "-1")
         cls.url = cls.server.url
-        cls.pb, pb_grpc = grpc_stubs(cls.dir)
+        cls.pb, cls.pb_grpc = grpc_stubs(cls.dir)
         listening = next(e for e in cls.server.events() if e["event"] == "listening")
         cls.channel = grpc.insecure_channel(f"127.0.0.1:{listening['grpc_port']}")
-        cls.grpc = pb_grpc.GRPCInferenceServiceStub(cls.channel)
+        cls.grpc = cls.pb_grpc.GRPCInferenceServiceStub(cls.channel)
         cls.x = oc.probe_inputs(2, seed=9)["normal"]
 
     @classmethod
@@ -551,6 +551,76 @@ message ModelConfig {
         np.testing.assert_allclose(np.array(outputs_by_name(r.json())["logits"]["data"]).reshape(2, 3),
                                    self.run_logits(self.x), atol=1e-4)
         self.assertIsNone(self.server.proc.poll())
+
+    def test_clients_that_leave_while_queued_cost_nothing(self):
+        """Requests whose clients go away (an HTTP connection closed, a gRPC call
+        cancelled) while they wait behind a long run leave the queue: the engine
+        computes only the long run's images, and the server keeps serving."""
+        server = Server(f"resnet={self.model}", "--threads", "1", "--max-batch", "1", "--grpc-port", "-1",
+                        "--max-request-mb", "200")
+        try:
+            listening = next(e for e in server.events() if e["event"] == "listening")
+            channel = grpc.insecure_channel(f"127.0.0.1:{listening['grpc_port']}")
+            stub = self.pb_grpc.GRPCInferenceServiceStub(channel)
+
+            def metric(name):
+                metrics = requests.get(f"{server.url}/metrics").text
+                return float(re.search(rf'^{name}\{{model="resnet"\}} (\S+)', metrics, re.M).group(1))
+
+            def wait_for(name, value):
+                deadline = time.time() + 60
+                while metric(name) != value:
+                    self.assertLess(time.time(), deadline, f"{name} never reached {value}")
+                    time.sleep(0.005)
+
+            # A long run: 192 images on one thread (more than a second here).
+            long_x = np.concatenate([oc.probe_inputs(8, seed=60 + i)["uniform"] for i in range(24)])
+            body, json_len = binary_request(long_x)
+            with ThreadPoolExecutor(1) as pool:
+                long_run = pool.submit(requests.post, f"{server.url}/v2/models/resnet/infer", data=body,
+                                       headers={"Inference-Header-Content-Length": str(json_len)})
+                wait_for("pt2onnx_running_images", 192)
+                # Five HTTP requests and five gRPC calls queue behind it ...
+                one, one_len = binary_request(self.x[:1])
+                head = (f"POST /v2/models/resnet/infer HTTP/1.1\r\nHost: x\r\n"
+                        f"Inference-Header-Content-Length: {one_len}\r\n"
+                        f"Content-Length: {len(one)}\r\n\r\n").encode()
+                sockets = []
+                for i in range(5):
+                    sockets.append(socket.create_connection(("127.0.0.1", server.port)))
+                    sockets[-1].sendall(head + one)
+                    wait_for("pt2onnx_queued_images", i + 1)
+                Input = self.pb.ModelInferRequest.InferInputTensor
+                calls = []
+                for i in range(5):
+                    request = self.pb.ModelInferRequest(
+                        model_name="resnet", inputs=[Input(name="image", datatype="FP32", shape=[1, 3, 224, 224])],
+                        raw_input_contents=[self.x[:1].astype("<f4").tobytes()])
+                    calls.append(stub.ModelInfer.future(request))
+                    wait_for("pt2onnx_queued_images", 6 + i)
+                # ... and their clients leave while it runs.
+                for s in sockets:
+                    s.close()
+                for c in calls:
+                    c.cancel()
+                wait_for("pt2onnx_queued_images", 0)
+                self.assertEqual(metric("pt2onnx_running_images"), 192)
+                self.assertEqual(long_run.result().status_code, 200)
+            self.assertTrue(all(c.cancelled() for c in calls))
+            self.assertEqual(metric("pt2onnx_images_total"), 192)
+            gone = [e for e in server.events() if e.get("status") == 499]
+            self.assertEqual(len(gone), 5, server.lines[-20:])
+            self.assertIn("went away", gone[0]["error"])
+            cancelled = [e for e in server.events() if e.get("grpc") == "ModelInfer" and e.get("status") == 1]
+            self.assertEqual(len(cancelled), 5, server.lines[-20:])
+            # Still serving, with the same numbers.
+            r = requests.post(f"{server.url}/v2/models/resnet/infer", json=infer_json(self.x))
+            np.testing.assert_allclose(np.array(outputs_by_name(r.json())["logits"]["data"]).reshape(2, 3),
+                                       self.run_logits(self.x), atol=1e-4)
+            self.assertEqual(metric("pt2onnx_images_total"), 194)
+            channel.close()
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_sigterm_under_load(self):
         server = Server(f"resnet={self.model}", "--threads", "2")

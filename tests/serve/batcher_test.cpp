@@ -1,6 +1,8 @@
 // The serve batcher: concurrent requests merged into one run up to the
 // batch size, each request handed its own rows; a full queue, a timeout and
-// a stop refuse with Busy; an engine error reaches every request of its batch.
+// a stop refuse with Busy; a request whose client has gone leaves the queue
+// (Abandoned) unless it already runs; an engine error reaches every request
+// of its batch.
 #include "serve/batcher.h"
 
 #include <atomic>
@@ -137,6 +139,43 @@ TEST(Batcher, ATimedOutRequestIsDroppedBeforeItRuns) {
   (void)running.get();
   batcher.stop();
   EXPECT_EQ(engine.batches, std::vector<std::int64_t>{1});  // the 3 rows never ran
+}
+
+TEST(Batcher, ARequestWhoseClientWentAwayLeavesTheQueueUnrun) {
+  FakeEngine engine;
+  Batcher batcher(options(8, 0us), [&](const pt2onnx::Tensor& b) { return engine.run(b); }, {});
+  auto running = std::async(std::launch::async, [&] { return batcher.infer(rows_of(1, 1), 1, 0ms); });
+  while (engine.started == 0) std::this_thread::sleep_for(1ms);
+  // Queued behind the held run; its client leaves after a few polls.
+  std::atomic<int> asked{0};
+  const ClientGone gone = [&] { return ++asked >= 3; };
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_THROW((void)batcher.infer(rows_of(5, 2), 2, 0ms, gone), Abandoned);
+  EXPECT_EQ(asked.load(), 3);
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 2 * Batcher::kGonePoll);
+  EXPECT_EQ(batcher.queued_rows(), 0);
+  // One still waiting, whose client stays, runs after it.
+  auto staying =
+      std::async(std::launch::async, [&] { return batcher.infer(rows_of(7, 1), 1, 0ms, [] { return false; }); });
+  while (batcher.queued_rows() < 1) std::this_thread::sleep_for(1ms);
+  engine.release.set_value();
+  (void)running.get();
+  EXPECT_EQ(staying.get()[0][0], 14.0F);
+  batcher.stop();
+  EXPECT_EQ(engine.batches, (std::vector<std::int64_t>{1, 1}));  // the 2 abandoned rows never ran
+}
+
+TEST(Batcher, ARunningRequestIsAnsweredThoughItsClientWentAway) {
+  FakeEngine engine;
+  Batcher batcher(options(8, 0us), [&](const pt2onnx::Tensor& b) { return engine.run(b); }, {});
+  std::atomic<bool> left{false};
+  auto running =
+      std::async(std::launch::async, [&] { return batcher.infer(rows_of(3, 1), 1, 0ms, [&] { return left.load(); }); });
+  while (engine.started == 0) std::this_thread::sleep_for(1ms);
+  left = true;  // too late: it runs already
+  std::this_thread::sleep_for(3 * Batcher::kGonePoll);
+  engine.release.set_value();
+  EXPECT_EQ(running.get()[0][0], 6.0F);
 }
 
 TEST(Batcher, AnEngineErrorReachesEveryRequestOfItsBatch) {

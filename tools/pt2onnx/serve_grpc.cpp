@@ -88,6 +88,8 @@ grpc::StatusCode grpc_code(serve::FailureKind kind) {
       return grpc::StatusCode::NOT_FOUND;
     case serve::FailureKind::Busy:
       return grpc::StatusCode::UNAVAILABLE;
+    case serve::FailureKind::Gone:
+      return grpc::StatusCode::CANCELLED;
     case serve::FailureKind::TooLarge:  // gRPC's own for a message over its limit
     case serve::FailureKind::OutOfMemory:
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
@@ -149,13 +151,14 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
     });
   }
 
-  grpc::Status ModelInfer(grpc::ServerContext* /*context*/, const inference::ModelInferRequest* request,
+  grpc::Status ModelInfer(grpc::ServerContext* context, const inference::ModelInferRequest* request,
                           inference::ModelInferResponse* response) override {
     return call("ModelInfer", "grpc_infer", request->model_name(), [&] {
       auto& model = service_.get(request->model_name(), request->model_version());
       if (service_.stopping()) throw serve::Busy("the server is shutting down");
       const auto infer_request = request_of(*request, service_.options().limits);
-      const auto outputs = model.infer(infer_request);
+      // A call the client cancels (or whose deadline passes) while queued does not run.
+      const auto outputs = model.infer(infer_request, [context] { return context->IsCancelled(); });
       response->set_model_name(model.name());
       response->set_model_version(serve::ServedModel::version());
       response->set_id(infer_request.id);

@@ -1,8 +1,13 @@
 #include "serve_http.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <exception>
@@ -43,6 +48,81 @@ struct RequestLog {
 };
 thread_local RequestLog g_request;
 
+// Answered to a request whose client went away before it ran (as nginx
+// logs it); nobody reads it, the log line and metrics do.
+constexpr int kClientClosed = 499;
+
+// The address pair of a socket: its peer's address and port, and its own port.
+struct Endpoints {
+  std::string peer;
+  int peer_port = -1;
+  int local_port = -1;
+};
+
+std::optional<Endpoints> endpoints_of(int fd) {
+  sockaddr_storage peer{};
+  sockaddr_storage local{};
+  socklen_t peer_len = sizeof peer;
+  socklen_t local_len = sizeof local;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) {
+    return std::nullopt;
+  }
+  const auto port = [](const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET) return static_cast<int>(ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port));
+    if (a.ss_family == AF_INET6) return static_cast<int>(ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port));
+    return -1;
+  };
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  const void* address = peer.ss_family == AF_INET6
+                            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(peer).sin_addr);
+  if (::inet_ntop(peer.ss_family, address, text.data(), text.size()) == nullptr) return std::nullopt;
+  return Endpoints{text.data(), port(peer), port(local)};
+}
+
+bool same_connection(const std::optional<Endpoints>& e, const httplib::Request& req) {
+  return e && e->peer_port == req.remote_port && e->local_port == req.local_port && e->peer == req.remote_addr;
+}
+
+// The socket of the connection `req` came on. httplib serves a connection on
+// one thread from accept to close but gives its handlers no socket, so it is
+// found once among the process's descriptors by its address pair (unique
+// among TCP connections) and remembered for the connection's later requests.
+// -1 when not found (no /proc).
+int connection_socket(const httplib::Request& req) {
+  thread_local int cached = -1;
+  if (cached >= 0 && same_connection(endpoints_of(cached), req)) return cached;
+  cached = -1;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (const dirent* entry = ::readdir(dir)) {
+    int fd = -1;
+    const std::string_view name = entry->d_name;
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (ec != std::errc() || end != name.data() + name.size()) continue;
+    if (same_connection(endpoints_of(fd), req)) {
+      cached = fd;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return cached;
+}
+
+// Whether the client of `req` has closed its connection (or it broke): a
+// peek finds the end of the stream or an error. Pipelined bytes of its next
+// request mean it is still there.
+serve::ClientGone client_gone(const httplib::Request& req) {
+  const int fd = connection_socket(req);
+  if (fd < 0) return {};
+  return [fd] {
+    char byte = 0;
+    const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  };
+}
+
 void set_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   g_request.error = message;
@@ -65,6 +145,8 @@ int http_status(serve::FailureKind kind) {
     case serve::FailureKind::Busy:
     case serve::FailureKind::OutOfMemory:
       return 503;
+    case serve::FailureKind::Gone:
+      return kClientClosed;
     case serve::FailureKind::Internal:
       break;
   }
@@ -166,7 +248,7 @@ void infer_route(serve::Service& service, const httplib::Request& req, httplib::
       json_length = length;
     }
     const auto request = serve::parse_infer_request(body.bytes, json_length, service.options().limits);
-    const auto outputs = model.infer(request);
+    const auto outputs = model.infer(request, client_gone(req));
     const auto response = serve::format_infer_response(model.name(), serve::ServedModel::version(), request, outputs);
     if (response.json_length) {
       res.set_header(kBinaryHeader, std::to_string(*response.json_length));
@@ -202,7 +284,7 @@ void classify_route(serve::Service& service, const httplib::Request& req, httpli
     if (image.empty()) throw Error(ErrorKind::BadInput, "the request has no image: send a JPEG, PNG or DICOM file");
     const auto started = Clock::now();
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(image.data()), image.size());
-    const auto result = model.classify({bytes}, activation).front();
+    const auto result = model.classify({bytes}, activation, client_gone(req)).front();
     nlohmann::ordered_json scores = nlohmann::ordered_json::object();
     const auto& labels = model.classifier().labels();
     for (std::size_t i = 0; i < labels.size() && i < result.scores.size(); ++i) scores[labels[i]] = result.scores[i];
@@ -260,7 +342,7 @@ void add_routes(httplib::Server& server, serve::Service& service, std::size_t ma
   });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
     g_request.endpoint = "metrics";
-    res.set_content(service.metrics().prometheus(), "text/plain; version=0.0.4");
+    res.set_content(service.prometheus(), "text/plain; version=0.0.4");
   });
   server.Get("/models", [&](const httplib::Request&, httplib::Response& res) {
     g_request.endpoint = "card";

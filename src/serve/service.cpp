@@ -148,8 +148,17 @@ void ServedModel::warm_up() {
   // thread alone. A run on another thread (this one) would give the process a
   // second OpenMP thread pool, and with two pools every later run of the
   // team was measured 1.7x slower here (docs/serving.md).
+  // Batches of 1, 2, 4, ... and --max-batch images run once: the engine
+  // compiles a plan per batch size and the memory of a batch stays for
+  // reuse, so the first clients find most sizes compiled and the server's
+  // memory near its steady state (docs/serving.md, "Memory").
   const auto& sig = classifier_.signature();
-  (void)run(std::vector<float>(static_cast<std::size_t>(3 * sig.height * sig.width)), 1);
+  const std::int64_t largest = sig.fixed_batch > 0 ? 1 : batcher_->options().max_batch;
+  const auto image = static_cast<std::size_t>(3 * sig.height * sig.width);
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t rows = 1; rows < largest; rows *= 2) sizes.push_back(rows);
+  sizes.push_back(largest);
+  for (const auto rows : sizes) (void)run(std::vector<float>(image * static_cast<std::size_t>(rows)), rows);
   ready_ = true;
 }
 

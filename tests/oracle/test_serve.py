@@ -11,7 +11,12 @@ with calibrated BatchNorm exported by `pt2onnx export`:
 - faults: malformed JSON, wrong names, shapes and datatypes, a body over
   --max-request-mb (413), truncated binary data, a corrupt image (only that
   request fails), a full queue (503), 1,000 connections at once, clients
-  that disconnect mid-request;
+  that disconnect mid-request, clients that leave (an HTTP connection
+  closed, a gRPC call cancelled) while their request waits, which then never
+  runs;
+- memory: RSS after 100,000 requests (a mix of engine runs, cheap routes and
+  refusals, from bench/bench_serve.py --rss-only) within 10% of RSS after
+  1,000;
 - dynamic batching: concurrent requests share engine runs (the metrics'
   batch-size histogram), with the rows a lone request gets;
 - SIGTERM under load: every request sent gets an answer, and the exit is 0;
@@ -654,6 +659,44 @@ message ModelConfig {
         # Every request the server read was answered: one log line each, none cut off.
         logged = [e for e in server.events() if e["event"] == "request" and e["path"].endswith("/infer")]
         self.assertEqual(len(logged), len(answered))
+
+
+class ServeMemoryTest(unittest.TestCase):
+    """The server's memory after 100,000 requests stays within 10% of its
+    memory after 1,000: bench/bench_serve.py's --rss-only measurement (8
+    connections cycling classify with a PNG, infer with a tensor and with BYTES,
+    metadata, readiness, the model card, a malformed body, a corrupt image and
+    an unknown model), on a small conv net with calibrated BatchNorm so that
+    100,000 requests take seconds, not minutes. What grows per request
+    (buffers, plans, metrics, logs) grows the same with any model."""
+
+    def test_rss_after_100000_requests_within_10_percent_of_1000(self):
+        work = oc.work_dir("serve_memory")
+        torch.manual_seed(11)
+        net = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 7, stride=4), torch.nn.BatchNorm2d(16), torch.nn.ReLU(),
+                                  torch.nn.Conv2d(16, 32, 3, stride=4), torch.nn.BatchNorm2d(32), torch.nn.ReLU(),
+                                  torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(32, 3))
+        with torch.no_grad():  # BatchNorm statistics from image-like batches
+            net.train()
+            for i in range(8):
+                net(torch.from_numpy(oc.probe_inputs(8, seed=200 + i)["uniform"]))
+        net.eval()
+        model = work / "small.onnx"
+        torch.onnx.export(net, torch.zeros(1, 3, 224, 224), str(model), input_names=["image"],
+                          output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+                          opset_version=17)
+        out = work / "rss.jsonl"
+        proc = subprocess.run(["/usr/bin/python3", str(oc.REPO / "bench" / "bench_serve.py"), "--rss-only",
+                               "--model", str(model), "--threads", "2", "--rss-amounts", "1000", "100000",
+                               "--out", str(out)], capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "PT2ONNX": oc.PT2ONNX})
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        row = json.loads(out.read_text().splitlines()[-1])
+        for key, amount in (("statuses_first", 1000), ("statuses_last", 99000)):
+            self.assertEqual(sum(row[key].values()), amount, row)
+            self.assertLessEqual(set(row[key]), {"200", "400", "404"}, row)
+        self.assertEqual(row["errors"], 0, row)
+        self.assertLessEqual(abs(row["ratio"] - 1), 0.10, proc.stdout)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,8 @@ function once(opts, keep) {
 """
 
 
-def log(*args):
-    print(*args, flush=True)
+def log(*args, **kwargs):
+    print(*args, **kwargs, flush=True)
 
 
 class Server:
@@ -131,7 +131,9 @@ class Server:
         self.proc = subprocess.Popen([PT2ONNX, "serve", f"{name}={model}", "--http-port", "0", "--threads",
                                       str(threads), *extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.port, self.errors, self.requests = None, [], 0
+        # A request whose client closed its connection while it waited (autocannon
+        # closes its connections when a run ends) is dropped, status 499.
+        self.port, self.errors, self.requests, self.dropped = None, [], 0, 0
         ready = threading.Event()
 
         def read():
@@ -141,7 +143,9 @@ class Server:
                     ready.set()
                 elif '"event":"request"' in line:
                     self.requests += 1
-                    if '"error"' in line and len(self.errors) < 20:
+                    if '"status":499' in line:
+                        self.dropped += 1
+                    elif '"error"' in line and len(self.errors) < 20:
                         self.errors.append(line.strip())
             ready.set()
 
@@ -317,6 +321,8 @@ def measure_throughput(args, name, tmp, jpeg, tensor_headers, record):
         server.stop()
     if server.errors:
         log("server errors (first):", *server.errors[:5], sep="\n  ")
+    if server.dropped:
+        log(f"requests dropped unrun because their client left (the ends of the load runs): {server.dropped}")
 
     tensor_hi = max((served["tensor", c]["rps"] for c in args.concurrency if c >= 8), default=float("nan"))
     jpeg_best = max(served["jpeg", c]["rps"] for c in args.concurrency)

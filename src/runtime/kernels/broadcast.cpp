@@ -34,7 +34,7 @@ const float* broadcast_data(const SlotMemories& m, const BroadcastSource& s) {
   return static_cast<const float*>(m[static_cast<std::size_t>(s.slot)].get_data_handle()) + s.offset;
 }
 
-std::int64_t element_count(const std::vector<std::int64_t>& shape) {
+std::int64_t broadcast_numel(const std::vector<std::int64_t>& shape) {
   std::int64_t total = 1;
   for (auto d : shape) total *= d;
   return total;
@@ -47,7 +47,7 @@ void build_expand(PlanBuilder& b, const Node& n) {
   const auto ys = b.shape(out);
   const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
   b.define(out, dst);
-  if (element_count(ys) == 0) return;
+  if (broadcast_numel(ys) == 0) return;
   const auto src = broadcast_source(b, n.inputs[0], ys);
   b.add_custom(
       [src, dst](const SlotMemories& m) {
@@ -75,7 +75,7 @@ void build_where(PlanBuilder& b, const Node& n) {
   // The condition as 0/1 bytes, broadcast to the output's shape.
   const auto rows = broadcast_rows(cv.constant->shape(), ys);
   std::vector<std::uint8_t> take_x;
-  take_x.reserve(static_cast<std::size_t>(element_count(ys)));
+  take_x.reserve(static_cast<std::size_t>(broadcast_numel(ys)));
   for (auto start : rows.row_start) {
     for (std::int64_t j = 0; j < rows.row_length; ++j) {
       take_x.push_back(cv.constant->element_as_double(start + j * rows.step) != 0.0 ? 1 : 0);

@@ -7,6 +7,7 @@
 #include "runtime/op_def.h"
 #include "runtime/ops/activation.h"
 #include "runtime/ops/binary.h"
+#include "runtime/ops/broadcast.h"
 #include "runtime/ops/conv_pool.h"
 #include "runtime/ops/layout.h"
 #include "runtime/ops/matmul.h"
@@ -28,8 +29,8 @@ constexpr std::array<OpDef, (Sizes + ...)> join(const std::array<OpDef, Sizes>&.
 }
 
 // Every family of operators, once.
-constexpr auto kRecords =
-    join(kConvPoolOps, kNormalizationOps, kMatMulOps, kActivationOps, kBinaryOps, kLayoutOps, kReshapeOps, kShapeOps);
+constexpr auto kRecords = join(kConvPoolOps, kNormalizationOps, kMatMulOps, kActivationOps, kBinaryOps, kLayoutOps,
+                               kReshapeOps, kShapeOps, kBroadcastOps);
 
 constexpr bool each_op_has_one_record() {
   if (kRecords.size() != kOpTypeCount) return false;

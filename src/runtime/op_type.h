@@ -54,6 +54,13 @@ enum class OpType {
   Cast,
   // Also a kernel (a strided copy) on a computed tensor.
   Slice,
+  // Broadcasting (ops/broadcast.h): ConstantOfShape and Equal evaluated on
+  // shapes and constants only; Expand and Where also kernels on computed
+  // float32 tensors.
+  ConstantOfShape,
+  Equal,
+  Expand,
+  Where,
   // Not an operator: the number of them, which sizes the table of definitions.
   Count,
 };

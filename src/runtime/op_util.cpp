@@ -65,6 +65,47 @@ std::vector<std::int64_t> broadcast_shapes(const std::vector<std::int64_t>& a, c
   return known_values(broadcast_dims(dims_from_values(a), dims_from_values(b)));
 }
 
+BroadcastRows broadcast_rows(const std::vector<std::int64_t>& in, const std::vector<std::int64_t>& out) {
+  if (in.size() > out.size()) {
+    throw_error(ErrorKind::BadInput,
+                fmt::format("shape {} does not broadcast to {}", dims_to_string(dims_from_values(in)),
+                            dims_to_string(dims_from_values(out))));
+  }
+  const auto lead = out.size() - in.size();
+  // The input's stride per output axis, 0 where it broadcasts.
+  std::vector<std::int64_t> stride(out.size(), 0);
+  std::int64_t s = 1;
+  for (auto a = out.size(); a-- > lead;) {
+    const auto d = in[a - lead];
+    if (d != out[a] && d != 1) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("shape {} does not broadcast to {}", dims_to_string(dims_from_values(in)),
+                              dims_to_string(dims_from_values(out))));
+    }
+    stride[a] = d == 1 ? 0 : s;
+    s *= d;
+  }
+  BroadcastRows r;
+  if (out.empty()) {
+    r.row_start = {0};
+    return r;
+  }
+  r.row_length = out.back();
+  r.step = stride.back();
+  std::int64_t rows = 1;
+  for (std::size_t a = 0; a + 1 < out.size(); ++a) rows *= out[a];
+  r.row_start.resize(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    std::int64_t rest = i, src = 0;
+    for (auto a = out.size() - 1; a-- > 0;) {
+      src += (rest % out[a]) * stride[a];
+      rest /= out[a];
+    }
+    r.row_start[static_cast<std::size_t>(i)] = src;
+  }
+  return r;
+}
+
 Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end) {
   std::int64_t known = 1;
   int symbols = 0;

@@ -24,6 +24,17 @@ std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank, std::string_vi
 Dims broadcast_dims(const Dims& a, const Dims& b);
 std::vector<std::int64_t> broadcast_shapes(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b);
 
+// Where each output row (the last axis) of a numpy broadcast reads a dense
+// row-major input: its first element per row, and the step along the row (0
+// when the input's last axis is broadcast, else 1). Rank-0 output: one row of
+// one element. Throws Error(BadInput) when `in` does not broadcast to `out`.
+struct BroadcastRows {
+  std::vector<std::int64_t> row_start;
+  std::int64_t row_length = 1;
+  std::int64_t step = 1;
+};
+BroadcastRows broadcast_rows(const std::vector<std::int64_t>& in, const std::vector<std::int64_t>& out);
+
 // The product of dims[begin, end): known if all are, the symbol if exactly one
 // symbol and the rest multiply to 1, unknown otherwise.
 Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end);

@@ -136,5 +136,65 @@ TEST(RuntimeBinary, SameTensorOnBothSides) {
   EXPECT_TRUE(all_close(run_unary(mb, x, {3, 4, 5}), map_values(x, [](float v) { return v * v; }), 1e-6, 1e-6));
 }
 
+// Operands that are a Transpose's strided view (attention's [1, 0, 2]
+// permutes), which oneDNN's jit binary refuses: a residual sum of [1, 5, 8]
+// seen as the permute of [5, 1, 8], a scaling of [3, 5, 4] permuted from
+// [5, 3, 4] by a constant scalar, and a Sub of two permuted tensors, against
+// naive loops, with the passes on and off.
+TEST(RuntimeBinary, TransposedOperandsMatchNaive) {
+  struct Case {
+    std::string op;
+    std::vector<std::int64_t> x, y;  // y: the second input as given, or {} for a constant 0.125
+    bool transpose_y;
+  };
+  const std::vector<Case> cases{
+      {"Add", {5, 1, 8}, {1, 5, 8}, false},
+      {"Div", {5, 3, 4}, {}, false},
+      {"Sub", {5, 3, 4}, {5, 3, 4}, true},
+      {"Mul", {2, 3, 4}, {3, 2, 4}, false},
+  };
+  std::uint32_t seed = 900;
+  for (const auto& k : cases) {
+    for (bool optimize : {true, false}) {
+      SCOPED_TRACE(k.op + " of " + dims_str(k.x) + (optimize ? "" : " unoptimized"));
+      ModelBuilder mb;
+      mb.input("x", k.x).output("z");
+      set_ints(mb.node("Transpose", {"x"}, {"xt"}), "perm", {1, 0, 2});
+      std::string second = "c";
+      if (k.y.empty()) {
+        mb.initializer("c", {}, {0.125f});
+      } else {
+        mb.input("y", k.y);
+        second = "y";
+        if (k.transpose_y) {
+          set_ints(mb.node("Transpose", {"y"}, {"yt"}), "perm", {1, 0, 2});
+          second = "yt";
+        }
+      }
+      mb.node(k.op, {"xt", second}, {"z"});
+      const auto x = random_values(static_cast<std::size_t>(numel(k.x)), seed += 10);
+      const auto y = random_values(static_cast<std::size_t>(numel(k.y)), seed += 10, 0.5f, 2.0f);
+      std::vector<Tensor> inputs{make_f32(k.x, x)};
+      if (!k.y.empty()) inputs.push_back(make_f32(k.y, y));
+      runtime::Options options;
+      options.optimize = optimize;
+      const auto out = run_model(mb, "binary_transposed.onnx", inputs, options);
+      const auto xt = naive_transpose(x, k.x, {1, 0, 2});
+      const auto yt = k.y.empty()     ? std::vector<float>(xt.size(), 0.125f)
+                      : k.transpose_y ? naive_transpose(y, k.y, {1, 0, 2})
+                                      : y;
+      std::vector<float> want(xt.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        if (k.op == "Add") want[i] = xt[i] + yt[i];
+        if (k.op == "Sub") want[i] = xt[i] - yt[i];
+        if (k.op == "Mul") want[i] = xt[i] * yt[i];
+        if (k.op == "Div") want[i] = xt[i] / yt[i];
+      }
+      EXPECT_EQ(out[0].shape(), (std::vector<std::int64_t>{k.x[1], k.x[0], k.x[2]}));
+      EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-6, 1e-6));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pt2onnx::testing

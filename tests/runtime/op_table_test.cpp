@@ -75,17 +75,19 @@ TEST(OpTable, Categories) {
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).takes_activation; }),
             (std::set<OpType>{OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Sub, OpType::Mul,
                               OpType::Div}));
-  // Shape and Cast are computed on shapes and constants only.
+  // Shape, Cast, ConstantOfShape and Equal are computed on shapes and constants only.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).kernel == nullptr; }),
-            (std::set<OpType>{OpType::Shape, OpType::Cast}));
+            (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal}));
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).reads_dims_only; }),
             (std::set<OpType>{OpType::Shape}));
-  // What torch.onnx.export's shape computations use: the views, Shape, Gather, Cast, Slice, Concat, Transpose and
-  // small int arithmetic.
-  EXPECT_EQ(ops_where(runtime::is_shape_op),
-            (std::set<OpType>{OpType::Shape, OpType::Gather, OpType::Cast, OpType::Slice, OpType::Squeeze,
-                              OpType::Unsqueeze, OpType::Concat, OpType::Reshape, OpType::Flatten, OpType::Identity,
-                              OpType::Dropout, OpType::Transpose, OpType::Add, OpType::Sub, OpType::Mul, OpType::Div}));
+  // What torch.onnx.export's shape computations use: the views, Shape, Gather, Cast, Slice, Concat, Transpose,
+  // small int arithmetic, and x.expand(n, -1, -1)'s ConstantOfShape, Equal, Where and Expand.
+  EXPECT_EQ(
+      ops_where(runtime::is_shape_op),
+      (std::set<OpType>{OpType::Shape,     OpType::Gather,          OpType::Cast,    OpType::Slice,   OpType::Squeeze,
+                        OpType::Unsqueeze, OpType::Concat,          OpType::Reshape, OpType::Flatten, OpType::Identity,
+                        OpType::Dropout,   OpType::Transpose,       OpType::Add,     OpType::Sub,     OpType::Mul,
+                        OpType::Div,       OpType::ConstantOfShape, OpType::Equal,   OpType::Expand,  OpType::Where}));
   for (auto op : all_ops()) {
     const auto& d = runtime::op_def(op);
     EXPECT_TRUE(d.kernel || d.evaluate) << d.name << " can be neither run nor evaluated";
@@ -98,11 +100,11 @@ TEST(OpTable, ParameterInputs) {
   // Inputs that configure the op: Clip's bounds, Pad's pads, Slice's starts to steps, Dropout's ratio and
   // training_mode, and the axes, shape or indices of the others.
   for (auto op : {OpType::Clip, OpType::Pad, OpType::Slice, OpType::Dropout, OpType::Gather, OpType::Reshape,
-                  OpType::Squeeze, OpType::Unsqueeze, OpType::ReduceMean}) {
+                  OpType::Squeeze, OpType::Unsqueeze, OpType::ReduceMean, OpType::Expand}) {
     EXPECT_EQ(runtime::op_def(op).parameter_inputs, 1u) << runtime::op_type_name(op);
   }
   for (auto op : {OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Concat, OpType::LayerNormalization,
-                  OpType::BatchNormalization}) {
+                  OpType::BatchNormalization, OpType::Where}) {
     EXPECT_EQ(runtime::op_def(op).parameter_inputs, runtime::kNoParameterInputs) << runtime::op_type_name(op);
   }
 }

@@ -27,6 +27,8 @@ void build_gather(PlanBuilder& b, const Node& n);
 void build_reduce_mean(PlanBuilder& b, const Node& n);
 void build_layer_norm(PlanBuilder& b, const Node& n);
 void build_erf(PlanBuilder& b, const Node& n);
+void build_expand(PlanBuilder& b, const Node& n);
+void build_where(PlanBuilder& b, const Node& n);
 
 // The mean over the spatial axes of [N, C, spatial...] (1 to 3 spatial axes)
 // as oneDNN's pooling, into a new slot of dims [N, C, 1, ...] in the layout

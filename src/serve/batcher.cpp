@@ -61,8 +61,10 @@ Rows Batcher::infer(std::vector<float> data, std::int64_t rows, std::chrono::mil
   wake_.notify_one();
   const auto deadline = timeout.count() > 0 ? request->queued + timeout : Clock::time_point::max();
   bool watching = static_cast<bool>(gone);  // until the client is gone or the request runs
+  auto poll = std::chrono::duration_cast<Clock::duration>(kGonePoll);
   for (;;) {
-    const auto until = watching ? std::min(deadline, Clock::now() + kGonePoll) : deadline;
+    const auto until = watching ? std::min(deadline, Clock::now() + poll) : deadline;
+    poll = std::min<Clock::duration>(2 * poll, kLongestGonePoll);
     if (result.wait_until(until) == std::future_status::ready) return result.get();
     if (Clock::now() >= deadline) {
       // Still queued: dropped. Already running: its result is thrown away.

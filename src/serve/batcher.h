@@ -78,12 +78,15 @@ class Batcher {
   // full, the batcher is stopping or the timeout passes; rethrows the
   // engine's error for a failed run (every request of that batch gets it).
   // While the request waits in the queue, `gone` (may be empty) is asked
-  // every kGonePoll; once it says yes the request leaves the queue and
-  // Abandoned is thrown. A request already running is waited for.
+  // after kGonePoll, then at intervals doubling up to kLongestGonePoll (a
+  // long queue does not wake every waiter a hundred times a second); once it
+  // says yes the request leaves the queue and Abandoned is thrown. A request
+  // already running is waited for.
   Rows infer(std::vector<float> data, std::int64_t rows, std::chrono::milliseconds timeout,
              const ClientGone& gone = {});
 
   static constexpr std::chrono::milliseconds kGonePoll{10};
+  static constexpr std::chrono::milliseconds kLongestGonePoll{80};
 
   // Refuses new requests, runs those already queued, and joins the worker.
   void stop();

@@ -70,14 +70,15 @@ TEST(OpTable, Categories) {
   // Erf is elementwise but no oneDNN eltwise algorithm computes it, so no producer can take it.
   EXPECT_EQ(ops_where(runtime::is_activation),
             (std::set<OpType>{OpType::Relu, OpType::Clip, OpType::Sigmoid, OpType::HardSigmoid, OpType::HardSwish,
-                              OpType::Swish, OpType::Gelu}));
+                              OpType::Swish, OpType::Gelu, OpType::Tanh}));
   // fuse_activation's producers: a convolution, a matrix product or a binary op.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).takes_activation; }),
             (std::set<OpType>{OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Sub, OpType::Mul,
                               OpType::Div}));
-  // Shape, Cast, ConstantOfShape and Equal are computed on shapes and constants only.
+  // Shape, Cast, ConstantOfShape, Equal, Not and Range are computed on shapes and constants only.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).kernel == nullptr; }),
-            (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal}));
+            (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal, OpType::Not,
+                              OpType::Range}));
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).reads_dims_only; }),
             (std::set<OpType>{OpType::Shape}));
   // What torch.onnx.export's shape computations use: the views, Shape, Gather, Cast, Slice, Concat, Transpose,

@@ -176,6 +176,13 @@ std::vector<OutputInfo> infer_scatter_nd(const Graph& g, const Node& n) {
     throw_error(ErrorKind::BadInput, fmt::format("data and updates have different dtypes ({} and {})",
                                                  dtype_name(dtype), dtype_name(input_dtype(g, n, 2))));
   }
+  // Indices out of range or updates of the wrong shape fail at load when the shapes and indices are known.
+  const auto& indices = g.value(n.inputs[1]).constant;
+  const auto& data = input_dims(g, n, 0);
+  const auto& updates = input_dims(g, n, 2);
+  if (indices && data && updates && all_known(*data) && all_known(*updates)) {
+    scatter_plan(known_values(*data), *indices, known_values(*updates));
+  }
   return same_as_input(g, n);
 }
 

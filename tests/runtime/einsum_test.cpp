@@ -138,6 +138,16 @@ TEST(RuntimeEinsum, UnsupportedAndMalformedEquationsAreRefused) {
       EXPECT_NE(std::string(e.what()).find(k.needle), std::string::npos) << e.what();
     }
   }
+  ModelBuilder none;
+  none.input("a", {3, 4}).input("b", {4, 5}).output("y");
+  none.node("Einsum", {"a", "b"}, {"y"});
+  try {
+    runtime::Model::load(none.save("einsum_none.onnx"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'equation'"), std::string::npos) << e.what();
+  }
   ModelBuilder one;
   one.input("a", {3, 4}).output("y");
   set_string(one.node("Einsum", {"a"}, {"y"}), "equation", "ij->ji");

@@ -80,6 +80,7 @@ EinsumEquation parse_einsum(const std::string& equation) {
 
 std::vector<OutputInfo> infer_einsum(const Graph& g, const Node& n) {
   expect_arity(n, 1, 16);
+  if (!n.attrs.has("equation")) throw_error(ErrorKind::BadInput, "Einsum needs its 'equation' attribute");
   const auto e = parse_einsum(n.attrs.get_string("equation", ""));
   expect_arity(n, 2, 2);
   for (std::size_t i = 0; i < 2; ++i) {

@@ -31,7 +31,7 @@ struct Value {
 };
 
 // An activation applied by an eltwise kernel or fused into a producer.
-enum class ActivationKind { Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish, Gelu };
+enum class ActivationKind { Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish, Gelu, Tanh };
 struct Activation {
   ActivationKind kind = ActivationKind::Relu;
   float alpha = 0.0f;  // Clip: lower bound; HardSigmoid: slope

@@ -9,7 +9,10 @@
 #include "runtime/ops/binary.h"
 #include "runtime/ops/broadcast.h"
 #include "runtime/ops/conv_pool.h"
+#include "runtime/ops/einsum.h"
+#include "runtime/ops/index.h"
 #include "runtime/ops/layout.h"
+#include "runtime/ops/math.h"
 #include "runtime/ops/matmul.h"
 #include "runtime/ops/normalization.h"
 #include "runtime/ops/reshape.h"
@@ -30,7 +33,7 @@ constexpr std::array<OpDef, (Sizes + ...)> join(const std::array<OpDef, Sizes>&.
 
 // Every family of operators, once.
 constexpr auto kRecords = join(kConvPoolOps, kNormalizationOps, kMatMulOps, kActivationOps, kBinaryOps, kLayoutOps,
-                               kReshapeOps, kShapeOps, kBroadcastOps);
+                               kReshapeOps, kShapeOps, kBroadcastOps, kMathOps, kIndexOps, kEinsumOps);
 
 constexpr bool each_op_has_one_record() {
   if (kRecords.size() != kOpTypeCount) return false;

@@ -61,6 +61,19 @@ enum class OpType {
   Equal,
   Expand,
   Where,
+  // Elementwise math (ops/math.h): Mod and Pow evaluated on constants of any
+  // numeric dtype and run as kernels on float32; Not on constants only.
+  Mod,
+  Pow,
+  Not,
+  // Index arithmetic (ops/index.h): Range on constants only; ScatterND also a
+  // kernel on float32 data with its indices known before the run.
+  Range,
+  ScatterND,
+  // Two-operand Einsum as a batched product (ops/einsum.h).
+  Einsum,
+  // An activation (ops/activation.h).
+  Tanh,
   // Not an operator: the number of them, which sizes the table of definitions.
   Count,
 };

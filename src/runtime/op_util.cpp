@@ -136,6 +136,17 @@ std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node
   return axes;
 }
 
+bool dropout_is_identity(const Graph& g, const Node& n) {
+  auto constant_zero = [&](ValueId v) {
+    const auto& t = g.value(v).constant;
+    return t && t->numel() == 1 && t->element_as_double(0) == 0.0;
+  };
+  const auto training = optional_input(n, 2);
+  if (training == kNoValue || constant_zero(training)) return true;
+  const auto ratio = optional_input(n, 1);
+  return ratio != kNoValue && constant_zero(ratio);
+}
+
 std::optional<std::vector<std::int64_t>> reduce_axes(const Graph& g, const Node& n, std::size_t rank) {
   std::vector<std::int64_t> given;
   if (g.opset < 18) {

@@ -2,6 +2,7 @@
 // kernels: reading constant operands, axes, broadcasting.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -35,12 +36,34 @@ struct BroadcastRows {
 };
 BroadcastRows broadcast_rows(const std::vector<std::int64_t>& in, const std::vector<std::int64_t>& out);
 
+// Calls fn(output index, index in each input) over the broadcast output
+// `out`, walking it in row-major order; each input must broadcast to it.
+template <std::size_t N, typename Fn>
+void for_each_broadcast(const std::array<const Tensor*, N>& in, const Shape& out, Fn&& fn) {
+  std::array<BroadcastRows, N> maps;
+  for (std::size_t k = 0; k < N; ++k) maps[k] = broadcast_rows(in[k]->shape(), out);
+  const auto rows = maps[0].row_start.size();
+  std::int64_t i = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::int64_t j = 0; j < maps[0].row_length; ++j, ++i) {
+      std::array<std::int64_t, N> src{};
+      for (std::size_t k = 0; k < N; ++k) src[k] = maps[k].row_start[r] + j * maps[k].step;
+      fn(i, src);
+    }
+  }
+}
+
 // The product of dims[begin, end): known if all are, the symbol if exactly one
 // symbol and the rest multiply to 1, unknown otherwise.
 Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end);
 
 // Input i of node n, or kNoValue when it is omitted or past the end.
 ValueId optional_input(const Node& n, std::size_t i);
+
+// Whether Dropout's first output is its input: training_mode omitted or a
+// constant false, or a constant ratio of 0 (nothing dropped, scale 1), as
+// torch.onnx.export writes for a dropout of p=0 in a training-mode call.
+bool dropout_is_identity(const Graph& g, const Node& n);
 
 // The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input after.
 std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node& n);

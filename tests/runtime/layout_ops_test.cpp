@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "pt2onnx/error.h"
 #include "runtime/naive_ops.h"
 #include "runtime/test_model.h"
 
@@ -234,6 +235,38 @@ TEST(RuntimeReshape, IdentityAndDropoutPassThrough) {
     const auto out =
         run_model(mb, "identity.onnx", {make_f32({2, 3, 4}, x)}, optimize ? runtime::Options{} : unoptimized());
     EXPECT_TRUE(all_close(values_of(out[0]), x, 0, 0));
+  }
+}
+
+// torch.onnx.export writes a training-mode dropout of p=0 (Swin's attention
+// dropout) as Dropout(x, ratio 0, training_mode true): nothing is dropped and
+// the scale 1 / (1 - 0) is 1, so it passes through. Any other ratio in training
+// mode is random and refused.
+TEST(RuntimeReshape, TrainingModeDropoutPassesThroughOnlyAtRatioZero) {
+  const auto x = random_values(6, 10);
+  auto model = [](float ratio, const std::string& file) {
+    ModelBuilder mb;
+    mb.input("x", {2, 3}).output("y");
+    mb.initializer("ratio", {}, {ratio});
+    auto* t = mb.proto.mutable_graph()->add_initializer();
+    t->set_name("training");
+    t->set_data_type(onnx::TensorProto::BOOL);
+    t->set_raw_data(std::string("\1", 1));
+    mb.node("Dropout", {"x", "ratio", "training"}, {"y"});
+    return mb.save(file);
+  };
+  for (bool optimize : {true, false}) {
+    SCOPED_TRACE(optimize ? "optimized" : "unoptimized");
+    auto m = runtime::Model::load(model(0.0f, "dropout_p0.onnx"), optimize ? runtime::Options{} : unoptimized());
+    const auto out = m.run({make_f32({2, 3}, x)});
+    EXPECT_TRUE(all_close(values_of(out[0]), x, 0, 0));
+  }
+  try {
+    runtime::Model::load(model(0.1f, "dropout_p01.onnx"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("training_mode"), std::string::npos) << e.what();
   }
 }
 

@@ -302,4 +302,21 @@ inline float naive_gelu(float x) {
   return static_cast<float>(d * 0.5 * (1.0 + std::erf(d / std::sqrt(2.0))));
 }
 
+// The element of an operand of dims `in` that numpy broadcasting reads for
+// element `out_index` (row-major) of an output of dims `out`.
+inline std::int64_t naive_broadcast_index(std::int64_t out_index, const std::vector<std::int64_t>& in,
+                                          const std::vector<std::int64_t>& out) {
+  const auto lead = out.size() - in.size();
+  std::int64_t src = 0, stride = 1, rest = out_index;
+  for (auto a = out.size(); a-- > 0;) {
+    const auto k = rest % out[a];
+    rest /= out[a];
+    if (a < lead) continue;
+    const auto d = in[a - lead];
+    src += (d == 1 ? 0 : k) * stride;
+    stride *= d;
+  }
+  return src;
+}
+
 }  // namespace pt2onnx::testing

@@ -70,24 +70,45 @@ TEST(OpTable, Categories) {
   // Erf is elementwise but no oneDNN eltwise algorithm computes it, so no producer can take it.
   EXPECT_EQ(ops_where(runtime::is_activation),
             (std::set<OpType>{OpType::Relu, OpType::Clip, OpType::Sigmoid, OpType::HardSigmoid, OpType::HardSwish,
-                              OpType::Swish, OpType::Gelu}));
+                              OpType::Swish, OpType::Gelu, OpType::Tanh}));
   // fuse_activation's producers: a convolution, a matrix product or a binary op.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).takes_activation; }),
             (std::set<OpType>{OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Sub, OpType::Mul,
                               OpType::Div}));
-  // Shape, Cast, ConstantOfShape and Equal are computed on shapes and constants only.
+  // Shape, Cast, ConstantOfShape, Equal, Not and Range are computed on shapes and constants only.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).kernel == nullptr; }),
-            (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal}));
+            (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal, OpType::Not,
+                              OpType::Range}));
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).reads_dims_only; }),
             (std::set<OpType>{OpType::Shape}));
   // What torch.onnx.export's shape computations use: the views, Shape, Gather, Cast, Slice, Concat, Transpose,
-  // small int arithmetic, and x.expand(n, -1, -1)'s ConstantOfShape, Equal, Where and Expand.
-  EXPECT_EQ(
-      ops_where(runtime::is_shape_op),
-      (std::set<OpType>{OpType::Shape,     OpType::Gather,          OpType::Cast,    OpType::Slice,   OpType::Squeeze,
-                        OpType::Unsqueeze, OpType::Concat,          OpType::Reshape, OpType::Flatten, OpType::Identity,
-                        OpType::Dropout,   OpType::Transpose,       OpType::Add,     OpType::Sub,     OpType::Mul,
-                        OpType::Div,       OpType::ConstantOfShape, OpType::Equal,   OpType::Expand,  OpType::Where}));
+  // small int arithmetic, x.expand(n, -1, -1)'s ConstantOfShape, Equal, Where and Expand, and Swin's window
+  // mask and relative positions' Mod, Pow, Not, Range and ScatterND.
+  EXPECT_EQ(ops_where(runtime::is_shape_op), (std::set<OpType>{OpType::Shape,
+                                                               OpType::Gather,
+                                                               OpType::Cast,
+                                                               OpType::Slice,
+                                                               OpType::Squeeze,
+                                                               OpType::Unsqueeze,
+                                                               OpType::Concat,
+                                                               OpType::Reshape,
+                                                               OpType::Flatten,
+                                                               OpType::Identity,
+                                                               OpType::Dropout,
+                                                               OpType::Transpose,
+                                                               OpType::Add,
+                                                               OpType::Sub,
+                                                               OpType::Mul,
+                                                               OpType::Div,
+                                                               OpType::ConstantOfShape,
+                                                               OpType::Equal,
+                                                               OpType::Expand,
+                                                               OpType::Where,
+                                                               OpType::Mod,
+                                                               OpType::Pow,
+                                                               OpType::Not,
+                                                               OpType::Range,
+                                                               OpType::ScatterND}));
   for (auto op : all_ops()) {
     const auto& d = runtime::op_def(op);
     EXPECT_TRUE(d.kernel || d.evaluate) << d.name << " can be neither run nor evaluated";
@@ -103,8 +124,9 @@ TEST(OpTable, ParameterInputs) {
                   OpType::Squeeze, OpType::Unsqueeze, OpType::ReduceMean, OpType::Expand}) {
     EXPECT_EQ(runtime::op_def(op).parameter_inputs, 1u) << runtime::op_type_name(op);
   }
-  for (auto op : {OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Concat, OpType::LayerNormalization,
-                  OpType::BatchNormalization, OpType::Where}) {
+  for (auto op :
+       {OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Concat, OpType::LayerNormalization,
+        OpType::BatchNormalization, OpType::Where, OpType::Mod, OpType::Pow, OpType::ScatterND, OpType::Einsum}) {
     EXPECT_EQ(runtime::op_def(op).parameter_inputs, runtime::kNoParameterInputs) << runtime::op_type_name(op);
   }
 }

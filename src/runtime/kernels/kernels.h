@@ -29,6 +29,10 @@ void build_layer_norm(PlanBuilder& b, const Node& n);
 void build_erf(PlanBuilder& b, const Node& n);
 void build_expand(PlanBuilder& b, const Node& n);
 void build_where(PlanBuilder& b, const Node& n);
+void build_mod(PlanBuilder& b, const Node& n);
+void build_pow(PlanBuilder& b, const Node& n);
+void build_scatter_nd(PlanBuilder& b, const Node& n);
+void build_einsum(PlanBuilder& b, const Node& n);
 
 // The mean over the spatial axes of [N, C, spatial...] (1 to 3 spatial axes)
 // as oneDNN's pooling, into a new slot of dims [N, C, 1, ...] in the layout

@@ -24,6 +24,8 @@ std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
     // x * 0.5 * (1 + erf(x / sqrt(2))), the exact (not the tanh) GELU.
     case ActivationKind::Gelu:
       return {{algorithm::eltwise_gelu_erf, 0.0f, 0.0f}};
+    case ActivationKind::Tanh:
+      return {{algorithm::eltwise_tanh, 0.0f, 0.0f}};
   }
   return {};
 }

@@ -1,4 +1,4 @@
-// The activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, and the
+// The activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, and the
 // engine's own Swish and Gelu), which a Conv, Gemm, MatMul or binary op can
 // take as a post-op, and Erf. Rules in activation.cpp; kernels in
 // kernels/eltwise.cpp.
@@ -76,6 +76,12 @@ inline constexpr std::array kActivationOps{
           .kernel = build_activation,
           .batch_rows = rows_kept_apart_if_inputs_batched,
           .activation = plain_activation<ActivationKind::Gelu>},
+    OpDef{.op = OpType::Tanh,
+          .name = "Tanh",
+          .shape = infer_activation,
+          .kernel = build_activation,
+          .batch_rows = rows_kept_apart_if_inputs_batched,
+          .activation = plain_activation<ActivationKind::Tanh>},
     OpDef{.op = OpType::Erf,
           .name = "Erf",
           .shape = infer_activation,

@@ -46,22 +46,6 @@ void copy_element(Tensor& dst, std::int64_t to, const Tensor& src, std::int64_t 
               src.bytes().data() + static_cast<std::size_t>(from) * size, size);
 }
 
-// Calls fn(output index, index in each input) over the broadcast output.
-template <std::size_t N, typename Fn>
-void for_each_broadcast(const std::array<const Tensor*, N>& in, const Shape& out, Fn&& fn) {
-  std::array<BroadcastRows, N> maps;
-  for (std::size_t k = 0; k < N; ++k) maps[k] = broadcast_rows(in[k]->shape(), out);
-  const auto rows = maps[0].row_start.size();
-  std::int64_t i = 0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::int64_t j = 0; j < maps[0].row_length; ++j, ++i) {
-      std::array<std::int64_t, N> src{};
-      for (std::size_t k = 0; k < N; ++k) src[k] = maps[k].row_start[r] + j * maps[k].step;
-      fn(i, src);
-    }
-  }
-}
-
 bool data_batched_like_output(const Graph& g, const Node& n, std::size_t first, std::size_t last) {
   const auto rank = value_rank(g, n.outputs[0]);
   for (auto i = first; i <= last && i < n.inputs.size(); ++i) {

@@ -190,11 +190,8 @@ std::vector<Tensor> eval_dropout(const Graph& g, const Node& n) {
 void check_dropout_support(const Graph& g, const Node& n, const std::vector<bool>& known) {
   check_kernel_inputs(g, n, known);
   if (output_in_use(g, n, 1)) throw_error(ErrorKind::Unsupported, "the mask output of Dropout is not supported");
-  if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
-    const auto& t = g.value(n.inputs[2]).constant;
-    if (!t || t->numel() != 1 || t->element_as_double(0) != 0.0) {
-      throw_error(ErrorKind::Unsupported, "training_mode must be a constant false");
-    }
+  if (!dropout_is_identity(g, n)) {
+    throw_error(ErrorKind::Unsupported, "training_mode must be a constant false, or the ratio a constant 0");
   }
 }
 

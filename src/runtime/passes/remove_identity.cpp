@@ -1,4 +1,4 @@
-// Identity and inference-mode Dropout pass their input through unchanged;
+// Identity and Dropout in inference mode (or of ratio 0) pass their input through unchanged;
 // torch.onnx.export leaves Identity nodes on shared initializers. Readers
 // are pointed at the input and the node dropped.
 #include "runtime/op_util.h"
@@ -18,10 +18,7 @@ class RemoveIdentity final : public Pass {
     if (n.op != OpType::Dropout) return false;
     // A used mask output would need computing; training mode is rejected earlier.
     if (n.outputs.size() > 1 && (!g.consumers(n.outputs[1]).empty() || g.is_graph_output(n.outputs[1]))) return false;
-    const auto training = optional_input(n, 2);
-    if (training == kNoValue) return true;
-    return g.is_constant(training) && g.value(training).constant->numel() == 1 &&
-           g.value(training).constant->element_as_double(0) == 0.0;
+    return dropout_is_identity(g, n);
   }
 
   void apply(Graph& g, NodeId id) const override {

@@ -1,0 +1,83 @@
+// Mod (fmod=1) and Pow on float32 tensors: loops over the output's rows (its
+// last axis), each reading its operands' rows where numpy broadcasting puts
+// them (op_util.h, broadcast_rows), worked out when the plan is built. Pow's
+// exponent may be a constant of another numeric dtype, converted to float32.
+#include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "runtime/kernels/kernels.h"
+#include "runtime/op_util.h"
+
+namespace pt2onnx::runtime {
+namespace {
+
+// A float32 operand of Mod or Pow: its slot (dense row-major), the first
+// element of a view, and where each output row reads it.
+struct MathOperand {
+  SlotId slot = kNoSlot;
+  memory::dim offset = 0;
+  BroadcastRows rows;
+};
+
+MathOperand math_operand(PlanBuilder& b, ValueId v, const std::vector<std::int64_t>& out) {
+  MathOperand s;
+  const auto& value = b.graph().value(v);
+  if (value.constant && value.constant->dtype() != DType::Float32) {
+    const auto md = plain_md(value.constant->shape());
+    s.slot = b.derived_constant(value.constant->to_float32(), md, md);
+  } else {
+    s.slot = b.plain(v);
+  }
+  s.offset = b.slot_md(s.slot).data.offset0;
+  s.rows = broadcast_rows(b.shape(v), out);
+  return s;
+}
+
+const float* math_data(const SlotMemories& m, const MathOperand& s) {
+  return static_cast<const float*>(m[static_cast<std::size_t>(s.slot)].get_data_handle()) + s.offset;
+}
+
+// out = fn(a, b) elementwise with broadcasting.
+template <typename Fn>
+void build_math_binary(PlanBuilder& b, const Node& n, Fn fn) {
+  const auto out = n.outputs[0];
+  const auto ys = b.shape(out);
+  const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
+  b.define(out, dst);
+  std::int64_t count = 1;
+  for (auto d : ys) count *= d;
+  if (count == 0) return;
+  const auto x = math_operand(b, n.inputs[0], ys);
+  const auto y = math_operand(b, n.inputs[1], ys);
+  b.add_custom(
+      [x, y, dst, fn](const SlotMemories& m) {
+        const auto* xd = math_data(m, x);
+        const auto* yd = math_data(m, y);
+        auto* o = static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle());
+        const auto len = x.rows.row_length;
+        const auto rows = static_cast<std::int64_t>(x.rows.row_start.size());
+#pragma omp parallel for schedule(static)
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const auto* xr = xd + x.rows.row_start[static_cast<std::size_t>(r)];
+          const auto* yr = yd + y.rows.row_start[static_cast<std::size_t>(r)];
+          auto* orow = o + r * len;
+          for (std::int64_t j = 0; j < len; ++j) orow[j] = fn(xr[j * x.rows.step], yr[j * y.rows.step]);
+        }
+      },
+      {x.slot, y.slot}, {dst});
+}
+
+}  // namespace
+
+void build_mod(PlanBuilder& b, const Node& n) {
+  // The shape rule refused fmod=0 on floating point.
+  build_math_binary(b, n, [](float a, float d) { return std::fmod(a, d); });
+}
+
+void build_pow(PlanBuilder& b, const Node& n) {
+  build_math_binary(b, n, [](float a, float e) { return std::pow(a, e); });
+}
+
+}  // namespace pt2onnx::runtime

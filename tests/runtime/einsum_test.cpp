@@ -12,19 +12,13 @@
 namespace pt2onnx::testing {
 namespace {
 
-runtime::Options einsum_passes(bool optimize) {
-  runtime::Options o;
-  o.optimize = optimize;
-  return o;
-}
-
 std::vector<Tensor> run_einsum(const std::string& equation, const std::vector<std::int64_t>& ad,
                                const std::vector<std::int64_t>& bd, const std::vector<float>& a,
                                const std::vector<float>& b, bool optimize) {
   ModelBuilder mb;
   mb.input("a", ad).input("b", bd).output("y");
   set_string(mb.node("Einsum", {"a", "b"}, {"y"}), "equation", equation);
-  return run_model(mb, "einsum.onnx", {make_f32(ad, a), make_f32(bd, b)}, einsum_passes(optimize));
+  return run_model(mb, "einsum.onnx", {make_f32(ad, a), make_f32(bd, b)}, with_passes(optimize));
 }
 
 // MaxViT: q k^T as "B G H I D, B G H J D -> B G H I J", then the weights
@@ -36,7 +30,7 @@ TEST(RuntimeEinsum, MaxVitAttentionProductsMatchLoops) {
   set_string(mb.node("Einsum", {"q", "k"}, {"s"}), "equation", "B G H I D, B G H J D -> B G H I J");
   set_string(mb.node("Einsum", {"s", "k"}, {"o"}), "equation", "B G H I J, B G H J D -> B G H I D");
   for (bool optimize : {true, false}) {
-    auto model = runtime::Model::load(mb.save("einsum_maxvit.onnx"), einsum_passes(optimize));
+    auto model = runtime::Model::load(mb.save("einsum_maxvit.onnx"), with_passes(optimize));
     for (std::int64_t batch : {1, 2, 3}) {
       SCOPED_TRACE("batch " + std::to_string(batch) + (optimize ? "" : " unoptimized"));
       const auto heads = batch * g * h;
@@ -101,12 +95,12 @@ TEST(RuntimeEinsum, OtherTwoOperandFormsMatchLoops) {
     zeros.node("Add", {"x", "e"}, {"y"});
     const auto x = random_values(15, 63);
     EXPECT_TRUE(all_close(
-        values_of(run_model(zeros, "einsum_zeros.onnx", {make_f32({3, 5}, x)}, einsum_passes(optimize))[0]), x));
+        values_of(run_model(zeros, "einsum_zeros.onnx", {make_f32({3, 5}, x)}, with_passes(optimize))[0]), x));
     ModelBuilder empty;
     empty.input("b", {4, 5}).output("y");
     empty.initializer("a", {0, 4}, {});
     set_string(empty.node("Einsum", {"a", "b"}, {"y"}), "equation", "ij,jk->ik");
-    const auto e = run_model(empty, "einsum_empty.onnx", {make_f32({4, 5}, b)}, einsum_passes(optimize));
+    const auto e = run_model(empty, "einsum_empty.onnx", {make_f32({4, 5}, b)}, with_passes(optimize));
     EXPECT_EQ(e[0].shape(), (std::vector<std::int64_t>{0, 5}));
   }
 }

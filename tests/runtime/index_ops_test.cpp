@@ -13,23 +13,6 @@
 namespace pt2onnx::testing {
 namespace {
 
-runtime::Options index_passes(bool optimize) {
-  runtime::Options o;
-  o.optimize = optimize;
-  return o;
-}
-
-template <typename Fn>
-void expect_index_error(Fn&& fn, ErrorKind kind, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 // Range(start, limit, delta) of int64 or float32 scalars, observed after x (one element) in Concat(x, Range).
 std::vector<float> range_of(bool integer, double start, double limit, double delta, std::int64_t length,
                             bool optimize) {
@@ -48,7 +31,7 @@ std::vector<float> range_of(bool integer, double start, double limit, double del
     mb.node("Range", {"s", "l", "d"}, {"rf"});
   }
   set_int(mb.node("Concat", {"x", "rf"}, {"y"}), "axis", 0);
-  const auto out = run_model(mb, "range.onnx", {make_f32({1}, {-100.0f})}, index_passes(optimize));
+  const auto out = run_model(mb, "range.onnx", {make_f32({1}, {-100.0f})}, with_passes(optimize));
   EXPECT_EQ(out[0].shape(), (std::vector<std::int64_t>{length + 1}));
   const auto all = values_of(out[0]);
   EXPECT_EQ(all.at(0), -100.0f);
@@ -76,15 +59,15 @@ TEST(RuntimeIndexOps, RangeRefusesAZeroDeltaAndComputedBounds) {
   zero.node("Range", {"s", "s", "d"}, {"r"});
   set_int(zero.node("Cast", {"r"}, {"rf"}), "to", onnx::TensorProto::FLOAT);
   zero.node("Add", {"x", "rf"}, {"y"});
-  expect_index_error([&] { runtime::Model::load(zero.save("range_zero.onnx")); }, ErrorKind::BadInput, "delta is 0");
+  expect_error_kind([&] { runtime::Model::load(zero.save("range_zero.onnx")); }, ErrorKind::BadInput, "delta is 0");
   ModelBuilder computed;
   computed.input("x", {1}).output("y");
   computed.initializer("s", {}, {0.0f});
   computed.initializer("one", {1}, {1.0f});
   computed.node("Range", {"s", "x", "one"}, {"r"});
   set_int(computed.node("Concat", {"r", "x"}, {"y"}), "axis", 0);
-  expect_index_error([&] { runtime::Model::load(computed.save("range_computed.onnx")); }, ErrorKind::Unsupported,
-                     "Range");
+  expect_error_kind([&] { runtime::Model::load(computed.save("range_computed.onnx")); }, ErrorKind::Unsupported,
+                    "Range");
 }
 
 // The spec's reference: output = data; output[indices[t]] = updates[t] (or combined).
@@ -153,7 +136,7 @@ TEST(RuntimeIndexOps, ScatterNDOfComputedTensorsMatchesTheSpec) {
       if (no_updates) mb.initializer("u", udims, u);
       std::vector<Tensor> inputs{make_f32(k.data, x)};
       if (!no_updates) inputs.push_back(make_f32(udims, u));
-      const auto out = run_model(mb, "scatter_nd.onnx", inputs, index_passes(optimize));
+      const auto out = run_model(mb, "scatter_nd.onnx", inputs, with_passes(optimize));
       ASSERT_EQ(out[0].shape(), k.data);
       EXPECT_TRUE(all_close(values_of(out[0]), naive_scatter_nd(x, k.data, k.indices, kk, u, k.reduction)));
     }
@@ -173,7 +156,7 @@ TEST(RuntimeIndexOps, ScatterNDOfInt64ConstantsIsEvaluatedAtLoad) {
     set_int(mb.node("Cast", {"r"}, {"rf"}), "to", onnx::TensorProto::FLOAT);
     mb.node("Add", {"x", "rf"}, {"y"});
     const auto out =
-        run_model(mb, "scatter_nd_int64.onnx", {make_f32({3, 2}, std::vector<float>(6, 0.5f))}, index_passes(optimize));
+        run_model(mb, "scatter_nd_int64.onnx", {make_f32({3, 2}, std::vector<float>(6, 0.5f))}, with_passes(optimize));
     EXPECT_TRUE(all_close(values_of(out[0]), {10.5f, 20.5f, 3.5f, 4.5f, 50.5f, 60.5f}));
   }
 }
@@ -188,17 +171,17 @@ TEST(RuntimeIndexOps, ScatterNDRefusesBadIndicesAndReductions) {
     if (!reduction.empty()) set_string(n, "reduction", reduction);
     return mb.save(file);
   };
-  expect_index_error(
+  expect_error_kind(
       [&] {
         runtime::Model::load(model({4}, {1, 3}, "", "scatter_oob.onnx"));
       },
       ErrorKind::BadInput, "out of range");
-  expect_index_error(
+  expect_error_kind(
       [&] {
         runtime::Model::load(model({1}, {1, 2}, "", "scatter_shape.onnx"));
       },
       ErrorKind::BadInput, "updates have shape");
-  expect_index_error(
+  expect_error_kind(
       [&] {
         runtime::Model::load(model({1}, {1, 3}, "sum", "scatter_sum.onnx"));
       },

@@ -14,23 +14,6 @@
 namespace pt2onnx::testing {
 namespace {
 
-runtime::Options math_passes(bool optimize) {
-  runtime::Options o;
-  o.optimize = optimize;
-  return o;
-}
-
-template <typename Fn>
-void expect_math_error(Fn&& fn, ErrorKind kind, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 struct BinaryCase {
   std::vector<std::int64_t> a, b, out;
 };
@@ -60,7 +43,7 @@ std::vector<Tensor> run_binary(const std::string& op, const BinaryCase& k, const
   if (fmod >= 0) set_int(n, "fmod", fmod);
   std::vector<Tensor> inputs{make_f32(k.a, a)};
   if (!b_constant && !b.empty()) inputs.push_back(make_f32(k.b, b));
-  return run_model(mb, op + ".onnx", inputs, math_passes(optimize));
+  return run_model(mb, op + ".onnx", inputs, with_passes(optimize));
 }
 
 TEST(RuntimeMathOps, ModOfFloat32TensorsIsCFmod) {
@@ -119,7 +102,7 @@ TEST(RuntimeMathOps, PowWithAnInt64ConstantExponentSquares) {
     mb.initializer_i64("two", {}, {2});
     mb.node("Pow", {"x", "two"}, {"y"});
     const auto x = random_values(10, 9, -3.0f, 3.0f);
-    const auto out = run_model(mb, "pow_int.onnx", {make_f32({2, 5}, x)}, math_passes(optimize));
+    const auto out = run_model(mb, "pow_int.onnx", {make_f32({2, 5}, x)}, with_passes(optimize));
     std::vector<float> want(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) want[i] = x[i] * x[i];
     EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-6, 1e-6));
@@ -140,7 +123,7 @@ std::vector<float> int64_result(const std::string& op, const std::vector<std::in
   set_int(mb.node("Cast", {"r"}, {"rf"}), "to", onnx::TensorProto::FLOAT);
   mb.node("Add", {"x", "rf"}, {"y"});
   const auto zeros = std::vector<float>(static_cast<std::size_t>(numel(out_dims)), 0.0f);
-  const auto out = run_model(mb, op + "_int64.onnx", {make_f32(out_dims, zeros)}, math_passes(optimize));
+  const auto out = run_model(mb, op + "_int64.onnx", {make_f32(out_dims, zeros)}, with_passes(optimize));
   EXPECT_EQ(out[0].shape(), out_dims);
   return values_of(out[0]);
 }
@@ -184,11 +167,11 @@ TEST(RuntimeMathOps, ModRefusesWhatTheSpecForbids) {
     }
     return mb.save(file);
   };
-  expect_math_error([&] { runtime::Model::load(mod_model(true, 0, "mod_float_fmod0.onnx")); }, ErrorKind::BadInput,
+  expect_error_kind([&] { runtime::Model::load(mod_model(true, 0, "mod_float_fmod0.onnx")); }, ErrorKind::BadInput,
                     "fmod=1");
-  expect_math_error([&] { runtime::Model::load(mod_model(true, 2, "mod_fmod2.onnx")); }, ErrorKind::BadInput,
+  expect_error_kind([&] { runtime::Model::load(mod_model(true, 2, "mod_fmod2.onnx")); }, ErrorKind::BadInput,
                     "'fmod' is 2");
-  expect_math_error([&] { runtime::Model::load(mod_model(false, 0, "mod_by_zero.onnx")); }, ErrorKind::BadInput,
+  expect_error_kind([&] { runtime::Model::load(mod_model(false, 0, "mod_by_zero.onnx")); }, ErrorKind::BadInput,
                     "by zero");
 }
 
@@ -205,7 +188,7 @@ TEST(RuntimeMathOps, NotOfABoolConstantPicksTheOtherOperand) {
     mb.node("Not", {"c"}, {"nc"});
     mb.node("Where", {"nc", "x", "other"}, {"y"});
     const auto x = random_values(6, 13);
-    const auto out = run_model(mb, "not.onnx", {make_f32({2, 3}, x)}, math_passes(optimize));
+    const auto out = run_model(mb, "not.onnx", {make_f32({2, 3}, x)}, with_passes(optimize));
     EXPECT_TRUE(all_close(values_of(out[0]), {-7.0f, x[1], -7.0f, -7.0f, x[4], -7.0f}));
   }
 }
@@ -221,7 +204,7 @@ TEST(RuntimeMathOps, TanhAloneAndAfterAMatMul) {
     mb.node("MatMul", {"x", "w"}, {"m"});
     mb.node("Tanh", {"m"}, {"y"});
     const auto x = random_values(6, 18, -3.0f, 3.0f);
-    const auto out = run_model(mb, "tanh.onnx", {make_f32({2, 3}, x)}, math_passes(optimize));
+    const auto out = run_model(mb, "tanh.onnx", {make_f32({2, 3}, x)}, with_passes(optimize));
     std::vector<float> want_t(6);
     for (std::size_t i = 0; i < 6; ++i) want_t[i] = static_cast<float>(std::tanh(static_cast<double>(x[i])));
     auto want_y = naive_matmul2d(x, w, 2, 3, 4);

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
 #include "pt2onnx/tensor.h"
 #include "support/temp_dir.h"
@@ -196,6 +197,26 @@ inline std::string dims_str(const std::vector<std::int64_t>& d) {
   for (std::size_t i = 0; i < d.size(); ++i) s << (i ? ", " : "") << d[i];
   s << "]";
   return s.str();
+}
+
+// Engine options with the graph passes on or off: operator tests run both
+// ways, so an operator is checked folded or fused and as itself.
+inline runtime::Options with_passes(bool optimize) {
+  runtime::Options o;
+  o.optimize = optimize;
+  return o;
+}
+
+// `fn` throws an Error of `kind` whose message contains `needle`.
+template <typename Fn>
+void expect_error_kind(Fn&& fn, ErrorKind kind, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an error containing '" << needle << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace pt2onnx::testing

@@ -14,17 +14,23 @@
 namespace pt2onnx::runtime {
 namespace {
 
-// A float32 input of a broadcast: its slot, dense row-major, and the first
-// element of a view.
-struct BroadcastSource {
-  SlotId slot = kNoSlot;
-  memory::dim offset = 0;
-  BroadcastRows rows;
-};
+std::int64_t broadcast_numel(const std::vector<std::int64_t>& shape) {
+  std::int64_t total = 1;
+  for (auto d : shape) total *= d;
+  return total;
+}
+
+}  // namespace
 
 BroadcastSource broadcast_source(PlanBuilder& b, ValueId v, const std::vector<std::int64_t>& out) {
   BroadcastSource s;
-  s.slot = b.plain(v);
+  const auto& value = b.graph().value(v);
+  if (value.constant && value.constant->dtype() != DType::Float32) {
+    const auto md = plain_md(value.constant->shape());
+    s.slot = b.derived_constant(value.constant->to_float32(), md, md);
+  } else {
+    s.slot = b.plain(v);
+  }
   s.offset = b.slot_md(s.slot).data.offset0;
   s.rows = broadcast_rows(b.shape(v), out);
   return s;
@@ -33,14 +39,6 @@ BroadcastSource broadcast_source(PlanBuilder& b, ValueId v, const std::vector<st
 const float* broadcast_data(const SlotMemories& m, const BroadcastSource& s) {
   return static_cast<const float*>(m[static_cast<std::size_t>(s.slot)].get_data_handle()) + s.offset;
 }
-
-std::int64_t broadcast_numel(const std::vector<std::int64_t>& shape) {
-  std::int64_t total = 1;
-  for (auto d : shape) total *= d;
-  return total;
-}
-
-}  // namespace
 
 void build_expand(PlanBuilder& b, const Node& n) {
   const auto out = n.outputs[0];

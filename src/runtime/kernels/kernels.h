@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "runtime/op_util.h"
 #include "runtime/plan_builder.h"
 
 namespace pt2onnx::runtime {
@@ -33,6 +34,18 @@ void build_mod(PlanBuilder& b, const Node& n);
 void build_pow(PlanBuilder& b, const Node& n);
 void build_scatter_nd(PlanBuilder& b, const Node& n);
 void build_einsum(PlanBuilder& b, const Node& n);
+
+// A float32 operand of an elementwise kernel with numpy broadcasting
+// (Expand, Where, Mod, Pow): its slot, dense row-major (a constant of another
+// dtype converted once), the first element of a view, and where each output
+// row reads it (broadcast.cpp).
+struct BroadcastSource {
+  SlotId slot = kNoSlot;
+  memory::dim offset = 0;
+  BroadcastRows rows;
+};
+BroadcastSource broadcast_source(PlanBuilder& b, ValueId v, const std::vector<std::int64_t>& out);
+const float* broadcast_data(const SlotMemories& m, const BroadcastSource& s);
 
 // The mean over the spatial axes of [N, C, spatial...] (1 to 3 spatial axes)
 // as oneDNN's pooling, into a new slot of dims [N, C, 1, ...] in the layout

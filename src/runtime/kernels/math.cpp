@@ -13,32 +13,6 @@
 namespace pt2onnx::runtime {
 namespace {
 
-// A float32 operand of Mod or Pow: its slot (dense row-major), the first
-// element of a view, and where each output row reads it.
-struct MathOperand {
-  SlotId slot = kNoSlot;
-  memory::dim offset = 0;
-  BroadcastRows rows;
-};
-
-MathOperand math_operand(PlanBuilder& b, ValueId v, const std::vector<std::int64_t>& out) {
-  MathOperand s;
-  const auto& value = b.graph().value(v);
-  if (value.constant && value.constant->dtype() != DType::Float32) {
-    const auto md = plain_md(value.constant->shape());
-    s.slot = b.derived_constant(value.constant->to_float32(), md, md);
-  } else {
-    s.slot = b.plain(v);
-  }
-  s.offset = b.slot_md(s.slot).data.offset0;
-  s.rows = broadcast_rows(b.shape(v), out);
-  return s;
-}
-
-const float* math_data(const SlotMemories& m, const MathOperand& s) {
-  return static_cast<const float*>(m[static_cast<std::size_t>(s.slot)].get_data_handle()) + s.offset;
-}
-
 // out = fn(a, b) elementwise with broadcasting.
 template <typename Fn>
 void build_math_binary(PlanBuilder& b, const Node& n, Fn fn) {
@@ -49,12 +23,12 @@ void build_math_binary(PlanBuilder& b, const Node& n, Fn fn) {
   std::int64_t count = 1;
   for (auto d : ys) count *= d;
   if (count == 0) return;
-  const auto x = math_operand(b, n.inputs[0], ys);
-  const auto y = math_operand(b, n.inputs[1], ys);
+  const auto x = broadcast_source(b, n.inputs[0], ys);
+  const auto y = broadcast_source(b, n.inputs[1], ys);
   b.add_custom(
       [x, y, dst, fn](const SlotMemories& m) {
-        const auto* xd = math_data(m, x);
-        const auto* yd = math_data(m, y);
+        const auto* xd = broadcast_data(m, x);
+        const auto* yd = broadcast_data(m, y);
         auto* o = static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle());
         const auto len = x.rows.row_length;
         const auto rows = static_cast<std::int64_t>(x.rows.row_start.size());

@@ -8,6 +8,7 @@
 
 #include "runtime/constant_eval.h"
 #include "runtime/op_util.h"
+#include "runtime/ops/binary.h"
 #include "runtime/shape_inference.h"
 #include "runtime/support.h"
 
@@ -81,15 +82,9 @@ std::vector<Tensor> eval_constant_of_shape(const Graph& g, const Node& n) {
 }
 
 std::vector<OutputInfo> infer_equal(const Graph& g, const Node& n) {
-  expect_arity(n, 2, 2);
-  const auto& a = g.value(n.inputs[0]);
-  const auto& b = g.value(n.inputs[1]);
-  if (a.dtype != b.dtype) {
-    throw_error(ErrorKind::BadInput,
-                fmt::format("inputs have different dtypes ({} and {})", dtype_name(a.dtype), dtype_name(b.dtype)));
-  }
-  if (!a.dims || !b.dims) return {{DType::Bool, std::nullopt}};
-  return {{DType::Bool, broadcast_dims(*a.dims, *b.dims)}};
+  auto info = infer_binary(g, n);  // Add's arity, dtype and broadcasting rules, and a bool result
+  info[0].dtype = DType::Bool;
+  return info;
 }
 
 std::vector<Tensor> eval_equal(const Graph& g, const Node& n) {

@@ -8,19 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
 namespace pt2onnx::runtime {
-namespace {
-
-std::int64_t broadcast_numel(const std::vector<std::int64_t>& shape) {
-  std::int64_t total = 1;
-  for (auto d : shape) total *= d;
-  return total;
-}
-
-}  // namespace
 
 BroadcastSource broadcast_source(PlanBuilder& b, ValueId v, const std::vector<std::int64_t>& out) {
   BroadcastSource s;
@@ -45,7 +37,7 @@ void build_expand(PlanBuilder& b, const Node& n) {
   const auto ys = b.shape(out);
   const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
   b.define(out, dst);
-  if (broadcast_numel(ys) == 0) return;
+  if (shape_numel(ys) == 0) return;
   const auto src = broadcast_source(b, n.inputs[0], ys);
   b.add_custom(
       [src, dst](const SlotMemories& m) {
@@ -73,7 +65,7 @@ void build_where(PlanBuilder& b, const Node& n) {
   // The condition as 0/1 bytes, broadcast to the output's shape.
   const auto rows = broadcast_rows(cv.constant->shape(), ys);
   std::vector<std::uint8_t> take_x;
-  take_x.reserve(static_cast<std::size_t>(broadcast_numel(ys)));
+  take_x.reserve(static_cast<std::size_t>(shape_numel(ys)));
   for (auto start : rows.row_start) {
     for (std::int64_t j = 0; j < rows.row_length; ++j) {
       take_x.push_back(cv.constant->element_as_double(start + j * rows.step) != 0.0 ? 1 : 0);

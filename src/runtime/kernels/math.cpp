@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
@@ -20,8 +21,7 @@ void build_math_binary(PlanBuilder& b, const Node& n, Fn fn) {
   const auto ys = b.shape(out);
   const auto dst = b.new_slot(plain_md(ys), b.graph().value(out).name);
   b.define(out, dst);
-  std::int64_t count = 1;
-  for (auto d : ys) count *= d;
+  const std::int64_t count = shape_numel(ys);
   if (count == 0) return;
   const auto x = broadcast_source(b, n.inputs[0], ys);
   const auto y = broadcast_source(b, n.inputs[1], ys);

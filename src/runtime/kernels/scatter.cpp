@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 #include "runtime/ops/index.h"
@@ -26,8 +27,7 @@ void build_scatter_nd(PlanBuilder& b, const Node& n) {
   const auto updates = b.plain(n.inputs[2]);
   const auto data_offset = b.slot_md(data).data.offset0;
   const auto updates_offset = b.slot_md(updates).data.offset0;
-  std::int64_t count = 1;
-  for (auto d : data_shape) count *= d;
+  const std::int64_t count = shape_numel(data_shape);
   b.add_custom(
       [data, updates, dst, data_offset, updates_offset, count, plan, reduction](const SlotMemories& m) {
         const auto* in = static_cast<const float*>(m[static_cast<std::size_t>(data)].get_data_handle()) + data_offset;

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include "common/metadata_keys.h"
 #include "common/onnx_file.h"
@@ -134,8 +136,11 @@ ServedModel::ServedModel(ModelSpec spec, const ServeOptions& options, Metrics& m
   batching.max_delay = options.max_queue_delay;
   batching.max_queue_rows = options.max_queue;
   batching.row_shape = {3, sig.height, sig.width};
+  for (std::int64_t rows = 1; rows < batching.max_batch; rows *= 2) run_sizes_.push_back(rows);
+  run_sizes_.push_back(batching.max_batch);
+  if (sig.fixed_batch > 0) run_sizes_ = {sig.fixed_batch};
   batcher_ = std::make_unique<Batcher>(
-      batching, [this](const pt2onnx::Tensor& batch) { return classifier_.run(batch); },
+      batching, [this](const pt2onnx::Tensor& batch) { return run_engine(batch); },
       [this, &metrics](const BatchReport& report) {
         if (ready_) metrics.batch(spec_.name, report);
       });
@@ -148,17 +153,13 @@ void ServedModel::warm_up() {
   // thread alone. A run on another thread (this one) would give the process a
   // second OpenMP thread pool, and with two pools every later run of the
   // team was measured 1.7x slower here (docs/serving.md).
-  // Batches of 1, 2, 4, ... and --max-batch images run once: the engine
-  // compiles a plan per batch size and the memory of a batch stays for
-  // reuse, so the first clients find most sizes compiled and the server's
-  // memory near its steady state (docs/serving.md, "Memory").
+  // Every size in run_sizes_ runs once: the engine compiles a plan per batch
+  // size and keeps the memory of its run for reuse, so no client waits for a
+  // compilation and the server's memory is at its steady state from the
+  // start (docs/serving.md, "Memory").
   const auto& sig = classifier_.signature();
-  const std::int64_t largest = sig.fixed_batch > 0 ? 1 : batcher_->options().max_batch;
   const auto image = static_cast<std::size_t>(3 * sig.height * sig.width);
-  std::vector<std::int64_t> sizes;
-  for (std::int64_t rows = 1; rows < largest; rows *= 2) sizes.push_back(rows);
-  sizes.push_back(largest);
-  for (const auto rows : sizes) (void)run(std::vector<float>(image * static_cast<std::size_t>(rows)), rows);
+  for (const auto rows : run_sizes_) (void)run(std::vector<float>(image * static_cast<std::size_t>(rows)), rows);
   ready_ = true;
 }
 
@@ -206,6 +207,34 @@ json ServedModel::card() const {
         {"color", metadata_or(m, keys::kColor)}}},
       {"max_batch", batcher_->options().max_batch},
   };
+}
+
+// The engine compiles a plan, and keeps its memory, per batch size. A batch
+// of a size it was not warmed up with runs as pieces that were, largest
+// first (7 images as 4, 2 and 1): the server's plans and memory are then set
+// at start and do not grow with the mix of sizes its clients send, a
+// 192-image request included.
+Rows ServedModel::run_engine(const pt2onnx::Tensor& batch) {
+  const auto rows = batch.dim(0);
+  if (std::find(run_sizes_.begin(), run_sizes_.end(), rows) != run_sizes_.end() ||
+      classifier_.signature().fixed_batch > 0) {
+    return classifier_.run(batch);
+  }
+  const auto row_bytes = static_cast<std::ptrdiff_t>(batch.nbytes() / static_cast<std::size_t>(rows));
+  Rows out;
+  out.reserve(static_cast<std::size_t>(rows));
+  for (std::int64_t start = 0; start < rows;) {
+    const auto piece =
+        *std::find_if(run_sizes_.rbegin(), run_sizes_.rend(), [&](std::int64_t size) { return size <= rows - start; });
+    Shape shape = batch.shape();
+    shape[0] = piece;
+    const auto first = batch.bytes().begin() + start * row_bytes;
+    auto part = classifier_.run(
+        pt2onnx::Tensor(batch.dtype(), shape, std::vector<std::byte>(first, first + piece * row_bytes)));
+    std::move(part.begin(), part.end(), std::back_inserter(out));
+    start += piece;
+  }
+  return out;
 }
 
 Rows ServedModel::run(std::vector<float> data, std::int64_t rows, const ClientGone& gone) {
@@ -306,6 +335,32 @@ Service::Service(const std::vector<ModelSpec>& models, ServeOptions options) : o
     models_.push_back(std::make_unique<ServedModel>(spec, options_, metrics_));
     models_.back()->warm_up();
   }
+  keeper_ = std::thread([this] { keep_memory(); });
+}
+
+Service::~Service() { stop_keeper(); }
+
+void Service::keep_memory() {
+  constexpr auto kQuiet = std::chrono::seconds(1);
+  std::uint64_t seen = answered_, trimmed = seen;
+  std::unique_lock lock(keeper_mutex_);
+  while (!keeper_wake_.wait_for(lock, kQuiet, [this] { return keeper_stopping_; })) {
+    const std::uint64_t now = answered_;
+    if (now == seen && now != trimmed && metrics_.in_flight() == 0) {
+      ::malloc_trim(0);
+      trimmed = now;
+    }
+    seen = now;
+  }
+}
+
+void Service::stop_keeper() {
+  {
+    std::lock_guard lock(keeper_mutex_);
+    keeper_stopping_ = true;
+  }
+  keeper_wake_.notify_all();
+  if (keeper_.joinable()) keeper_.join();
 }
 
 ServedModel* Service::find(const std::string& name, const std::string& version) {
@@ -333,6 +388,7 @@ json Service::server_metadata() const {
 
 void Service::count(const std::string& model, const std::string& endpoint, bool failed, double seconds) {
   metrics_.request(find(model) != nullptr ? model : "", endpoint, failed, seconds);
+  ++answered_;
 }
 
 std::string Service::prometheus() const {
@@ -357,6 +413,7 @@ bool Service::ready() const {
 void Service::stop() {
   stopping_ = true;
   for (auto& m : models_) m->stop();
+  stop_keeper();
 }
 
 }  // namespace pt2onnx::serve

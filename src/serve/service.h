@@ -9,16 +9,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -132,12 +135,17 @@ class ServedModel {
  private:
   // Logits of `rows` preprocessed images through the batcher.
   Rows run(std::vector<float> data, std::int64_t rows, const ClientGone& gone = {});
+  // One batch through the engine, in pieces of run_sizes_.
+  Rows run_engine(const pt2onnx::Tensor& batch);
 
   ModelSpec spec_;
   ServeOptions options_;
   Classifier classifier_;
   std::string producer_;
   std::int64_t opset_ = 0;
+  // The batch sizes the engine runs, all warmed up at start: 1, 2, 4, ...
+  // and the largest batch (a fixed-batch model: its one size).
+  std::vector<std::int64_t> run_sizes_;
   std::unique_ptr<Batcher> batcher_;
   std::atomic<bool> ready_{false};  // set after warm_up's run, which the metrics do not count
 };
@@ -146,6 +154,9 @@ class Service {
  public:
   // Loads every model (Error naming the file that fails) and warms each up.
   Service(const std::vector<ModelSpec>& models, ServeOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   // nullptr for an unknown name or version.
   [[nodiscard]] ServedModel* find(const std::string& name, const std::string& version = "");
@@ -176,6 +187,18 @@ class Service {
   Metrics metrics_;
   std::vector<std::unique_ptr<ServedModel>> models_;
   std::atomic<bool> stopping_{false};
+
+  // The keeper thread gives the memory a burst of requests left free back to
+  // the system once the server has answered nothing for a second (pt2onnx
+  // keeps freed memory for reuse, so the server's RSS would otherwise stay
+  // at the largest burst it ever met; docs/serving.md, "Memory").
+  void keep_memory();
+  void stop_keeper();
+  std::atomic<std::uint64_t> answered_{0};
+  std::mutex keeper_mutex_;
+  std::condition_variable keeper_wake_;
+  bool keeper_stopping_ = false;
+  std::thread keeper_;
 };
 
 // "sigmoid", "softmax" or "none"; Error(BadInput) otherwise.

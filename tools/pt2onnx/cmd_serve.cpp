@@ -97,11 +97,12 @@ int serve_models(const ServeArgs& args) {
   }
   // glibc gives threads up to 8 malloc arenas per CPU, and each arena keeps
   // the request bodies it freed (pt2onnx keeps freed memory for reuse,
-  // common/startup_environment.h): with 64 request threads the memory grew
-  // with every arena that a large body reached, 73 to 99 MB over 100,000
-  // requests here. One arena per CPU stays flat (docs/serving.md,
-  // "Memory"). A user's own GLIBC_TUNABLES is left as it is.
-  if (malloc_setting().source != SettingSource::User) ::mallopt(M_ARENA_MAX, std::max(2, cpu_budget().cpus));
+  // common/startup_environment.h): the memory grew with every arena that a
+  // large body reached. One arena, which the service's keeper trims after a
+  // quiet second (malloc_trim gives back the top of the main arena only),
+  // stays flat (docs/serving.md, "Memory"). A user's own GLIBC_TUNABLES is
+  // left as it is.
+  if (malloc_setting().source != SettingSource::User) ::mallopt(M_ARENA_MAX, 1);
 
   serve::ServeOptions options;
   options.threads = args.threads;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <limits>
 
 #include <fmt/format.h>
 #include <malloc.h>
@@ -342,7 +343,8 @@ Service::~Service() { stop_keeper(); }
 
 void Service::keep_memory() {
   constexpr auto kQuiet = std::chrono::seconds(1);
-  std::uint64_t seen = answered_, trimmed = seen;
+  // The first quiet second also gives back what loading and warm-up left.
+  std::uint64_t seen = answered_, trimmed = std::numeric_limits<std::uint64_t>::max();
   std::unique_lock lock(keeper_mutex_);
   while (!keeper_wake_.wait_for(lock, kQuiet, [this] { return keeper_stopping_; })) {
     const std::uint64_t now = answered_;

@@ -51,13 +51,19 @@ def create_model(n_out=2, dropout=SEED_DROPOUT, arch="efficientnet_b0", replace_
     a resized fc for ResNets, RegNets, ShuffleNets, GoogLeNet and Inception
     (their auxiliary classifiers kept, as torchvision builds them without
     weights), a resized classifier Linear for DenseNets; for MobileNets,
-    AlexNet, VGG and ConvNeXts only the last Linear is replaced, keeping the
-    rest of their head (MobileNet's Hardswish, ConvNeXt's LayerNorm)."""
+    AlexNet, VGG, ConvNeXts and MaxViT only the last Linear is replaced,
+    keeping the rest of their head (MobileNet's Hardswish, ConvNeXt's
+    LayerNorm, MaxViT's LayerNorm and Tanh); ViT's heads.head and Swin's head
+    are resized."""
     if arch.startswith(("googlenet", "inception")):  # aux heads kept unless options say otherwise
         options.setdefault("init_weights", True)
     model = getattr(torchvision.models, arch)(weights=None, **options)
-    if arch.startswith(("mobilenet", "alexnet", "vgg", "convnext")):
+    if arch.startswith(("mobilenet", "alexnet", "vgg", "convnext", "maxvit")):
         model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, n_out)
+    elif arch.startswith("vit"):
+        model.heads.head = torch.nn.Linear(model.heads.head.in_features, n_out)
+    elif arch.startswith("swin"):
+        model.head = torch.nn.Linear(model.head.in_features, n_out)
     elif arch.startswith("squeezenet"):  # its classifier's 1x1 convolution
         model.classifier[1] = torch.nn.Conv2d(512, n_out, kernel_size=1)
     elif isinstance(getattr(model, "classifier", None), torch.nn.Linear):  # DenseNet

@@ -22,9 +22,10 @@ std::vector<Tensor> run_einsum(const std::string& equation, const std::vector<st
 }
 
 // MaxViT: q k^T as "B G H I D, B G H J D -> B G H I J", then the weights
-// times v as "B G H I J, B G H J D -> B G H I D", batch dynamic.
-TEST(RuntimeEinsum, MaxVitAttentionProductsMatchLoops) {
-  const std::int64_t g = 3, h = 2, i_n = 5, j_n = 4, d_n = 6;
+// times v as "B G H I J, B G H J D -> B G H I D", batch dynamic; both run as
+// oneDNN's matmul on strided views. Small odd sizes, and MaxViT-T's own (49
+// tokens per window, 32 per head).
+void check_maxvit_products(std::int64_t g, std::int64_t h, std::int64_t i_n, std::int64_t j_n, std::int64_t d_n) {
   ModelBuilder mb;
   mb.input("q", {-1, g, h, i_n, d_n}).input("k", {-1, g, h, j_n, d_n}).output("s").output("o");
   set_string(mb.node("Einsum", {"q", "k"}, {"s"}), "equation", "B G H I D, B G H J D -> B G H I J");
@@ -50,9 +51,14 @@ TEST(RuntimeEinsum, MaxVitAttentionProductsMatchLoops) {
         std::copy(ox.begin(), ox.end(), o.begin() + x * i_n * d_n);
       }
       EXPECT_TRUE(all_close(values_of(out[0]), s, 1e-5, 1e-5));
-      EXPECT_TRUE(all_close(values_of(out[1]), o, 1e-5, 1e-5));
+      EXPECT_TRUE(all_close(values_of(out[1]), o, 1e-4, 1e-5));
     }
   }
+}
+
+TEST(RuntimeEinsum, MaxVitAttentionProductsMatchLoops) {
+  check_maxvit_products(3, 2, 5, 4, 6);
+  check_maxvit_products(2, 2, 49, 49, 32);
 }
 
 TEST(RuntimeEinsum, OtherTwoOperandFormsMatchLoops) {

@@ -1,4 +1,5 @@
 // Activations and the broadcasting binary operators against naive versions.
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -121,6 +122,12 @@ TEST(RuntimeBinary, BroadcastingMatchesNaive) {
       {{3}, {2, 4, 3}, false},
       {{2, 1, 3}, {2, 4, 1}, false},
       {{7}, {7}, true},
+      // A middle axis, which oneDNN takes only in its reference loop (Swin's
+      // attention mask over the heads): the engine's own loop instead.
+      {{2, 8, 3, 7, 7}, {2, 8, 1, 7, 7}, false},
+      {{2, 8, 1, 7, 7}, {2, 8, 3, 7, 7}, false},
+      {{2, 8, 3, 7, 7}, {8, 1, 7, 7}, true},
+      {{2, 1, 3, 1}, {1, 4, 1, 5}, false},
   };
   std::uint32_t seed = 800;
   for (const std::string op : {"Add", "Sub", "Mul", "Div"}) {
@@ -134,6 +141,26 @@ TEST(RuntimeBinary, SameTensorOnBothSides) {
   mb.input("x", {3, 4, 5}).output("y");
   mb.node("Mul", {"x", "x"}, {"y"});
   EXPECT_TRUE(all_close(run_unary(mb, x, {3, 4, 5}), map_values(x, [](float v) { return v * v; }), 1e-6, 1e-6));
+}
+
+// A middle-axis broadcast (the engine's own loop) with an activation after
+// it, which the passes fuse into the Add: the activation still applies.
+TEST(RuntimeBinary, MiddleAxisBroadcastWithFusedActivation) {
+  const std::vector<std::int64_t> da{2, 4, 3, 5}, db{2, 4, 1, 5};
+  const auto a = random_values(static_cast<std::size_t>(numel(da)), 41);
+  const auto b = random_values(static_cast<std::size_t>(numel(db)), 42);
+  std::vector<std::int64_t> out_dims;
+  const auto want = naive_broadcast(a, da, b, db, out_dims, [](float x, float y) { return std::max(x + y, 0.0f); });
+  ASSERT_TRUE(std::any_of(want.begin(), want.end(), [](float v) { return v == 0.0f; }));
+  for (bool optimize : {true, false}) {
+    SCOPED_TRACE(optimize ? "optimized" : "unoptimized");
+    ModelBuilder mb;
+    mb.input("a", da).input("b", db).output("y");
+    mb.node("Add", {"a", "b"}, {"s"});
+    mb.node("Relu", {"s"}, {"y"});
+    const auto out = run_model(mb, "binary_relu.onnx", {make_f32(da, a), make_f32(db, b)}, with_passes(optimize));
+    EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-6, 1e-6));
+  }
 }
 
 // Operands that are a Transpose's strided view (attention's [1, 0, 2]

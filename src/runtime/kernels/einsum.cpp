@@ -1,7 +1,13 @@
-// Einsum of two float32 operands (ops/einsum.h): every output element is a
-// dot product over the summed letters, read with each operand's strides (0
-// for a letter the operand lacks), worked out when the plan is built.
+// Einsum of two float32 operands (ops/einsum.h). An equation that is a
+// batched matrix product (MaxViT's attention: letters in both operands and
+// the output are the batch, one letter of each operand's own, one summed)
+// runs as oneDNN's matmul on strided views of the operands, with no copy.
+// Any other equation: every output element is a dot product over the summed
+// letters, read with each operand's strides (0 for a letter the operand
+// lacks), worked out when the plan is built.
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -33,6 +39,44 @@ struct EinsumAxes {
   }
 };
 
+// The equation as a batched matrix product C[batch, m, n] = sum over k of
+// A[batch, m, k] B[batch, k, n], each operand a strided view of its dense
+// row-major tensor: the letters of the output's batch in its order, then m
+// and k (A), k and n (B), m and n (C). nullopt when the letters do not fall
+// so: a batch letter missing from an operand, more or fewer than one letter
+// of m, n or k, or a summed letter in one operand only.
+struct MatmulViews {
+  memory::desc a, b, c;
+};
+std::optional<MatmulViews> as_batched_matmul(const EinsumEquation& e, const std::vector<std::int64_t>& as,
+                                             const std::vector<std::int64_t>& bs, const std::vector<std::int64_t>& ys) {
+  const std::string_view ta = e.inputs[0], tb = e.inputs[1], ty = e.output;
+  std::string batch, m, nn, k;
+  for (char c : ty) {
+    const bool in_a = ta.find(c) != std::string_view::npos, in_b = tb.find(c) != std::string_view::npos;
+    (in_a && in_b ? batch : in_a ? m : nn).push_back(c);
+  }
+  for (char c : ta) {
+    if (ty.find(c) != std::string_view::npos) continue;
+    if (tb.find(c) == std::string_view::npos) return std::nullopt;
+    k.push_back(c);
+  }
+  for (char c : tb) {
+    if (ty.find(c) == std::string_view::npos && ta.find(c) == std::string_view::npos) return std::nullopt;
+  }
+  if (m.size() != 1 || nn.size() != 1 || k.size() != 1) return std::nullopt;
+  const auto view = [&](const std::string& term, const std::vector<std::int64_t>& shape, char row, char col) {
+    memory::dims dims, strides;
+    for (char c : batch + row + col) {
+      dims.push_back(shape[term.find(c)]);
+      strides.push_back(einsum_stride(term, shape, c));
+    }
+    return memory::desc(dims, memory::data_type::f32, strides);
+  };
+  return MatmulViews{view(e.inputs[0], as, m[0], k[0]), view(e.inputs[1], bs, k[0], nn[0]),
+                     view(e.output, ys, m[0], nn[0])};
+}
+
 }  // namespace
 
 void build_einsum(PlanBuilder& b, const Node& n) {
@@ -40,6 +84,27 @@ void build_einsum(PlanBuilder& b, const Node& n) {
   const auto as = b.shape(n.inputs[0]);
   const auto bs = b.shape(n.inputs[1]);
   const auto ys = b.shape(n.outputs[0]);
+  if (shape_numel(ys) > 0 && !b.graph().is_constant(n.inputs[0]) && !b.graph().is_constant(n.inputs[1])) {
+    if (const auto views = as_batched_matmul(e, as, bs, ys)) {
+      dnnl::matmul::primitive_desc pd;
+      if (try_create([&] {
+            pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(views->a, views->b, views->c), b.attr(), b.engine());
+          }) &&
+          std::string_view(pd.impl_info_str()).substr(0, 3) != "ref") {
+        const auto sa = b.plain(n.inputs[0]);
+        const auto sb = b.plain(n.inputs[1]);
+        if (b.slot_md(sa).data.offset0 == 0 && b.slot_md(sb).data.offset0 == 0) {
+          const auto dst = b.new_slot(plain_md(ys), b.graph().value(n.outputs[0]).name);
+          b.define(n.outputs[0], dst);
+          b.add_primitive(dnnl::matmul(pd), pd,
+                          {{DNNL_ARG_SRC, b.view(sa, views->a)},
+                           {DNNL_ARG_WEIGHTS, b.view(sb, views->b)},
+                           {DNNL_ARG_DST, b.view(dst, views->c)}});
+          return;
+        }
+      }
+    }
+  }
   auto size_of = [&](char c) {
     const auto i = e.inputs[0].find(c);
     return i != std::string::npos ? as[i] : bs[e.inputs[1].find(c)];

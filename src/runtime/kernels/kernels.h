@@ -32,6 +32,10 @@ void build_expand(PlanBuilder& b, const Node& n);
 void build_where(PlanBuilder& b, const Node& n);
 void build_mod(PlanBuilder& b, const Node& n);
 void build_pow(PlanBuilder& b, const Node& n);
+// Add, Sub, Mul or Div with numpy broadcasting as a plain loop over rows, and
+// the node's post-ops after it: for operand shapes that oneDNN 2.6 has only
+// its reference loop for (math.cpp).
+void build_broadcast_arithmetic(PlanBuilder& b, const Node& n);
 void build_scatter_nd(PlanBuilder& b, const Node& n);
 void build_einsum(PlanBuilder& b, const Node& n);
 

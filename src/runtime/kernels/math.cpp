@@ -1,12 +1,14 @@
-// Mod (fmod=1) and Pow on float32 tensors: loops over the output's rows (its
-// last axis), each reading its operands' rows where numpy broadcasting puts
-// them (op_util.h, broadcast_rows), worked out when the plan is built. Pow's
+// Mod (fmod=1) and Pow on float32 tensors, and Add, Sub, Mul and Div where
+// oneDNN has only its reference loop: loops over the output's rows (its last
+// axis), each reading its operands' rows where numpy broadcasting puts them
+// (op_util.h, broadcast_rows), worked out when the plan is built. Pow's
 // exponent may be a constant of another numeric dtype, converted to float32.
 #include <cmath>
 #include <cstdint>
 
 #include <fmt/format.h>
 
+#include "pt2onnx/error.h"
 #include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
@@ -52,6 +54,26 @@ void build_mod(PlanBuilder& b, const Node& n) {
 
 void build_pow(PlanBuilder& b, const Node& n) {
   build_math_binary(b, n, [](float a, float e) { return std::pow(a, e); });
+}
+
+void build_broadcast_arithmetic(PlanBuilder& b, const Node& n) {
+  switch (n.op) {
+    case OpType::Add:
+      build_math_binary(b, n, [](float x, float y) { return x + y; });
+      break;
+    case OpType::Sub:
+      build_math_binary(b, n, [](float x, float y) { return x - y; });
+      break;
+    case OpType::Mul:
+      build_math_binary(b, n, [](float x, float y) { return x * y; });
+      break;
+    case OpType::Div:
+      build_math_binary(b, n, [](float x, float y) { return x / y; });
+      break;
+    default:
+      throw_error(ErrorKind::Internal, fmt::format("build_broadcast_arithmetic: {}", op_type_name(n.op)));
+  }
+  apply_post_ops_separately(b, n, b.slot(n.outputs[0]));
 }
 
 }  // namespace pt2onnx::runtime

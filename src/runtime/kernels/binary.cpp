@@ -1,15 +1,17 @@
 // Add, Sub, Mul, Div with numpy broadcasting through oneDNN's binary
 // primitive. oneDNN broadcasts only its second source, so a commutative op
-// whose first input is the broadcast one swaps them, and otherwise the first
-// input is expanded by a plain copy (rare in CNNs). A strided operand that
-// only oneDNN's reference loop takes is made plain first.
-#include <cstring>
+// whose first input is the broadcast one swaps them; otherwise (a broadcast
+// first operand, rare in CNNs) and for a broadcast that oneDNN takes only in
+// its reference loop, the engine's own row loop runs the op (math.cpp). A
+// strided operand that only oneDNN's reference loop takes is made plain
+// first.
 #include <optional>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "pt2onnx/tensor.h"
 #include "runtime/kernels/channels_last.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
@@ -32,32 +34,6 @@ dnnl::algorithm binary_algorithm(OpType op) {
       return dnnl::algorithm::binary_mul;
     default:
       return dnnl::algorithm::binary_div;
-  }
-}
-
-// out[i] = in[broadcast index of i], both dense row-major float32.
-void broadcast_copy(const float* in, const std::vector<std::int64_t>& in_dims, float* out,
-                    const std::vector<std::int64_t>& out_dims) {
-  const auto rank = out_dims.size();
-  std::vector<std::int64_t> in_strides(rank, 0);
-  std::int64_t stride = 1;
-  for (auto d = rank; d-- > 0;) {
-    in_strides[d] = in_dims[d] == 1 ? 0 : stride;
-    stride *= in_dims[d];
-  }
-  std::int64_t total = 1;
-  for (auto d : out_dims) total *= d;
-  std::vector<std::int64_t> index(rank, 0);
-  std::int64_t src = 0;
-  for (std::int64_t i = 0; i < total; ++i) {
-    out[i] = in[src];
-    for (auto d = rank; d-- > 0;) {
-      ++index[d];
-      src += in_strides[d];
-      if (index[d] < out_dims[d]) break;
-      src -= in_strides[d] * index[d];
-      index[d] = 0;
-    }
   }
 }
 
@@ -100,34 +76,23 @@ void build_binary(PlanBuilder& b, const Node& n) {
 
   const auto alg = binary_algorithm(n.op);
   const bool gate = n.op == OpType::Mul && ro.size() == 4 && sc == std::vector<std::int64_t>{ro[0], ro[1], 1, 1};
-  // A broadcast that oneDNN 2.6 takes only in its reference loop even on
-  // plain operands (a middle axis: Swin's attention mask, [B, windows, 1, 49,
-  // 49] added over the heads, 57 ms of its 220 ms run at one thread) runs as
-  // a plain loop over rows instead, 0.5 ms.
-  if (!gate && (sa != ro || sc != ro) && out_shape.size() == rank) {
+  // The engine's row loop for a first operand that broadcasts, and for a
+  // broadcast that oneDNN 2.6 takes only in its reference loop even on plain
+  // operands (a middle axis: Swin's attention mask, [B, windows, 1, 49, 49]
+  // added over the heads, 57 ms of its 220 ms run at one thread; 0.5 ms in
+  // the loop). A first operand of the output's shape always has rank's dims
+  // here: a rank-0 output pads everything to [1].
+  const auto reference_only = [&] {
     const dnnl::binary::primitive_desc plain(dnnl::binary::desc(alg, plain_md(ro), plain_md(sc), plain_md(ro)),
                                              b.attr(), b.engine());
-    if (sa != ro || std::string_view(plain.impl_info_str()).substr(0, 3) == "ref") {
-      build_broadcast_arithmetic(b, n);
-      return;
-    }
+    return std::string_view(plain.impl_info_str()).substr(0, 3) == "ref";
+  };
+  if (sa != ro || (sc != ro && !gate && reference_only())) {
+    build_broadcast_arithmetic(b, n);
+    return;
   }
 
-  SlotId s0 = kNoSlot;
-  bool own_temp = false;
-  if (sa == ro) {
-    s0 = b.shape(a).size() == rank ? b.slot(a) : b.reshaped(a, ro);
-  } else {
-    const auto in = b.reshaped(a, sa);
-    s0 = b.new_slot(plain_md(ro), b.graph().value(a).name + ".broadcast");
-    b.add_custom(
-        [in, s0, sa, ro](const SlotMemories& m) {
-          broadcast_copy(static_cast<const float*>(m[static_cast<std::size_t>(in)].get_data_handle()), sa,
-                         static_cast<float*>(m[static_cast<std::size_t>(s0)].get_data_handle()), ro);
-        },
-        {in}, {s0});
-    own_temp = true;
-  }
+  SlotId s0 = b.shape(a).size() == rank ? b.slot(a) : b.reshaped(a, ro);
   SlotId s1 = b.shape(c).size() == rank ? b.slot(c) : b.reshaped(c, sc);
 
   auto make_pd = [&](const dnnl::post_ops& ops) {
@@ -140,7 +105,7 @@ void build_binary(PlanBuilder& b, const Node& n) {
   bool fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
   if (!fused && !try_create([&] { pd = make_pd(dnnl::post_ops()); })) {
     // Some layout pairs have no implementation: fall back to plain operands.
-    s0 = own_temp ? s0 : b.reshaped(a, ro);
+    s0 = b.reshaped(a, ro);
     s1 = b.reshaped(c, sc);
     fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
     if (!fused) pd = make_pd(dnnl::post_ops());
@@ -156,10 +121,9 @@ void build_binary(PlanBuilder& b, const Node& n) {
   const bool reference = std::string_view(pd.impl_info_str()).substr(0, 3) == "ref";
   bool flat = false;
   if (reference && !gate && is_unblocked(b.slot_md(s0)) && is_unblocked(b.slot_md(s1))) {
-    flat = !own_temp && sa == ro && sc == ro;
-    std::int64_t total = 1;
-    for (auto d : ro) total *= d;
-    s0 = own_temp ? s0 : b.reshaped(a, flat ? std::vector<std::int64_t>{total} : ro);
+    flat = sc == ro;
+    const std::int64_t total = shape_numel(ro);
+    s0 = b.reshaped(a, flat ? std::vector<std::int64_t>{total} : ro);
     s1 = b.reshaped(c, flat ? std::vector<std::int64_t>{total} : sc);
     fused = try_create([&] { pd = make_pd(make_post_ops(n)); });
     if (!fused) pd = make_pd(dnnl::post_ops());
@@ -183,7 +147,7 @@ void build_binary(PlanBuilder& b, const Node& n) {
     return;
   }
   SlotId dst = kNoSlot;
-  if (own_temp || (b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1))) {
+  if (b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1)) {
     dst = s0;
   } else {
     dst = b.new_slot(pd.dst_desc(), b.graph().value(out).name);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace pt2onnx {
@@ -21,6 +22,8 @@ constexpr char kSpinEntry[] = "GOMP_SPINCOUNT=2000";
 static_assert(kSpinCount == 2000, "kSpinEntry spells kSpinCount");
 constexpr char kGompMarkerEntry[] = "PT2ONNX_ADDED_GOMP=1";
 constexpr char kMallocMarkerEntry[] = "PT2ONNX_ADDED_MALLOC=1";
+constexpr char kMallocMarkerLargeEntry[] = "PT2ONNX_ADDED_MALLOC=large";
+static_assert(sizeof kMallocTunablesLarge <= sizeof kMallocTunables);
 constexpr std::size_t kTunablesLength = sizeof "GLIBC_TUNABLES=" + sizeof kMallocTunables;
 char g_tunables_entry[kTunablesLength] = {};
 
@@ -29,6 +32,22 @@ bool starts_with(const char* text, const char* prefix) {
     if (*text++ != *prefix++) return false;
   }
   return true;
+}
+
+// Whether an argument (or the value of an "--option=value" one) names a
+// regular file larger than kLargeFileBytes. stat is a plain system call.
+bool names_large_file(char** argv) {
+  for (char** a = argv + (argv[0] != nullptr ? 1 : 0); *a != nullptr; ++a) {
+    const char* path = *a;
+    if (starts_with(path, "--")) {
+      const char* eq = std::strchr(path, '=');
+      if (eq == nullptr) continue;
+      path = eq + 1;
+    }
+    struct stat st {};
+    if (::stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > kLargeFileBytes) return true;
+  }
+  return false;
 }
 
 // Runs from the executable's .preinit_array: after the dynamic loader has
@@ -54,10 +73,13 @@ void complete_environment(int /*argc*/, char** argv, char** envp) {
     entries[n++] = const_cast<char*>(kGompMarkerEntry);
   }
   if (add_malloc) {
+    const bool large = names_large_file(argv);
+    const char* tunables = large ? kMallocTunablesLarge : kMallocTunables;
     std::memcpy(g_tunables_entry, "GLIBC_TUNABLES=", sizeof "GLIBC_TUNABLES=" - 1);
-    std::memcpy(g_tunables_entry + sizeof "GLIBC_TUNABLES=" - 1, kMallocTunables, sizeof kMallocTunables);
+    std::memcpy(g_tunables_entry + sizeof "GLIBC_TUNABLES=" - 1, tunables,
+                large ? sizeof kMallocTunablesLarge : sizeof kMallocTunables);
     entries[n++] = g_tunables_entry;
-    entries[n++] = const_cast<char*>(kMallocMarkerEntry);
+    entries[n++] = const_cast<char*>(large ? kMallocMarkerLargeEntry : kMallocMarkerEntry);
   }
   entries[n] = nullptr;
   execve("/proc/self/exe", argv, entries);
@@ -71,6 +93,7 @@ struct RawSetting {
 };
 RawSetting g_gomp;
 RawSetting g_malloc;
+bool g_malloc_large = false;  // ours, without huge pages: the command line names a large file
 
 void note_user_values(RawSetting& setting, std::initializer_list<const char*> names) {
   std::size_t used = 0;
@@ -95,8 +118,9 @@ __attribute__((constructor)) void note_startup_settings() {
   } else {
     note_user_values(g_gomp, {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"});
   }
-  if (std::getenv(kMallocMarker) != nullptr) {
+  if (const char* marker = std::getenv(kMallocMarker); marker != nullptr) {
     g_malloc.source = SettingSource::Ours;
+    g_malloc_large = std::strcmp(marker, "large") == 0;
     unsetenv(kMallocMarker);
     unsetenv("GLIBC_TUNABLES");
   } else {
@@ -125,7 +149,8 @@ std::string malloc_policy() {
   const auto& s = malloc_setting();
   switch (s.source) {
     case SettingSource::Ours:
-      return "transparent huge pages, freed memory kept for reuse (pt2onnx's default)";
+      return g_malloc_large ? "freed memory kept for reuse, no huge pages for a file over 128 MiB (pt2onnx's default)"
+                            : "transparent huge pages, freed memory kept for reuse (pt2onnx's default)";
     case SettingSource::User:
       return fmt::format("{} (from the environment)", s.user_text);
     case SettingSource::NotSet:

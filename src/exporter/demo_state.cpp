@@ -39,12 +39,19 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
       if (name == "running_var") return uniform_tensor(rng, spec.shape, 0.5, 1.5);
       return normal_tensor(rng, spec.shape, 0.0, 0.1);  // bias, running_mean
     case nn::LayerKind::LayerNorm2d:
+    case nn::LayerKind::LayerNorm:
       if (name == "weight") return uniform_tensor(rng, spec.shape, 0.75, 1.25);
       return normal_tensor(rng, spec.shape, 0.0, 0.1);
     case nn::LayerKind::LayerScale:  // trained ConvNeXt scales are small, far above their 1e-6 start
       return uniform_tensor(rng, spec.shape, 0.05, 0.5);
+    case nn::LayerKind::MultiheadAttention: {
+      const auto fan_in = static_cast<double>(layer.as<nn::AttentionAttrs>().dim);
+      if (name.ends_with("weight")) return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(fan_in, 1.0)));
+      return normal_tensor(rng, spec.shape, 0.0, 0.05);
+    }
     case nn::LayerKind::Linear:
-    case nn::LayerKind::PointwiseLinear: {
+    case nn::LayerKind::PointwiseLinear:
+    case nn::LayerKind::TokenLinear: {
       const auto fan_in = static_cast<double>(layer.as<nn::LinearAttrs>().in_features);
       if (name == "weight") return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(fan_in, 1.0)));
       return normal_tensor(rng, spec.shape, 0.0, 0.05);
@@ -77,7 +84,7 @@ checkpoint::StateDict state_dict_of(const nn::LayerGraph& graph) {
       if (it == layer.params.end()) {
         throw_error(ErrorKind::Internal, fmt::format("layer {} has no bound {}", layer.path, spec.local_name));
       }
-      state.entries.emplace_back(layer.path + "." + spec.local_name, it->second);
+      state.entries.emplace_back(nn::state_key(layer.path, spec.local_name), it->second);
     }
     // torch registers this buffer on every BatchNorm with track_running_stats,
     // and load_state_dict(strict=True) insists on it.

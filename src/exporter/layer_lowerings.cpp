@@ -42,6 +42,13 @@ constexpr std::array kLowerings{
     Lowering{LayerKind::PointwiseLinear, lower_pointwise_linear},
     Lowering{LayerKind::GELU, lower_gelu},
     Lowering{LayerKind::LayerScale, lower_layer_scale},
+    Lowering{LayerKind::PatchTokens, lower_patch_tokens},
+    Lowering{LayerKind::ClassToken, lower_class_token},
+    Lowering{LayerKind::PositionEmbedding, lower_position_embedding},
+    Lowering{LayerKind::LayerNorm, lower_layer_norm},
+    Lowering{LayerKind::TokenLinear, lower_token_linear},
+    Lowering{LayerKind::MultiheadAttention, lower_multihead_attention},
+    Lowering{LayerKind::FirstToken, lower_first_token},
 };
 
 constexpr bool one_lowering_per_kind_in_order() {

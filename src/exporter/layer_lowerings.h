@@ -40,6 +40,18 @@ void lower_gelu(const nn::Layer& layer, LoweringContext& ctx);
 void lower_add(const nn::Layer& layer, LoweringContext& ctx);
 void lower_flatten(const nn::Layer& layer, LoweringContext& ctx);
 void lower_linear(const nn::Layer& layer, LoweringContext& ctx);
+// transformer_lowering.cpp
+void lower_patch_tokens(const nn::Layer& layer, LoweringContext& ctx);
+void lower_class_token(const nn::Layer& layer, LoweringContext& ctx);
+void lower_position_embedding(const nn::Layer& layer, LoweringContext& ctx);
+void lower_layer_norm(const nn::Layer& layer, LoweringContext& ctx);
+void lower_token_linear(const nn::Layer& layer, LoweringContext& ctx);
+void lower_multihead_attention(const nn::Layer& layer, LoweringContext& ctx);
+void lower_first_token(const nn::Layer& layer, LoweringContext& ctx);
+// LayerNormalization over the last axis of `input` with the layer's weight
+// and bias, written to `output`; Error(Unsupported) below opset 17.
+void add_layer_normalization(const nn::Layer& layer, LoweringContext& ctx, const std::string& input,
+                             const std::string& output);
 // Dropout and StochasticDepth: the plan aliases their output to their input.
 void lower_eval_identity(const nn::Layer& layer, LoweringContext& ctx);
 

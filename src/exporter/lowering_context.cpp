@@ -48,7 +48,7 @@ bool LoweringContext::has_param(const nn::Layer& layer, const std::string& local
 }
 
 const Tensor& LoweringContext::param(const nn::Layer& layer, const std::string& local_name) const {
-  const auto key = layer.path + "." + local_name;
+  const auto key = nn::state_key(layer.path, local_name);
   const auto it = layer.params.find(local_name);
   if (it == layer.params.end()) {
     throw_error(ErrorKind::ExportFailed,
@@ -102,6 +102,14 @@ std::string LoweringContext::add_int64_initializer(std::string name, const std::
   t->set_data_type(onnx::TensorProto_DataType_INT64);
   t->add_dims(static_cast<std::int64_t>(values.size()));
   for (auto v : values) t->add_int64_data(v);
+  return name;
+}
+
+std::string LoweringContext::add_int64_scalar(std::string name, std::int64_t value) {
+  auto* t = out_.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto_DataType_INT64);
+  t->add_int64_data(value);
   return name;
 }
 

@@ -40,6 +40,8 @@ class LoweringContext {
   std::string add_initializer(std::string name, const Tensor& tensor);
   // Adds a 1-D int64 initializer (Slice's starts, Reshape's shape); returns its name.
   std::string add_int64_initializer(std::string name, const std::vector<std::int64_t>& values);
+  // Adds a scalar int64 initializer (Gather's index that drops its axis); returns its name.
+  std::string add_int64_scalar(std::string name, std::int64_t value);
 
  private:
   [[nodiscard]] std::size_t layer_index(const nn::Layer& layer) const;

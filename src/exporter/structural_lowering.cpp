@@ -113,21 +113,10 @@ void lower_channel_shuffle(const nn::Layer& layer, LoweringContext& ctx) {
 // LayerNorm over channels, as torchvision's LayerNorm2d and CNBlock do it:
 // Transpose to channels-last, LayerNormalization over the last axis, back.
 void lower_layer_norm2d(const nn::Layer& layer, LoweringContext& ctx) {
-  constexpr int kFirstOpsetWithLayerNormalization = 17;
-  if (ctx.opset() < kFirstOpsetWithLayerNormalization) {
-    throw_error(ErrorKind::Unsupported,
-                fmt::format("layer {}: LayerNorm needs opset 17 or newer (LayerNormalization); export with --opset 17",
-                            layer.path));
-  }
   const auto p = [&](const char* step) { return layer.path + step; };
   auto& in = ctx.add_node("Transpose", p("/to_channels_last"), {ctx.input_name(layer, 0)}, {p("/channels_last")});
   set_ints_attr(in, "perm", {0, 2, 3, 1});
-  auto& ln = ctx.add_node("LayerNormalization", layer.path,
-                          {p("/channels_last"), ctx.add_initializer(layer.path + ".weight", ctx.param(layer, "weight")),
-                           ctx.add_initializer(layer.path + ".bias", ctx.param(layer, "bias"))},
-                          {p("/normalized")});
-  set_int_attr(ln, "axis", -1);
-  set_float_attr(ln, "epsilon", static_cast<float>(layer.as<nn::LayerNormAttrs>().eps));
+  add_layer_normalization(layer, ctx, p("/channels_last"), p("/normalized"));
   auto& out = ctx.add_node("Transpose", p("/to_channels_first"), {p("/normalized")}, {ctx.output_name(layer)});
   set_ints_attr(out, "perm", {0, 3, 1, 2});
 }

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "checkpoint/state_dict.h"
 #include "nn/layer_graph.h"
 
 namespace pt2onnx::models {
@@ -15,6 +17,10 @@ struct Architecture {
   std::string display_name;  // as people write it: "EfficientNet-B0"
   std::string family;        // "EfficientNet"
   std::function<nn::LayerGraph(const nn::ModelOptions&)> build;
+  // The image size the checkpoint's tensors say it was trained at, for a
+  // family whose graph depends on it (ViT's position embedding); unset or
+  // nullopt: the family's default.
+  std::function<std::optional<std::int64_t>(const checkpoint::StateDict&)> trained_size = nullptr;
 };
 
 // Registers every row of a family's variant table (each with `name` and
@@ -42,5 +48,6 @@ void register_googlenet(std::vector<Architecture>& out);
 void register_inception(std::vector<Architecture>& out);
 void register_shufflenet(std::vector<Architecture>& out);
 void register_convnext(std::vector<Architecture>& out);
+void register_vit(std::vector<Architecture>& out);
 
 }  // namespace pt2onnx::models

@@ -31,6 +31,7 @@ const std::vector<Architecture>& registry() {
     register_inception(out);
     register_shufflenet(out);
     register_convnext(out);
+    register_vit(out);
     return out;
   }();
   return kAll;
@@ -86,11 +87,14 @@ bool has_training_only_tensors(const nn::LayerGraph& probe, const checkpoint::St
 // tensors (models/heads.h), transform_input from the user or the checkpoint.
 nn::LayerGraph build_for(const Architecture& arch, const checkpoint::StateDict& state, double dropout,
                          const BuildChoices& choices = {}) {
-  const nn::LayerGraph probe = arch.build({1, 0.0});
+  nn::ModelOptions probe_options(1, 0.0);
+  if (arch.trained_size) probe_options.image_size = arch.trained_size(state);
+  const nn::LayerGraph probe = arch.build(probe_options);
   const auto spec = choices.head ? std::optional(parse_head_spec(*choices.head)) : std::nullopt;
   const auto head = plan_head(probe, state, spec);
   const auto head_n = head ? head_outputs(*head, state) : std::nullopt;
   nn::ModelOptions options(head_n.value_or(num_outputs_from(probe, state)), dropout);
+  options.image_size = probe_options.image_size;
   options.transform_input = choices.transform_input;
   options.has_training_only_tensors = has_training_only_tensors(probe, state);
   nn::LayerGraph graph = arch.build(options);

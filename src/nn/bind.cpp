@@ -133,7 +133,7 @@ void bind(LayerGraph& graph, const checkpoint::StateDict& state) {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     for (const auto& spec : layer.expected_params()) {
-      const Tensor* t = present.at(layer.path + "." + spec.local_name);
+      const Tensor* t = present.at(state_key(layer.path, spec.local_name));
       params[i].emplace(spec.local_name, t->to_float32());
     }
   }

@@ -1,5 +1,7 @@
 #include "nn/layer_graph.h"
 
+#include <algorithm>
+
 #include "pt2onnx/error.h"
 
 namespace pt2onnx::nn {
@@ -36,10 +38,27 @@ std::vector<std::optional<std::array<std::int64_t, 2>>> LayerGraph::spatial_size
   return sizes;
 }
 
+std::string state_key(const std::string& path, const std::string& local_name) {
+  return local_name.empty() ? path : path + "." + local_name;
+}
+
 std::vector<std::pair<std::string, ParamSpec>> LayerGraph::expected_state() const {
   std::vector<std::pair<std::string, ParamSpec>> out;
   for (const auto& layer : layers) {
-    for (auto& spec : layer.expected_params()) out.emplace_back(layer.path + "." + spec.local_name, std::move(spec));
+    for (auto& spec : layer.expected_params()) {
+      const bool bare = spec.local_name.empty();
+      auto key = state_key(layer.path, spec.local_name);
+      // torch lists a module's own parameters before its children's: a bare
+      // parameter (ViT's class_token, owned by the model itself) goes before
+      // the first key under the module that owns it.
+      auto at = out.end();
+      if (bare) {
+        const auto dot = key.rfind('.');
+        const std::string owner = dot == std::string::npos ? "" : key.substr(0, dot + 1);
+        at = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first.starts_with(owner); });
+      }
+      out.emplace(at, std::move(key), std::move(spec));
+    }
   }
   return out;
 }

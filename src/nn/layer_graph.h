@@ -43,6 +43,14 @@ enum class LayerKind {
   PointwiseLinear,  // nn.Linear applied to each pixel's channels; LinearAttrs; weight [out, in] as Linear's
   GELU,             // exact (erf) GELU
   LayerScale,       // x * layer_scale[c]; the parameter [C, 1, 1] is the module's own ("features.1.0.layer_scale")
+  // The vision transformers' pieces, on token sequences [N, L, D]:
+  PatchTokens,  // [N, D, h, w] -> [N, h * w, D]: ViT's reshape and permute after its patch convolution
+  ClassToken,  // prepends the parameter [1, 1, D] to each sequence; TokenAttrs; the layer's path is the parameter's key
+  PositionEmbedding,   // x + the parameter [1, L, D]; TokenAttrs; the layer's path is the parameter's key
+  LayerNorm,           // nn.LayerNorm over the last axis; LayerNormAttrs (channels: D); weight and bias [D]
+  TokenLinear,         // nn.Linear on the last axis; LinearAttrs
+  MultiheadAttention,  // nn.MultiheadAttention(batch_first=True) as self-attention, eval; AttentionAttrs
+  FirstToken,          // x[:, 0]: [N, L, D] -> [N, D] (the class token's output)
   // Not a layer kind: the number of them, which sizes the table of kinds (layer_kinds.cpp).
   Count,
 };
@@ -121,6 +129,17 @@ struct LayerScaleAttrs {
   std::int64_t channels = 0;
 };
 
+// A token sequence's length L (with the class token where it has one) and width D.
+struct TokenAttrs {
+  std::int64_t length = 0;
+  std::int64_t dim = 0;
+};
+
+struct AttentionAttrs {
+  std::int64_t dim = 0;  // embed_dim
+  std::int64_t heads = 1;
+};
+
 struct ChannelAffineAttrs {
   std::vector<double> scale;  // one per channel
   std::vector<double> shift;
@@ -128,16 +147,22 @@ struct ChannelAffineAttrs {
 
 using LayerAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs,
                                 FlattenAttrs, AdaptivePoolAttrs, ChannelAffineAttrs, ChannelSliceAttrs,
-                                ChannelShuffleAttrs, LayerNormAttrs, LayerScaleAttrs>;
+                                ChannelShuffleAttrs, LayerNormAttrs, LayerScaleAttrs, TokenAttrs, AttentionAttrs>;
 
 using ValueId = int;  // an activation; 0 is the graph input
 
 // One expected parameter or buffer: local name ("weight", "running_mean") and shape.
+// An empty local name is a bare nn.Parameter that is the layer itself (ViT's
+// class_token): its key is the layer's path.
 struct ParamSpec {
   std::string local_name;
   Shape shape;
   bool is_buffer = false;
 };
+
+// The state-dict key of a layer's parameter: "features.0.0" + "weight", or
+// the path alone for an empty local name.
+std::string state_key(const std::string& path, const std::string& local_name);
 
 struct Layer {
   LayerKind kind{};
@@ -175,6 +200,9 @@ struct ModelOptions {
   // checkpoint (on when it has no training-only tensors, see LayerGraph::training_only).
   std::optional<bool> transform_input;
   bool has_training_only_tensors = false;  // set by the registry from the checkpoint
+  // The square image size the checkpoint was trained at, where its tensors
+  // say it (a ViT's position embedding); unset: the family's default.
+  std::optional<std::int64_t> image_size;
 };
 
 struct LayerGraph {

@@ -95,6 +95,30 @@ std::vector<ParamSpec> layer_scale_params(const Layer& layer) {
   return {{"layer_scale", {layer.as<LayerScaleAttrs>().channels, 1, 1}, false}};
 }
 
+std::vector<ParamSpec> layer_norm_params(const Layer& layer) {
+  const auto n = layer.as<LayerNormAttrs>().channels;
+  return {{"weight", {n}, false}, {"bias", {n}, false}};
+}
+
+std::vector<ParamSpec> class_token_params(const Layer& layer) {
+  return {{"", {1, 1, layer.as<TokenAttrs>().dim}, false}};
+}
+
+std::vector<ParamSpec> position_embedding_params(const Layer& layer) {
+  const auto& a = layer.as<TokenAttrs>();
+  return {{"", {1, a.length, a.dim}, false}};
+}
+
+// nn.MultiheadAttention with equal query, key and value widths keeps the three
+// input projections in one packed weight, q's rows first.
+std::vector<ParamSpec> attention_params(const Layer& layer) {
+  const auto d = layer.as<AttentionAttrs>().dim;
+  return {{"in_proj_weight", {3 * d, d}, false},
+          {"in_proj_bias", {3 * d}, false},
+          {"out_proj.weight", {d, d}, false},
+          {"out_proj.bias", {d}, false}};
+}
+
 constexpr std::array kLayerKinds{
     LayerKindDef{.kind = LayerKind::Conv2d, .name = "Conv2d", .params = conv2d_params, .spatial = conv2d_spatial},
     LayerKindDef{.kind = LayerKind::BatchNorm2d, .name = "BatchNorm2d", .params = batch_norm2d_params},
@@ -121,6 +145,14 @@ constexpr std::array kLayerKinds{
     LayerKindDef{.kind = LayerKind::PointwiseLinear, .name = "PointwiseLinear", .params = linear_params},
     LayerKindDef{.kind = LayerKind::GELU, .name = "GELU"},
     LayerKindDef{.kind = LayerKind::LayerScale, .name = "LayerScale", .params = layer_scale_params},
+    LayerKindDef{.kind = LayerKind::PatchTokens, .name = "PatchTokens", .spatial = no_longer_an_image},
+    LayerKindDef{.kind = LayerKind::ClassToken, .name = "ClassToken", .params = class_token_params},
+    LayerKindDef{
+        .kind = LayerKind::PositionEmbedding, .name = "PositionEmbedding", .params = position_embedding_params},
+    LayerKindDef{.kind = LayerKind::LayerNorm, .name = "LayerNorm", .params = layer_norm_params},
+    LayerKindDef{.kind = LayerKind::TokenLinear, .name = "TokenLinear", .params = linear_params},
+    LayerKindDef{.kind = LayerKind::MultiheadAttention, .name = "MultiheadAttention", .params = attention_params},
+    LayerKindDef{.kind = LayerKind::FirstToken, .name = "FirstToken"},
 };
 
 constexpr std::size_t index_of(LayerKind kind) { return static_cast<std::size_t>(kind); }

@@ -70,4 +70,30 @@ Tensor layer_norm_channels(const Tensor& x, const Tensor& weight, const Tensor& 
 // x [N, C, H, W] * scale [C, 1, 1].
 Tensor scale_channels(Tensor x, const Tensor& scale);
 
+// tokens.cpp, the vision transformers' operators on sequences [N, L, D]:
+
+// [N, D, h, w] -> [N, h * w, D]: x.reshape(n, D, h * w).permute(0, 2, 1).
+Tensor patch_tokens(const Tensor& x);
+
+// torch.cat([token.expand(N, -1, -1), x], dim=1) with token [1, 1, D].
+Tensor prepend_token(const Tensor& x, const Tensor& token);
+
+// x + embedding [1, L, D].
+Tensor add_position_embedding(Tensor x, const Tensor& embedding);
+
+// nn.LayerNorm(D) over each token (biased variance), then * weight + bias.
+Tensor layer_norm_tokens(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+
+// nn.Linear on each token: [N, L, in] -> [N, L, out]; bias may be null.
+Tensor token_linear(const Tensor& x, const Tensor& weight, const Tensor* bias);
+
+// nn.MultiheadAttention(D, heads, batch_first=True)(x, x, x) in eval: the
+// packed input projection, softmax(q k^T / sqrt(D / heads)) v per head, the
+// output projection.
+Tensor multihead_attention(const Tensor& x, const Tensor& in_weight, const Tensor& in_bias, const Tensor& out_weight,
+                           const Tensor& out_bias, std::int64_t heads);
+
+// x[:, 0]: [N, L, D] -> [N, D].
+Tensor first_token(const Tensor& x);
+
 }  // namespace pt2onnx::reference

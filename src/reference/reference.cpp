@@ -91,6 +91,25 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
       return std::make_shared<Tensor>(activation(layer.kind, own_first()));
     case LayerKind::LayerScale:
       return std::make_shared<Tensor>(scale_channels(own_first(), param(layer, "layer_scale")));
+    case LayerKind::PatchTokens:
+      return std::make_shared<Tensor>(patch_tokens(x));
+    case LayerKind::ClassToken:
+      return std::make_shared<Tensor>(prepend_token(x, param(layer, "")));
+    case LayerKind::PositionEmbedding:
+      return std::make_shared<Tensor>(add_position_embedding(own_first(), param(layer, "")));
+    case LayerKind::LayerNorm:
+      return std::make_shared<Tensor>(
+          layer_norm_tokens(x, param(layer, "weight"), param(layer, "bias"), layer.as<nn::LayerNormAttrs>().eps));
+    case LayerKind::TokenLinear: {
+      const auto& a = layer.as<nn::LinearAttrs>();
+      return std::make_shared<Tensor>(token_linear(x, param(layer, "weight"), optional_param(layer, "bias", a.bias)));
+    }
+    case LayerKind::MultiheadAttention:
+      return std::make_shared<Tensor>(multihead_attention(
+          x, param(layer, "in_proj_weight"), param(layer, "in_proj_bias"), param(layer, "out_proj.weight"),
+          param(layer, "out_proj.bias"), layer.as<nn::AttentionAttrs>().heads));
+    case LayerKind::FirstToken:
+      return std::make_shared<Tensor>(first_token(x));
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -120,9 +139,24 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
     }
     case LayerKind::Linear:
     case LayerKind::PointwiseLinear:
+    case LayerKind::TokenLinear:
       return sum_of(layer.as<nn::LinearAttrs>().in_features);
     case LayerKind::LayerNorm2d:
+    case LayerKind::LayerNorm:
       return sum_of(layer.as<nn::LayerNormAttrs>().channels);
+    case LayerKind::MultiheadAttention: {
+      // four float32 sums one after another: the input projection and the
+      // output projection over D terms, q k^T over D / heads, the weighted
+      // sum of values over the sequence
+      const auto& a = layer.as<nn::AttentionAttrs>();
+      return sum_of(2 * a.dim + a.dim / std::max<std::int64_t>(a.heads, 1) + (x.rank() == 3 ? x.dim(1) : 1));
+    }
+    case LayerKind::PositionEmbedding:
+      return 1;
+    case LayerKind::PatchTokens:
+    case LayerKind::ClassToken:
+    case LayerKind::FirstToken:
+      return 0;
     case LayerKind::AdaptiveAvgPool2d: {
       const auto a = layer.adaptive_output();
       // the largest window: ceil(L / n) cells along each axis

@@ -42,7 +42,8 @@ std::optional<std::string> first_non_finite(const nn::LayerGraph& graph, const T
 
 // Moves each finite, non-zero element of rows [first_row, N) of t by `ulps` units
 // in the last place, towards or away from zero by one coin flip per plane (an
-// image's channel of [N, C, H, W], a value of [N, K]) seeded by (seed, stream)
+// image's channel of [N, C, H, W], an image's feature across its tokens of
+// [N, L, D], a value of [N, K]) seeded by (seed, stream)
 // and the plane's place in the whole batch, whose row 0 is t's row
 // `row_base`. Exposed for its tests.
 void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed, std::uint64_t stream,

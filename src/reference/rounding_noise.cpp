@@ -37,14 +37,34 @@ PT2ONNX_TARGET_CLONES void nudge(float* data, std::int64_t count, std::int32_t s
 void add_rounding_noise(Tensor& t, std::int64_t first_row, std::uint32_t ulps, std::uint64_t seed, std::uint64_t stream,
                         std::int64_t row_base) {
   if (ulps == 0 || t.rank() == 0 || first_row >= t.dim(0) || t.numel() == 0) return;
+  const std::uint64_t key = mix(seed ^ mix(stream + 0x9e3779b97f4a7c15ULL));
+  const auto step = static_cast<std::int32_t>(ulps);
+  if (t.rank() == 3) {
+    // A token sequence [N, L, D]: a channel is one feature of one image's
+    // tokens, all moved the same way, as a pixel channel is.
+    const std::int64_t length = t.dim(1), width = t.dim(2);
+    float* data = t.f32().data();
+    parallel_for((t.dim(0) - first_row) * length,
+                 [&](std::int64_t r0, std::int64_t r1) {
+                   for (std::int64_t r = r0; r < r1; ++r) {
+                     const std::int64_t image = first_row + r / length;
+                     float* token = data + (first_row * length + r) * width;
+                     const auto channel0 = static_cast<std::uint64_t>((row_base + image) * width);
+                     for (std::int64_t c = 0; c < width; ++c) {
+                       const bool away = (mix(key + channel0 + static_cast<std::uint64_t>(c)) & 1U) != 0;
+                       nudge(token + c, 1, away ? step : -step);
+                     }
+                   }
+                 },
+                 std::max<std::int64_t>(2, 65536 / std::max<std::int64_t>(width, 1)));
+    return;
+  }
   // A plane is one image's channel ([N, C, H, W]) or one value ([N, K]).
   const std::int64_t plane = t.rank() == 4 ? t.dim(2) * t.dim(3) : 1;
   const std::int64_t row = static_cast<std::int64_t>(t.numel()) / t.dim(0);
   float* begin = t.f32().data() + first_row * row;
   const std::int64_t planes = (t.dim(0) - first_row) * row / plane;
   const std::int64_t first_plane = (row_base + first_row) * row / plane;
-  const std::uint64_t key = mix(seed ^ mix(stream + 0x9e3779b97f4a7c15ULL));
-  const auto step = static_cast<std::int32_t>(ulps);
   parallel_for(
       planes,
       [&](std::int64_t p0, std::int64_t p1) {

@@ -31,7 +31,7 @@ TEST(DemoState, HasEveryExpectedKeyPlusNumBatchesTrackedInTorchOrder) {
   const auto state = demo_state_dict(g, 1);
   std::vector<std::string> expected;
   for (const auto& l : g.layers) {
-    for (const auto& spec : l.expected_params()) expected.push_back(l.path + "." + spec.local_name);
+    for (const auto& spec : l.expected_params()) expected.push_back(nn::state_key(l.path, spec.local_name));
     if (l.kind == nn::LayerKind::BatchNorm2d) expected.push_back(l.path + ".num_batches_tracked");
   }
   std::vector<std::string> keys;

@@ -96,7 +96,12 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
                                           "convnext_tiny",
                                           "convnext_small",
                                           "convnext_base",
-                                          "convnext_large"};
+                                          "convnext_large",
+                                          "vit_b_16",
+                                          "vit_b_32",
+                                          "vit_l_16",
+                                          "vit_l_32",
+                                          "vit_h_14"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
@@ -225,7 +230,7 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
                                     "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet, MNASNet, AlexNet, VGG, "
-                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt)"));
+                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt, ViT)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));
@@ -251,7 +256,8 @@ TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
   EXPECT_EQ(display_name("mobilenet_v3_small"), "MobileNet-V3-Small");
   EXPECT_EQ(display_name("regnet_x_1_6gf"), "RegNetX-1.6GF");
   EXPECT_EQ(display_name("vgg16_bn"), "VGG-16-BN");
-  EXPECT_EQ(display_name("vit_b_16"), "vit_b_16");  // not built here: as given
+  EXPECT_EQ(display_name("vit_b_32"), "ViT-B/32");
+  EXPECT_EQ(display_name("swin_t"), "swin_t");  // not built here: as given
   for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
 }
 

@@ -83,6 +83,44 @@ TEST(LayerKinds, ExpectedParamsAreTorchs) {
   EXPECT_EQ(layer_of(LayerKind::LayerScale, LayerScaleAttrs{96}).expected_params().at(0).shape, (Shape{96, 1, 1}));
   EXPECT_TRUE(layer_of(LayerKind::ReLU).expected_params().empty());
   EXPECT_TRUE(layer_of(LayerKind::Add).expected_params().empty());
+
+  // nn.MultiheadAttention(768, 12): the packed q, k, v projection, then out_proj (a Linear).
+  specs = layer_of(LayerKind::MultiheadAttention, AttentionAttrs{768, 12}).expected_params();
+  ASSERT_EQ(specs.size(), 4u);
+  EXPECT_EQ(specs[0].local_name, "in_proj_weight");
+  EXPECT_EQ(specs[0].shape, (Shape{2304, 768}));
+  EXPECT_EQ(specs[1].local_name, "in_proj_bias");
+  EXPECT_EQ(specs[1].shape, (Shape{2304}));
+  EXPECT_EQ(specs[2].local_name, "out_proj.weight");
+  EXPECT_EQ(specs[2].shape, (Shape{768, 768}));
+  EXPECT_EQ(specs[3].local_name, "out_proj.bias");
+  // ViT's bare parameters: torch.zeros(1, 1, D) and torch.empty(1, L, D), keyed by the layer's own path.
+  specs = layer_of(LayerKind::ClassToken, TokenAttrs{50, 768}).expected_params();
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].shape, (Shape{1, 1, 768}));
+  EXPECT_EQ(state_key("class_token", specs[0].local_name), "class_token");
+  specs = layer_of(LayerKind::PositionEmbedding, TokenAttrs{50, 768}).expected_params();
+  EXPECT_EQ(specs.at(0).shape, (Shape{1, 50, 768}));
+  EXPECT_EQ(state_key("encoder.pos_embedding", specs[0].local_name), "encoder.pos_embedding");
+  EXPECT_EQ(state_key("encoder.ln", "weight"), "encoder.ln.weight");
+  EXPECT_EQ(layer_of(LayerKind::LayerNorm, LayerNormAttrs{768, 1e-6}).expected_params().at(1).shape, (Shape{768}));
+  EXPECT_EQ(layer_of(LayerKind::TokenLinear, LinearAttrs{768, 3072, true}).expected_params().at(0).shape,
+            (Shape{3072, 768}));
+}
+
+// torch's state_dict lists a module's own parameters before its children's.
+TEST(LayerKinds, ABareParameterComesBeforeTheKeysUnderItsOwner) {
+  LayerGraph g;
+  ValueId x =
+      g.add(LayerKind::Conv2d, "conv_proj", {g.input}, Conv2dAttrs{3, 8, {4, 4}, {4, 4}, {0, 0}, {1, 1}, 1, true});
+  x = g.add(LayerKind::PatchTokens, "patch_tokens", {x});
+  x = g.add(LayerKind::ClassToken, "class_token", {x}, TokenAttrs{5, 8});
+  x = g.add(LayerKind::PositionEmbedding, "encoder.pos_embedding", {x}, TokenAttrs{5, 8});
+  g.add(LayerKind::LayerNorm, "encoder.ln", {x}, LayerNormAttrs{8, 1e-6});
+  std::vector<std::string> keys;
+  for (const auto& [key, spec] : g.expected_state()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"class_token", "conv_proj.weight", "conv_proj.bias",
+                                            "encoder.pos_embedding", "encoder.ln.weight", "encoder.ln.bias"}));
 }
 
 TEST(LayerKinds, OutputSpatialFollowsTorchsFormula) {

@@ -88,7 +88,8 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
     to torchvision's constructor (aux_logits=False, transform_input=True).
     ConvNeXt has LayerNorms instead: their affine parameters are perturbed the
     same way, and its layer scales (1e-6 at initialisation, which makes every
-    block an identity) drawn around 0.3."""
+    block an identity) drawn around 0.3. ViT's class token (zeros at
+    initialisation) is drawn too, so that a misplaced token shows."""
     torch.manual_seed(seed)
     model = create_model(n_out, arch=arch, replace_head=replace_head, **options)
     with torch.no_grad():
@@ -98,6 +99,8 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
                 m.bias.add_(0.1 * torch.randn_like(m.bias))
             if hasattr(m, "layer_scale"):
                 m.layer_scale.copy_(0.3 * (1.0 + 0.3 * torch.randn_like(m.layer_scale)))
+            if hasattr(m, "class_token"):  # ViT's, zeros at initialisation
+                m.class_token.normal_(0.0, 0.2)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

@@ -1,4 +1,5 @@
 // RoundingNoise: the differently rounded evaluation behind verification's float32 spread.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -76,6 +77,40 @@ TEST(RoundingNoise, MovesAllValuesOfOneImageChannelTheSameWay) {
   }
   EXPECT_GT(away, 40);
   EXPECT_LT(away, 88);
+}
+
+// A token sequence [N, L, D]: one feature of one image is a channel, moved
+// the same way in every token; rows before first_row stay; an image keyed by
+// its place in the whole batch (row_base) moves as it does there.
+TEST(RoundingNoise, MovesOneFeatureOfAllOfAnImagesTokensTheSameWay) {
+  const std::int64_t n = 3, length = 7, width = 64;
+  Tensor t(DType::Float32, {n, length, width});
+  for (std::size_t i = 0; i < t.f32().size(); ++i) t.f32()[i] = 0.5f + static_cast<float>(i % 11);
+  const Tensor before = t;
+  add_rounding_noise(t, 1, 2, 8, 3);
+  const auto at = [&](std::int64_t b, std::int64_t l, std::int64_t c) {
+    return static_cast<std::size_t>((b * length + l) * width + c);
+  };
+  int away = 0;
+  for (std::int64_t c = 0; c < width; ++c) {
+    EXPECT_EQ(before.f32()[at(0, 0, c)], t.f32()[at(0, 0, c)]);
+    for (std::int64_t b = 1; b < n; ++b) {
+      const long first = ulps_between(before.f32()[at(b, 0, c)], t.f32()[at(b, 0, c)]);
+      ASSERT_TRUE(first == 2 || first == -2);
+      for (std::int64_t l = 1; l < length; ++l) {
+        ASSERT_EQ(ulps_between(before.f32()[at(b, l, c)], t.f32()[at(b, l, c)]), first) << b << " " << l << " " << c;
+      }
+      away += first > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(away, 32);
+  EXPECT_LT(away, 96);
+  // Image 2 alone, as row 2 of the batch, moves as it did in the batch.
+  Tensor alone(DType::Float32, {1, length, width});
+  std::copy(before.f32().begin() + static_cast<std::ptrdiff_t>(at(2, 0, 0)), before.f32().end(), alone.f32().begin());
+  add_rounding_noise(alone, 0, 2, 8, 3, 2);
+  EXPECT_TRUE(
+      std::equal(alone.f32().begin(), alone.f32().end(), t.f32().begin() + static_cast<std::ptrdiff_t>(at(2, 0, 0))));
 }
 
 TEST(RoundingNoise, RepeatsForASeedAndDiffersAcrossSeedsAndStreams) {

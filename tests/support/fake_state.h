@@ -32,7 +32,7 @@ inline checkpoint::StateDict fake_state(const nn::LayerGraph& graph) {
       if (spec.local_name == "running_var") {
         for (auto& x : t.f32()) x = 0.5f + x * x;
       }
-      state.entries.emplace_back(layer.path + "." + spec.local_name, std::move(t));
+      state.entries.emplace_back(nn::state_key(layer.path, spec.local_name), std::move(t));
     }
     if (layer.kind == nn::LayerKind::BatchNorm2d) {
       state.entries.emplace_back(layer.path + ".num_batches_tracked", Tensor(DType::Int64, {}));

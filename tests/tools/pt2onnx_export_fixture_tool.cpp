@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     for (const auto& layer : graph.layers) {
       for (const auto& [local, tensor] : layer.params) {
         const auto values = tensor.f32();
-        params[layer.path + "." + local] = {{"shape", tensor.shape()},
-                                            {"data", std::vector<float>(values.begin(), values.end())}};
+        params[nn::state_key(layer.path, local)] = {{"shape", tensor.shape()},
+                                                    {"data", std::vector<float>(values.begin(), values.end())}};
       }
     }
     std::ofstream(argv[4]) << params.dump();

@@ -1,0 +1,98 @@
+"""The vision transformers from real torchvision checkpoints (LayerNorm
+affine parameters perturbed, the class token drawn, logits of about 10):
+
+- `pt2onnx export` with no --arch identifies the architecture and its
+  trained image size, and exports it with default verification;
+- ONNX Runtime running that file matches PyTorch eager, and so does
+  `pt2onnx run` on it and on torch.onnx.export's file of the same model,
+  within 1e-4 of the logits' scale (or twice PyTorch's own float32 error);
+- the file is written as the issue asks: LayerNormalization, exact GELU
+  (Erf), attention as MatMul and Softmax, a dynamic batch;
+- a model file over 128 MiB is run without transparent huge pages;
+- ViT's look-alikes (B/16 and B/32, B and L) are told apart, and a
+  checkpoint trained at another image size is rebuilt at that size.
+"""
+
+import os
+import subprocess
+import unittest
+
+import torch
+import torchvision
+
+import oracle_common as oc
+import runtime_oracle as ro
+from families_common import FamilyExportCase
+from test_export_families import detect
+
+
+class Transformers(FamilyExportCase):
+    WORK = "export_transformers"
+
+    def test_vit_b_32(self):
+        proc = self.export_and_compare("vit_b_32", ["LayerNormalization", "Erf", "MatMul", "Softmax", "Gather"],
+                                       seed=50)
+        self.assertIn("Input: (batch, 3, 224, 224)", proc.stdout)
+
+    def test_a_large_model_loads_without_huge_pages(self):
+        # A file over 128 MiB on the command line: glibc malloc without transparent huge pages, whose zeroing made
+        # ViT-B/32's load take from 0.5 to 9 s (docs/runtime.md, "Memory").
+        torch.manual_seed(0)
+        model = oc.create_model(2, arch="vit_b_32")
+        path = self.work / "vit_b_32_plain.onnx"
+        proc = oc.run_pt2onnx("export", "--input", oc.save_checkpoint(model, self.work / "vit_b_32_plain.pth"),
+                              "--output", path, "--no-verify")
+        self.assertGreater(path.stat().st_size, 128 << 20)
+        proc = oc.run_pt2onnx("bench", path, "--batch-size", "1", "--threads", "1", "--seconds", "0.2")
+        self.assertIn("memory: freed memory kept for reuse, no huge pages for a file over 128 MiB", proc.stdout)
+
+
+class TransformerDetection(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_transformers_detect")
+
+    def test_every_vit_expects_torchvisions_state_dict(self):
+        # The same keys in the same order with the same shapes: with the unit test that tells every registered
+        # architecture from the others by its tensors, this proves each variant is detected from a real checkpoint.
+        for arch in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"):
+            with self.subTest(arch=arch):
+                torch.manual_seed(0)
+                want = [(k, list(v.shape)) for k, v in oc.create_model(3, arch=arch).state_dict().items()]
+                out = subprocess.run([os.environ["PT2ONNX_REFERENCE_TOOL"], "expected-state", arch, "3"],
+                                     check=True, capture_output=True, text=True).stdout
+                got = [(key, [int(d) for d in shape.strip("[]").split(",") if d.strip()])
+                       for key, shape, _ in (line.split("\t") for line in out.splitlines())]
+                self.assertEqual(got, want)
+
+    def test_vit_variants_are_told_apart(self):
+        for arch in ("vit_b_16", "vit_b_32"):
+            with self.subTest(arch=arch):
+                torch.manual_seed(0)
+                model = oc.create_model(3, arch=arch)
+                proc = detect(self, model.state_dict(), arch)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn(f"Architecture: {arch} (detected: all {len(model.state_dict())} of its tensors fit",
+                              proc.stdout)
+                self.assertIn("Input: (batch, 3, 224, 224)", proc.stdout)
+                (self.work / f"{arch}.pth").unlink()
+
+    def test_a_vit_trained_at_another_size_is_rebuilt_at_it(self):
+        torch.manual_seed(0)
+        model = torchvision.models.vit_b_32(weights=None, image_size=384)
+        model.heads.head = torch.nn.Linear(768, 2)
+        proc = detect(self, model.state_dict(), "vit_b_32_384")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Architecture: vit_b_32 (detected", proc.stdout)
+        self.assertIn("Input: (batch, 3, 384, 384)", proc.stdout)
+        model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # as `detect` saved it
+        _, dims = oc.onnx_structure(self.work / "vit_b_32_384.onnx")
+        self.assertEqual(dims, ["batch", 2])
+        x = torch.randn(2, 3, 384, 384).numpy()
+        want = oc.torch_eval(model, x)
+        got = ro.pt2onnx_run(self.work / "vit_b_32_384.onnx", x, self.work, "vit_b_32_384")
+        self.assertLessEqual(ro.max_abs_diff(got, want), 1e-4 * max(1.0, float(abs(want).max())))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

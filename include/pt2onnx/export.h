@@ -51,6 +51,14 @@ struct ModelChoice {
   // ("dropout(0.4),linear,relu,dropout(0.2),linear"); empty: read from the
   // checkpoint.
   std::string head;
+  // The square image size to export at; nullopt: the size the model was
+  // trained at (the family's, or a ViT's from its position embedding).
+  // Convolutional families take any size their layers allow. A ViT's position
+  // embedding fits only its trained size: another is refused unless
+  // interpolate_position_embedding, which resizes it as torchvision's
+  // interpolate_embeddings does (bicubic, corners aligned).
+  std::optional<std::int64_t> image_size;
+  bool interpolate_position_embedding = false;
 };
 
 // The training preprocessing recorded in the model for `pt2onnx infer`, in the

@@ -23,6 +23,10 @@ nn::LayerGraph checkpoint_graph(const ModelChoice& choice, const checkpoint::Sta
     if (progress) progress(fmt::format("Architecture: {} (detected: {})\n", detection.arch, detection.reason));
   }
   nn::LayerGraph graph = models::build_and_bind(arch, state, dropout, build);
+  if (choice.interpolate_position_embedding && !choice.image_size) {
+    throw Error(ErrorKind::Usage, "--interpolate-position-embedding needs --image-size (the size to resize it for)");
+  }
+  if (choice.image_size) models::resize_input(graph, *choice.image_size, choice.interpolate_position_embedding);
   if (progress) {
     for (const auto& note : graph.notes) progress(fmt::format("Note: {}\n", note));
   }

@@ -50,4 +50,10 @@ void register_shufflenet(std::vector<Architecture>& out);
 void register_convnext(std::vector<Architecture>& out);
 void register_vit(std::vector<Architecture>& out);
 
+// A bound ViT graph at another square input size: its position embedding
+// resized to the new patch grid (bicubic, corners aligned, as torchvision's
+// interpolate_embeddings) and the token layers' lengths updated. Error(Usage)
+// when `size` is not a multiple of the patch.
+void resize_vit_position_embedding(nn::LayerGraph& graph, std::int64_t size);
+
 }  // namespace pt2onnx::models

@@ -206,6 +206,43 @@ Detection detect_architecture(const checkpoint::StateDict& state, const std::opt
   throw Error(ErrorKind::Unsupported, message);
 }
 
+void resize_input(nn::LayerGraph& graph, std::int64_t size, bool interpolate) {
+  const bool position_embedding = std::any_of(graph.layers.begin(), graph.layers.end(), [](const nn::Layer& l) {
+    return l.kind == nn::LayerKind::PositionEmbedding;
+  });
+  if (interpolate && !position_embedding) {
+    throw Error(ErrorKind::Usage, fmt::format("--interpolate-position-embedding: {} has no position embedding (only "
+                                              "the vision transformers do)",
+                                              display_name(graph.arch)));
+  }
+  const std::int64_t trained = graph.input_size;
+  if (size == trained) return;
+  if (position_embedding) {
+    if (!interpolate) {
+      throw Error(ErrorKind::Usage,
+                  fmt::format("--image-size {0}: {1}'s position embedding was trained for {2}x{2} images, and the "
+                              "model takes no other size. Export at {2} (drop --image-size), or add "
+                              "--interpolate-position-embedding to resize the embedding to the new patch grid as "
+                              "torchvision's interpolate_embeddings does (then check the model's accuracy at {0}x{0})",
+                              size, display_name(graph.arch), trained));
+    }
+    resize_vit_position_embedding(graph, size);
+  }
+  graph.input_size = size;
+  const auto sizes = graph.spatial_sizes();
+  for (const auto& layer : graph.layers) {
+    const auto& out = sizes.at(static_cast<std::size_t>(layer.output));
+    if (out && ((*out)[0] < 1 || (*out)[1] < 1)) {
+      throw Error(ErrorKind::Usage,
+                  fmt::format("--image-size {0}: too small for {1}: layer {2} ({3}) would have no output cells at "
+                              "{0}x{0}",
+                              size, display_name(graph.arch), layer.path, nn::layer_kind_name(layer.kind)));
+    }
+  }
+  graph.notes.push_back(fmt::format("input size {0}x{0} (--image-size); trained at {1}x{1}{2}", size, trained,
+                                    position_embedding ? ", position embedding interpolated (bicubic)" : ""));
+}
+
 std::vector<std::string> architectures() {
   std::vector<std::string> names;
   for (const auto& a : registry()) names.push_back(a.name);

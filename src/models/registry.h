@@ -52,4 +52,12 @@ struct BuildChoices {
 nn::LayerGraph build_and_bind(std::string_view arch, const checkpoint::StateDict& state, double dropout,
                               const BuildChoices& choices = {});
 
+// Sets the bound graph's square input size to `size`: Error(Usage) when a
+// layer's output would be empty at that size. A ViT's position embedding fits
+// only its trained size:
+// Error(Usage) saying so, unless `interpolate`, which resizes it to the new
+// patch grid (bicubic, corners aligned, as torchvision's interpolate_embeddings);
+// the size must then be a multiple of the patch. Adds a note of what changed.
+void resize_input(nn::LayerGraph& graph, std::int64_t size, bool interpolate);
+
 }  // namespace pt2onnx::models

@@ -12,6 +12,7 @@
 // The position embedding is sized for the image the model was trained at:
 // torchvision builds it from image_size and refuses any other input. The size
 // is read from the checkpoint's embedding (ModelOptions::image_size).
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -22,6 +23,8 @@
 
 #include "models/conv_norm_activation.h"
 #include "models/families.h"
+#include "models/registry.h"
+#include "pt2onnx/error.h"
 
 namespace pt2onnx::models {
 namespace {
@@ -98,7 +101,85 @@ std::optional<std::int64_t> vit_trained_size(const ViTVariant& v, const checkpoi
   return side * v.patch;
 }
 
+// torch's cubic convolution weights (A = -0.75) for the four taps around a
+// point t in [0, 1) past the second.
+std::array<double, 4> cubic_weights(double t) {
+  constexpr double kA = -0.75;
+  const auto near = [](double x) { return ((kA + 2.0) * x - (kA + 3.0)) * x * x + 1.0; };         // |x| <= 1
+  const auto far = [](double x) { return ((kA * x - 5.0 * kA) * x + 8.0 * kA) * x - 4.0 * kA; };  // 1 < |x| < 2
+  return {far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)};
+}
+
+// F.interpolate(grid [in, in], size=out, mode="bicubic", align_corners=True):
+// separable, taps clamped at the border, columns first as torch sums them.
+std::vector<double> bicubic_resize(const std::vector<double>& grid, std::int64_t in, std::int64_t out) {
+  const double scale = out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+  const auto at = [&](std::int64_t y, std::int64_t x) {
+    return grid[static_cast<std::size_t>(std::clamp<std::int64_t>(y, 0, in - 1) * in +
+                                         std::clamp<std::int64_t>(x, 0, in - 1))];
+  };
+  std::vector<double> result(static_cast<std::size_t>(out * out));
+  for (std::int64_t oy = 0; oy < out; ++oy) {
+    const double ry = scale * static_cast<double>(oy);
+    const auto iy = static_cast<std::int64_t>(std::floor(ry));
+    const auto wy = cubic_weights(ry - static_cast<double>(iy));
+    for (std::int64_t ox = 0; ox < out; ++ox) {
+      const double rx = scale * static_cast<double>(ox);
+      const auto ix = static_cast<std::int64_t>(std::floor(rx));
+      const auto wx = cubic_weights(rx - static_cast<double>(ix));
+      double value = 0.0;
+      for (std::int64_t j = 0; j < 4; ++j) {
+        double row = 0.0;
+        for (std::int64_t i = 0; i < 4; ++i) {
+          row += wx[static_cast<std::size_t>(i)] * at(iy - 1 + j, ix - 1 + i);
+        }
+        value += wy[static_cast<std::size_t>(j)] * row;
+      }
+      result[static_cast<std::size_t>(oy * out + ox)] = value;
+    }
+  }
+  return result;
+}
+
+nn::Layer& only_layer(nn::LayerGraph& g, LayerKind kind) {
+  const auto it = std::find_if(g.layers.begin(), g.layers.end(), [&](const nn::Layer& l) { return l.kind == kind; });
+  if (it == g.layers.end()) {
+    throw_error(ErrorKind::Internal, fmt::format("{} has no {} layer", g.arch, nn::layer_kind_name(kind)));
+  }
+  return *it;
+}
+
 }  // namespace
+
+void resize_vit_position_embedding(nn::LayerGraph& graph, std::int64_t size) {
+  const std::int64_t patch = only_layer(graph, LayerKind::Conv2d).as<nn::Conv2dAttrs>().kernel[0];
+  if (size % patch != 0) {
+    throw Error(ErrorKind::Usage, fmt::format("--image-size {}: {} cuts the image into {}x{} patches; the size must be "
+                                              "a multiple of {}",
+                                              size, display_name(graph.arch), patch, patch, patch));
+  }
+  nn::Layer& embedding = only_layer(graph, LayerKind::PositionEmbedding);
+  auto& attrs = std::get<nn::TokenAttrs>(embedding.attrs);
+  const Tensor& old = embedding.params.at("");
+  const std::int64_t dim = attrs.dim;
+  const std::int64_t in = graph.input_size / patch, out = size / patch;
+  Tensor resized(DType::Float32, {1, out * out + 1, dim});
+  const auto src = old.f32();
+  auto dst = resized.f32();
+  std::copy(src.begin(), src.begin() + dim, dst.begin());  // the class token's position stays
+  std::vector<double> grid(static_cast<std::size_t>(in * in));
+  for (std::int64_t d = 0; d < dim; ++d) {
+    for (std::int64_t p = 0; p < in * in; ++p)
+      grid[static_cast<std::size_t>(p)] = src[static_cast<std::size_t>((1 + p) * dim + d)];
+    const auto values = bicubic_resize(grid, in, out);
+    for (std::int64_t p = 0; p < out * out; ++p) {
+      dst[static_cast<std::size_t>((1 + p) * dim + d)] = static_cast<float>(values[static_cast<std::size_t>(p)]);
+    }
+  }
+  embedding.params[""] = std::move(resized);
+  attrs.length = out * out + 1;
+  std::get<nn::TokenAttrs>(only_layer(graph, LayerKind::ClassToken).attrs).length = attrs.length;
+}
 
 void register_vit(std::vector<Architecture>& out) {
   for (const auto& v : kViTVariants) {

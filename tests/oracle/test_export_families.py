@@ -115,6 +115,37 @@ class Heads(FamilyExportCase):
                 self.assertFalse((self.work / "bad_head.onnx").exists())
 
 
+class InputSize(FamilyExportCase):
+    """--image-size: a convolutional family at another square size, compared with PyTorch there; sizes a family
+    cannot take are usage errors naming why."""
+    WORK = "export_families_size"
+
+    def test_a_resnet_at_160(self):
+        proc = self.export_and_compare("resnet18", ["Conv", "Gemm"], seed=43, size=160, name="resnet18_160",
+                                       export_args=("--image-size", "160"))
+        self.assertIn("Note: input size 160x160 (--image-size); trained at 224x224", proc.stdout)
+        self.assertIn("Input: (batch, 3, 160, 160)", proc.stdout)
+
+    def test_sizes_a_family_cannot_take_are_usage_errors(self):
+        torch.manual_seed(0)
+        for arch, args, message in (
+                ("alexnet", ("--image-size", "8"), "--image-size 8: too small for AlexNet: layer features.2 "
+                                                   "(MaxPool2d) would have no output cells at 8x8"),
+                ("resnet18", ("--image-size", "160", "--interpolate-position-embedding"),
+                 "--interpolate-position-embedding: ResNet-18 has no position embedding"),
+                ("resnet18", ("--interpolate-position-embedding",), "--interpolate-position-embedding needs "
+                                                                    "--image-size")):
+            with self.subTest(arch=arch, args=args):
+                path = self.work / f"{arch}.pth"
+                if not path.exists():
+                    torch.save(oc.create_model(2, arch=arch).state_dict(), path)
+                out = self.work / f"{arch}_sized.onnx"
+                proc = oc.run_pt2onnx("export", "--input", path, "--output", out, "--no-verify", *args, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertFalse(out.exists())
+
+
 def detect(test, state_dict, name):
     """Runs `pt2onnx export` with the default --arch on a bare state dict
     (float16: half the file) and returns the process."""

@@ -9,6 +9,9 @@ affine parameters perturbed, the class token drawn, logits of about 10):
 - the file is written as the issue asks: LayerNormalization, exact GELU
   (Erf), attention as MatMul and Softmax, a dynamic batch;
 - a model file over 128 MiB is run without transparent huge pages;
+- another image size is refused with a clear message, or exported with the
+  position embedding interpolated as torchvision's interpolate_embeddings
+  does when the user asks for it;
 - ViT's look-alikes (B/16 and B/32, B and L) are told apart, and a
   checkpoint trained at another image size is rebuilt at that size.
 """
@@ -45,6 +48,52 @@ class Transformers(FamilyExportCase):
         self.assertGreater(path.stat().st_size, 128 << 20)
         proc = oc.run_pt2onnx("bench", path, "--batch-size", "1", "--threads", "1", "--seconds", "0.2")
         self.assertIn("memory: freed memory kept for reuse, no huge pages for a file over 128 MiB", proc.stdout)
+
+
+class InputSize(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_transformers_size")
+        cls.model = oc.make_nontrivial_model(2, seed=51, arch="vit_b_32")
+        cls.ckpt = oc.save_checkpoint(cls.model, cls.work / "vit_b_32.pth")
+
+    def test_another_size_is_refused_without_interpolation(self):
+        out = self.work / "refused.onnx"
+        proc = oc.run_pt2onnx("export", "--input", self.ckpt, "--output", out, "--image-size", "288", check=False)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--image-size 288: ViT-B/32's position embedding was trained for 224x224 images", proc.stderr)
+        self.assertIn("--interpolate-position-embedding", proc.stderr)
+        self.assertFalse(out.exists())
+        proc = oc.run_pt2onnx("export", "--input", self.ckpt, "--output", out, "--image-size", "300",
+                              "--interpolate-position-embedding", check=False)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("the size must be a multiple of 32", proc.stderr)
+        self.assertFalse(out.exists())
+
+    def test_interpolated_as_torchvision_interpolates(self):
+        # torchvision's own route to a ViT at another size: interpolate_embeddings on the state dict, then the
+        # model built at that size.
+        from torchvision.models.vision_transformer import interpolate_embeddings
+        state = interpolate_embeddings(288, 32, self.model.state_dict())
+        theirs = torchvision.models.vit_b_32(weights=None, image_size=288)
+        theirs.heads.head = torch.nn.Linear(768, 2)
+        theirs.load_state_dict(state)
+        theirs.eval()
+        ours = self.work / "vit_b_32_288.onnx"
+        proc = oc.run_pt2onnx("export", "--input", self.ckpt, "--output", ours, "--image-size", "288",
+                              "--interpolate-position-embedding")
+        self.assertIn("Note: input size 288x288 (--image-size); trained at 224x224, position embedding interpolated",
+                      proc.stdout)
+        self.assertIn("Verification passed!", proc.stdout)
+        self.assertIn("Input: (batch, 3, 288, 288)", proc.stdout)
+        xs = oc.probe_inputs(2, seed=9, size=288)
+        for (probe, x), from_ort in zip(xs.items(), oc.ort_run(ours, list(xs.values()))):
+            with self.subTest(probe=probe):
+                want = oc.torch_eval(theirs, x)
+                tol = 1e-4 * max(oc.LOGIT_SCALE, float(abs(want).max()))
+                self.assertLessEqual(ro.max_abs_diff(from_ort, want), tol, "ONNX Runtime")
+                got = ro.pt2onnx_run(ours, x, self.work, f"vit_288_{probe}")
+                self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run")
 
 
 class TransformerDetection(unittest.TestCase):

@@ -128,6 +128,16 @@ void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::s
           },
           "MODULES")
       ->option_text("MODULES");
+  cmd.add_option("--image-size", args.image_size,
+                 "Square input size N (NxN) to export at. Default: the size the model was trained at (224 for most "
+                 "families, 299 for Inception V3, a ViT's from its position embedding). A ViT's position embedding "
+                 "fits only its trained size; another needs --interpolate-position-embedding")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{8192}))
+      ->option_text("N");
+  cmd.add_flag("--interpolate-position-embedding", args.interpolate_position_embedding,
+               "ViT with --image-size other than its trained size: resize the position embedding to the new patch "
+               "grid as torchvision's interpolate_embeddings does (bicubic, corners aligned). The model then sees "
+               "positions it was not trained on: check its accuracy at the new size");
 }
 
 ModelChoice model_choice(const ModelChoiceArgs& args) {
@@ -135,6 +145,8 @@ ModelChoice model_choice(const ModelChoiceArgs& args) {
   choice.arch = args.arch;
   if (args.transform_input != "auto") choice.transform_input = args.transform_input == "on";
   choice.head = args.head;  // checked when parsed
+  if (args.image_size > 0) choice.image_size = args.image_size;
+  choice.interpolate_position_embedding = args.interpolate_position_embedding;
   return choice;
 }
 

@@ -51,11 +51,14 @@ CLI::Option* add_architecture_option(CLI::App& cmd, std::string& arch, const std
 
 // What export and verify are told about the model beyond the checkpoint:
 // --arch, --transform-input (GoogLeNet's and Inception V3's transform_input,
-// which a state dict does not record) and --head (the classifier head's modules).
+// which a state dict does not record), --head (the classifier head's modules),
+// --image-size and --interpolate-position-embedding.
 struct ModelChoiceArgs {
   std::string arch = kAutoArchitecture;
   std::string transform_input = "auto";
-  std::string head;  // empty: read from the checkpoint
+  std::string head;             // empty: read from the checkpoint
+  std::int64_t image_size = 0;  // 0: the trained size
+  bool interpolate_position_embedding = false;
 };
 void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::string& arch_help);
 

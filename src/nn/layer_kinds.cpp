@@ -86,18 +86,14 @@ std::vector<ParamSpec> linear_params(const Layer& layer) {
   return specs;
 }
 
-std::vector<ParamSpec> layer_norm2d_params(const Layer& layer) {
+// LayerNorm2d's per-pixel and LayerNorm's per-token normalisation alike.
+std::vector<ParamSpec> layer_norm_params(const Layer& layer) {
   const auto n = layer.as<LayerNormAttrs>().channels;
   return {{"weight", {n}, false}, {"bias", {n}, false}};
 }
 
 std::vector<ParamSpec> layer_scale_params(const Layer& layer) {
   return {{"layer_scale", {layer.as<LayerScaleAttrs>().channels, 1, 1}, false}};
-}
-
-std::vector<ParamSpec> layer_norm_params(const Layer& layer) {
-  const auto n = layer.as<LayerNormAttrs>().channels;
-  return {{"weight", {n}, false}, {"bias", {n}, false}};
 }
 
 std::vector<ParamSpec> class_token_params(const Layer& layer) {
@@ -141,7 +137,7 @@ constexpr std::array kLayerKinds{
     LayerKindDef{.kind = LayerKind::ChannelAffine, .name = "ChannelAffine"},
     LayerKindDef{.kind = LayerKind::ChannelSlice, .name = "ChannelSlice"},
     LayerKindDef{.kind = LayerKind::ChannelShuffle, .name = "ChannelShuffle"},
-    LayerKindDef{.kind = LayerKind::LayerNorm2d, .name = "LayerNorm2d", .params = layer_norm2d_params},
+    LayerKindDef{.kind = LayerKind::LayerNorm2d, .name = "LayerNorm2d", .params = layer_norm_params},
     LayerKindDef{.kind = LayerKind::PointwiseLinear, .name = "PointwiseLinear", .params = linear_params},
     LayerKindDef{.kind = LayerKind::GELU, .name = "GELU"},
     LayerKindDef{.kind = LayerKind::LayerScale, .name = "LayerScale", .params = layer_scale_params},

@@ -9,6 +9,8 @@ affine parameters perturbed, the class token drawn, logits of about 10):
 - the file is written as the issue asks: LayerNormalization, exact GELU
   (Erf), attention as MatMul and Softmax, a dynamic batch;
 - a model file over 128 MiB is run without transparent huge pages;
+- the verifier refuses exports broken inside attention, the MLP, the
+  position embedding or the class token;
 - another image size is refused with a clear message, or exported with the
   position embedding interpolated as torchvision's interpolate_embeddings
   does when the user asks for it;
@@ -48,6 +50,60 @@ class Transformers(FamilyExportCase):
         self.assertGreater(path.stat().st_size, 128 << 20)
         proc = oc.run_pt2onnx("bench", path, "--batch-size", "1", "--threads", "1", "--seconds", "0.2")
         self.assertIn("memory: freed memory kept for reuse, no huge pages for a file over 128 MiB", proc.stdout)
+
+
+class VerifierCatchesTransformerMistakes(unittest.TestCase):
+    """The verifier's reference computes the transformer layers itself: exports made wrong the ways a lowering
+    could go wrong are refused by `pt2onnx verify` (exit 6), while the unchanged export passes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_transformers_mutations")
+        model = oc.make_nontrivial_model(2, seed=52, arch="vit_b_32")
+        cls.ckpt = oc.save_checkpoint(model, cls.work / "vit_b_32.pth")
+        cls.good = cls.work / "vit_b_32.onnx"
+        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+
+    def verify(self, path):
+        return oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
+
+    def test_mutants_are_refused_and_the_export_passes(self):
+        import numpy as np
+        import onnx
+        from onnx import numpy_helper
+
+        block = "encoder.layers.encoder_layer_5"
+
+        def swap_q_heads(w):  # [D, 3D]: q's first two heads exchanged, k's kept
+            w = w.copy()
+            w[:, 0:64], w[:, 64:128] = w[:, 64:128].copy(), w[:, 0:64].copy()
+            return w
+
+        def swap_positions(w):  # [1, L, D]: two patches' position embeddings exchanged
+            w = w.copy()
+            w[0, [1, 2]] = w[0, [2, 1]]
+            return w
+
+        mutants = {
+            "q heads swapped": (f"{block}.self_attention.in_proj.weight_transposed", swap_q_heads),
+            "MLP weight x1.02": (f"{block}.mlp.0.weight_transposed", lambda w: w * 1.02),
+            "positions swapped": ("encoder.pos_embedding.value", swap_positions),
+            "class token zeroed": ("class_token.value", lambda w: np.where(np.arange(w.shape[1])[None, :, None] == 0,
+                                                                           0.0, w)),
+        }
+        proc = self.verify(self.good)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for name, (initializer, change) in mutants.items():
+            with self.subTest(mutant=name):
+                model = onnx.load(str(self.good))
+                init = next(i for i in model.graph.initializer if i.name == initializer)
+                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
+                                                      initializer))
+                path = self.work / "mutant.onnx"
+                onnx.save(model, str(path))
+                proc = self.verify(path)
+                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+                self.assertIn("FAILED", proc.stdout)
 
 
 class InputSize(unittest.TestCase):

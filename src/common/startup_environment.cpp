@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,10 +75,9 @@ void complete_environment(int /*argc*/, char** argv, char** envp) {
   }
   if (add_malloc) {
     const bool large = names_large_file(argv);
-    const char* tunables = large ? kMallocTunablesLarge : kMallocTunables;
+    const std::string_view tunables = large ? kMallocTunablesLarge : kMallocTunables;
     std::memcpy(g_tunables_entry, "GLIBC_TUNABLES=", sizeof "GLIBC_TUNABLES=" - 1);
-    std::memcpy(g_tunables_entry + sizeof "GLIBC_TUNABLES=" - 1, tunables,
-                large ? sizeof kMallocTunablesLarge : sizeof kMallocTunables);
+    std::memcpy(g_tunables_entry + sizeof "GLIBC_TUNABLES=" - 1, tunables.data(), tunables.size() + 1);
     entries[n++] = g_tunables_entry;
     entries[n++] = const_cast<char*>(large ? kMallocMarkerLargeEntry : kMallocMarkerEntry);
   }
@@ -149,7 +149,10 @@ std::string malloc_policy() {
   const auto& s = malloc_setting();
   switch (s.source) {
     case SettingSource::Ours:
-      return g_malloc_large ? "freed memory kept for reuse, no huge pages for a file over 128 MiB (pt2onnx's default)"
+      return g_malloc_large ? fmt::format(
+                                  "freed memory kept for reuse, no huge pages for a file over {} MiB (pt2onnx's "
+                                  "default)",
+                                  kLargeFileBytes >> 20)
                             : "transparent huge pages, freed memory kept for reuse (pt2onnx's default)";
     case SettingSource::User:
       return fmt::format("{} (from the environment)", s.user_text);

@@ -24,6 +24,12 @@ Tensor uniform_tensor(Random& rng, const Shape& shape, double low, double high) 
   return t;
 }
 
+// A Linear's (or a projection's) parameter: the weight normal with std 1 / sqrt(fan_in), the bias small.
+Tensor linear_param(Random& rng, const nn::ParamSpec& spec, std::int64_t fan_in, bool weight) {
+  if (weight) return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(static_cast<double>(fan_in), 1.0)));
+  return normal_tensor(rng, spec.shape, 0.0, 0.05);
+}
+
 Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec) {
   const auto& name = spec.local_name;
   switch (layer.kind) {
@@ -44,18 +50,12 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
       return normal_tensor(rng, spec.shape, 0.0, 0.1);
     case nn::LayerKind::LayerScale:  // trained ConvNeXt scales are small, far above their 1e-6 start
       return uniform_tensor(rng, spec.shape, 0.05, 0.5);
-    case nn::LayerKind::MultiheadAttention: {
-      const auto fan_in = static_cast<double>(layer.as<nn::AttentionAttrs>().dim);
-      if (name.ends_with("weight")) return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(fan_in, 1.0)));
-      return normal_tensor(rng, spec.shape, 0.0, 0.05);
-    }
+    case nn::LayerKind::MultiheadAttention:  // in_proj_weight, out_proj.weight and their biases
+      return linear_param(rng, spec, layer.as<nn::AttentionAttrs>().dim, name.ends_with("weight"));
     case nn::LayerKind::Linear:
     case nn::LayerKind::PointwiseLinear:
-    case nn::LayerKind::TokenLinear: {
-      const auto fan_in = static_cast<double>(layer.as<nn::LinearAttrs>().in_features);
-      if (name == "weight") return normal_tensor(rng, spec.shape, 0.0, 1.0 / std::sqrt(std::max(fan_in, 1.0)));
-      return normal_tensor(rng, spec.shape, 0.0, 0.05);
-    }
+    case nn::LayerKind::TokenLinear:
+      return linear_param(rng, spec, layer.as<nn::LinearAttrs>().in_features, name == "weight");
     default:
       return normal_tensor(rng, spec.shape, 0.0, 0.1);
   }

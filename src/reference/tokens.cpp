@@ -12,14 +12,11 @@
 namespace pt2onnx::reference {
 namespace {
 
-// [A, B] -> [B, A] of a float32 matrix held in `src`.
-Tensor transpose_matrix(const float* src, std::int64_t rows, std::int64_t cols, const Shape& shape) {
-  Tensor out(DType::Float32, shape);
-  float* dst = out.f32().data();
+// dst [cols, rows] = src [rows, cols] transposed.
+void transpose_into(const float* src, std::int64_t rows, std::int64_t cols, float* dst) {
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
   }
-  return out;
 }
 
 void require_tokens(const Tensor& x, std::int64_t dim, std::string_view what) {
@@ -38,19 +35,18 @@ void attend(const float* q, const float* k, const float* v, std::int64_t length,
   std::vector<double> weights(static_cast<std::size_t>(length));
   for (std::int64_t i = 0; i < length; ++i) {
     const float* qi = q + i * stride;
-    double top = -INFINITY;
+    float top = -INFINITY;
     for (std::int64_t j = 0; j < length; ++j) {
       const float* kj = k + j * stride;
       double acc = 0.0;
       for (std::int64_t c = 0; c < dh; ++c) acc += static_cast<double>(qi[c]) * static_cast<double>(kj[c]);
       scores[static_cast<std::size_t>(j)] = static_cast<float>(acc);
-      top = std::max(top, acc);
+      top = std::max(top, scores[static_cast<std::size_t>(j)]);
     }
     // softmax over the float32 scores, rounded to float32 as torch's softmax returns it
     double total = 0.0;
     for (std::int64_t j = 0; j < length; ++j) {
-      const double e = std::exp(static_cast<double>(scores[static_cast<std::size_t>(j)]) -
-                                static_cast<double>(static_cast<float>(top)));
+      const double e = std::exp(static_cast<double>(scores[static_cast<std::size_t>(j)]) - static_cast<double>(top));
       weights[static_cast<std::size_t>(j)] = e;
       total += e;
     }
@@ -72,12 +68,8 @@ Tensor patch_tokens(const Tensor& x) {
   require_rank(x, 4, "input");
   const std::int64_t n = x.dim(0), d = x.dim(1), plane = x.dim(2) * x.dim(3);
   Tensor out(DType::Float32, {n, plane, d});
-  const float* src = x.f32().data();
-  float* dst = out.f32().data();
   for (std::int64_t b = 0; b < n; ++b) {
-    for (std::int64_t c = 0; c < d; ++c) {
-      for (std::int64_t p = 0; p < plane; ++p) dst[(b * plane + p) * d + c] = src[(b * d + c) * plane + p];
-    }
+    transpose_into(x.f32().data() + b * d * plane, d, plane, out.f32().data() + b * plane * d);
   }
   return out;
 }
@@ -127,9 +119,12 @@ Tensor token_linear(const Tensor& x, const Tensor& weight, const Tensor* bias) {
   // The tokens as the pixels of one [1, in, 1, R] image: a Linear on each is
   // the pointwise (1x1 convolution) product, whose blocked loops are fast.
   const std::int64_t rows = x.dim(0) * x.dim(1), in = x.dim(2), out = weight.dim(0);
-  const Tensor image = transpose_matrix(x.f32().data(), rows, in, {1, in, 1, rows});
+  Tensor image(DType::Float32, {1, in, 1, rows});
+  transpose_into(x.f32().data(), rows, in, image.f32().data());
   const Tensor y = pointwise_linear(image, weight, bias);
-  return transpose_matrix(y.f32().data(), out, rows, {x.dim(0), x.dim(1), out});
+  Tensor result(DType::Float32, {x.dim(0), x.dim(1), out});
+  transpose_into(y.f32().data(), out, rows, result.f32().data());
+  return result;
 }
 
 Tensor multihead_attention(const Tensor& x, const Tensor& in_weight, const Tensor& in_bias, const Tensor& out_weight,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace pt2onnx::exporter {
@@ -56,9 +57,36 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
     case nn::LayerKind::PointwiseLinear:
     case nn::LayerKind::TokenLinear:
       return linear_param(rng, spec, layer.as<nn::LinearAttrs>().in_features, name == "weight");
+    case nn::LayerKind::WindowAttention: {
+      const auto& a = layer.as<nn::WindowAttrs>();
+      if (spec.integer) {  // relative_position_index: torchvision's own values
+        const auto index = nn::relative_position_index(a.window);
+        Tensor t(DType::Float32, spec.shape);
+        std::transform(index.begin(), index.end(), t.f32().begin(),
+                       [](std::int64_t i) { return static_cast<float>(i); });
+        return t;
+      }
+      // trained bias tables reach a few units: some windows' neighbours matter far more than others
+      if (name == "relative_position_bias_table") return normal_tensor(rng, spec.shape, 0.0, 1.0);
+      return linear_param(rng, spec, a.dim, name.ends_with("weight"));
+    }
+    case nn::LayerKind::PatchMerging:
+      if (name == "norm.weight") return uniform_tensor(rng, spec.shape, 0.75, 1.25);
+      if (name == "norm.bias") return normal_tensor(rng, spec.shape, 0.0, 0.1);
+      return linear_param(rng, spec, 4 * layer.as<nn::PatchMergingAttrs>().dim, true);
     default:
       return normal_tensor(rng, spec.shape, 0.0, 0.1);
   }
+}
+
+Tensor int64_copy(const Tensor& t) {
+  Tensor out(DType::Int64, t.shape());
+  const auto src = t.f32();
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    const auto v = static_cast<std::int64_t>(src[i]);
+    std::memcpy(out.bytes().data() + i * sizeof v, &v, sizeof v);
+  }
+  return out;
 }
 
 }  // namespace
@@ -84,7 +112,9 @@ checkpoint::StateDict state_dict_of(const nn::LayerGraph& graph) {
       if (it == layer.params.end()) {
         throw_error(ErrorKind::Internal, fmt::format("layer {} has no bound {}", layer.path, spec.local_name));
       }
-      state.entries.emplace_back(nn::state_key(layer.path, spec.local_name), it->second);
+      // an index buffer goes back to the int64 torch keeps it as
+      state.entries.emplace_back(nn::state_key(layer.path, spec.local_name),
+                                 spec.integer ? int64_copy(it->second) : it->second);
     }
     // torch registers this buffer on every BatchNorm with track_running_stats,
     // and load_state_dict(strict=True) insists on it.

@@ -49,6 +49,9 @@ constexpr std::array kLowerings{
     Lowering{LayerKind::TokenLinear, lower_token_linear},
     Lowering{LayerKind::MultiheadAttention, lower_multihead_attention},
     Lowering{LayerKind::FirstToken, lower_first_token},
+    Lowering{LayerKind::WindowAttention, lower_window_attention},
+    Lowering{LayerKind::PatchMerging, lower_patch_merging},
+    Lowering{LayerKind::TokenMean, lower_token_mean},
 };
 
 constexpr bool one_lowering_per_kind_in_order() {

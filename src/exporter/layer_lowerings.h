@@ -48,10 +48,14 @@ void lower_layer_norm(const nn::Layer& layer, LoweringContext& ctx);
 void lower_token_linear(const nn::Layer& layer, LoweringContext& ctx);
 void lower_multihead_attention(const nn::Layer& layer, LoweringContext& ctx);
 void lower_first_token(const nn::Layer& layer, LoweringContext& ctx);
+void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx);
+void lower_patch_merging(const nn::Layer& layer, LoweringContext& ctx);
+void lower_token_mean(const nn::Layer& layer, LoweringContext& ctx);
 // LayerNormalization over the last axis of `input` with the layer's weight
-// and bias, written to `output`; Error(Unsupported) below opset 17.
+// and bias (param_prefix + "weight", "bias"), written to `output`;
+// Error(Unsupported) below opset 17.
 void add_layer_normalization(const nn::Layer& layer, LoweringContext& ctx, const std::string& input,
-                             const std::string& output);
+                             const std::string& output, const std::string& param_prefix = "");
 // Dropout and StochasticDepth: the plan aliases their output to their input.
 void lower_eval_identity(const nn::Layer& layer, LoweringContext& ctx);
 

@@ -5,6 +5,7 @@
 // Reshape's shape) dynamic.
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -44,21 +45,76 @@ void add_linear(const nn::Layer& layer, LoweringContext& ctx, const std::string&
                {output});
 }
 
+// Steps of a layer's lowering, each naming its node and output after the
+// layer's path and the step ("features.1.1.attn/windows").
+class Steps {
+ public:
+  Steps(const nn::Layer& layer, LoweringContext& ctx) : layer_(layer), ctx_(ctx) {}
+
+  [[nodiscard]] std::string name(std::string_view step) const { return fmt::format("{}/{}", layer_.path, step); }
+
+  std::string reshape(std::string_view step, const std::string& input, const std::vector<std::int64_t>& shape) {
+    const std::string out = name(step);
+    ctx_.add_node("Reshape", out, {input, ctx_.add_int64_initializer(out + ".shape", shape)}, {out});
+    return out;
+  }
+  std::string transpose(std::string_view step, const std::string& input, std::vector<std::int64_t> perm) {
+    const std::string out = name(step);
+    set_ints_attr(ctx_.add_node("Transpose", out, {input}, {out}), "perm", std::move(perm));
+    return out;
+  }
+  // x[begin:end] along `axis`
+  std::string slice(std::string_view step, const std::string& input, std::int64_t axis, std::int64_t begin,
+                    std::int64_t end) {
+    const std::string out = name(step);
+    ctx_.add_node("Slice", out,
+                  {input, ctx_.add_int64_initializer(out + ".starts", {begin}),
+                   ctx_.add_int64_initializer(out + ".ends", {end}), ctx_.add_int64_initializer(out + ".axes", {axis})},
+                  {out});
+    return out;
+  }
+  // torch.roll(x, shift, axis) on an axis of `size` cells: x[size - s:] then x[:size - s]
+  std::string roll(std::string_view step, const std::string& input, std::int64_t axis, std::int64_t size,
+                   std::int64_t shift) {
+    const std::int64_t cut = ((size - shift) % size + size) % size;
+    if (cut == 0) return input;
+    const std::string out = name(step);
+    const std::string tail = slice(fmt::format("{}_tail", step), input, axis, cut, size);
+    const std::string head = slice(fmt::format("{}_head", step), input, axis, 0, cut);
+    set_int_attr(ctx_.add_node("Concat", out, {tail, head}, {out}), "axis", axis);
+    return out;
+  }
+  // zeros after the end of axes 1 and 2 of [N, rows, cols, C]
+  std::string pad_grid(std::string_view step, const std::string& input, std::int64_t rows, std::int64_t cols) {
+    if (rows == 0 && cols == 0) return input;
+    const std::string out = name(step);
+    ctx_.add_node("Pad", out, {input, ctx_.add_int64_initializer(out + ".pads", {0, 0, 0, 0, 0, rows, cols, 0})},
+                  {out});
+    return out;
+  }
+
+ private:
+  const nn::Layer& layer_;
+  LoweringContext& ctx_;
+};
+
 }  // namespace
 
 void add_layer_normalization(const nn::Layer& layer, LoweringContext& ctx, const std::string& input,
-                             const std::string& output) {
+                             const std::string& output, const std::string& param_prefix) {
   if (ctx.opset() < kFirstOpsetWithLayerNormalization) {
     throw_error(ErrorKind::Unsupported,
                 fmt::format("layer {}: LayerNorm needs opset 17 or newer (LayerNormalization); export with --opset 17",
                             layer.path));
   }
-  auto& ln = ctx.add_node("LayerNormalization", layer.path,
-                          {input, ctx.add_initializer(layer.path + ".weight", ctx.param(layer, "weight")),
-                           ctx.add_initializer(layer.path + ".bias", ctx.param(layer, "bias"))},
+  const std::string weight = param_prefix + "weight", bias = param_prefix + "bias";
+  auto& ln = ctx.add_node("LayerNormalization", param_prefix.empty() ? layer.path : layer.path + "/LayerNormalization",
+                          {input, ctx.add_initializer(nn::state_key(layer.path, weight), ctx.param(layer, weight)),
+                           ctx.add_initializer(nn::state_key(layer.path, bias), ctx.param(layer, bias))},
                           {output});
   set_int_attr(ln, "axis", -1);
-  set_float_attr(ln, "epsilon", static_cast<float>(layer.as<nn::LayerNormAttrs>().eps));
+  const auto* merging = std::get_if<nn::PatchMergingAttrs>(&layer.attrs);
+  set_float_attr(ln, "epsilon", static_cast<float>(merging ? merging->eps : layer.as<nn::LayerNormAttrs>().eps));
 }
 
 // x.reshape(n, D, h * w).permute(0, 2, 1)
@@ -149,6 +205,155 @@ void lower_first_token(const nn::Layer& layer, LoweringContext& ctx) {
       ctx.add_node("Gather", layer.path, {ctx.input_name(layer, 0), ctx.add_int64_scalar(layer.path + ".index", 0)},
                    {ctx.output_name(layer)});
   set_int_attr(g, "axis", 1);
+}
+
+}  // namespace pt2onnx::exporter
+
+namespace pt2onnx::exporter {
+
+// Swin's shifted-window attention on the tokens [N, rows * cols, C] of its
+// grid, every reshape keeping the batch (0): the grid padded to whole
+// windows and rolled back by the shift; the windows [N, windows, w * w, C];
+// the packed projection split into heads [N, windows, heads, w * w, dh];
+// softmax(q * dh^-0.5 @ k^T + bias) @ v, where the bias is the relative
+// position bias gathered from the table at export, plus in shifted windows
+// the mask of -100 between cells of different regions; the heads joined and
+// projected; the windows put back, rolled forward and unpadded.
+void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::WindowAttrs>();
+  const std::int64_t c = a.dim, w = a.window, rows = a.grid[0], cols = a.grid[1];
+  if (a.heads < 1 || c % a.heads != 0 || w < 1 || rows < 1 || cols < 1) {
+    throw_error(ErrorKind::ExportFailed, fmt::format("layer {}: {} features in {} heads, window {} over a {}x{} grid "
+                                                     "do not make a window attention",
+                                                     layer.path, c, a.heads, w, rows, cols));
+  }
+  const std::int64_t tokens = w * w, heads = a.heads, dh = c / heads, span = 2 * w - 1;
+  const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
+  const std::int64_t shift_r = w >= prow ? 0 : a.shift, shift_c = w >= pcol ? 0 : a.shift;
+  const std::int64_t wrows = prow / w, wcols = pcol / w, windows = wrows * wcols;
+  const bool moved = prow != rows || pcol != cols || shift_r + shift_c > 0;
+  Steps step(layer, ctx);
+
+  std::string x = ctx.input_name(layer, 0);
+  if (moved) {
+    x = step.reshape("grid", x, {0, rows, cols, c});
+    x = step.pad_grid("padded", x, prow - rows, pcol - cols);
+    x = step.roll("shifted_rows", x, 1, prow, -shift_r);
+    x = step.roll("shifted", x, 2, pcol, -shift_c);
+  }
+  x = step.reshape("window_grid", x, {0, wrows, w, wcols, w, c});
+  x = step.transpose("window_major", x, {0, 1, 3, 2, 4, 5});
+  x = step.reshape("windows", x, {0, windows, tokens, c});
+  add_linear(layer, ctx, layer.path + ".qkv", "qkv.weight", "qkv.bias", x, step.name("qkv"));
+  x = step.reshape("qkv_heads", step.name("qkv"), {0, windows, tokens, 3, heads, dh});
+  x = step.transpose("qkv_by_role", x, {3, 0, 1, 4, 2, 5});  // [3, N, windows, heads, w * w, dh]
+  const char* roles[] = {"q", "k", "v"};
+  for (std::int64_t r = 0; r < 3; ++r) {
+    set_int_attr(ctx.add_node("Gather", step.name(roles[r]),
+                              {x, ctx.add_int64_scalar(fmt::format("{}.index_{}", layer.path, roles[r]), r)},
+                              {step.name(roles[r])}),
+                 "axis", 0);
+  }
+  // torch multiplies q by the Python float (C / heads)^-0.5, which it rounds to float32
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
+  ctx.add_node(
+      "Mul", step.name("q_scaled"),
+      {step.name("q"), ctx.add_initializer(layer.path + ".head_scale", Shape{}, std::span<const float>(&scale, 1))},
+      {step.name("q_scaled")});
+  const std::string kt = step.transpose("k_transposed", step.name("k"), {0, 1, 2, 4, 3});
+  ctx.add_node("MatMul", step.name("scores"), {step.name("q_scaled"), kt}, {step.name("scores")});
+
+  // bias[h][i][j] = table[index[i * w * w + j]][h], with each shifted window's mask added
+  const Tensor& table = ctx.param(layer, "relative_position_bias_table");
+  const Tensor& index = ctx.param(layer, "relative_position_index");
+  const bool shifted = shift_r + shift_c > 0;
+  std::vector<std::int64_t> label;
+  if (shifted) {
+    // torchvision's regions of the shifted padded grid: rows [0, P - w), [P - w, P - s), [P - s, P), cols likewise
+    const auto region = [w](std::int64_t at, std::int64_t size, std::int64_t shift) -> std::int64_t {
+      if (shift == 0) return 2;  // torch's last slice [-0:] is the whole axis
+      return at < size - w ? 0 : at < size - shift ? 1 : 2;
+    };
+    label.resize(static_cast<std::size_t>(prow * pcol));
+    for (std::int64_t r = 0; r < prow; ++r) {
+      for (std::int64_t col = 0; col < pcol; ++col) {
+        label[static_cast<std::size_t>(r * pcol + col)] = 3 * region(r, prow, shift_r) + region(col, pcol, shift_c);
+      }
+    }
+  }
+  const std::int64_t bias_windows = shifted ? windows : 1;
+  Tensor bias(DType::Float32, shifted ? Shape{windows, heads, tokens, tokens} : Shape{heads, tokens, tokens});
+  auto out = bias.f32();
+  for (std::int64_t win = 0; win < bias_windows; ++win) {
+    const auto label_of = [&](std::int64_t t) {
+      return label[static_cast<std::size_t>(((win / wcols) * w + t / w) * pcol + (win % wcols) * w + t % w)];
+    };
+    for (std::int64_t i = 0; i < tokens; ++i) {
+      for (std::int64_t j = 0; j < tokens; ++j) {
+        const float at = index.f32()[static_cast<std::size_t>(i * tokens + j)];
+        if (!(at >= 0.0f && at < static_cast<float>(span * span)) || at != std::floor(at)) {
+          throw_error(ErrorKind::ExportFailed,
+                      fmt::format("{}.relative_position_index holds {}, not a row of the {}-row bias table", layer.path,
+                                  at, span * span));
+        }
+        const float mask = shifted && label_of(i) != label_of(j) ? -100.0f : 0.0f;
+        for (std::int64_t h = 0; h < heads; ++h) {
+          out[static_cast<std::size_t>(((win * heads + h) * tokens + i) * tokens + j)] =
+              table.f32()[static_cast<std::size_t>(static_cast<std::int64_t>(at) * heads + h)] + mask;
+        }
+      }
+    }
+  }
+  ctx.add_node("Add", step.name("biased"),
+               {step.name("scores"), ctx.add_initializer(layer.path + (shifted ? ".bias_and_mask" : ".bias"), bias)},
+               {step.name("biased")});
+  set_int_attr(ctx.add_node("Softmax", step.name("weights"), {step.name("biased")}, {step.name("weights")}), "axis",
+               -1);
+  ctx.add_node("MatMul", step.name("mixed"), {step.name("weights"), step.name("v")}, {step.name("mixed")});
+  x = step.transpose("mixed_tokens", step.name("mixed"), {0, 1, 3, 2, 4});
+  x = step.reshape("joined", x, {0, windows, tokens, c});
+  add_linear(layer, ctx, layer.path + ".proj", "proj.weight", "proj.bias", x, step.name("projected"));
+  x = step.reshape("window_blocks", step.name("projected"), {0, wrows, wcols, w, w, c});
+  x = step.transpose("grid_major", x, {0, 1, 3, 2, 4, 5});
+  if (moved) {
+    x = step.reshape("padded_grid", x, {0, prow, pcol, c});
+    x = step.roll("unshifted_rows", x, 1, prow, shift_r);
+    x = step.roll("unshifted", x, 2, pcol, shift_c);
+    if (prow != rows) x = step.slice("unpadded_rows", x, 1, 0, rows);
+    if (pcol != cols) x = step.slice("unpadded", x, 2, 0, cols);
+  }
+  ctx.add_node("Reshape", step.name("tokens"),
+               {x, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, rows * cols, c})},
+               {ctx.output_name(layer)});
+}
+
+// Swin's PatchMerging on the tokens of its grid: an odd side padded, each
+// 2x2 neighbourhood's tokens side by side in torchvision's order (x[0::2,
+// 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]) by one reshape and
+// transpose, LayerNormalization over the 4C, the reduction without bias.
+void lower_patch_merging(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::PatchMergingAttrs>();
+  const std::int64_t c = a.dim, rows = a.grid[0], cols = a.grid[1];
+  const std::int64_t half_r = (rows + 1) / 2, half_c = (cols + 1) / 2;
+  Steps step(layer, ctx);
+  std::string x = ctx.input_name(layer, 0);
+  if (rows % 2 != 0 || cols % 2 != 0) {
+    x = step.reshape("grid", x, {0, rows, cols, c});
+    x = step.pad_grid("padded", x, rows % 2, cols % 2);
+  }
+  x = step.reshape("pairs", x, {0, half_r, 2, half_c, 2, c});
+  x = step.transpose("column_pair_major", x, {0, 1, 3, 4, 2, 5});  // [N, h, w, x parity, y parity, C]
+  x = step.reshape("merged", x, {0, half_r * half_c, 4 * c});
+  add_layer_normalization(layer, ctx, x, step.name("normalized"), "norm.");
+  add_linear(layer, ctx, layer.path + ".reduction", "reduction.weight", "", step.name("normalized"),
+             ctx.output_name(layer));
+}
+
+// The mean over the tokens: Swin's permute, avgpool and flatten in one.
+void lower_token_mean(const nn::Layer& layer, LoweringContext& ctx) {
+  auto& mean = ctx.add_node("ReduceMean", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
+  set_ints_attr(mean, "axes", {1});
+  set_int_attr(mean, "keepdims", 0);
 }
 
 }  // namespace pt2onnx::exporter

@@ -32,6 +32,7 @@ const std::vector<Architecture>& registry() {
     register_shufflenet(out);
     register_convnext(out);
     register_vit(out);
+    register_swin(out);
     return out;
   }();
   return kAll;
@@ -229,6 +230,7 @@ void resize_input(nn::LayerGraph& graph, std::int64_t size, bool interpolate) {
     resize_vit_position_embedding(graph, size);
   }
   graph.input_size = size;
+  graph.set_token_grids();
   const auto sizes = graph.spatial_sizes();
   for (const auto& layer : graph.layers) {
     const auto& out = sizes.at(static_cast<std::size_t>(layer.output));

@@ -69,11 +69,12 @@ std::string BindReport::describe(const std::string& arch) const {
                        }));
   }
   if (!dtype_mismatches.empty()) {
-    out += fmt::format(
-        " {} (weights must be float32, float16, bfloat16 or float64): {}.",
-        plural(dtype_mismatches.size(), "tensor is not floating point", "tensors are not floating point"),
-        listing(dtype_mismatches,
-                [](const DTypeMismatch& m) { return fmt::format("{} is {}", m.key, dtype_name(m.checkpoint)); }));
+    out += fmt::format(" {} (weights must be float32, float16, bfloat16 or float64; index buffers integers): {}.",
+                       plural(dtype_mismatches.size(), "tensor has the wrong type", "tensors have the wrong type"),
+                       listing(dtype_mismatches, [](const DTypeMismatch& m) {
+                         return fmt::format("{} is {}, {} expected", m.key, dtype_name(m.checkpoint),
+                                            m.integer_expected ? "an integer type" : "a floating-point type");
+                       }));
   }
   return out;
 }
@@ -105,8 +106,8 @@ BindReport check_state(const LayerGraph& graph, const checkpoint::StateDict& sta
       report.shape_mismatches.push_back({key, t.shape(), spec.shape});
       fits = false;
     }
-    if (!dtype_is_floating(t.dtype())) {
-      report.dtype_mismatches.push_back({key, t.dtype()});
+    if (dtype_is_floating(t.dtype()) == spec.integer) {
+      report.dtype_mismatches.push_back({key, t.dtype(), spec.integer});
       fits = false;
     }
     if (fits) ++report.matched_keys;

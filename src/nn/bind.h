@@ -22,6 +22,7 @@ struct ShapeMismatch {
 struct DTypeMismatch {
   std::string key;
   DType checkpoint;
+  bool integer_expected = false;  // an index buffer that holds a floating-point tensor
 };
 
 // How well a state dict fits a graph. Lists keep the graph's (missing, shape,

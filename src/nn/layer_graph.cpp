@@ -38,6 +38,29 @@ std::vector<std::optional<std::array<std::int64_t, 2>>> LayerGraph::spatial_size
   return sizes;
 }
 
+void LayerGraph::set_token_grids() {
+  const auto sizes = spatial_sizes();
+  for (auto& layer : layers) {
+    const auto& in = sizes.at(static_cast<std::size_t>(layer.inputs.at(0)));
+    if (!in) continue;
+    if (auto* w = std::get_if<WindowAttrs>(&layer.attrs)) w->grid = *in;
+    if (auto* m = std::get_if<PatchMergingAttrs>(&layer.attrs)) m->grid = *in;
+  }
+}
+
+std::vector<std::int64_t> relative_position_index(std::int64_t window) {
+  const std::int64_t tokens = window * window, span = 2 * window - 1;
+  std::vector<std::int64_t> index(static_cast<std::size_t>(tokens * tokens));
+  for (std::int64_t i = 0; i < tokens; ++i) {
+    for (std::int64_t j = 0; j < tokens; ++j) {
+      const std::int64_t dy = i / window - j / window + window - 1;
+      const std::int64_t dx = i % window - j % window + window - 1;
+      index[static_cast<std::size_t>(i * tokens + j)] = dy * span + dx;
+    }
+  }
+  return index;
+}
+
 std::string state_key(const std::string& path, const std::string& local_name) {
   return local_name.empty() ? path : path + "." + local_name;
 }

@@ -51,6 +51,10 @@ enum class LayerKind {
   TokenLinear,         // nn.Linear on the last axis; LinearAttrs
   MultiheadAttention,  // nn.MultiheadAttention(batch_first=True) as self-attention, eval; AttentionAttrs
   FirstToken,          // x[:, 0]: [N, L, D] -> [N, D] (the class token's output)
+  // Swin's pieces, on the tokens [N, h * w, C] of an h x w grid (torchvision keeps them as [N, h, w, C]):
+  WindowAttention,  // ShiftedWindowAttention: attention within w x w windows, shifted or not; WindowAttrs
+  PatchMerging,     // PatchMerging: 2x2 neighbours side by side, LayerNorm(4C), Linear(4C, 2C) without bias
+  TokenMean,        // the mean over the tokens: [N, L, D] -> [N, D] (Swin's permute, avgpool and flatten)
   // Not a layer kind: the number of them, which sizes the table of kinds (layer_kinds.cpp).
   Count,
 };
@@ -140,29 +144,55 @@ struct AttentionAttrs {
   std::int64_t heads = 1;
 };
 
+// Swin's attention in windows of `window` x `window` tokens over a grid of
+// grid[0] x grid[1] tokens, cyclically shifted by `shift` first when it is
+// not zero (torchvision sets the shift to 0 where the window covers the padded grid).
+struct WindowAttrs {
+  std::int64_t dim = 0;
+  std::int64_t heads = 1;
+  std::int64_t window = 7;
+  std::int64_t shift = 0;
+  std::array<std::int64_t, 2> grid{0, 0};  // the input's token grid, kept by set_token_grids()
+};
+
+struct PatchMergingAttrs {
+  std::int64_t dim = 0;                    // the input's channels C
+  double eps = 1e-5;                       // its LayerNorm's
+  std::array<std::int64_t, 2> grid{0, 0};  // the input's token grid, kept by set_token_grids()
+};
+
 struct ChannelAffineAttrs {
   std::vector<double> scale;  // one per channel
   std::vector<double> shift;
 };
 
-using LayerAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs,
-                                FlattenAttrs, AdaptivePoolAttrs, ChannelAffineAttrs, ChannelSliceAttrs,
-                                ChannelShuffleAttrs, LayerNormAttrs, LayerScaleAttrs, TokenAttrs, AttentionAttrs>;
+using LayerAttrs =
+    std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs, FlattenAttrs,
+                 AdaptivePoolAttrs, ChannelAffineAttrs, ChannelSliceAttrs, ChannelShuffleAttrs, LayerNormAttrs,
+                 LayerScaleAttrs, TokenAttrs, AttentionAttrs, WindowAttrs, PatchMergingAttrs>;
 
 using ValueId = int;  // an activation; 0 is the graph input
 
 // One expected parameter or buffer: local name ("weight", "running_mean") and shape.
 // An empty local name is a bare nn.Parameter that is the layer itself (ViT's
 // class_token): its key is the layer's path.
+// An integer buffer (Swin's relative_position_index) is bound as float32 too:
+// its values are small indices, exact in float32.
 struct ParamSpec {
   std::string local_name;
   Shape shape;
   bool is_buffer = false;
+  bool integer = false;  // the checkpoint holds it as an integer tensor
 };
 
 // The state-dict key of a layer's parameter: "features.0.0" + "weight", or
 // the path alone for an empty local name.
 std::string state_key(const std::string& path, const std::string& local_name);
+
+// torchvision's relative_position_index of a window x window attention
+// window: for query token i and key token j (row-major in the window), the row
+// of relative_position_bias_table that holds their bias, at i * window^2 + j.
+std::vector<std::int64_t> relative_position_index(std::int64_t window);
 
 struct Layer {
   LayerKind kind{};
@@ -229,6 +259,9 @@ struct LayerGraph {
   [[nodiscard]] std::vector<std::optional<std::array<std::int64_t, 2>>> spatial_sizes() const;
   // Full state-dict keys ("features.0.0.weight") with shapes, in registration order.
   [[nodiscard]] std::vector<std::pair<std::string, ParamSpec>> expected_state() const;
+  // Writes each WindowAttention's and PatchMerging's input grid from
+  // spatial_sizes(): after building, and again when the input size changes.
+  void set_token_grids();
 };
 
 }  // namespace pt2onnx::nn

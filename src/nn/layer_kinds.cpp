@@ -115,6 +115,30 @@ std::vector<ParamSpec> attention_params(const Layer& layer) {
           {"out_proj.bias", {d}, false}};
 }
 
+// Swin's attention registers its own parameter and buffer before its two
+// Linear children: the bias table, the index into it, then qkv and proj.
+std::vector<ParamSpec> window_attention_params(const Layer& layer) {
+  const auto& a = layer.as<WindowAttrs>();
+  const std::int64_t span = 2 * a.window - 1, tokens = a.window * a.window;
+  return {{"relative_position_bias_table", {span * span, a.heads}, false},
+          {"relative_position_index", {tokens * tokens}, true, true},
+          {"qkv.weight", {3 * a.dim, a.dim}, false},
+          {"qkv.bias", {3 * a.dim}, false},
+          {"proj.weight", {a.dim, a.dim}, false},
+          {"proj.bias", {a.dim}, false}};
+}
+
+// PatchMerging registers reduction before norm.
+std::vector<ParamSpec> patch_merging_params(const Layer& layer) {
+  const auto c = layer.as<PatchMergingAttrs>().dim;
+  return {{"reduction.weight", {2 * c, 4 * c}, false}, {"norm.weight", {4 * c}, false}, {"norm.bias", {4 * c}, false}};
+}
+
+// torchvision pads an odd side by one before taking every second token.
+std::optional<Spatial> patch_merging_spatial(const Layer& /*layer*/, const Spatial& in) {
+  return Spatial{(in[0] + 1) / 2, (in[1] + 1) / 2};
+}
+
 constexpr std::array kLayerKinds{
     LayerKindDef{.kind = LayerKind::Conv2d, .name = "Conv2d", .params = conv2d_params, .spatial = conv2d_spatial},
     LayerKindDef{.kind = LayerKind::BatchNorm2d, .name = "BatchNorm2d", .params = batch_norm2d_params},
@@ -141,14 +165,24 @@ constexpr std::array kLayerKinds{
     LayerKindDef{.kind = LayerKind::PointwiseLinear, .name = "PointwiseLinear", .params = linear_params},
     LayerKindDef{.kind = LayerKind::GELU, .name = "GELU"},
     LayerKindDef{.kind = LayerKind::LayerScale, .name = "LayerScale", .params = layer_scale_params},
-    LayerKindDef{.kind = LayerKind::PatchTokens, .name = "PatchTokens", .spatial = no_longer_an_image},
-    LayerKindDef{.kind = LayerKind::ClassToken, .name = "ClassToken", .params = class_token_params},
+    // The patches' tokens are still a grid (Swin's attention windows and merging read it) until a class token joins.
+    LayerKindDef{.kind = LayerKind::PatchTokens, .name = "PatchTokens"},
+    LayerKindDef{.kind = LayerKind::ClassToken,
+                 .name = "ClassToken",
+                 .params = class_token_params,
+                 .spatial = no_longer_an_image},
     LayerKindDef{
         .kind = LayerKind::PositionEmbedding, .name = "PositionEmbedding", .params = position_embedding_params},
     LayerKindDef{.kind = LayerKind::LayerNorm, .name = "LayerNorm", .params = layer_norm_params},
     LayerKindDef{.kind = LayerKind::TokenLinear, .name = "TokenLinear", .params = linear_params},
     LayerKindDef{.kind = LayerKind::MultiheadAttention, .name = "MultiheadAttention", .params = attention_params},
-    LayerKindDef{.kind = LayerKind::FirstToken, .name = "FirstToken"},
+    LayerKindDef{.kind = LayerKind::FirstToken, .name = "FirstToken", .spatial = no_longer_an_image},
+    LayerKindDef{.kind = LayerKind::WindowAttention, .name = "WindowAttention", .params = window_attention_params},
+    LayerKindDef{.kind = LayerKind::PatchMerging,
+                 .name = "PatchMerging",
+                 .params = patch_merging_params,
+                 .spatial = patch_merging_spatial},
+    LayerKindDef{.kind = LayerKind::TokenMean, .name = "TokenMean", .spatial = no_longer_an_image},
 };
 
 constexpr std::size_t index_of(LayerKind kind) { return static_cast<std::size_t>(kind); }

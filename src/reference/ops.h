@@ -96,4 +96,22 @@ Tensor multihead_attention(const Tensor& x, const Tensor& in_weight, const Tenso
 // x[:, 0]: [N, L, D] -> [N, D].
 Tensor first_token(const Tensor& x);
 
+// torchvision's shifted_window_attention on the tokens [N, h * w, C] of the
+// grid a.grid: padded to whole windows, rolled back by the shift, attention in
+// each window with the relative position bias (and the shifted windows' mask
+// of -100 between cells from different regions), rolled forward, unpadded.
+// The index is the float32 image of torchvision's int64 buffer.
+Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
+                        const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& proj_weight,
+                        const Tensor& proj_bias);
+
+// torchvision's PatchMerging on the tokens of the grid a.grid: each 2x2
+// neighbourhood's four tokens side by side (an odd side padded with zeros),
+// LayerNorm over the 4C, then reduction [2C, 4C] without bias.
+Tensor patch_merging(const Tensor& x, const nn::PatchMergingAttrs& a, const Tensor& reduction,
+                     const Tensor& norm_weight, const Tensor& norm_bias);
+
+// The mean over the tokens: [N, L, D] -> [N, D].
+Tensor token_mean(const Tensor& x);
+
 }  // namespace pt2onnx::reference

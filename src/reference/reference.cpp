@@ -110,6 +110,17 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
           param(layer, "out_proj.bias"), layer.as<nn::AttentionAttrs>().heads));
     case LayerKind::FirstToken:
       return std::make_shared<Tensor>(first_token(x));
+    case LayerKind::WindowAttention:
+      return std::make_shared<Tensor>(
+          window_attention(x, layer.as<nn::WindowAttrs>(), param(layer, "relative_position_bias_table"),
+                           param(layer, "relative_position_index"), param(layer, "qkv.weight"),
+                           param(layer, "qkv.bias"), param(layer, "proj.weight"), param(layer, "proj.bias")));
+    case LayerKind::PatchMerging:
+      return std::make_shared<Tensor>(patch_merging(x, layer.as<nn::PatchMergingAttrs>(),
+                                                    param(layer, "reduction.weight"), param(layer, "norm.weight"),
+                                                    param(layer, "norm.bias")));
+    case LayerKind::TokenMean:
+      return std::make_shared<Tensor>(token_mean(x));
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -151,6 +162,15 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
       const auto& a = layer.as<nn::AttentionAttrs>();
       return sum_of(2 * a.dim + a.dim / std::max<std::int64_t>(a.heads, 1) + (x.rank() == 3 ? x.dim(1) : 1));
     }
+    case LayerKind::WindowAttention: {
+      // as MultiheadAttention's, over a window's tokens, plus the bias's addition
+      const auto& a = layer.as<nn::WindowAttrs>();
+      return sum_of(2 * a.dim + a.dim / std::max<std::int64_t>(a.heads, 1) + a.window * a.window + 1);
+    }
+    case LayerKind::PatchMerging:  // a LayerNorm over 4C, then a Linear over 4C
+      return sum_of(8 * layer.as<nn::PatchMergingAttrs>().dim);
+    case LayerKind::TokenMean:
+      return sum_of(x.rank() == 3 ? x.dim(1) : 1);
     case LayerKind::PositionEmbedding:
       return 1;
     case LayerKind::PatchTokens:

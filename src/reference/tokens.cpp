@@ -1,8 +1,12 @@
 // The reference's token operators, for the vision transformers: sequences
 // [N, L, D] in and out, double accumulation, each result rounded to float32
 // where PyTorch rounds it.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "reference/checks.h"
@@ -27,10 +31,11 @@ void require_tokens(const Tensor& x, std::int64_t dim, std::string_view what) {
 }
 
 // One head's attention for one sequence: q, k, v are [L, dh] rows with a
-// stride of `stride` floats; out receives softmax(q k^T) v, rows of stride
-// `out_stride`. q is already scaled.
+// stride of `stride` floats; out receives softmax(q k^T + bias + mask) v, rows
+// of stride `out_stride`. q is already scaled; bias and mask are [L, L] or
+// null, each added to the float32 scores in turn, as torch adds them.
 void attend(const float* q, const float* k, const float* v, std::int64_t length, std::int64_t dh, std::int64_t stride,
-            float* out, std::int64_t out_stride) {
+            float* out, std::int64_t out_stride, const float* bias = nullptr, const float* mask = nullptr) {
   std::vector<float> scores(static_cast<std::size_t>(length));
   std::vector<double> weights(static_cast<std::size_t>(length));
   for (std::int64_t i = 0; i < length; ++i) {
@@ -40,8 +45,11 @@ void attend(const float* q, const float* k, const float* v, std::int64_t length,
       const float* kj = k + j * stride;
       double acc = 0.0;
       for (std::int64_t c = 0; c < dh; ++c) acc += static_cast<double>(qi[c]) * static_cast<double>(kj[c]);
-      scores[static_cast<std::size_t>(j)] = static_cast<float>(acc);
-      top = std::max(top, scores[static_cast<std::size_t>(j)]);
+      float score = static_cast<float>(acc);
+      if (bias != nullptr) score += bias[i * length + j];
+      if (mask != nullptr) score += mask[i * length + j];
+      scores[static_cast<std::size_t>(j)] = score;
+      top = std::max(top, score);
     }
     // softmax over the float32 scores, rounded to float32 as torch's softmax returns it
     double total = 0.0;
@@ -60,6 +68,36 @@ void attend(const float* q, const float* k, const float* v, std::int64_t length,
       oi[c] = static_cast<float>(acc);
     }
   }
+}
+
+// Python's a[begin:end] of a length-n axis as [first, last): negative ends count from the end.
+std::pair<std::int64_t, std::int64_t> python_slice(std::int64_t begin, std::optional<std::int64_t> end,
+                                                   std::int64_t n) {
+  const auto resolve = [n](std::int64_t i) { return std::clamp<std::int64_t>(i < 0 ? i + n : i, 0, n); };
+  return {resolve(begin), end ? resolve(*end) : n};
+}
+
+// torchvision's attention mask for shifted windows: the region label of each
+// cell of the shifted padded grid, written slice by slice as torch writes it.
+std::vector<std::int64_t> shift_regions(std::int64_t rows, std::int64_t cols, std::int64_t window, std::int64_t shift_r,
+                                        std::int64_t shift_c) {
+  const auto slices = [window](std::int64_t shift) {
+    return std::array<std::pair<std::int64_t, std::optional<std::int64_t>>, 3>{
+        {{0, -window}, {-window, -shift}, {-shift, std::nullopt}}};
+  };
+  std::vector<std::int64_t> label(static_cast<std::size_t>(rows * cols), 0);
+  std::int64_t count = 0;
+  for (const auto& [hb, he] : slices(shift_r)) {
+    for (const auto& [wb, we] : slices(shift_c)) {
+      const auto [r0, r1] = python_slice(hb, he, rows);
+      const auto [c0, c1] = python_slice(wb, we, cols);
+      for (std::int64_t r = r0; r < r1; ++r) {
+        for (std::int64_t c = c0; c < c1; ++c) label[static_cast<std::size_t>(r * cols + c)] = count;
+      }
+      ++count;
+    }
+  }
+  return label;
 }
 
 }  // namespace
@@ -167,6 +205,153 @@ Tensor first_token(const Tensor& x) {
   Tensor out(DType::Float32, {n, d});
   for (std::int64_t b = 0; b < n; ++b) {
     std::memcpy(out.f32().data() + b * d, x.f32().data() + b * length * d, static_cast<std::size_t>(d) * sizeof(float));
+  }
+  return out;
+}
+
+Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
+                        const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& proj_weight,
+                        const Tensor& proj_bias) {
+  const std::int64_t c = a.dim, w = a.window, rows = a.grid[0], cols = a.grid[1];
+  require_tokens(x, c, "input");
+  if (x.dim(1) != rows * cols) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} tokens are not a {}x{} grid", x.dim(1), rows, cols));
+  }
+  if (a.heads < 1 || c % a.heads != 0 || w < 1) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} features do not split into {} heads", c, a.heads));
+  }
+  const std::int64_t tokens = w * w, span = 2 * w - 1, heads = a.heads, dh = c / heads;
+  require_shape(table, {span * span, heads}, "relative_position_bias_table");
+  require_shape(index, {tokens * tokens}, "relative_position_index");
+  // bias[h][i][j] = table[index[i * tokens + j]][h]
+  std::vector<float> bias(static_cast<std::size_t>(heads * tokens * tokens));
+  for (std::int64_t ij = 0; ij < tokens * tokens; ++ij) {
+    const float at = index.f32()[static_cast<std::size_t>(ij)];
+    if (!(at >= 0.0f && at < static_cast<float>(span * span)) || at != std::floor(at)) {
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("relative_position_index holds {}, not a row of the {}-row bias table", at, span * span));
+    }
+    for (std::int64_t h = 0; h < heads; ++h) {
+      bias[static_cast<std::size_t>(h * tokens * tokens + ij)] =
+          table.f32()[static_cast<std::size_t>(static_cast<std::int64_t>(at) * heads + h)];
+    }
+  }
+  // padded to whole windows; no shift where one window covers an axis
+  const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
+  const std::int64_t shift_r = w >= prow ? 0 : a.shift, shift_c = w >= pcol ? 0 : a.shift;
+  const std::int64_t wrows = prow / w, wcols = pcol / w, windows = wrows * wcols;
+  const bool shifted = shift_r + shift_c > 0;
+  // the grid cell (or -1 for padding) behind each windowed token: window
+  // (wy, wx)'s token (ty, tx) sits at the shifted cell (wy w + ty, wx w + tx),
+  // which torch.roll brought from ((r + shift) mod padded size)
+  std::vector<std::int64_t> source(static_cast<std::size_t>(windows * tokens));
+  for (std::int64_t win = 0; win < windows; ++win) {
+    for (std::int64_t t = 0; t < tokens; ++t) {
+      const std::int64_t r = (win / wcols) * w + t / w, col = (win % wcols) * w + t % w;
+      const std::int64_t y = (r + shift_r) % prow, xx = (col + shift_c) % pcol;
+      source[static_cast<std::size_t>(win * tokens + t)] = y < rows && xx < cols ? y * cols + xx : -1;
+    }
+  }
+  std::vector<float> masks;
+  if (shifted) {
+    const auto label = shift_regions(prow, pcol, w, shift_r, shift_c);
+    masks.resize(static_cast<std::size_t>(windows * tokens * tokens));
+    for (std::int64_t win = 0; win < windows; ++win) {
+      const auto label_of = [&](std::int64_t t) {
+        return label[static_cast<std::size_t>(((win / wcols) * w + t / w) * pcol + (win % wcols) * w + t % w)];
+      };
+      for (std::int64_t i = 0; i < tokens; ++i) {
+        for (std::int64_t j = 0; j < tokens; ++j) {
+          masks[static_cast<std::size_t>((win * tokens + i) * tokens + j)] =
+              label_of(i) == label_of(j) ? 0.0f : -100.0f;
+        }
+      }
+    }
+  }
+  const std::int64_t n = x.dim(0), length = windows * tokens;
+  Tensor windowed(DType::Float32, {n, length, c});
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t t = 0; t < length; ++t) {
+      const std::int64_t from = source[static_cast<std::size_t>(t)];
+      float* dst = windowed.f32().data() + (b * length + t) * c;
+      if (from < 0) {
+        std::fill(dst, dst + c, 0.0f);
+      } else {
+        std::memcpy(dst, x.f32().data() + (b * rows * cols + from) * c, static_cast<std::size_t>(c) * sizeof(float));
+      }
+    }
+  }
+  Tensor qkv = token_linear(windowed, qkv_weight, &qkv_bias);
+  float* p = qkv.f32().data();
+  // q * (C / heads)^-0.5, the scale a float32 as torch's multiplication by a Python float uses it
+  const auto scale = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
+  for (std::int64_t t = 0; t < n * length; ++t) {
+    for (std::int64_t ch = 0; ch < c; ++ch) p[t * 3 * c + ch] *= scale;
+  }
+  Tensor mixed(DType::Float32, {n, length, c});
+  float* mp = mixed.f32().data();
+  parallel_for(n * windows * heads, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t h = item % heads, win = (item / heads) % windows, b = item / (heads * windows);
+      const float* base = p + (b * length + win * tokens) * 3 * c + h * dh;
+      attend(base, base + c, base + 2 * c, tokens, dh, 3 * c, mp + (b * length + win * tokens) * c + h * dh, c,
+             bias.data() + h * tokens * tokens, shifted ? masks.data() + win * tokens * tokens : nullptr);
+    }
+  });
+  const Tensor projected = token_linear(mixed, proj_weight, &proj_bias);
+  Tensor out(DType::Float32, x.shape());
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t t = 0; t < length; ++t) {
+      const std::int64_t to = source[static_cast<std::size_t>(t)];
+      if (to < 0) continue;  // padding, cut off again
+      std::memcpy(out.f32().data() + (b * rows * cols + to) * c, projected.f32().data() + (b * length + t) * c,
+                  static_cast<std::size_t>(c) * sizeof(float));
+    }
+  }
+  return out;
+}
+
+Tensor patch_merging(const Tensor& x, const nn::PatchMergingAttrs& a, const Tensor& reduction,
+                     const Tensor& norm_weight, const Tensor& norm_bias) {
+  const std::int64_t c = a.dim, rows = a.grid[0], cols = a.grid[1];
+  require_tokens(x, c, "input");
+  if (x.dim(1) != rows * cols) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} tokens are not a {}x{} grid", x.dim(1), rows, cols));
+  }
+  // torch.cat([x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]], -1) of the grid padded to even sides
+  const std::int64_t n = x.dim(0), out_rows = (rows + 1) / 2, out_cols = (cols + 1) / 2;
+  Tensor merged(DType::Float32, {n, out_rows * out_cols, 4 * c});
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t r = 0; r < out_rows; ++r) {
+      for (std::int64_t col = 0; col < out_cols; ++col) {
+        float* dst = merged.f32().data() + ((b * out_rows + r) * out_cols + col) * 4 * c;
+        for (std::int64_t part = 0; part < 4; ++part) {
+          const std::int64_t y = 2 * r + part % 2, xx = 2 * col + part / 2;
+          float* into = dst + part * c;
+          if (y < rows && xx < cols) {
+            std::memcpy(into, x.f32().data() + (b * rows * cols + y * cols + xx) * c,
+                        static_cast<std::size_t>(c) * sizeof(float));
+          } else {
+            std::fill(into, into + c, 0.0f);
+          }
+        }
+      }
+    }
+  }
+  return token_linear(layer_norm_tokens(merged, norm_weight, norm_bias, a.eps), reduction, nullptr);
+}
+
+Tensor token_mean(const Tensor& x) {
+  require_rank(x, 3, "input");
+  const std::int64_t n = x.dim(0), length = x.dim(1), d = x.dim(2);
+  if (length < 1) throw Error(ErrorKind::BadInput, "the mean of a sequence of no tokens");
+  Tensor out(DType::Float32, {n, d});
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t ch = 0; ch < d; ++ch) {
+      double sum = 0.0;
+      for (std::int64_t t = 0; t < length; ++t) sum += x.f32()[static_cast<std::size_t>((b * length + t) * d + ch)];
+      out.f32()[static_cast<std::size_t>(b * d + ch)] = static_cast<float>(sum / static_cast<double>(length));
+    }
   }
   return out;
 }

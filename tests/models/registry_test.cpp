@@ -101,8 +101,30 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
                                           "vit_b_32",
                                           "vit_l_16",
                                           "vit_l_32",
-                                          "vit_h_14"};
+                                          "vit_h_14",
+                                          "swin_t",
+                                          "swin_s",
+                                          "swin_b"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
+}
+
+// Swin's attention windows follow the token grid: at 200 the grids are
+// 50, 25, 13 and 7 (PatchMerging pads 25 to 26), each layer told its input's.
+TEST(Registry, AnotherImageSizeResizesSwinsTokenGrids) {
+  auto g = build("swin_t", {2, 0.0});
+  resize_input(g, 200, false);
+  std::vector<std::int64_t> attention, merging;
+  for (const auto& layer : g.layers) {
+    if (layer.kind == nn::LayerKind::WindowAttention) {
+      const auto& a = layer.as<nn::WindowAttrs>();
+      EXPECT_EQ(a.grid[0], a.grid[1]);
+      if (attention.empty() || attention.back() != a.grid[0]) attention.push_back(a.grid[0]);
+    }
+    if (layer.kind == nn::LayerKind::PatchMerging) merging.push_back(layer.as<nn::PatchMergingAttrs>().grid[1]);
+  }
+  EXPECT_EQ(attention, (std::vector<std::int64_t>{50, 25, 13, 7}));
+  EXPECT_EQ(merging, (std::vector<std::int64_t>{50, 25, 13}));
+  EXPECT_EQ(g.input_size, 200);
 }
 
 TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
@@ -230,7 +252,7 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
                                     "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet, MNASNet, AlexNet, VGG, "
-                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt, ViT)"));
+                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt, ViT, Swin)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));
@@ -257,7 +279,8 @@ TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
   EXPECT_EQ(display_name("regnet_x_1_6gf"), "RegNetX-1.6GF");
   EXPECT_EQ(display_name("vgg16_bn"), "VGG-16-BN");
   EXPECT_EQ(display_name("vit_b_32"), "ViT-B/32");
-  EXPECT_EQ(display_name("swin_t"), "swin_t");  // not built here: as given
+  EXPECT_EQ(display_name("swin_t"), "Swin-T");
+  EXPECT_EQ(display_name("maxvit_t"), "maxvit_t");  // not built here: as given
   for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
 }
 

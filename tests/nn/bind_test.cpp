@@ -123,8 +123,9 @@ TEST(Bind, RejectsNonFloatWeights) {
   *find_mutable(state, "features.0.1.running_mean") = Tensor(DType::Int64, {32});
   *find_mutable(state, "features.0.0.weight") = Tensor(DType::UInt8, {32, 3, 3, 3});
   const std::string msg = bind_error(g, state);
-  EXPECT_THAT(msg, HasSubstr("2 tensors are not floating point"));
-  EXPECT_THAT(msg, HasSubstr("features.0.0.weight is uint8, features.0.1.running_mean is int64"));
+  EXPECT_THAT(msg, HasSubstr("2 tensors have the wrong type"));
+  EXPECT_THAT(msg, HasSubstr("features.0.0.weight is uint8, a floating-point type expected, "
+                             "features.0.1.running_mean is int64, a floating-point type expected"));
   EXPECT_FALSE(any_bound(g));
 }
 

@@ -106,6 +106,33 @@ TEST(LayerKinds, ExpectedParamsAreTorchs) {
   EXPECT_EQ(layer_of(LayerKind::LayerNorm, LayerNormAttrs{768, 1e-6}).expected_params().at(1).shape, (Shape{768}));
   EXPECT_EQ(layer_of(LayerKind::TokenLinear, LinearAttrs{768, 3072, true}).expected_params().at(0).shape,
             (Shape{3072, 768}));
+
+  // Swin's ShiftedWindowAttention(96, [7, 7], [3, 3], 3): its own bias table and index buffer, then qkv and proj.
+  specs = layer_of(LayerKind::WindowAttention, WindowAttrs{.dim = 96, .heads = 3, .window = 7, .shift = 3})
+              .expected_params();
+  ASSERT_EQ(specs.size(), 6u);
+  EXPECT_EQ(specs[0].local_name, "relative_position_bias_table");
+  EXPECT_EQ(specs[0].shape, (Shape{169, 3}));
+  EXPECT_EQ(specs[1].local_name, "relative_position_index");
+  EXPECT_EQ(specs[1].shape, (Shape{2401}));
+  EXPECT_TRUE(specs[1].is_buffer && specs[1].integer);
+  EXPECT_FALSE(specs[0].integer);
+  EXPECT_EQ(specs[2].local_name, "qkv.weight");
+  EXPECT_EQ(specs[2].shape, (Shape{288, 96}));
+  EXPECT_EQ(specs[5].local_name, "proj.bias");
+  // PatchMerging(96): reduction Linear(384, 192, bias=False) before norm LayerNorm(384).
+  specs = layer_of(LayerKind::PatchMerging, PatchMergingAttrs{96}).expected_params();
+  ASSERT_EQ(specs.size(), 3u);
+  EXPECT_EQ(specs[0].local_name, "reduction.weight");
+  EXPECT_EQ(specs[0].shape, (Shape{192, 384}));
+  EXPECT_EQ(specs[2].local_name, "norm.bias");
+  EXPECT_EQ(specs[2].shape, (Shape{384}));
+}
+
+// torchvision's ShiftedWindowAttention(4, [2, 2], [0, 0], 1).relative_position_index.
+TEST(LayerKinds, RelativePositionIndexIsTorchvisions) {
+  EXPECT_EQ(relative_position_index(2), (std::vector<std::int64_t>{4, 3, 1, 0, 5, 4, 2, 1, 7, 6, 4, 3, 8, 7, 5, 4}));
+  EXPECT_EQ(relative_position_index(7).size(), 2401u);
 }
 
 // torch's state_dict lists a module's own parameters before its children's.
@@ -141,6 +168,12 @@ TEST(LayerKinds, OutputSpatialFollowsTorchsFormula) {
   EXPECT_EQ(layer_of(LayerKind::ReLU).output_spatial({7, 9}), (std::array<std::int64_t, 2>{7, 9}));
   EXPECT_EQ(layer_of(LayerKind::Flatten).output_spatial({7, 7}), std::nullopt);
   EXPECT_EQ(layer_of(LayerKind::Linear, LinearAttrs{}).output_spatial({7, 7}), std::nullopt);
+  // Patches' tokens are still a grid, until a class token joins them; PatchMerging pads an odd side.
+  EXPECT_EQ(layer_of(LayerKind::PatchTokens).output_spatial({56, 56}), (std::array<std::int64_t, 2>{56, 56}));
+  EXPECT_EQ(layer_of(LayerKind::ClassToken, TokenAttrs{}).output_spatial({7, 7}), std::nullopt);
+  EXPECT_EQ(layer_of(LayerKind::PatchMerging, PatchMergingAttrs{}).output_spatial({25, 24}),
+            (std::array<std::int64_t, 2>{13, 12}));
+  EXPECT_EQ(layer_of(LayerKind::TokenMean).output_spatial({7, 7}), std::nullopt);
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
     ConvNeXt has LayerNorms instead: their affine parameters are perturbed the
     same way, and its layer scales (1e-6 at initialisation, which makes every
     block an identity) drawn around 0.3. ViT's class token (zeros at
-    initialisation) is drawn too, so that a misplaced token shows."""
+    initialisation) is drawn too, so that a misplaced token shows, and so are
+    Swin's relative position bias tables (std 0.02 at initialisation)."""
     torch.manual_seed(seed)
     model = create_model(n_out, arch=arch, replace_head=replace_head, **options)
     with torch.no_grad():
@@ -101,6 +102,8 @@ def make_nontrivial_model(n_out=2, seed=0, arch="efficientnet_b0", calibration_b
                 m.layer_scale.copy_(0.3 * (1.0 + 0.3 * torch.randn_like(m.layer_scale)))
             if hasattr(m, "class_token"):  # ViT's, zeros at initialisation
                 m.class_token.normal_(0.0, 0.2)
+            if hasattr(m, "relative_position_bias_table"):  # Swin's: std 0.02 at initialisation, units when trained
+                m.relative_position_bias_table.normal_(0.0, 1.0)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

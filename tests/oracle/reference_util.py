@@ -62,15 +62,17 @@ def make_nontrivial(model, size=oc.INPUT_SIZE, seed=0, target_logit_std=10.0):
 
 
 def save_state_dir(model, directory):
-    """Every floating-point state-dict entry as KEY.npy, their order in keys.txt."""
+    """Every floating-point state-dict entry, and Swin's integer relative_position_index, as KEY.npy (float32),
+    their order in keys.txt ("KEY\tint64" for an integer one)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     keys = []
     for key, tensor in model.state_dict().items():
-        if not tensor.is_floating_point():
+        integer = not tensor.is_floating_point()
+        if integer and not key.endswith(".relative_position_index"):
             continue  # num_batches_tracked: the binder ignores it
         np.save(directory / f"{key}.npy", tensor.detach().cpu().numpy().astype(np.float32))
-        keys.append(key)
+        keys.append(f"{key}\tint64" if integer else key)
     (directory / "keys.txt").write_text("\n".join(keys) + "\n")
     return directory
 

@@ -39,6 +39,12 @@ class Transformers(FamilyExportCase):
                                        seed=50)
         self.assertIn("Input: (batch, 3, 224, 224)", proc.stdout)
 
+    def test_swin_t(self):
+        # Shifted windows with their mask in stages 1 to 3; stage 4's 7x7 grid is one window, unshifted.
+        proc = self.export_and_compare("swin_t", ["LayerNormalization", "Erf", "MatMul", "Softmax", "ReduceMean"],
+                                       seed=60)
+        self.assertIn("Input: (batch, 3, 224, 224)", proc.stdout)
+
     def test_a_large_model_loads_without_huge_pages(self):
         # A file over 128 MiB on the command line: glibc malloc without transparent huge pages, whose zeroing made
         # ViT-B/32's load take from 0.5 to 9 s (docs/runtime.md, "Memory").
@@ -106,6 +112,84 @@ class VerifierCatchesTransformerMistakes(unittest.TestCase):
                 self.assertIn("FAILED", proc.stdout)
 
 
+class SwinVerifierCatchesMistakes(unittest.TestCase):
+    """The reference computes Swin's windows, shifts, mask and patch merging itself: exports broken the ways a
+    lowering of them could break are refused (exit 6), and the unchanged export passes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_swin_mutations")
+        model = oc.make_nontrivial_model(2, seed=61, arch="swin_t")
+        cls.ckpt = oc.save_checkpoint(model, cls.work / "swin_t.pth")
+        cls.good = cls.work / "swin_t.onnx"
+        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+
+    def test_mutants_are_refused_and_the_export_passes(self):
+        import numpy as np
+        import onnx
+        from onnx import numpy_helper
+
+        def unmask(b):  # [windows, heads, 49, 49]: the shifted windows' -100s gone, the bias kept
+            return np.where(b < -50.0, b + 100.0, b)
+
+        def swap_heads(b):  # [heads, 49, 49]: two heads' relative position biases exchanged
+            b = b.copy()
+            b[[0, 1]] = b[[1, 0]]
+            return b
+
+        def transpose_bias(b):  # bias[j][i] for bias[i][j]: the index read the wrong way round
+            return np.swapaxes(b, -1, -2).copy()
+
+        def swap_merged_parts(w):  # [4C, 2C]: PatchMerging's x1 and x2 (odd rows, odd columns) taken in each
+            w = w.copy()      # other's place, as a transpose of the wrong axes would
+            c = w.shape[0] // 4
+            w[c:2 * c], w[2 * c:3 * c] = w[2 * c:3 * c].copy(), w[c:2 * c].copy()
+            return w
+
+        mutants = {
+            "mask dropped": ("features.3.1.attn.bias_and_mask", unmask),
+            "heads' bias swapped": ("features.1.0.attn.bias", swap_heads),
+            "bias transposed": ("features.5.0.attn.bias", transpose_bias),
+            "merged parts swapped": ("features.2.reduction.weight_transposed", swap_merged_parts),
+            "MLP weight x1.02": ("features.5.3.mlp.0.weight_transposed", lambda w: w * 1.02),
+        }
+        proc = oc.run_pt2onnx("verify", self.good, "--checkpoint", self.ckpt, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for name, (initializer, change) in mutants.items():
+            with self.subTest(mutant=name):
+                model = onnx.load(str(self.good))
+                init = next(i for i in model.graph.initializer if i.name == initializer)
+                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
+                                                      initializer))
+                path = self.work / "mutant.onnx"
+                onnx.save(model, str(path))
+                proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
+                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+                self.assertIn("FAILED", proc.stdout)
+
+
+class SwinInputSize(unittest.TestCase):
+    def test_any_size_as_torchvision_runs_it(self):
+        # Swin has nothing sized by the image: at 200 the 50x50 grid pads to 56 for its windows, and the second
+        # PatchMerging pads a 25x25 grid to 26; torchvision runs the same model at that size.
+        work = oc.work_dir("export_swin_size")
+        model = oc.make_nontrivial_model(2, seed=62, arch="swin_t")
+        ckpt = oc.save_checkpoint(model, work / "swin_t.pth")
+        ours = work / "swin_t_200.onnx"
+        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", ours, "--image-size", "200")
+        self.assertIn("Note: input size 200x200 (--image-size); trained at 224x224", proc.stdout)
+        self.assertIn("Verification passed!", proc.stdout)
+        self.assertIn("Input: (batch, 3, 200, 200)", proc.stdout)
+        xs = oc.probe_inputs(2, seed=12, size=200)
+        for (probe, x), from_ort in zip(xs.items(), oc.ort_run(ours, list(xs.values()))):
+            with self.subTest(probe=probe):
+                want = oc.torch_eval(model, x)
+                tol = 1e-4 * max(oc.LOGIT_SCALE, float(abs(want).max()))
+                self.assertLessEqual(ro.max_abs_diff(from_ort, want), tol, "ONNX Runtime")
+                got = ro.pt2onnx_run(ours, x, work, f"swin_200_{probe}")
+                self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run")
+
+
 class InputSize(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -157,10 +241,10 @@ class TransformerDetection(unittest.TestCase):
     def setUpClass(cls):
         cls.work = oc.work_dir("export_transformers_detect")
 
-    def test_every_vit_expects_torchvisions_state_dict(self):
+    def test_every_transformer_expects_torchvisions_state_dict(self):
         # The same keys in the same order with the same shapes: with the unit test that tells every registered
         # architecture from the others by its tensors, this proves each variant is detected from a real checkpoint.
-        for arch in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"):
+        for arch in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 want = [(k, list(v.shape)) for k, v in oc.create_model(3, arch=arch).state_dict().items()]
@@ -170,8 +254,10 @@ class TransformerDetection(unittest.TestCase):
                        for key, shape, _ in (line.split("\t") for line in out.splitlines())]
                 self.assertEqual(got, want)
 
-    def test_vit_variants_are_told_apart(self):
-        for arch in ("vit_b_16", "vit_b_32"):
+    def test_look_alikes_are_told_apart(self):
+        # B/16 and B/32 differ only in the patch; Swin-S and Swin-B have the same depths, Swin-T and Swin-S the same
+        # widths.
+        for arch in ("vit_b_16", "vit_b_32", "swin_s", "swin_b"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
                 model = oc.create_model(3, arch=arch)

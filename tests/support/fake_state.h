@@ -22,13 +22,14 @@ inline Tensor patterned(const Shape& shape, std::uint32_t seed) {
 }
 
 // Every key the graph expects, with its shape, plus num_batches_tracked after
-// each BatchNorm as torch writes it. Running variances are kept positive.
+// each BatchNorm as torch writes it. Running variances are kept positive;
+// integer buffers are int64 zeros.
 inline checkpoint::StateDict fake_state(const nn::LayerGraph& graph) {
   checkpoint::StateDict state;
   std::uint32_t seed = 1;
   for (const auto& layer : graph.layers) {
     for (const auto& spec : layer.expected_params()) {
-      Tensor t = patterned(spec.shape, seed++);
+      Tensor t = spec.integer ? Tensor(DType::Int64, spec.shape) : patterned(spec.shape, seed++);
       if (spec.local_name == "running_var") {
         for (auto& x : t.f32()) x = 0.5f + x * x;
       }

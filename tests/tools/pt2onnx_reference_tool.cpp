@@ -6,9 +6,11 @@
 //   pt2onnx_reference_tool layers ARCH NUM_OUTPUTS
 //       prints "path<TAB>kind<TAB>inputs<TAB>attrs" for every layer, attrs as JSON.
 //   pt2onnx_reference_tool run --arch ARCH --state-dir DIR --input X.npy --output Y.npy
-//       DIR holds keys.txt (one state-dict key a line, in order) and KEY.npy for
-//       each; builds and binds ARCH, runs the reference on X, writes Y.
+//       DIR holds keys.txt (one state-dict key a line, in order; "KEY<TAB>int64"
+//       for an integer buffer, whose .npy holds its values as float32) and
+//       KEY.npy for each; builds and binds ARCH, runs the reference on X, writes Y.
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -31,9 +33,21 @@ checkpoint::StateDict load_state_dir(const std::filesystem::path& dir) {
   if (!keys) throw Error(ErrorKind::Io, fmt::format("cannot open {}", (dir / "keys.txt").string()));
   checkpoint::StateDict state;
   std::string key;
-  while (std::getline(keys, key)) {
-    if (key.empty()) continue;
-    state.entries.emplace_back(key, read_npy(dir / (key + ".npy")));
+  std::string line;
+  while (std::getline(keys, line)) {
+    if (line.empty()) continue;
+    const auto tab = line.find('\t');
+    key = line.substr(0, tab);
+    Tensor t = read_npy(dir / (key + ".npy"));
+    if (tab != std::string::npos && line.substr(tab + 1) == "int64") {
+      Tensor integers(DType::Int64, t.shape());
+      for (std::size_t i = 0; i < t.f32().size(); ++i) {
+        const auto v = static_cast<std::int64_t>(t.f32()[i]);
+        std::memcpy(integers.bytes().data() + i * sizeof v, &v, sizeof v);
+      }
+      t = std::move(integers);
+    }
+    state.entries.emplace_back(key, std::move(t));
   }
   return state;
 }

@@ -30,6 +30,7 @@ void lower_relu6(const nn::Layer& layer, LoweringContext& ctx) {
 }
 
 void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx) { unary("Sigmoid", layer, ctx); }
+void lower_tanh(const nn::Layer& layer, LoweringContext& ctx) { unary("Tanh", layer, ctx); }
 
 // Opsets up to 17 have no SiLU: x * sigmoid(x), as torch.onnx exports it.
 void lower_silu(const nn::Layer& layer, LoweringContext& ctx) {

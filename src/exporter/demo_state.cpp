@@ -57,7 +57,8 @@ Tensor make_param(Random& rng, const nn::Layer& layer, const nn::ParamSpec& spec
     case nn::LayerKind::PointwiseLinear:
     case nn::LayerKind::TokenLinear:
       return linear_param(rng, spec, layer.as<nn::LinearAttrs>().in_features, name == "weight");
-    case nn::LayerKind::WindowAttention: {
+    case nn::LayerKind::WindowAttention:
+    case nn::LayerKind::GroupAttention: {
       const auto& a = layer.as<nn::WindowAttrs>();
       if (spec.integer) {  // relative_position_index: torchvision's own values
         const auto index = nn::relative_position_index(a.window);

@@ -52,6 +52,10 @@ constexpr std::array kLowerings{
     Lowering{LayerKind::WindowAttention, lower_window_attention},
     Lowering{LayerKind::PatchMerging, lower_patch_merging},
     Lowering{LayerKind::TokenMean, lower_token_mean},
+    Lowering{LayerKind::Partition, lower_partition},
+    Lowering{LayerKind::Departition, lower_departition},
+    Lowering{LayerKind::GroupAttention, lower_group_attention},
+    Lowering{LayerKind::Tanh, lower_tanh},
 };
 
 constexpr bool one_lowering_per_kind_in_order() {

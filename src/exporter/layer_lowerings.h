@@ -24,6 +24,7 @@ void lower_silu(const nn::Layer& layer, LoweringContext& ctx);
 void lower_sigmoid(const nn::Layer& layer, LoweringContext& ctx);
 void lower_hardswish(const nn::Layer& layer, LoweringContext& ctx);
 void lower_hardsigmoid(const nn::Layer& layer, LoweringContext& ctx);
+void lower_tanh(const nn::Layer& layer, LoweringContext& ctx);
 // structural_lowering.cpp
 void lower_adaptive_avg_pool2d(const nn::Layer& layer, LoweringContext& ctx);
 void lower_max_pool2d(const nn::Layer& layer, LoweringContext& ctx);
@@ -51,6 +52,9 @@ void lower_first_token(const nn::Layer& layer, LoweringContext& ctx);
 void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx);
 void lower_patch_merging(const nn::Layer& layer, LoweringContext& ctx);
 void lower_token_mean(const nn::Layer& layer, LoweringContext& ctx);
+void lower_partition(const nn::Layer& layer, LoweringContext& ctx);
+void lower_departition(const nn::Layer& layer, LoweringContext& ctx);
+void lower_group_attention(const nn::Layer& layer, LoweringContext& ctx);
 // LayerNormalization over the last axis of `input` with the layer's weight
 // and bias (param_prefix + "weight", "bias"), written to `output`;
 // Error(Unsupported) below opset 17.

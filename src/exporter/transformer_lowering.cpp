@@ -211,14 +211,93 @@ void lower_first_token(const nn::Layer& layer, LoweringContext& ctx) {
 
 namespace pt2onnx::exporter {
 
+namespace {
+
+struct GroupedAttention {
+  std::int64_t groups = 1, tokens = 1, dim = 0, heads = 1;
+  std::string qkv, proj;         // the projections' parameter prefixes: "qkv", "proj" (Swin) or "to_qkv", "merge"
+  float scale = 1.0f;            // of q, or of k with scale_keys
+  bool scale_keys = false;       // MaxViT scales k
+  const Tensor* bias = nullptr;  // added to the scores: [heads, T, T] or [groups, heads, T, T]
+  std::string bias_name;
+};
+
+// Attention within groups: `x` is [N, groups, T, C]; returns the projected
+// [N, groups, T, C]. The packed projection split into heads [N, groups,
+// heads, T, dh]; softmax(q k^T + bias) v with q or k scaled; heads joined.
+std::string add_grouped_attention(const nn::Layer& layer, LoweringContext& ctx, Steps& step, const std::string& x,
+                                  const GroupedAttention& g) {
+  const std::int64_t dh = g.dim / g.heads;
+  add_linear(layer, ctx, nn::state_key(layer.path, g.qkv), g.qkv + ".weight", g.qkv + ".bias", x, step.name("qkv"));
+  std::string y = step.reshape("qkv_heads", step.name("qkv"), {0, g.groups, g.tokens, 3, g.heads, dh});
+  y = step.transpose("qkv_by_role", y, {3, 0, 1, 4, 2, 5});  // [3, N, groups, heads, T, dh]
+  const char* roles[] = {"q", "k", "v"};
+  for (std::int64_t r = 0; r < 3; ++r) {
+    set_int_attr(ctx.add_node("Gather", step.name(roles[r]),
+                              {y, ctx.add_int64_scalar(fmt::format("{}.index_{}", layer.path, roles[r]), r)},
+                              {step.name(roles[r])}),
+                 "axis", 0);
+  }
+  const std::string scaled = g.scale_keys ? "k" : "q";
+  ctx.add_node(
+      "Mul", step.name(scaled + "_scaled"),
+      {step.name(scaled), ctx.add_initializer(layer.path + ".scale", Shape{}, std::span<const float>(&g.scale, 1))},
+      {step.name(scaled + "_scaled")});
+  const std::string q = g.scale_keys ? step.name("q") : step.name("q_scaled");
+  const std::string k = g.scale_keys ? step.name("k_scaled") : step.name("k");
+  const std::string kt = step.transpose("k_transposed", k, {0, 1, 2, 4, 3});
+  ctx.add_node("MatMul", step.name("scores"), {q, kt}, {step.name("scores")});
+  ctx.add_node("Add", step.name("biased"), {step.name("scores"), ctx.add_initializer(g.bias_name, *g.bias)},
+               {step.name("biased")});
+  set_int_attr(ctx.add_node("Softmax", step.name("weights"), {step.name("biased")}, {step.name("weights")}), "axis",
+               -1);
+  ctx.add_node("MatMul", step.name("mixed"), {step.name("weights"), step.name("v")}, {step.name("mixed")});
+  y = step.transpose("mixed_tokens", step.name("mixed"), {0, 1, 3, 2, 4});
+  y = step.reshape("joined", y, {0, g.groups, g.tokens, g.dim});
+  add_linear(layer, ctx, nn::state_key(layer.path, g.proj), g.proj + ".weight", g.proj + ".bias", y,
+             step.name("projected"));
+  return step.name("projected");
+}
+
+// The relative position bias of each of `groups` groups (1: the same for all)
+// and head: table[index[i * T + j]][h], plus mask(group, i, j).
+template <typename Mask>
+Tensor relative_bias(const nn::Layer& layer, LoweringContext& ctx, std::int64_t window, std::int64_t heads,
+                     std::int64_t groups, Mask mask) {
+  const std::int64_t tokens = window * window, span = 2 * window - 1;
+  const Tensor& table = ctx.param(layer, "relative_position_bias_table");
+  const Tensor& index = ctx.param(layer, "relative_position_index");
+  Tensor bias(DType::Float32, groups > 1 ? Shape{groups, heads, tokens, tokens} : Shape{heads, tokens, tokens});
+  auto out = bias.f32();
+  for (std::int64_t g = 0; g < groups; ++g) {
+    for (std::int64_t i = 0; i < tokens; ++i) {
+      for (std::int64_t j = 0; j < tokens; ++j) {
+        const float at = index.f32()[static_cast<std::size_t>(i * tokens + j)];
+        if (!(at >= 0.0f && at < static_cast<float>(span * span)) || at != std::floor(at)) {
+          throw_error(ErrorKind::ExportFailed,
+                      fmt::format("{}.relative_position_index holds {}, not a row of the {}-row bias table", layer.path,
+                                  at, span * span));
+        }
+        const float m = mask(g, i, j);
+        for (std::int64_t h = 0; h < heads; ++h) {
+          out[static_cast<std::size_t>(((g * heads + h) * tokens + i) * tokens + j)] =
+              table.f32()[static_cast<std::size_t>(static_cast<std::int64_t>(at) * heads + h)] + m;
+        }
+      }
+    }
+  }
+  return bias;
+}
+
+}  // namespace
+
 // Swin's shifted-window attention on the tokens [N, rows * cols, C] of its
 // grid, every reshape keeping the batch (0): the grid padded to whole
 // windows and rolled back by the shift; the windows [N, windows, w * w, C];
-// the packed projection split into heads [N, windows, heads, w * w, dh];
-// softmax(q * dh^-0.5 @ k^T + bias) @ v, where the bias is the relative
-// position bias gathered from the table at export, plus in shifted windows
-// the mask of -100 between cells of different regions; the heads joined and
-// projected; the windows put back, rolled forward and unpadded.
+// attention in each (q scaled by (C / heads)^-0.5, the relative position bias
+// gathered from the table at export, plus in shifted windows the mask of -100
+// between cells of different regions); the windows put back, rolled forward
+// and unpadded.
 void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
   const auto& a = layer.as<nn::WindowAttrs>();
   const std::int64_t c = a.dim, w = a.window, rows = a.grid[0], cols = a.grid[1];
@@ -227,7 +306,7 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
                                                      "do not make a window attention",
                                                      layer.path, c, a.heads, w, rows, cols));
   }
-  const std::int64_t tokens = w * w, heads = a.heads, dh = c / heads, span = 2 * w - 1;
+  const std::int64_t tokens = w * w;
   const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
   const std::int64_t shift_r = w >= prow ? 0 : a.shift, shift_c = w >= pcol ? 0 : a.shift;
   const std::int64_t wrows = prow / w, wcols = pcol / w, windows = wrows * wcols;
@@ -244,28 +323,7 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
   x = step.reshape("window_grid", x, {0, wrows, w, wcols, w, c});
   x = step.transpose("window_major", x, {0, 1, 3, 2, 4, 5});
   x = step.reshape("windows", x, {0, windows, tokens, c});
-  add_linear(layer, ctx, layer.path + ".qkv", "qkv.weight", "qkv.bias", x, step.name("qkv"));
-  x = step.reshape("qkv_heads", step.name("qkv"), {0, windows, tokens, 3, heads, dh});
-  x = step.transpose("qkv_by_role", x, {3, 0, 1, 4, 2, 5});  // [3, N, windows, heads, w * w, dh]
-  const char* roles[] = {"q", "k", "v"};
-  for (std::int64_t r = 0; r < 3; ++r) {
-    set_int_attr(ctx.add_node("Gather", step.name(roles[r]),
-                              {x, ctx.add_int64_scalar(fmt::format("{}.index_{}", layer.path, roles[r]), r)},
-                              {step.name(roles[r])}),
-                 "axis", 0);
-  }
-  // torch multiplies q by the Python float (C / heads)^-0.5, which it rounds to float32
-  const auto scale = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
-  ctx.add_node(
-      "Mul", step.name("q_scaled"),
-      {step.name("q"), ctx.add_initializer(layer.path + ".head_scale", Shape{}, std::span<const float>(&scale, 1))},
-      {step.name("q_scaled")});
-  const std::string kt = step.transpose("k_transposed", step.name("k"), {0, 1, 2, 4, 3});
-  ctx.add_node("MatMul", step.name("scores"), {step.name("q_scaled"), kt}, {step.name("scores")});
 
-  // bias[h][i][j] = table[index[i * w * w + j]][h], with each shifted window's mask added
-  const Tensor& table = ctx.param(layer, "relative_position_bias_table");
-  const Tensor& index = ctx.param(layer, "relative_position_index");
   const bool shifted = shift_r + shift_c > 0;
   std::vector<std::int64_t> label;
   if (shifted) {
@@ -281,39 +339,25 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
       }
     }
   }
-  const std::int64_t bias_windows = shifted ? windows : 1;
-  Tensor bias(DType::Float32, shifted ? Shape{windows, heads, tokens, tokens} : Shape{heads, tokens, tokens});
-  auto out = bias.f32();
-  for (std::int64_t win = 0; win < bias_windows; ++win) {
-    const auto label_of = [&](std::int64_t t) {
-      return label[static_cast<std::size_t>(((win / wcols) * w + t / w) * pcol + (win % wcols) * w + t % w)];
-    };
-    for (std::int64_t i = 0; i < tokens; ++i) {
-      for (std::int64_t j = 0; j < tokens; ++j) {
-        const float at = index.f32()[static_cast<std::size_t>(i * tokens + j)];
-        if (!(at >= 0.0f && at < static_cast<float>(span * span)) || at != std::floor(at)) {
-          throw_error(ErrorKind::ExportFailed,
-                      fmt::format("{}.relative_position_index holds {}, not a row of the {}-row bias table", layer.path,
-                                  at, span * span));
-        }
-        const float mask = shifted && label_of(i) != label_of(j) ? -100.0f : 0.0f;
-        for (std::int64_t h = 0; h < heads; ++h) {
-          out[static_cast<std::size_t>(((win * heads + h) * tokens + i) * tokens + j)] =
-              table.f32()[static_cast<std::size_t>(static_cast<std::int64_t>(at) * heads + h)] + mask;
-        }
-      }
-    }
-  }
-  ctx.add_node("Add", step.name("biased"),
-               {step.name("scores"), ctx.add_initializer(layer.path + (shifted ? ".bias_and_mask" : ".bias"), bias)},
-               {step.name("biased")});
-  set_int_attr(ctx.add_node("Softmax", step.name("weights"), {step.name("biased")}, {step.name("weights")}), "axis",
-               -1);
-  ctx.add_node("MatMul", step.name("mixed"), {step.name("weights"), step.name("v")}, {step.name("mixed")});
-  x = step.transpose("mixed_tokens", step.name("mixed"), {0, 1, 3, 2, 4});
-  x = step.reshape("joined", x, {0, windows, tokens, c});
-  add_linear(layer, ctx, layer.path + ".proj", "proj.weight", "proj.bias", x, step.name("projected"));
-  x = step.reshape("window_blocks", step.name("projected"), {0, wrows, wcols, w, w, c});
+  const auto label_of = [&](std::int64_t win, std::int64_t t) {
+    return label[static_cast<std::size_t>(((win / wcols) * w + t / w) * pcol + (win % wcols) * w + t % w)];
+  };
+  const Tensor bias = relative_bias(layer, ctx, w, a.heads, shifted ? windows : 1,
+                                    [&](std::int64_t win, std::int64_t i, std::int64_t j) {
+                                      return shifted && label_of(win, i) != label_of(win, j) ? -100.0f : 0.0f;
+                                    });
+  const GroupedAttention g{.groups = windows,
+                           .tokens = tokens,
+                           .dim = c,
+                           .heads = a.heads,
+                           .qkv = "qkv",
+                           .proj = "proj",
+                           // torch multiplies q by the Python float (C / heads)^-0.5, which it rounds to float32
+                           .scale = static_cast<float>(std::pow(static_cast<double>(c / a.heads), -0.5)),
+                           .bias = &bias,
+                           .bias_name = layer.path + (shifted ? ".bias_and_mask" : ".bias")};
+  x = add_grouped_attention(layer, ctx, step, x, g);
+  x = step.reshape("window_blocks", x, {0, wrows, wcols, w, w, c});
   x = step.transpose("grid_major", x, {0, 1, 3, 2, 4, 5});
   if (moved) {
     x = step.reshape("padded_grid", x, {0, prow, pcol, c});
@@ -354,6 +398,93 @@ void lower_token_mean(const nn::Layer& layer, LoweringContext& ctx) {
   auto& mean = ctx.add_node("ReduceMean", layer.path, {ctx.input_name(layer, 0)}, {ctx.output_name(layer)});
   set_ints_attr(mean, "axes", {1});
   set_int_attr(mean, "keepdims", 0);
+}
+
+}  // namespace pt2onnx::exporter
+
+namespace pt2onnx::exporter {
+namespace {
+
+// The two six-axis views of MaxViT's partitions: the map [N, C, H, W] split
+// as [N, C, a, b, c, d], and the permutation that brings it to group-major
+// tokens (its inverse brings them back).
+struct PartitionView {
+  std::vector<std::int64_t> split;  // [0, C, ..] of the map
+  std::vector<std::int64_t> to_tokens;
+  std::vector<std::int64_t> tokens_split;  // [0, g1, g2, w, w, C] of the tokens
+  std::vector<std::int64_t> to_map;
+};
+
+PartitionView partition_view(const nn::Layer& layer) {
+  const auto& a = layer.as<nn::PartitionAttrs>();
+  const std::int64_t w = a.window, rows = a.grid[0], cols = a.grid[1], channels = a.channels;
+  if (w < 1 || rows < 1 || cols < 1 || rows % w != 0 || cols % w != 0) {
+    throw_error(ErrorKind::ExportFailed, fmt::format("layer {}: a {}x{} map does not split into {}x{} partitions",
+                                                     layer.path, rows, cols, w, w));
+  }
+  const std::int64_t gr = rows / w, gc = cols / w;
+  if (!a.grid_groups) {  // torchvision's [B, C, H/w, w, W/w, w], permute(0, 2, 4, 3, 5, 1)
+    return {{0, channels, gr, w, gc, w}, {0, 2, 4, 3, 5, 1}, {0, gr, gc, w, w, channels}, {0, 5, 1, 3, 2, 4}};
+  }
+  // [B, C, w, H/w, w, W/w]: group (i, j) of the strided cells, the w x w cells in it
+  return {{0, channels, w, gr, w, gc}, {0, 3, 5, 2, 4, 1}, {0, gr, gc, w, w, channels}, {0, 5, 3, 1, 4, 2}};
+}
+
+}  // namespace
+
+// MaxViT's WindowPartition (and SwapAxes for grid groups): [N, C, H, W] to
+// group-major tokens [N, H * W, C] by one reshape, transpose and reshape.
+void lower_partition(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto v = partition_view(layer);
+  const auto& a = layer.as<nn::PartitionAttrs>();
+  Steps step(layer, ctx);
+  std::string x = step.reshape("split", ctx.input_name(layer, 0), v.split);
+  x = step.transpose("group_major", x, v.to_tokens);
+  ctx.add_node("Reshape", step.name("tokens"),
+               {x, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, a.grid[0] * a.grid[1], a.channels})},
+               {ctx.output_name(layer)});
+}
+
+void lower_departition(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto v = partition_view(layer);
+  const auto& a = layer.as<nn::PartitionAttrs>();
+  Steps step(layer, ctx);
+  std::string x = step.reshape("groups", ctx.input_name(layer, 0), v.tokens_split);
+  x = step.transpose("map_major", x, v.to_map);
+  ctx.add_node("Reshape", step.name("map"),
+               {x, ctx.add_int64_initializer(step.name("map") + ".shape", {0, a.channels, a.grid[0], a.grid[1]})},
+               {ctx.output_name(layer)});
+}
+
+// MaxViT's RelativePositionalMultiHeadAttention on the group-major tokens
+// [N, L, C]: viewed as [N, L / T, T, C], attention in each group of T =
+// window^2 tokens with k scaled by C^-0.5 and the relative position bias.
+void lower_group_attention(const nn::Layer& layer, LoweringContext& ctx) {
+  const auto& a = layer.as<nn::WindowAttrs>();
+  const std::int64_t tokens = a.window * a.window, length = a.grid[0] * a.grid[1];
+  if (a.heads < 1 || a.dim % a.heads != 0 || tokens < 1 || length < 1 || length % tokens != 0) {
+    throw_error(ErrorKind::ExportFailed, fmt::format("layer {}: {} features in {} heads over {} tokens do not make "
+                                                     "groups of {}",
+                                                     layer.path, a.dim, a.heads, length, tokens));
+  }
+  Steps step(layer, ctx);
+  const std::string x = step.reshape("groups", ctx.input_name(layer, 0), {0, length / tokens, tokens, a.dim});
+  const Tensor bias =
+      relative_bias(layer, ctx, a.window, a.heads, 1, [](std::int64_t, std::int64_t, std::int64_t) { return 0.0f; });
+  const GroupedAttention g{.groups = length / tokens,
+                           .tokens = tokens,
+                           .dim = a.dim,
+                           .heads = a.heads,
+                           .qkv = "to_qkv",
+                           .proj = "merge",
+                           .scale = static_cast<float>(std::pow(static_cast<double>(a.dim), -0.5)),
+                           .scale_keys = true,
+                           .bias = &bias,
+                           .bias_name = layer.path + ".bias"};
+  const std::string y = add_grouped_attention(layer, ctx, step, x, g);
+  ctx.add_node("Reshape", step.name("tokens"),
+               {y, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, length, a.dim})},
+               {ctx.output_name(layer)});
 }
 
 }  // namespace pt2onnx::exporter

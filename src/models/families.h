@@ -50,6 +50,7 @@ void register_shufflenet(std::vector<Architecture>& out);
 void register_convnext(std::vector<Architecture>& out);
 void register_vit(std::vector<Architecture>& out);
 void register_swin(std::vector<Architecture>& out);
+void register_maxvit(std::vector<Architecture>& out);
 
 // A bound ViT graph at another square input size: its position embedding
 // resized to the new patch grid (bicubic, corners aligned, as torchvision's

@@ -170,7 +170,16 @@ std::optional<HeadPlan> plan_head(const nn::LayerGraph& probe, const checkpoint:
   const nn::Layer& slot = probe.layers.back();
   if (!spec) {
     const Tensor* w = state.find(slot.path + ".weight");
-    if (w != nullptr && w->rank() == 2 && w->dim(1) == slot.as<nn::LinearAttrs>().in_features) return std::nullopt;
+    if (w != nullptr && w->rank() == 2 && w->dim(1) == slot.as<nn::LinearAttrs>().in_features) {
+      // nn.Linear(in, n) in place of a bias-free last Linear (MaxViT's classifier.5) brings a bias
+      const bool bias = state.find(slot.path + ".bias") != nullptr;
+      if (bias == slot.as<nn::LinearAttrs>().bias) return std::nullopt;
+      return HeadPlan{slot.path,
+                      {{LayerKind::Linear, 0.0}},
+                      false,
+                      fmt::format("the head {} is a Linear {} a bias, where the family's {}", slot.path,
+                                  bias ? "with" : "without", bias ? "has none" : "has one")};
+    }
   }
   std::vector<std::string> candidates{slot.path};
   if (auto parent = parent_of(slot.path); !parent.empty()) candidates.push_back(std::move(parent));

@@ -33,6 +33,7 @@ const std::vector<Architecture>& registry() {
     register_convnext(out);
     register_vit(out);
     register_swin(out);
+    register_maxvit(out);
     return out;
   }();
   return kAll;
@@ -233,6 +234,15 @@ void resize_input(nn::LayerGraph& graph, std::int64_t size, bool interpolate) {
   graph.set_token_grids();
   const auto sizes = graph.spatial_sizes();
   for (const auto& layer : graph.layers) {
+    const auto* partition = std::get_if<nn::PartitionAttrs>(&layer.attrs);
+    if (partition && (partition->grid[0] % partition->window != 0 || partition->grid[1] % partition->window != 0)) {
+      throw Error(ErrorKind::Usage,
+                  fmt::format("--image-size {0}: {1} cuts each block's feature map into {2}x{2} partitions, and at "
+                              "{0}x{0} layer {3} has a {4}x{5} map; choose a size that keeps every map a multiple "
+                              "of {2} (224 or 448, for instance)",
+                              size, display_name(graph.arch), partition->window, layer.path, partition->grid[0],
+                              partition->grid[1]));
+    }
     const auto& out = sizes.at(static_cast<std::size_t>(layer.output));
     if (out && ((*out)[0] < 1 || (*out)[1] < 1)) {
       throw Error(ErrorKind::Usage,

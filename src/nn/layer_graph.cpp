@@ -45,6 +45,7 @@ void LayerGraph::set_token_grids() {
     if (!in) continue;
     if (auto* w = std::get_if<WindowAttrs>(&layer.attrs)) w->grid = *in;
     if (auto* m = std::get_if<PatchMergingAttrs>(&layer.attrs)) m->grid = *in;
+    if (auto* p = std::get_if<PartitionAttrs>(&layer.attrs)) p->grid = *in;
   }
 }
 

@@ -55,6 +55,11 @@ enum class LayerKind {
   WindowAttention,  // ShiftedWindowAttention: attention within w x w windows, shifted or not; WindowAttrs
   PatchMerging,     // PatchMerging: 2x2 neighbours side by side, LayerNorm(4C), Linear(4C, 2C) without bias
   TokenMean,        // the mean over the tokens: [N, L, D] -> [N, D] (Swin's permute, avgpool and flatten)
+  // MaxViT's pieces: its attention runs on [N, C, H, W] cut into groups of window x window tokens.
+  Partition,    // [N, C, H, W] -> the tokens [N, H * W, C], group by group (WindowPartition, SwapAxes); PartitionAttrs
+  Departition,  // the inverse of Partition (SwapAxes, WindowDepartition); PartitionAttrs
+  GroupAttention,  // RelativePositionalMultiHeadAttention within each group of window^2 tokens; WindowAttrs, no shift
+  Tanh,
   // Not a layer kind: the number of them, which sizes the table of kinds (layer_kinds.cpp).
   Count,
 };
@@ -161,6 +166,17 @@ struct PatchMergingAttrs {
   std::array<std::int64_t, 2> grid{0, 0};  // the input's token grid, kept by set_token_grids()
 };
 
+// MaxViT's partitions of an H x W map into groups of window x window cells:
+// a "window" group is a window x window block of neighbours; a "grid" group
+// takes every (H / window)-th row and (W / window)-th column, one cell from
+// each block. Tokens run group by group, row-major within a group.
+struct PartitionAttrs {
+  std::int64_t channels = 0;
+  std::int64_t window = 7;
+  bool grid_groups = false;                // false: block-attention windows; true: grid-attention groups
+  std::array<std::int64_t, 2> grid{0, 0};  // the map's H and W, kept by set_token_grids()
+};
+
 struct ChannelAffineAttrs {
   std::vector<double> scale;  // one per channel
   std::vector<double> shift;
@@ -169,7 +185,7 @@ struct ChannelAffineAttrs {
 using LayerAttrs =
     std::variant<std::monostate, Conv2dAttrs, BatchNormAttrs, LinearAttrs, PoolAttrs, DropoutAttrs, FlattenAttrs,
                  AdaptivePoolAttrs, ChannelAffineAttrs, ChannelSliceAttrs, ChannelShuffleAttrs, LayerNormAttrs,
-                 LayerScaleAttrs, TokenAttrs, AttentionAttrs, WindowAttrs, PatchMergingAttrs>;
+                 LayerScaleAttrs, TokenAttrs, AttentionAttrs, WindowAttrs, PatchMergingAttrs, PartitionAttrs>;
 
 using ValueId = int;  // an activation; 0 is the graph input
 
@@ -259,7 +275,7 @@ struct LayerGraph {
   [[nodiscard]] std::vector<std::optional<std::array<std::int64_t, 2>>> spatial_sizes() const;
   // Full state-dict keys ("features.0.0.weight") with shapes, in registration order.
   [[nodiscard]] std::vector<std::pair<std::string, ParamSpec>> expected_state() const;
-  // Writes each WindowAttention's and PatchMerging's input grid from
+  // Writes each WindowAttention's, PatchMerging's, Partition's and Departition's input grid from
   // spatial_sizes(): after building, and again when the input size changes.
   void set_token_grids();
 };

@@ -128,6 +128,19 @@ std::vector<ParamSpec> window_attention_params(const Layer& layer) {
           {"proj.bias", {a.dim}, false}};
 }
 
+// MaxViT's RelativePositionalMultiHeadAttention: its own table and [T, T]
+// index, then to_qkv and merge.
+std::vector<ParamSpec> group_attention_params(const Layer& layer) {
+  const auto& a = layer.as<WindowAttrs>();
+  const std::int64_t span = 2 * a.window - 1, tokens = a.window * a.window;
+  return {{"relative_position_bias_table", {span * span, a.heads}, false},
+          {"relative_position_index", {tokens, tokens}, true, true},
+          {"to_qkv.weight", {3 * a.dim, a.dim}, false},
+          {"to_qkv.bias", {3 * a.dim}, false},
+          {"merge.weight", {a.dim, a.dim}, false},
+          {"merge.bias", {a.dim}, false}};
+}
+
 // PatchMerging registers reduction before norm.
 std::vector<ParamSpec> patch_merging_params(const Layer& layer) {
   const auto c = layer.as<PatchMergingAttrs>().dim;
@@ -183,6 +196,10 @@ constexpr std::array kLayerKinds{
                  .params = patch_merging_params,
                  .spatial = patch_merging_spatial},
     LayerKindDef{.kind = LayerKind::TokenMean, .name = "TokenMean", .spatial = no_longer_an_image},
+    LayerKindDef{.kind = LayerKind::Partition, .name = "Partition"},
+    LayerKindDef{.kind = LayerKind::Departition, .name = "Departition"},
+    LayerKindDef{.kind = LayerKind::GroupAttention, .name = "GroupAttention", .params = group_attention_params},
+    LayerKindDef{.kind = LayerKind::Tanh, .name = "Tanh"},
 };
 
 constexpr std::size_t index_of(LayerKind kind) { return static_cast<std::size_t>(kind); }

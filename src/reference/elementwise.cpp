@@ -128,6 +128,8 @@ Tensor activation(nn::LayerKind kind, Tensor x) {
       return map(std::move(x), [](double v) { return relu6(v + 3.0) / 6.0; });
     case nn::LayerKind::GELU:  // torch's default, approximate='none'
       return map(std::move(x), [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
+    case nn::LayerKind::Tanh:
+      return map(std::move(x), [](double v) { return std::tanh(v); });
     default:
       break;
   }

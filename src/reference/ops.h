@@ -81,7 +81,7 @@ Tensor prepend_token(const Tensor& x, const Tensor& token);
 // x + embedding [1, L, D].
 Tensor add_position_embedding(Tensor x, const Tensor& embedding);
 
-// nn.LayerNorm(D) over each token (biased variance), then * weight + bias.
+// nn.LayerNorm(D) over the last axis of [N, L, D] or [N, D] (biased variance), then * weight + bias.
 Tensor layer_norm_tokens(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
 
 // nn.Linear on each token: [N, L, in] -> [N, L, out]; bias may be null.
@@ -113,5 +113,17 @@ Tensor patch_merging(const Tensor& x, const nn::PatchMergingAttrs& a, const Tens
 
 // The mean over the tokens: [N, L, D] -> [N, D].
 Tensor token_mean(const Tensor& x);
+
+// MaxViT's WindowPartition (and, for grid groups, SwapAxes): [N, C, H, W] ->
+// the tokens [N, H * W, C], group by group; departition is its inverse.
+Tensor partition(const Tensor& x, const nn::PartitionAttrs& a);
+Tensor departition(const Tensor& x, const nn::PartitionAttrs& a);
+
+// MaxViT's RelativePositionalMultiHeadAttention in each group of a.window^2
+// consecutive tokens of [N, L, C]: k scaled by C^-0.5 (the whole width, as
+// torchvision scales it), softmax(q k^T + bias) v per head, merge.
+Tensor group_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
+                       const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& merge_weight,
+                       const Tensor& merge_bias);
 
 }  // namespace pt2onnx::reference

@@ -121,6 +121,17 @@ Value run_layer(const Layer& layer, const std::vector<const Tensor*>& in, const 
                                                     param(layer, "norm.bias")));
     case LayerKind::TokenMean:
       return std::make_shared<Tensor>(token_mean(x));
+    case LayerKind::Partition:
+      return std::make_shared<Tensor>(partition(x, layer.as<nn::PartitionAttrs>()));
+    case LayerKind::Departition:
+      return std::make_shared<Tensor>(departition(x, layer.as<nn::PartitionAttrs>()));
+    case LayerKind::GroupAttention:
+      return std::make_shared<Tensor>(
+          group_attention(x, layer.as<nn::WindowAttrs>(), param(layer, "relative_position_bias_table"),
+                          param(layer, "relative_position_index"), param(layer, "to_qkv.weight"),
+                          param(layer, "to_qkv.bias"), param(layer, "merge.weight"), param(layer, "merge.bias")));
+    case LayerKind::Tanh:
+      return std::make_shared<Tensor>(activation(layer.kind, own_first()));
     case LayerKind::Flatten:
       return std::make_shared<Tensor>(flatten(x, layer.as<nn::FlattenAttrs>().start_dim));
     case LayerKind::Dropout:
@@ -167,6 +178,15 @@ std::uint32_t rounding_ulps(const Layer& layer, const Tensor& x) {
       const auto& a = layer.as<nn::WindowAttrs>();
       return sum_of(2 * a.dim + a.dim / std::max<std::int64_t>(a.heads, 1) + a.window * a.window + 1);
     }
+    case LayerKind::GroupAttention: {
+      const auto& a = layer.as<nn::WindowAttrs>();
+      return sum_of(2 * a.dim + a.dim / std::max<std::int64_t>(a.heads, 1) + a.window * a.window + 1);
+    }
+    case LayerKind::Tanh:
+      return 1;
+    case LayerKind::Partition:
+    case LayerKind::Departition:
+      return 0;
     case LayerKind::PatchMerging:  // a LayerNorm over 4C, then a Linear over 4C
       return sum_of(8 * layer.as<nn::PatchMergingAttrs>().dim);
     case LayerKind::TokenMean:

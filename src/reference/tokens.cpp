@@ -144,9 +144,11 @@ Tensor add_position_embedding(Tensor x, const Tensor& embedding) {
 }
 
 Tensor layer_norm_tokens(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
-  require_rank(x, 3, "input");
-  // Each token is a pixel of an [N * L, D, 1, 1] image: the same per-pixel normalisation.
-  const Tensor out = layer_norm_channels(x.reshaped({x.dim(0) * x.dim(1), x.dim(2), 1, 1}), weight, bias, eps);
+  if (x.rank() < 2) require_rank(x, 3, "input");
+  // Each token (or row of [N, D]) is a pixel of an [N * L, D, 1, 1] image: the same per-pixel normalisation.
+  const std::int64_t d = x.dim(x.rank() - 1);
+  const Tensor out = layer_norm_channels(
+      x.reshaped({static_cast<std::int64_t>(x.numel()) / std::max<std::int64_t>(d, 1), d, 1, 1}), weight, bias, eps);
   return out.reshaped(x.shape());
 }
 
@@ -209,21 +211,17 @@ Tensor first_token(const Tensor& x) {
   return out;
 }
 
-Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
-                        const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& proj_weight,
-                        const Tensor& proj_bias) {
-  const std::int64_t c = a.dim, w = a.window, rows = a.grid[0], cols = a.grid[1];
-  require_tokens(x, c, "input");
-  if (x.dim(1) != rows * cols) {
-    throw Error(ErrorKind::BadInput, fmt::format("{} tokens are not a {}x{} grid", x.dim(1), rows, cols));
-  }
-  if (a.heads < 1 || c % a.heads != 0 || w < 1) {
-    throw Error(ErrorKind::BadInput, fmt::format("{} features do not split into {} heads", c, a.heads));
-  }
-  const std::int64_t tokens = w * w, span = 2 * w - 1, heads = a.heads, dh = c / heads;
+namespace {
+
+// bias[h][i][j] = table[index[i * T + j]][h] for a window of T = window^2
+// tokens; `index` is the float32 image of torchvision's int64 buffer, of any shape.
+std::vector<float> relative_bias(const Tensor& table, const Tensor& index, std::int64_t window, std::int64_t heads) {
+  const std::int64_t tokens = window * window, span = 2 * window - 1;
   require_shape(table, {span * span, heads}, "relative_position_bias_table");
-  require_shape(index, {tokens * tokens}, "relative_position_index");
-  // bias[h][i][j] = table[index[i * tokens + j]][h]
+  if (index.numel() != tokens * tokens) {
+    throw Error(ErrorKind::BadInput, fmt::format("relative_position_index is {}, {} indices expected",
+                                                 shape_to_string(index.shape()), tokens * tokens));
+  }
   std::vector<float> bias(static_cast<std::size_t>(heads * tokens * tokens));
   for (std::int64_t ij = 0; ij < tokens * tokens; ++ij) {
     const float at = index.f32()[static_cast<std::size_t>(ij)];
@@ -236,10 +234,89 @@ Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor&
           table.f32()[static_cast<std::size_t>(static_cast<std::int64_t>(at) * heads + h)];
     }
   }
+  return bias;
+}
+
+struct GroupedAttention {
+  std::int64_t tokens = 0;  // per group
+  std::int64_t heads = 1;
+  const std::vector<float>* bias = nullptr;   // [heads, T, T]
+  const std::vector<float>* masks = nullptr;  // [groups, T, T], or none
+  float scale = 1.0f;
+  bool scale_keys = false;  // k * scale (MaxViT) instead of q * scale (Swin)
+};
+
+// Attention within each group of `tokens` consecutive tokens of x [N, G * T,
+// C]: the packed projection, q or k times the scale (a float32, as torch
+// multiplies by a Python float), softmax(q k^T + bias [+ mask]) v per head, the
+// output projection.
+Tensor attend_in_groups(const Tensor& x, const GroupedAttention& g, const Tensor& qkv_weight, const Tensor& qkv_bias,
+                        const Tensor& proj_weight, const Tensor& proj_bias) {
+  const std::int64_t c = x.dim(2), n = x.dim(0), length = x.dim(1), tokens = g.tokens, heads = g.heads;
+  if (heads < 1 || c % heads != 0 || tokens < 1 || length % tokens != 0) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} tokens of {} features do not split into groups of {} tokens "
+                                                 "and {} heads",
+                                                 length, c, tokens, heads));
+  }
+  const std::int64_t dh = c / heads, groups = length / tokens;
+  Tensor qkv = token_linear(x, qkv_weight, &qkv_bias);
+  float* p = qkv.f32().data();
+  const std::int64_t scaled = g.scale_keys ? c : 0;
+  for (std::int64_t t = 0; t < n * length; ++t) {
+    for (std::int64_t ch = 0; ch < c; ++ch) p[t * 3 * c + scaled + ch] *= g.scale;
+  }
+  Tensor mixed(DType::Float32, {n, length, c});
+  float* mp = mixed.f32().data();
+  parallel_for(n * groups * heads, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t h = item % heads, group = (item / heads) % groups, b = item / (heads * groups);
+      const float* base = p + (b * length + group * tokens) * 3 * c + h * dh;
+      attend(base, base + c, base + 2 * c, tokens, dh, 3 * c, mp + (b * length + group * tokens) * c + h * dh, c,
+             g.bias->data() + h * tokens * tokens,
+             g.masks != nullptr ? g.masks->data() + group * tokens * tokens : nullptr);
+    }
+  });
+  return token_linear(mixed, proj_weight, &proj_bias);
+}
+
+// The token of a window x window group that cell (y, x) of an H x W map is,
+// for MaxViT's partitions (PartitionAttrs).
+std::int64_t partition_token(const nn::PartitionAttrs& a, std::int64_t y, std::int64_t x) {
+  const std::int64_t w = a.window, rows = a.grid[0], cols = a.grid[1];
+  if (!a.grid_groups) {  // block (u, v) of w x w neighbours, cell (y % w, x % w) in it
+    return (((y / w) * (cols / w) + x / w) * w + y % w) * w + x % w;
+  }
+  // group (y mod H/w, x mod W/w), cell (y / (H/w), x / (W/w)) in it
+  const std::int64_t step_r = rows / w, step_c = cols / w;
+  return (((y % step_r) * step_c + x % step_c) * w + y / step_r) * w + x / step_c;
+}
+
+void require_partitions(const nn::PartitionAttrs& a) {
+  if (a.window < 1 || a.grid[0] % a.window != 0 || a.grid[1] % a.window != 0 || a.grid[0] < 1 || a.grid[1] < 1) {
+    throw Error(ErrorKind::BadInput, fmt::format("a {}x{} map does not split into {}x{} partitions", a.grid[0],
+                                                 a.grid[1], a.window, a.window));
+  }
+}
+
+}  // namespace
+
+Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
+                        const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& proj_weight,
+                        const Tensor& proj_bias) {
+  const std::int64_t c = a.dim, w = a.window, rows = a.grid[0], cols = a.grid[1];
+  require_tokens(x, c, "input");
+  if (x.dim(1) != rows * cols) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} tokens are not a {}x{} grid", x.dim(1), rows, cols));
+  }
+  if (a.heads < 1 || c % a.heads != 0 || w < 1) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} features do not split into {} heads", c, a.heads));
+  }
+  const std::int64_t tokens = w * w;
+  const auto bias = relative_bias(table, index, w, a.heads);
   // padded to whole windows; no shift where one window covers an axis
   const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
   const std::int64_t shift_r = w >= prow ? 0 : a.shift, shift_c = w >= pcol ? 0 : a.shift;
-  const std::int64_t wrows = prow / w, wcols = pcol / w, windows = wrows * wcols;
+  const std::int64_t wcols = pcol / w, windows = (prow / w) * wcols;
   const bool shifted = shift_r + shift_c > 0;
   // the grid cell (or -1 for padding) behind each windowed token: window
   // (wy, wx)'s token (ty, tx) sits at the shifted cell (wy w + ty, wx w + tx),
@@ -281,24 +358,13 @@ Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor&
       }
     }
   }
-  Tensor qkv = token_linear(windowed, qkv_weight, &qkv_bias);
-  float* p = qkv.f32().data();
-  // q * (C / heads)^-0.5, the scale a float32 as torch's multiplication by a Python float uses it
-  const auto scale = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
-  for (std::int64_t t = 0; t < n * length; ++t) {
-    for (std::int64_t ch = 0; ch < c; ++ch) p[t * 3 * c + ch] *= scale;
-  }
-  Tensor mixed(DType::Float32, {n, length, c});
-  float* mp = mixed.f32().data();
-  parallel_for(n * windows * heads, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t item = begin; item < end; ++item) {
-      const std::int64_t h = item % heads, win = (item / heads) % windows, b = item / (heads * windows);
-      const float* base = p + (b * length + win * tokens) * 3 * c + h * dh;
-      attend(base, base + c, base + 2 * c, tokens, dh, 3 * c, mp + (b * length + win * tokens) * c + h * dh, c,
-             bias.data() + h * tokens * tokens, shifted ? masks.data() + win * tokens * tokens : nullptr);
-    }
-  });
-  const Tensor projected = token_linear(mixed, proj_weight, &proj_bias);
+  // q * (C / heads)^-0.5
+  const GroupedAttention grouped{.tokens = tokens,
+                                 .heads = a.heads,
+                                 .bias = &bias,
+                                 .masks = shifted ? &masks : nullptr,
+                                 .scale = static_cast<float>(std::pow(static_cast<double>(c / a.heads), -0.5))};
+  const Tensor projected = attend_in_groups(windowed, grouped, qkv_weight, qkv_bias, proj_weight, proj_bias);
   Tensor out(DType::Float32, x.shape());
   for (std::int64_t b = 0; b < n; ++b) {
     for (std::int64_t t = 0; t < length; ++t) {
@@ -309,6 +375,61 @@ Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor&
     }
   }
   return out;
+}
+
+Tensor partition(const Tensor& x, const nn::PartitionAttrs& a) {
+  require_rank(x, 4, "input");
+  require_partitions(a);
+  const std::int64_t n = x.dim(0), c = x.dim(1), rows = a.grid[0], cols = a.grid[1];
+  if (x.dim(2) != rows || x.dim(3) != cols) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("input is {}, a {}x{} map expected", shape_to_string(x.shape()), rows, cols));
+  }
+  Tensor out(DType::Float32, {n, rows * cols, c});
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t y = 0; y < rows; ++y) {
+      for (std::int64_t xx = 0; xx < cols; ++xx) {
+        float* token = out.f32().data() + (b * rows * cols + partition_token(a, y, xx)) * c;
+        for (std::int64_t ch = 0; ch < c; ++ch)
+          token[ch] = x.f32()[static_cast<std::size_t>(((b * c + ch) * rows + y) * cols + xx)];
+      }
+    }
+  }
+  return out;
+}
+
+Tensor departition(const Tensor& x, const nn::PartitionAttrs& a) {
+  require_rank(x, 3, "input");
+  require_partitions(a);
+  const std::int64_t n = x.dim(0), c = x.dim(2), rows = a.grid[0], cols = a.grid[1];
+  if (x.dim(1) != rows * cols) {
+    throw Error(ErrorKind::BadInput, fmt::format("{} tokens are not a {}x{} map", x.dim(1), rows, cols));
+  }
+  Tensor out(DType::Float32, {n, c, rows, cols});
+  for (std::int64_t b = 0; b < n; ++b) {
+    for (std::int64_t y = 0; y < rows; ++y) {
+      for (std::int64_t xx = 0; xx < cols; ++xx) {
+        const float* token = x.f32().data() + (b * rows * cols + partition_token(a, y, xx)) * c;
+        for (std::int64_t ch = 0; ch < c; ++ch)
+          out.f32()[static_cast<std::size_t>(((b * c + ch) * rows + y) * cols + xx)] = token[ch];
+      }
+    }
+  }
+  return out;
+}
+
+Tensor group_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor& table, const Tensor& index,
+                       const Tensor& qkv_weight, const Tensor& qkv_bias, const Tensor& merge_weight,
+                       const Tensor& merge_bias) {
+  require_tokens(x, a.dim, "input");
+  const auto bias = relative_bias(table, index, a.window, a.heads);
+  // torchvision's scale_factor is feat_dim ** -0.5, on k
+  const GroupedAttention grouped{.tokens = a.window * a.window,
+                                 .heads = a.heads,
+                                 .bias = &bias,
+                                 .scale = static_cast<float>(std::pow(static_cast<double>(a.dim), -0.5)),
+                                 .scale_keys = true};
+  return attend_in_groups(x, grouped, qkv_weight, qkv_bias, merge_weight, merge_bias);
 }
 
 Tensor patch_merging(const Tensor& x, const nn::PatchMergingAttrs& a, const Tensor& reduction,

@@ -104,7 +104,8 @@ TEST(Registry, ListsEveryArchitectureExplicitly) {
                                           "vit_h_14",
                                           "swin_t",
                                           "swin_s",
-                                          "swin_b"};
+                                          "swin_b",
+                                          "maxvit_t"};
   EXPECT_THAT(architectures(), ElementsAreArray(expected));
 }
 
@@ -125,6 +126,28 @@ TEST(Registry, AnotherImageSizeResizesSwinsTokenGrids) {
   EXPECT_EQ(attention, (std::vector<std::int64_t>{50, 25, 13, 7}));
   EXPECT_EQ(merging, (std::vector<std::int64_t>{50, 25, 13}));
   EXPECT_EQ(g.input_size, 200);
+}
+
+// MaxViT's blocks partition their maps into 7x7 groups: 256 gives a 64x64
+// first block, which torchvision refuses too; 448 gives 112, 56, 28 and 14.
+TEST(Registry, MaxVitTakesOnlySizesItsPartitionsDivide) {
+  auto g = build("maxvit_t", {2, 0.0});
+  try {
+    resize_input(g, 256, false);
+    FAIL() << "resized MaxViT-T to 256";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_THAT(e.what(), HasSubstr("layer blocks.0.layers.0.layers.window_attention.partition_op has a 64x64 map"));
+  }
+  g = build("maxvit_t", {2, 0.0});
+  resize_input(g, 448, false);
+  std::vector<std::int64_t> maps;
+  for (const auto& layer : g.layers) {
+    if (layer.kind != nn::LayerKind::Partition) continue;
+    const auto side = layer.as<nn::PartitionAttrs>().grid[0];
+    if (maps.empty() || maps.back() != side) maps.push_back(side);
+  }
+  EXPECT_EQ(maps, (std::vector<std::int64_t>{112, 56, 28, 14}));
 }
 
 TEST(Registry, UnknownArchitectureIsAUsageErrorNamingTheKnownOnes) {
@@ -252,7 +275,7 @@ TEST(Registry, AnUnknownModelIsUnsupportedAndTheNearestFamilyIsNamed) {
     EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
     EXPECT_THAT(e.what(), HasSubstr("fits none of the architectures pt2onnx rebuilds (families: EfficientNet, "
                                     "ResNet, MobileNet, RegNet, DenseNet, SqueezeNet, MNASNet, AlexNet, VGG, "
-                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt, ViT, Swin)"));
+                                    "GoogLeNet, Inception, ShuffleNet, ConvNeXt, ViT, Swin, MaxViT)"));
     EXPECT_THAT(e.what(), HasSubstr("The nearest is resnet18 (ResNet)"));
     EXPECT_THAT(e.what(), HasSubstr("layer1.0.conv1.weight is [64, 64, 1, 1] in the checkpoint, [64, 64, 3, 3]"));
     EXPECT_THAT(e.what(), HasSubstr("torch.onnx.export"));
@@ -280,7 +303,8 @@ TEST(Registry, DisplayNamesAreHowPeopleWriteThem) {
   EXPECT_EQ(display_name("vgg16_bn"), "VGG-16-BN");
   EXPECT_EQ(display_name("vit_b_32"), "ViT-B/32");
   EXPECT_EQ(display_name("swin_t"), "Swin-T");
-  EXPECT_EQ(display_name("maxvit_t"), "maxvit_t");  // not built here: as given
+  EXPECT_EQ(display_name("maxvit_t"), "MaxViT-T");
+  EXPECT_EQ(display_name("swin_v2_t"), "swin_v2_t");  // not built here: as given
   for (const auto& arch : architectures()) EXPECT_NE(display_name(arch), arch) << arch;
 }
 

@@ -120,6 +120,14 @@ TEST(LayerKinds, ExpectedParamsAreTorchs) {
   EXPECT_EQ(specs[2].local_name, "qkv.weight");
   EXPECT_EQ(specs[2].shape, (Shape{288, 96}));
   EXPECT_EQ(specs[5].local_name, "proj.bias");
+  // MaxViT's RelativePositionalMultiHeadAttention(64, 32, 49): the same order, its index [49, 49], to_qkv and merge.
+  specs = layer_of(LayerKind::GroupAttention, WindowAttrs{.dim = 64, .heads = 2, .window = 7}).expected_params();
+  ASSERT_EQ(specs.size(), 6u);
+  EXPECT_EQ(specs[0].shape, (Shape{169, 2}));
+  EXPECT_EQ(specs[1].shape, (Shape{49, 49}));
+  EXPECT_TRUE(specs[1].integer);
+  EXPECT_EQ(specs[2].local_name, "to_qkv.weight");
+  EXPECT_EQ(specs[4].local_name, "merge.weight");
   // PatchMerging(96): reduction Linear(384, 192, bias=False) before norm LayerNorm(384).
   specs = layer_of(LayerKind::PatchMerging, PatchMergingAttrs{96}).expected_params();
   ASSERT_EQ(specs.size(), 3u);

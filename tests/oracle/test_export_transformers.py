@@ -16,6 +16,13 @@ affine parameters perturbed, the class token drawn, logits of about 10):
   does when the user asks for it;
 - ViT's look-alikes (B/16 and B/32, B and L) are told apart, and a
   checkpoint trained at another image size is rebuilt at that size.
+
+Swin-T and MaxViT-T go through the same export and comparison; the verifier
+refuses their exports broken in the shifted windows' mask, the relative
+position bias, patch merging, MaxViT's k scaling or its grid partition; Swin
+takes any image size, as torchvision does, and MaxViT refuses a size its 7x7
+partitions do not divide, as torchvision does. Every transformer variant
+expects torchvision's state dict, key for key.
 """
 
 import os
@@ -44,6 +51,13 @@ class Transformers(FamilyExportCase):
         proc = self.export_and_compare("swin_t", ["LayerNormalization", "Erf", "MatMul", "Softmax", "ReduceMean"],
                                        seed=60)
         self.assertIn("Input: (batch, 3, 224, 224)", proc.stdout)
+
+    def test_maxvit_t(self):
+        # MBConv with squeeze-excitation, attention in blocks and in strided grids, the Tanh classifier; the
+        # replaced last Linear has a bias where torchvision's has none.
+        proc = self.export_and_compare("maxvit_t", ["LayerNormalization", "Erf", "MatMul", "Softmax", "Tanh"],
+                                       seed=70)
+        self.assertIn("Note: the head classifier.5 is a Linear with a bias, where the family's has none", proc.stdout)
 
     def test_a_large_model_loads_without_huge_pages(self):
         # A file over 128 MiB on the command line: glibc malloc without transparent huge pages, whose zeroing made
@@ -168,6 +182,64 @@ class SwinVerifierCatchesMistakes(unittest.TestCase):
                 self.assertIn("FAILED", proc.stdout)
 
 
+class MaxVitVerifierCatchesMistakes(unittest.TestCase):
+    """The same for MaxViT's partitions and its attention, which scales k by the whole width."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("export_maxvit_mutations")
+        model = oc.make_nontrivial_model(2, seed=71, arch="maxvit_t")
+        cls.ckpt = oc.save_checkpoint(model, cls.work / "maxvit_t.pth")
+        cls.good = cls.work / "maxvit_t.onnx"
+        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+
+    def test_mutants_are_refused_and_the_export_passes(self):
+        import numpy as np
+        import onnx
+        from onnx import numpy_helper
+
+        grid = "blocks.1.layers.0.layers.grid_attention.attn_layer.1"
+        window = "blocks.2.layers.3.layers.window_attention.attn_layer.1"
+        mutants = {
+            # Swin's and ViT's scale, by the head's width (32), instead of torchvision's by all 256 features
+            "k scaled per head": (f"{window}.scale", lambda s: np.full_like(s, 32.0 ** -0.5)),
+            "grid bias transposed": (f"{grid}.bias", lambda b: np.swapaxes(b, -1, -2).copy()),
+            "merge weight x1.02": (f"{window}.merge.weight_transposed", lambda w: w * 1.02),
+        }
+        proc = oc.run_pt2onnx("verify", self.good, "--checkpoint", self.ckpt, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for name, (initializer, change) in mutants.items():
+            with self.subTest(mutant=name):
+                model = onnx.load(str(self.good))
+                init = next(i for i in model.graph.initializer if i.name == initializer)
+                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
+                                                      initializer))
+                path = self.work / "mutant.onnx"
+                onnx.save(model, str(path))
+                proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
+                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+                self.assertIn("FAILED", proc.stdout)
+        # A grid partition taken as a block partition: the transposes of one grid layer swapped for a window
+        # layer's, every shape unchanged.
+        model = onnx.load(str(self.good))
+        nodes = {n.name: n for n in model.graph.node}
+        for step in ("partition_op/group_major", "departition_op/map_major"):
+            perm = next(a for a in nodes[f"blocks.1.layers.0.layers.window_attention.{step}"].attribute)
+            target = next(a for a in nodes[f"blocks.1.layers.0.layers.grid_attention.{step}"].attribute)
+            target.CopyFrom(perm)
+            for which in ("split", "groups"):
+                src = f"blocks.1.layers.0.layers.window_attention.{step.split('/')[0]}/{which}.shape"
+                dst = f"blocks.1.layers.0.layers.grid_attention.{step.split('/')[0]}/{which}.shape"
+                inits = {i.name: i for i in model.graph.initializer}
+                if src in inits and dst in inits:
+                    inits[dst].CopyFrom(inits[src])
+                    inits[dst].name = dst
+        path = self.work / "mutant_partition.onnx"
+        onnx.save(model, str(path))
+        proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
+        self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+
+
 class SwinInputSize(unittest.TestCase):
     def test_any_size_as_torchvision_runs_it(self):
         # Swin has nothing sized by the image: at 200 the 50x50 grid pads to 56 for its windows, and the second
@@ -188,6 +260,22 @@ class SwinInputSize(unittest.TestCase):
                 self.assertLessEqual(ro.max_abs_diff(from_ort, want), tol, "ONNX Runtime")
                 got = ro.pt2onnx_run(ours, x, work, f"swin_200_{probe}")
                 self.assertLessEqual(ro.max_abs_diff(got, want), tol, "pt2onnx run")
+
+
+class MaxVitInputSize(unittest.TestCase):
+    def test_a_size_its_partitions_do_not_divide_is_refused(self):
+        # torchvision refuses MaxViT at 256 too: its 64x64 first block does not split into 7x7 partitions.
+        work = oc.work_dir("export_maxvit_size")
+        torch.manual_seed(0)
+        ckpt = oc.save_checkpoint(oc.create_model(2, arch="maxvit_t"), work / "maxvit_t.pth")
+        with self.assertRaises(ValueError):
+            torchvision.models.maxvit_t(weights=None, input_size=(256, 256))
+        out = work / "refused.onnx"
+        proc = oc.run_pt2onnx("export", "--input", ckpt, "--output", out, "--image-size", "256", check=False)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--image-size 256: MaxViT-T cuts each block's feature map into 7x7 partitions", proc.stderr)
+        self.assertIn("has a 64x64 map", proc.stderr)
+        self.assertFalse(out.exists())
 
 
 class InputSize(unittest.TestCase):
@@ -244,10 +332,15 @@ class TransformerDetection(unittest.TestCase):
     def test_every_transformer_expects_torchvisions_state_dict(self):
         # The same keys in the same order with the same shapes: with the unit test that tells every registered
         # architecture from the others by its tensors, this proves each variant is detected from a real checkpoint.
-        for arch in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b"):
+        for arch in ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b",
+                     "maxvit_t"):
             with self.subTest(arch=arch):
                 torch.manual_seed(0)
-                want = [(k, list(v.shape)) for k, v in oc.create_model(3, arch=arch).state_dict().items()]
+                # torchvision's own head (MaxViT's last Linear has no bias); BatchNorm's num_batches_tracked,
+                # which binding ignores, left out
+                model = getattr(torchvision.models, arch)(weights=None, num_classes=3)
+                want = [(k, list(v.shape)) for k, v in model.state_dict().items()
+                        if not k.endswith(".num_batches_tracked")]
                 out = subprocess.run([os.environ["PT2ONNX_REFERENCE_TOOL"], "expected-state", arch, "3"],
                                      check=True, capture_output=True, text=True).stdout
                 got = [(key, [int(d) for d in shape.strip("[]").split(",") if d.strip()])

@@ -1,6 +1,7 @@
 #include "runtime/dnnl_util.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -98,6 +99,15 @@ std::optional<memory::desc> strided_reshape(const memory::desc& md, const std::v
     }
   }
   if (view_d != -1) return std::nullopt;
+  // Leading size-1 axes (a batch of one) address nothing: give them the
+  // outermost stride, so that the batch stays outermost. [1, C, H, W] with
+  // the batch's stride inside is NHWC's bytes, but only the batch-outer
+  // descriptor (acdb) has oneDNN's optimised kernels (ref:any otherwise).
+  memory::dim extent = 1;
+  for (std::size_t a = 0; a < dims.size(); ++a) {
+    if (dims[a] != 1) extent = std::max(extent, ns[a] * dims[a]);
+  }
+  for (std::size_t a = 0; a < dims.size() && dims[a] == 1; ++a) ns[a] = extent;
   memory::desc out(to_dnnl_dims(dims), memory::data_type::f32, ns);
   out.data.offset0 = d.offset0;
   return out;
@@ -151,12 +161,19 @@ memory::desc reshapable_layout(const memory::desc& md, const std::vector<std::in
     groups.emplace_back(first, i);
   }
   const auto* s = d.format_desc.blocking.strides;
+  // A group of size-1 axes (a batch of one) goes outermost, whatever stride
+  // its view gave it: [1, C, H, W] in H, W, N, C order is NHWC's bytes, but
+  // only the N-outer descriptor (acdb) has oneDNN's optimised kernels.
   auto key = [&](const std::pair<std::size_t, std::size_t>& g) {
     memory::dim k = s[g.first];
+    bool unit = true;
     for (auto a = g.first; a < g.second; ++a) {
-      if (od[a] != 1) k = std::max(k, s[a]);
+      if (od[a] != 1) {
+        k = std::max(k, s[a]);
+        unit = false;
+      }
     }
-    return k;
+    return unit ? std::numeric_limits<memory::dim>::max() : k;
   };
   std::stable_sort(groups.begin(), groups.end(), [&](const auto& a, const auto& b) { return key(a) > key(b); });
   std::vector<std::size_t> order;

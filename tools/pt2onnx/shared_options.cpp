@@ -131,7 +131,8 @@ void add_model_choice_options(CLI::App& cmd, ModelChoiceArgs& args, const std::s
   cmd.add_option("--image-size", args.image_size,
                  "Square input size N (NxN) to export at. Default: the size the model was trained at (224 for most "
                  "families, 299 for Inception V3, a ViT's from its position embedding). A ViT's position embedding "
-                 "fits only its trained size; another needs --interpolate-position-embedding")
+                 "fits only its trained size; another needs --interpolate-position-embedding. Swin takes any size; "
+                 "MaxViT one that keeps every block's map a multiple of 7 (224, 448)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{8192}))
       ->option_text("N");
   cmd.add_flag("--interpolate-position-embedding", args.interpolate_position_embedding,

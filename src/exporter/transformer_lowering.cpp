@@ -84,6 +84,12 @@ class Steps {
     set_int_attr(ctx_.add_node("Concat", out, {tail, head}, {out}), "axis", axis);
     return out;
   }
+  // The last step: `input` reshaped to `shape` as the layer's output.
+  void reshape_to_output(std::string_view step, const std::string& input, const std::vector<std::int64_t>& shape) {
+    const std::string out = name(step);
+    ctx_.add_node("Reshape", out, {input, ctx_.add_int64_initializer(out + ".shape", shape)},
+                  {ctx_.output_name(layer_)});
+  }
   // zeros after the end of axes 1 and 2 of [N, rows, cols, C]
   std::string pad_grid(std::string_view step, const std::string& input, std::int64_t rows, std::int64_t cols) {
     if (rows == 0 && cols == 0) return input;
@@ -306,7 +312,7 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
                                                      "do not make a window attention",
                                                      layer.path, c, a.heads, w, rows, cols));
   }
-  const std::int64_t tokens = w * w;
+  const std::int64_t tokens = w * w, head_dim = c / a.heads;
   const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
   const std::int64_t shift_r = w >= prow ? 0 : a.shift, shift_c = w >= pcol ? 0 : a.shift;
   const std::int64_t wrows = prow / w, wcols = pcol / w, windows = wrows * wcols;
@@ -353,7 +359,7 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
                            .qkv = "qkv",
                            .proj = "proj",
                            // torch multiplies q by the Python float (C / heads)^-0.5, which it rounds to float32
-                           .scale = static_cast<float>(std::pow(static_cast<double>(c / a.heads), -0.5)),
+                           .scale = static_cast<float>(std::pow(static_cast<double>(head_dim), -0.5)),
                            .bias = &bias,
                            .bias_name = layer.path + (shifted ? ".bias_and_mask" : ".bias")};
   x = add_grouped_attention(layer, ctx, step, x, g);
@@ -366,9 +372,7 @@ void lower_window_attention(const nn::Layer& layer, LoweringContext& ctx) {
     if (prow != rows) x = step.slice("unpadded_rows", x, 1, 0, rows);
     if (pcol != cols) x = step.slice("unpadded", x, 2, 0, cols);
   }
-  ctx.add_node("Reshape", step.name("tokens"),
-               {x, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, rows * cols, c})},
-               {ctx.output_name(layer)});
+  step.reshape_to_output("tokens", x, {0, rows * cols, c});
 }
 
 // Swin's PatchMerging on the tokens of its grid: an odd side padded, each
@@ -440,9 +444,7 @@ void lower_partition(const nn::Layer& layer, LoweringContext& ctx) {
   Steps step(layer, ctx);
   std::string x = step.reshape("split", ctx.input_name(layer, 0), v.split);
   x = step.transpose("group_major", x, v.to_tokens);
-  ctx.add_node("Reshape", step.name("tokens"),
-               {x, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, a.grid[0] * a.grid[1], a.channels})},
-               {ctx.output_name(layer)});
+  step.reshape_to_output("tokens", x, {0, a.grid[0] * a.grid[1], a.channels});
 }
 
 void lower_departition(const nn::Layer& layer, LoweringContext& ctx) {
@@ -451,9 +453,7 @@ void lower_departition(const nn::Layer& layer, LoweringContext& ctx) {
   Steps step(layer, ctx);
   std::string x = step.reshape("groups", ctx.input_name(layer, 0), v.tokens_split);
   x = step.transpose("map_major", x, v.to_map);
-  ctx.add_node("Reshape", step.name("map"),
-               {x, ctx.add_int64_initializer(step.name("map") + ".shape", {0, a.channels, a.grid[0], a.grid[1]})},
-               {ctx.output_name(layer)});
+  step.reshape_to_output("map", x, {0, a.channels, a.grid[0], a.grid[1]});
 }
 
 // MaxViT's RelativePositionalMultiHeadAttention on the group-major tokens
@@ -482,9 +482,7 @@ void lower_group_attention(const nn::Layer& layer, LoweringContext& ctx) {
                            .bias = &bias,
                            .bias_name = layer.path + ".bias"};
   const std::string y = add_grouped_attention(layer, ctx, step, x, g);
-  ctx.add_node("Reshape", step.name("tokens"),
-               {y, ctx.add_int64_initializer(step.name("tokens") + ".shape", {0, length, a.dim})},
-               {ctx.output_name(layer)});
+  step.reshape_to_output("tokens", y, {0, length, a.dim});
 }
 
 }  // namespace pt2onnx::exporter

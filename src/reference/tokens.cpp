@@ -311,7 +311,7 @@ Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor&
   if (a.heads < 1 || c % a.heads != 0 || w < 1) {
     throw Error(ErrorKind::BadInput, fmt::format("{} features do not split into {} heads", c, a.heads));
   }
-  const std::int64_t tokens = w * w;
+  const std::int64_t tokens = w * w, head_dim = c / a.heads;
   const auto bias = relative_bias(table, index, w, a.heads);
   // padded to whole windows; no shift where one window covers an axis
   const std::int64_t prow = (rows + w - 1) / w * w, pcol = (cols + w - 1) / w * w;
@@ -363,7 +363,7 @@ Tensor window_attention(const Tensor& x, const nn::WindowAttrs& a, const Tensor&
                                  .heads = a.heads,
                                  .bias = &bias,
                                  .masks = shifted ? &masks : nullptr,
-                                 .scale = static_cast<float>(std::pow(static_cast<double>(c / a.heads), -0.5))};
+                                 .scale = static_cast<float>(std::pow(static_cast<double>(head_dim), -0.5))};
   const Tensor projected = attend_in_groups(windowed, grouped, qkv_weight, qkv_bias, proj_weight, proj_bias);
   Tensor out(DType::Float32, x.shape());
   for (std::int64_t b = 0; b < n; ++b) {

@@ -38,6 +38,27 @@ from families_common import FamilyExportCase
 from test_export_families import detect
 
 
+def assert_mutants_refused(test, good, ckpt, work, mutants):
+    """`pt2onnx verify` passes `good` and refuses (exit 6) each copy of it with one initializer changed:
+    mutants maps a name to (initializer, change), change taking and returning a NumPy array."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    proc = oc.run_pt2onnx("verify", good, "--checkpoint", ckpt, check=False)
+    test.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+    for name, (initializer, change) in mutants.items():
+        with test.subTest(mutant=name):
+            model = onnx.load(str(good))
+            init = next(i for i in model.graph.initializer if i.name == initializer)
+            init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32), initializer))
+            path = work / "mutant.onnx"
+            onnx.save(model, str(path))
+            proc = oc.run_pt2onnx("verify", path, "--checkpoint", ckpt, check=False)
+            test.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+            test.assertIn("FAILED", proc.stdout)
+
+
 class Transformers(FamilyExportCase):
     WORK = "export_transformers"
 
@@ -84,13 +105,8 @@ class VerifierCatchesTransformerMistakes(unittest.TestCase):
         cls.good = cls.work / "vit_b_32.onnx"
         oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
 
-    def verify(self, path):
-        return oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
-
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
-        import onnx
-        from onnx import numpy_helper
 
         block = "encoder.layers.encoder_layer_5"
 
@@ -111,19 +127,7 @@ class VerifierCatchesTransformerMistakes(unittest.TestCase):
             "class token zeroed": ("class_token.value", lambda w: np.where(np.arange(w.shape[1])[None, :, None] == 0,
                                                                            0.0, w)),
         }
-        proc = self.verify(self.good)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        for name, (initializer, change) in mutants.items():
-            with self.subTest(mutant=name):
-                model = onnx.load(str(self.good))
-                init = next(i for i in model.graph.initializer if i.name == initializer)
-                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
-                                                      initializer))
-                path = self.work / "mutant.onnx"
-                onnx.save(model, str(path))
-                proc = self.verify(path)
-                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
-                self.assertIn("FAILED", proc.stdout)
+        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
 
 
 class SwinVerifierCatchesMistakes(unittest.TestCase):
@@ -140,8 +144,6 @@ class SwinVerifierCatchesMistakes(unittest.TestCase):
 
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
-        import onnx
-        from onnx import numpy_helper
 
         def unmask(b):  # [windows, heads, 49, 49]: the shifted windows' -100s gone, the bias kept
             return np.where(b < -50.0, b + 100.0, b)
@@ -167,19 +169,7 @@ class SwinVerifierCatchesMistakes(unittest.TestCase):
             "merged parts swapped": ("features.2.reduction.weight_transposed", swap_merged_parts),
             "MLP weight x1.02": ("features.5.3.mlp.0.weight_transposed", lambda w: w * 1.02),
         }
-        proc = oc.run_pt2onnx("verify", self.good, "--checkpoint", self.ckpt, check=False)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        for name, (initializer, change) in mutants.items():
-            with self.subTest(mutant=name):
-                model = onnx.load(str(self.good))
-                init = next(i for i in model.graph.initializer if i.name == initializer)
-                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
-                                                      initializer))
-                path = self.work / "mutant.onnx"
-                onnx.save(model, str(path))
-                proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
-                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
-                self.assertIn("FAILED", proc.stdout)
+        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
 
 
 class MaxVitVerifierCatchesMistakes(unittest.TestCase):
@@ -196,7 +186,6 @@ class MaxVitVerifierCatchesMistakes(unittest.TestCase):
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
         import onnx
-        from onnx import numpy_helper
 
         grid = "blocks.1.layers.0.layers.grid_attention.attn_layer.1"
         window = "blocks.2.layers.3.layers.window_attention.attn_layer.1"
@@ -206,19 +195,7 @@ class MaxVitVerifierCatchesMistakes(unittest.TestCase):
             "grid bias transposed": (f"{grid}.bias", lambda b: np.swapaxes(b, -1, -2).copy()),
             "merge weight x1.02": (f"{window}.merge.weight_transposed", lambda w: w * 1.02),
         }
-        proc = oc.run_pt2onnx("verify", self.good, "--checkpoint", self.ckpt, check=False)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        for name, (initializer, change) in mutants.items():
-            with self.subTest(mutant=name):
-                model = onnx.load(str(self.good))
-                init = next(i for i in model.graph.initializer if i.name == initializer)
-                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
-                                                      initializer))
-                path = self.work / "mutant.onnx"
-                onnx.save(model, str(path))
-                proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
-                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
-                self.assertIn("FAILED", proc.stdout)
+        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
         # A grid partition taken as a block partition: the transposes of one grid layer swapped for a window
         # layer's, every shape unchanged.
         model = onnx.load(str(self.good))

@@ -180,12 +180,13 @@ class AutoDetection(unittest.TestCase):
                 (self.work / f"{arch}.pth").unlink()
 
     def test_another_family_is_unsupported_with_the_nearest_named(self):
-        # Swin-T: a torchvision family pt2onnx does not rebuild yet.
-        model = torchvision.models.swin_t(weights=None)
-        proc = detect(self, model.state_dict(), "swin_t")
+        # Swin V2-T: a torchvision family pt2onnx does not rebuild (its attention's cosine scale and bias MLP).
+        model = torchvision.models.swin_v2_t(weights=None)
+        proc = detect(self, model.state_dict(), "swin_v2_t")
         self.assertEqual(proc.returncode, 7, proc.stderr)
         self.assertIn("fits none of the architectures pt2onnx rebuilds", proc.stderr)
         self.assertIn("families: EfficientNet, ResNet, MobileNet, RegNet, DenseNet, SqueezeNet", proc.stderr)
+        self.assertIn("The nearest is swin_t (Swin)", proc.stderr)
         self.assertIn("torch.onnx.export", proc.stderr)
         self.assertIn("pt2onnx run", proc.stderr)
 

@@ -1,7 +1,6 @@
 #include "runtime/dnnl_util.h"
 
 #include <algorithm>
-#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -161,19 +160,12 @@ memory::desc reshapable_layout(const memory::desc& md, const std::vector<std::in
     groups.emplace_back(first, i);
   }
   const auto* s = d.format_desc.blocking.strides;
-  // A group of size-1 axes (a batch of one) goes outermost, whatever stride
-  // its view gave it: [1, C, H, W] in H, W, N, C order is NHWC's bytes, but
-  // only the N-outer descriptor (acdb) has oneDNN's optimised kernels.
   auto key = [&](const std::pair<std::size_t, std::size_t>& g) {
     memory::dim k = s[g.first];
-    bool unit = true;
     for (auto a = g.first; a < g.second; ++a) {
-      if (od[a] != 1) {
-        k = std::max(k, s[a]);
-        unit = false;
-      }
+      if (od[a] != 1) k = std::max(k, s[a]);
     }
-    return unit ? std::numeric_limits<memory::dim>::max() : k;
+    return k;
   };
   std::stable_sort(groups.begin(), groups.end(), [&](const auto& a, const auto& b) { return key(a) > key(b); });
   std::vector<std::size_t> order;

@@ -38,25 +38,39 @@ from families_common import FamilyExportCase
 from test_export_families import detect
 
 
-def assert_mutants_refused(test, good, ckpt, work, mutants):
-    """`pt2onnx verify` passes `good` and refuses (exit 6) each copy of it with one initializer changed:
-    mutants maps a name to (initializer, change), change taking and returning a NumPy array."""
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
+class MutantCase(unittest.TestCase):
+    """A calibrated ARCH checkpoint (seed SEED) exported without verification into WORK, for tests that change the
+    export and expect `pt2onnx verify` to refuse it."""
+    ARCH = SEED = WORK = None
 
-    proc = oc.run_pt2onnx("verify", good, "--checkpoint", ckpt, check=False)
-    test.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-    for name, (initializer, change) in mutants.items():
-        with test.subTest(mutant=name):
-            model = onnx.load(str(good))
-            init = next(i for i in model.graph.initializer if i.name == initializer)
-            init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32), initializer))
-            path = work / "mutant.onnx"
-            onnx.save(model, str(path))
-            proc = oc.run_pt2onnx("verify", path, "--checkpoint", ckpt, check=False)
-            test.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
-            test.assertIn("FAILED", proc.stdout)
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir(cls.WORK)
+        model = oc.make_nontrivial_model(2, seed=cls.SEED, arch=cls.ARCH)
+        cls.ckpt = oc.save_checkpoint(model, cls.work / f"{cls.ARCH}.pth")
+        cls.good = cls.work / f"{cls.ARCH}.onnx"
+        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+
+    def assert_mutants_refused(self, mutants):
+        """`pt2onnx verify` passes the export and refuses (exit 6) each copy of it with one initializer changed:
+        mutants maps a name to (initializer, change), change taking and returning a NumPy array."""
+        import numpy as np
+        import onnx
+        from onnx import numpy_helper
+
+        proc = oc.run_pt2onnx("verify", self.good, "--checkpoint", self.ckpt, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for name, (initializer, change) in mutants.items():
+            with self.subTest(mutant=name):
+                model = onnx.load(str(self.good))
+                init = next(i for i in model.graph.initializer if i.name == initializer)
+                init.CopyFrom(numpy_helper.from_array(change(numpy_helper.to_array(init)).astype(np.float32),
+                                                      initializer))
+                path = self.work / "mutant.onnx"
+                onnx.save(model, str(path))
+                proc = oc.run_pt2onnx("verify", path, "--checkpoint", self.ckpt, check=False)
+                self.assertEqual(proc.returncode, 6, proc.stdout + proc.stderr)
+                self.assertIn("FAILED", proc.stdout)
 
 
 class Transformers(FamilyExportCase):
@@ -93,17 +107,11 @@ class Transformers(FamilyExportCase):
         self.assertIn("memory: freed memory kept for reuse, no huge pages for a file over 128 MiB", proc.stdout)
 
 
-class VerifierCatchesTransformerMistakes(unittest.TestCase):
+class VerifierCatchesTransformerMistakes(MutantCase):
     """The verifier's reference computes the transformer layers itself: exports made wrong the ways a lowering
     could go wrong are refused by `pt2onnx verify` (exit 6), while the unchanged export passes."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.work = oc.work_dir("export_transformers_mutations")
-        model = oc.make_nontrivial_model(2, seed=52, arch="vit_b_32")
-        cls.ckpt = oc.save_checkpoint(model, cls.work / "vit_b_32.pth")
-        cls.good = cls.work / "vit_b_32.onnx"
-        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+    ARCH, SEED, WORK = "vit_b_32", 52, "export_transformers_mutations"
 
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
@@ -127,20 +135,14 @@ class VerifierCatchesTransformerMistakes(unittest.TestCase):
             "class token zeroed": ("class_token.value", lambda w: np.where(np.arange(w.shape[1])[None, :, None] == 0,
                                                                            0.0, w)),
         }
-        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
+        self.assert_mutants_refused(mutants)
 
 
-class SwinVerifierCatchesMistakes(unittest.TestCase):
+class SwinVerifierCatchesMistakes(MutantCase):
     """The reference computes Swin's windows, shifts, mask and patch merging itself: exports broken the ways a
     lowering of them could break are refused (exit 6), and the unchanged export passes."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.work = oc.work_dir("export_swin_mutations")
-        model = oc.make_nontrivial_model(2, seed=61, arch="swin_t")
-        cls.ckpt = oc.save_checkpoint(model, cls.work / "swin_t.pth")
-        cls.good = cls.work / "swin_t.onnx"
-        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+    ARCH, SEED, WORK = "swin_t", 61, "export_swin_mutations"
 
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
@@ -169,19 +171,13 @@ class SwinVerifierCatchesMistakes(unittest.TestCase):
             "merged parts swapped": ("features.2.reduction.weight_transposed", swap_merged_parts),
             "MLP weight x1.02": ("features.5.3.mlp.0.weight_transposed", lambda w: w * 1.02),
         }
-        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
+        self.assert_mutants_refused(mutants)
 
 
-class MaxVitVerifierCatchesMistakes(unittest.TestCase):
+class MaxVitVerifierCatchesMistakes(MutantCase):
     """The same for MaxViT's partitions and its attention, which scales k by the whole width."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.work = oc.work_dir("export_maxvit_mutations")
-        model = oc.make_nontrivial_model(2, seed=71, arch="maxvit_t")
-        cls.ckpt = oc.save_checkpoint(model, cls.work / "maxvit_t.pth")
-        cls.good = cls.work / "maxvit_t.onnx"
-        oc.run_pt2onnx("export", "--input", cls.ckpt, "--output", cls.good, "--no-verify")
+    ARCH, SEED, WORK = "maxvit_t", 71, "export_maxvit_mutations"
 
     def test_mutants_are_refused_and_the_export_passes(self):
         import numpy as np
@@ -195,7 +191,7 @@ class MaxVitVerifierCatchesMistakes(unittest.TestCase):
             "grid bias transposed": (f"{grid}.bias", lambda b: np.swapaxes(b, -1, -2).copy()),
             "merge weight x1.02": (f"{window}.merge.weight_transposed", lambda w: w * 1.02),
         }
-        assert_mutants_refused(self, self.good, self.ckpt, self.work, mutants)
+        self.assert_mutants_refused(mutants)
         # A grid partition taken as a block partition: the transposes of one grid layer swapped for a window
         # layer's, every shape unchanged.
         model = onnx.load(str(self.good))

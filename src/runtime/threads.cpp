@@ -122,6 +122,8 @@ void TeamChoice::record(int used, std::chrono::duration<double> took) {
     }
     arm_ = arm;
     probe_interval_ = kFirstProbeInterval;
+  } else if (arm_ == 0 && seconds_[1] >= kClearLoss * seconds_[0]) {
+    probe_interval_ = kLongestProbeInterval;
   } else {
     probe_interval_ = std::min(2 * probe_interval_, kLongestProbeInterval);
   }

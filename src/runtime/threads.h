@@ -69,8 +69,12 @@ class CpuShare {
 // whether the machine has changed: every 8th run after a change, then less
 // often (up to every 256th) while the choice holds, and at once when the arm
 // in use gets slower than the other was; a change needs three winning probes
-// in a row. Not thread-safe: the model
-// calls it under its lock.
+// in a row. A probe of one thread that loses to the team by a wide margin
+// (kClearLoss) makes the next wait the longest interval: while the team is in
+// use, a busy machine shows first as the team slowing past one thread's time,
+// which probes at once, and each probe costs a whole slower run (ViT-B/32 on
+// two threads: 31 ms a run on the team, 57 on one). Not thread-safe: the
+// model calls it under its lock.
 class TeamChoice {
  public:
   explicit TeamChoice(int team) : team_(team) {}
@@ -83,6 +87,8 @@ class TeamChoice {
   static constexpr int kFirstProbeInterval = 8;
   static constexpr int kConfirmingProbes = 3;
   static constexpr int kLongestProbeInterval = 256;
+  // One thread this many times the team's run time or more is a clear loss.
+  static constexpr double kClearLoss = 1.25;
 
  private:
   int team_;

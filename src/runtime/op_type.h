@@ -1,9 +1,10 @@
 // The operators the engine knows, as an enum. Each one's definition (ONNX
 // name, shape rule, kernel, batch rows, constant evaluation, limits) is one
 // record in its family's file under ops/, gathered by op_table.cpp in this
-// order (op_def.h). Swish and Gelu exist only inside the engine: the
-// fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes Gelu from
-// x * 0.5 * (1 + Erf(x / sqrt(2))).
+// order (op_def.h). Swish, Gelu and Attention exist only inside the engine:
+// the fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes Gelu
+// from x * 0.5 * (1 + Erf(x / sqrt(2))), fuse_attention makes Attention from
+// attention's MatMul, scale, bias, Softmax and MatMul.
 #pragma once
 
 #include <cstddef>
@@ -74,6 +75,9 @@ enum class OpType {
   Einsum,
   // An activation (ops/activation.h).
   Tanh,
+  // The engine's own: MatMul, scale, bias, Softmax and MatMul in one kernel
+  // (fuse_attention; ops/matmul.h).
+  Attention,
   // Not an operator: the number of them, which sizes the table of definitions.
   Count,
 };

@@ -8,6 +8,14 @@ a letter summed from one operand), Tanh. Integer results are evaluated at
 load and observed through Cast and Add to the float32 input. Each graph runs
 at batch 1 and 2 where its input has a batch axis. Tolerance 1e-5 of the
 output's scale.
+
+FusedAttention: attention as pt2onnx export writes it (Swin's and MaxViT's
+grouped heads with a relative-position bias, the query or the key scaled)
+and as torch.onnx.export writes ViT's (three-dimensional heads, Div by
+sqrt(d), Softmax on a positive axis), which the engine runs as one Attention
+kernel (fuse_attention), and look-alikes it must leave to the plain operators
+(bias added before the scale, Softmax over another axis, scores also read
+elsewhere), each against ONNX Runtime, which runs the operators as written.
 """
 
 import unittest
@@ -142,6 +150,98 @@ class TransformerOperators(unittest.TestCase):
         m = model([helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Tanh", ["m"], ["y"])],
                   ["N", 4], initializers=[("w", self.rand((4, 3), seed=12))])
         self.check(m, [self.rand((1, 4)), self.rand((2, 4), seed=13)])
+
+
+def projection(name, x, dim_in, dim_out, seed):
+    """x @ W for a random W [dim_in, dim_out] with the scale of a trained Linear."""
+    w = np.random.default_rng(seed).normal(0, dim_in ** -0.5, (dim_in, dim_out)).astype(np.float32)
+    return [helper.make_node("MatMul", [x, name + ".w"], [name])], [(name + ".w", w)]
+
+
+class FusedAttention(unittest.TestCase):
+    """Attention graphs with large scores (a softmax far from uniform), at batch 1 and 3."""
+
+    check = TransformerOperators.check
+    rand = TransformerOperators.rand
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = oc.work_dir("runtime_fused_attention")
+        cls.count = 0
+
+    def grouped(self, scale_keys, bias_shape, scale_after_bias=False, softmax_axis=-1, second_reader=False):
+        """pt2onnx export's grouped attention: x [N, 2 groups, 6 tokens, 16] -> qkv -> heads [N, 2, 2, 6, 8]."""
+        nodes, inits = projection("qkv", "x", 16, 48, 3)
+        inits.append(("heads_shape", np.array([0, 2, 6, 3, 2, 8], np.int64)))
+        nodes += [helper.make_node("Reshape", ["qkv", "heads_shape"], ["qkv_heads"]),
+                  helper.make_node("Transpose", ["qkv_heads"], ["by_role"], perm=[3, 0, 1, 4, 2, 5])]
+        for r, role in enumerate("qkv"):
+            inits.append((role + "_index", np.array(r, np.int64)))
+            nodes.append(helper.make_node("Gather", ["by_role", role + "_index"], [role], axis=0))
+        inits.append(("scale", np.array(8 ** -0.5 * 3.0, np.float32)))
+        rng = np.random.default_rng(4)
+        inits.append(("bias", rng.normal(0, 2.0, bias_shape).astype(np.float32)))
+        scaled = "k" if scale_keys else "q"
+        q = "q" if scale_keys else "q_scaled"
+        if scale_after_bias:
+            nodes += [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 2, 4, 3]),
+                      helper.make_node("MatMul", ["q", "kt"], ["scores"]),
+                      helper.make_node("Add", ["scores", "bias"], ["biased"]),
+                      helper.make_node("Mul", ["biased", "scale"], ["logits"])]
+        else:
+            nodes += [helper.make_node("Mul", [scaled, "scale"], [scaled + "_scaled"]),
+                      helper.make_node("Transpose", ["k_scaled" if scale_keys else "k"], ["kt"], perm=[0, 1, 2, 4, 3]),
+                      helper.make_node("MatMul", [q, "kt"], ["scores"]),
+                      helper.make_node("Add", ["scores", "bias"], ["logits"])]
+        nodes += [helper.make_node("Softmax", ["logits"], ["weights"], axis=softmax_axis),
+                  helper.make_node("MatMul", ["weights", "v"], ["mixed_once" if second_reader else "mixed"])]
+        if second_reader:  # the scores feed a second softmax too
+            nodes += [helper.make_node("Softmax", ["logits"], ["weights2"], axis=-2),
+                      helper.make_node("MatMul", ["weights2", "v"], ["mixed_twice"]),
+                      helper.make_node("Add", ["mixed_once", "mixed_twice"], ["mixed"])]
+        inits.append(("joined_shape", np.array([0, 2, 6, 16], np.int64)))
+        nodes += [helper.make_node("Transpose", ["mixed"], ["mixed_tokens"], perm=[0, 1, 3, 2, 4]),
+                  helper.make_node("Reshape", ["mixed_tokens", "joined_shape"], ["y"])]
+        return model(nodes, ["N", 2, 6, 16], initializers=inits)
+
+    def inputs(self, shape):
+        return [self.rand((1, *shape), seed=11), self.rand((3, *shape), seed=12)]
+
+    def test_grouped_heads_with_a_bias_per_group_and_the_query_scaled(self):
+        self.check(self.grouped(False, (2, 2, 6, 6)), self.inputs((2, 6, 16)))
+
+    def test_grouped_heads_with_a_bias_per_head_and_the_key_scaled(self):
+        self.check(self.grouped(True, (1, 2, 6, 6)), self.inputs((2, 6, 16)))
+        self.check(self.grouped(True, (6,)), self.inputs((2, 6, 16)))
+
+    def test_look_alikes_left_to_the_plain_operators(self):
+        self.check(self.grouped(False, (2, 2, 6, 6), scale_after_bias=True), self.inputs((2, 6, 16)))
+        self.check(self.grouped(False, (2, 2, 6, 6), softmax_axis=-2), self.inputs((2, 6, 16)))
+        self.check(self.grouped(False, (2, 1, 6, 6)), self.inputs((2, 6, 16)))  # a middle axis broadcasts
+
+    def test_scores_read_twice_stay(self):
+        self.check(self.grouped(False, (2, 2, 6, 6), second_reader=True), self.inputs((2, 6, 16)))
+
+    def test_torch_vit_heads(self):
+        """torch.onnx.export's ViT: heads merged with the batch, q divided by sqrt(d), Softmax(axis=2) on rank 3."""
+        nodes, inits = [], []
+        for i, role in enumerate("qkv"):
+            n, w = projection(role + "_proj", "x", 16, 16, 20 + i)
+            nodes += n
+            inits += w
+        inits += [("split", np.array([0, 5, 2, 8], np.int64)), ("merged", np.array([-1, 5, 8], np.int64)),
+                  ("sqrt_d", np.array(8 ** 0.5 / 3.0, np.float32)), ("joined", np.array([-1, 5, 16], np.int64))]
+        for role in "qkv":
+            nodes += [helper.make_node("Reshape", [role + "_proj", "split"], [role + "_split"]),
+                      helper.make_node("Transpose", [role + "_split"], [role + "_heads4"], perm=[0, 2, 1, 3]),
+                      helper.make_node("Reshape", [role + "_heads4", "merged"], [role + "_heads"])]
+        nodes += [helper.make_node("Div", ["q_heads", "sqrt_d"], ["q_scaled"]),
+                  helper.make_node("Transpose", ["k_heads"], ["kt"], perm=[0, 2, 1]),
+                  helper.make_node("MatMul", ["q_scaled", "kt"], ["scores"]),
+                  helper.make_node("Softmax", ["scores"], ["weights"], axis=2),
+                  helper.make_node("MatMul", ["weights", "v_heads"], ["mixed"]),
+                  helper.make_node("Reshape", ["mixed", "joined"], ["y"])]
+        self.check(model(nodes, ["N", 5, 16], initializers=inits), self.inputs((5, 16)))
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ TEST(OpTable, NamesRoundTrip) {
 }
 
 TEST(OpTable, OnlyTheFusedOpsAreInternal) {
-  // Swish and Gelu are made by the fuse_swish and fuse_gelu passes; ONNX opsets 7 to 18 define neither.
+  // Swish, Gelu and Attention are made by the fuse_swish, fuse_gelu and fuse_attention passes; ONNX opsets 7 to
+  // 18 define none of them.
   EXPECT_EQ(ops_where([](OpType op) { return !runtime::op_def(op).onnx; }),
-            (std::set<OpType>{OpType::Swish, OpType::Gelu}));
+            (std::set<OpType>{OpType::Swish, OpType::Gelu, OpType::Attention}));
 }
 
 TEST(OpTable, Categories) {

@@ -207,6 +207,65 @@ TEST(RuntimePasses, UnknownPassNameIsAUsageError) {
   }
 }
 
+// Grouped attention as pt2onnx export writes MaxViT's: x [N, 2, 6, 16] ->
+// qkv heads [3, N, 2, 2, 6, 8]; k scaled before its Transpose; a bias per
+// head added to the scores. fuse_attention makes the MatMul, Mul, Add,
+// Softmax and MatMul one Attention node, and the numbers stay.
+ModelBuilder attention_model() {
+  ModelBuilder mb;
+  mb.input("x", {-1, 2, 6, 16}).output("y");
+  mb.initializer("w", {16, 48}, random_values(16 * 48, 31, -0.4f, 0.4f));
+  mb.node("MatMul", {"x", "w"}, {"qkv"});
+  mb.initializer_i64("heads_shape", {6}, {0, 2, 6, 3, 2, 8});
+  mb.node("Reshape", {"qkv", "heads_shape"}, {"qkv_heads"});
+  set_ints(mb.node("Transpose", {"qkv_heads"}, {"by_role"}), "perm", {3, 0, 1, 4, 2, 5});
+  const char* roles[] = {"q", "k", "v"};
+  for (std::int64_t r = 0; r < 3; ++r) {
+    mb.initializer_i64(std::string(roles[r]) + "_index", {}, {r});
+    set_int(mb.node("Gather", {"by_role", std::string(roles[r]) + "_index"}, {roles[r]}), "axis", 0);
+  }
+  mb.initializer("scale", {}, {0.35f});
+  mb.node("Mul", {"k", "scale"}, {"k_scaled"});
+  set_ints(mb.node("Transpose", {"k_scaled"}, {"kt"}), "perm", {0, 1, 2, 4, 3});
+  mb.node("MatMul", {"q", "kt"}, {"scores"});
+  mb.initializer("bias", {2, 6, 6}, random_values(72, 32, -3.0f, 3.0f));
+  mb.node("Add", {"scores", "bias"}, {"biased"});
+  set_int(mb.node("Softmax", {"biased"}, {"weights"}), "axis", -1);
+  mb.node("MatMul", {"weights", "v"}, {"y"});
+  return mb;
+}
+
+TEST(RuntimePasses, AttentionBecomesOneNodeWithTheSameNumbers) {
+  runtime::Graph g;
+  const auto& fused = report_of(optimize(attention_model(), &g), "fuse_attention");
+  EXPECT_EQ(fused.applied, 1);
+  EXPECT_EQ(count(fused.before, OpType::MatMul), 3);
+  EXPECT_EQ(count(fused.after, OpType::MatMul), 1);  // the projection
+  for (auto op : {OpType::Softmax, OpType::Mul, OpType::Add}) {
+    EXPECT_EQ(count(fused.before, op), 1) << runtime::op_type_name(op);
+    EXPECT_EQ(count(fused.after, op), 0) << runtime::op_type_name(op);
+  }
+  EXPECT_EQ(count(fused.after, OpType::Attention), 1);
+  for (auto id : g.order()) {
+    if (g.node(id).op == OpType::Attention) {
+      EXPECT_FLOAT_EQ(g.node(id).attrs.get_float("scale", 0.0f), 0.35f);
+    }
+  }
+  const auto mb = attention_model();
+  runtime::Options plain;
+  plain.optimize = false;
+  runtime::Options unfused;
+  unfused.disabled_passes = {"fuse_attention"};
+  for (std::int64_t batch : {1, 3}) {
+    const auto x = make_f32({batch, 2, 6, 16}, random_values(static_cast<std::size_t>(batch * 192), 33, -2.0f, 2.0f));
+    const auto want = values_of(runtime::Model::load(mb.save("attention.onnx"), plain).run({x})[0]);
+    for (const auto& options : {runtime::Options{}, unfused}) {
+      const auto got = values_of(runtime::Model::load(mb.save("attention.onnx"), options).run({x})[0]);
+      EXPECT_TRUE(all_close(got, want, 1e-5, 1e-4)) << "batch " << batch;
+    }
+  }
+}
+
 // Patterns that look fusable but are not: a second reader, a broadcast add,
 // a graph output in the middle.
 TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {

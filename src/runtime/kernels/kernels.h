@@ -18,6 +18,7 @@ void build_pool(PlanBuilder& b, const Node& n);
 void build_global_average_pool(PlanBuilder& b, const Node& n);
 void build_gemm(PlanBuilder& b, const Node& n);
 void build_matmul(PlanBuilder& b, const Node& n);
+void build_attention(PlanBuilder& b, const Node& n);
 void build_concat(PlanBuilder& b, const Node& n);
 void build_softmax(PlanBuilder& b, const Node& n);
 void build_reshape(PlanBuilder& b, const Node& n);

@@ -2,9 +2,13 @@
 // given to the primitive in the layout it prefers (reordered once); a
 // transposed operand is a strided view, never a copy. Gemm's alpha is folded
 // into a constant B, its C becomes the bias when it is a row vector and a
-// binary post-op otherwise.
+// binary post-op otherwise. Attention (fuse_attention) is two matmuls around
+// a softmax in place, reading its operands where they lie.
+#include <string_view>
+
 #include <fmt/format.h>
 
+#include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
@@ -19,6 +23,55 @@ memory::desc transposed_md(std::int64_t rows, std::int64_t cols) {
 std::vector<std::int64_t> with_leading_ones(std::vector<std::int64_t> s, std::size_t rank) {
   while (s.size() < rank) s.insert(s.begin(), 1);
   return s;
+}
+
+// The dims of a batched product of [..., m, k] and [..., k, n], both of the same rank.
+std::vector<std::int64_t> product_dims(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) {
+  std::vector<std::int64_t> d(a.size());
+  for (std::size_t i = 0; i + 2 < a.size(); ++i) d[i] = std::max(a[i], b[i]);
+  d[a.size() - 2] = a[a.size() - 2];
+  d[a.size() - 1] = b.back();
+  return d;
+}
+
+bool is_reference(const dnnl::primitive_desc_base& pd) {
+  return std::string_view(pd.impl_info_str()).substr(0, 3) == "ref";
+}
+
+// An operand of a batched matmul with `dims`: a value, used where it lies (a
+// Transpose's or Gather's strided view, no copy) or as a dense copy when only
+// oneDNN's reference implementation takes that layout; or a dense slot.
+struct Operand {
+  ValueId value = kNoValue;
+  std::vector<std::int64_t> dims;
+  SlotId slot = kNoSlot;
+
+  [[nodiscard]] SlotId where_it_lies(PlanBuilder& b) const {
+    if (slot != kNoSlot) return slot;
+    return b.shape(value) == dims && is_unblocked(b.slot_md(b.slot(value))) ? b.slot(value) : dense(b);
+  }
+  [[nodiscard]] SlotId dense(PlanBuilder& b) const { return slot != kNoSlot ? slot : b.reshaped(value, dims); }
+};
+
+// dst = a w with post-ops `ops` (whose arguments are `extra`): oneDNN's matmul
+// on the operands where they lie when its fast implementation takes them.
+void add_batched_matmul(PlanBuilder& b, const Operand& a, const Operand& w, const std::vector<std::int64_t>& dims,
+                        SlotId dst, const dnnl::post_ops& ops, std::vector<std::pair<int, SlotId>> extra) {
+  auto attr = b.attr();
+  attr.set_post_ops(ops);
+  auto make = [&](SlotId sa, SlotId sw) {
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(b.slot_md(sa), b.slot_md(sw), plain_md(dims)), attr,
+                                        b.engine());
+  };
+  SlotId sa = a.where_it_lies(b), sw = w.where_it_lies(b);
+  dnnl::matmul::primitive_desc pd;
+  if (!try_create([&] { pd = make(sa, sw); }) || is_reference(pd)) {
+    sa = a.dense(b);
+    sw = w.dense(b);
+    pd = make(sa, sw);
+  }
+  extra.insert(extra.begin(), {{DNNL_ARG_SRC, sa}, {DNNL_ARG_WEIGHTS, sw}, {DNNL_ARG_DST, dst}});
+  b.add_primitive(dnnl::matmul(pd), pd, std::move(extra));
 }
 
 }  // namespace
@@ -124,10 +177,7 @@ void build_matmul(PlanBuilder& b, const Node& n) {
   const auto rank = std::max({as.size(), ws.size(), std::size_t{2}});
   as = with_leading_ones(as, rank);
   ws = with_leading_ones(ws, rank);
-  auto ds = std::vector<std::int64_t>(rank);
-  for (std::size_t i = 0; i + 2 < rank; ++i) ds[i] = std::max(as[i], ws[i]);
-  ds[rank - 2] = as[rank - 2];
-  ds[rank - 1] = ws[rank - 1];
+  const auto ds = product_dims(as, ws);
 
   // A fused bias (fuse_matmul_bias): a constant [N] broadcast over the rows,
   // the primitive's own bias argument.
@@ -152,6 +202,85 @@ void build_matmul(PlanBuilder& b, const Node& n) {
   if (bias != kNoValue) args.emplace_back(DNNL_ARG_BIAS, b.constant(bias, bias_md, bias_md));
   b.add_primitive(dnnl::matmul(pd), pd, std::move(args));
   b.define(out, plain_md(ys) == b.slot_md(dst) ? dst : b.view(dst, plain_md(ys)));
+}
+
+}  // namespace pt2onnx::runtime
+
+namespace pt2onnx::runtime {
+
+// softmax(scale * A B + bias) V over the last axis: the scores S = A B with
+// the scale (and the bias, where oneDNN's fast matmul takes it) as
+// post-ops, the softmax in place on S, then S V. A bias oneDNN's matmul does
+// not take is added to S by a row loop: fuse_attention passes only a bias
+// whose dims, leading ones aside, are the scores' last ones.
+void build_attention(PlanBuilder& b, const Node& n) {
+  const auto& g = b.graph();
+  const auto a = n.inputs[0], k = n.inputs[1], v = n.inputs[2];
+  const auto bias = optional_input(n, 3);
+  const float scale = n.attrs.get_float("scale", 1.0f);
+  const auto rank = std::max({b.shape(a).size(), b.shape(k).size(), b.shape(v).size()});
+  const auto as = with_leading_ones(b.shape(a), rank);
+  const auto ks = with_leading_ones(b.shape(k), rank);
+  const auto vs = with_leading_ones(b.shape(v), rank);
+  const auto sd = product_dims(as, ks);
+  const auto od = product_dims(sd, vs);
+  const auto out = n.outputs[0];
+  const auto scores = b.new_slot(plain_md(sd), g.value(out).name + "/scores");
+
+  // dnnl::post_ops is a handle: each chain is built on its own.
+  const auto scaling = [scale] {
+    dnnl::post_ops ops;
+    if (scale != 1.0f) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, scale, 0.0f);
+    return ops;
+  };
+  auto ops = scaling();
+  std::vector<std::pair<int, SlotId>> extra;
+  SlotId loop_bias = kNoSlot;
+  if (bias != kNoValue) {
+    const auto bmd = plain_md(with_leading_ones(b.shape(bias), rank));
+    const auto bslot = b.constant(bias, bmd, bmd);
+    auto with_bias = scaling();
+    with_bias.append_binary(dnnl::algorithm::binary_add, bmd);
+    auto attr = b.attr();
+    attr.set_post_ops(with_bias);
+    // oneDNN 2.6's fast matmul takes a bias broadcast over the first axis only.
+    dnnl::matmul::primitive_desc probe;
+    if (try_create([&] {
+          probe = dnnl::matmul::primitive_desc(dnnl::matmul::desc(plain_md(as), plain_md(ks), plain_md(sd)), attr,
+                                               b.engine());
+        }) &&
+        !is_reference(probe)) {
+      ops = with_bias;
+      extra.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(scale != 1.0f ? 1 : 0) | DNNL_ARG_SRC_1, bslot);
+    } else {
+      loop_bias = bslot;
+    }
+  }
+  add_batched_matmul(b, Operand{a, as, kNoSlot}, Operand{k, ks, kNoSlot}, sd, scores, ops, std::move(extra));
+  if (loop_bias != kNoSlot) {
+    const auto inner = shape_numel(b.shape(bias));
+    const auto outer = shape_numel(sd) / std::max<std::int64_t>(inner, 1);
+    b.add_custom(
+        [scores, loop_bias, inner, outer](const SlotMemories& m) {
+          auto* s = static_cast<float*>(m[static_cast<std::size_t>(scores)].get_data_handle());
+          const auto* add = static_cast<const float*>(m[static_cast<std::size_t>(loop_bias)].get_data_handle());
+#pragma omp parallel for schedule(static)
+          for (std::int64_t o = 0; o < outer; ++o) {
+            float* row = s + o * inner;
+            for (std::int64_t i = 0; i < inner; ++i) row[i] += add[i];
+          }
+        },
+        {scores, loop_bias}, {scores});
+  }
+
+  dnnl::softmax_forward::desc sm(dnnl::prop_kind::forward_inference, plain_md(sd), static_cast<int>(rank - 1));
+  dnnl::softmax_forward::primitive_desc smpd(sm, b.attr(), b.engine());
+  b.add_primitive(dnnl::softmax_forward(smpd), smpd, {{DNNL_ARG_SRC, scores}, {DNNL_ARG_DST, scores}});
+
+  const auto dst = b.new_slot(plain_md(od), g.value(out).name);
+  add_batched_matmul(b, Operand{kNoValue, sd, scores}, Operand{v, vs, kNoSlot}, od, dst, dnnl::post_ops(), {});
+  const auto ys = b.shape(out);
+  b.define(out, ys == od ? dst : b.view(dst, plain_md(ys)));
 }
 
 }  // namespace pt2onnx::runtime

@@ -40,6 +40,7 @@ std::unique_ptr<Pass> make_fold_constants();
 std::unique_ptr<Pass> make_fold_batch_norm();
 std::unique_ptr<Pass> make_fuse_swish();
 std::unique_ptr<Pass> make_fuse_gelu();
+std::unique_ptr<Pass> make_fuse_attention();
 std::unique_ptr<Pass> make_fuse_matmul_bias();
 std::unique_ptr<Pass> make_fuse_conv_add();
 std::unique_ptr<Pass> make_fuse_activation();

@@ -30,6 +30,9 @@ std::vector<std::unique_ptr<Pass>> make_pipeline() {
   passes.push_back(make_fuse_swish());
   // The erf GELU's five nodes -> Gelu(x), likewise fusable next.
   passes.push_back(make_fuse_gelu());
+  // Attention's MatMul, scale, bias, Softmax and MatMul -> Attention, whose
+  // kernel reads the transposed operands where they lie.
+  passes.push_back(make_fuse_attention());
   // A Linear's Add of its bias into the MatMul, so that the activation after
   // the Add (a GELU) fuses into the MatMul too.
   passes.push_back(make_fuse_matmul_bias());

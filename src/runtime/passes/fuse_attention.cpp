@@ -17,16 +17,6 @@
 namespace pt2onnx::runtime {
 namespace {
 
-// The node producing v when it is an `op` node with no post-ops whose output v
-// is read by its one reader only.
-const Node* attention_sole(const Graph& g, ValueId v, OpType op) {
-  const auto id = sole_producer(g, v);
-  if (id == kNoNode) return nullptr;
-  const auto& n = g.node(id);
-  if (n.op != op || !n.post_ops.empty() || n.outputs.size() != 1) return nullptr;
-  return &n;
-}
-
 std::optional<std::size_t> known_rank(const Graph& g, ValueId v) {
   const auto& d = g.value(v).dims;
   if (!d || g.value(v).dtype != DType::Float32) return std::nullopt;
@@ -41,8 +31,8 @@ struct ScalarScale {
   float factor = 1.0f;
 };
 std::optional<ScalarScale> scalar_scale(const Graph& g, ValueId v) {
-  const Node* n = attention_sole(g, v, OpType::Mul);
-  if (!n) n = attention_sole(g, v, OpType::Div);
+  const Node* n = sole_producer_node(g, v, OpType::Mul);
+  if (!n) n = sole_producer_node(g, v, OpType::Div);
   if (!n || n->inputs.size() != 2) return std::nullopt;
   for (std::size_t i = 0; i < 2; ++i) {
     if (n->op == OpType::Div && i == 0) continue;  // c / x is not a scale of x
@@ -89,7 +79,7 @@ std::optional<AttentionMatch> match_attention(const Graph& g, NodeId id) {
   if (mix.op != OpType::MatMul || mix.inputs.size() != 2 || !mix.post_ops.empty()) return std::nullopt;
   AttentionMatch m;
   m.v = mix.inputs[1];
-  const Node* softmax = attention_sole(g, mix.inputs[0], OpType::Softmax);
+  const Node* softmax = sole_producer_node(g, mix.inputs[0], OpType::Softmax);
   if (!softmax) return std::nullopt;
   const auto rank = known_rank(g, softmax->inputs[0]);
   // The last axis means the same before and after opset 13.
@@ -98,7 +88,7 @@ std::optional<AttentionMatch> match_attention(const Graph& g, NodeId id) {
   if (axis != -1 && axis != static_cast<std::int64_t>(*rank) - 1) return std::nullopt;
   m.removed.push_back(g.value(softmax->outputs[0]).producer);
   ValueId x = softmax->inputs[0];
-  if (const Node* add = attention_sole(g, x, OpType::Add); add && add->inputs.size() == 2) {
+  if (const Node* add = sole_producer_node(g, x, OpType::Add); add && add->inputs.size() == 2) {
     for (std::size_t i = 0; i < 2 && m.bias == kNoValue; ++i) {
       if (is_trailing_bias(g, add->inputs[1 - i], x) && known_rank(g, add->inputs[i]) == rank) {
         m.bias = add->inputs[1 - i];
@@ -112,7 +102,7 @@ std::optional<AttentionMatch> match_attention(const Graph& g, NodeId id) {
     m.removed.push_back(s->node);
     x = s->x;
   }
-  const Node* scores = attention_sole(g, x, OpType::MatMul);
+  const Node* scores = sole_producer_node(g, x, OpType::MatMul);
   if (!scores || scores->inputs.size() != 2) return std::nullopt;
   m.removed.push_back(g.value(scores->outputs[0]).producer);
   m.a = scores->inputs[0];
@@ -126,7 +116,7 @@ std::optional<AttentionMatch> match_attention(const Graph& g, NodeId id) {
     m.scale *= s->factor;
     m.removed.push_back(s->node);
     m.b = s->x;
-  } else if (const Node* t = attention_sole(g, m.b, OpType::Transpose); t && !t->inputs.empty()) {
+  } else if (const Node* t = sole_producer_node(g, m.b, OpType::Transpose); t && !t->inputs.empty()) {
     if (auto ts = scalar_scale(g, t->inputs[0])) {
       m.scale *= ts->factor;
       m.removed.push_back(ts->node);

@@ -22,15 +22,6 @@ bool gelu_constant_is(const Graph& g, ValueId v, double want, std::size_t rank) 
   return std::fabs(t.element_as_double(0) - want) <= 1e-6 * std::fabs(want);
 }
 
-// The node producing v when it is an `op` node with no post-ops that v's one reader reads once.
-const Node* gelu_sole(const Graph& g, ValueId v, OpType op) {
-  const auto id = sole_producer(g, v);
-  if (id == kNoNode) return nullptr;
-  const auto& n = g.node(id);
-  if (n.op != op || !n.post_ops.empty() || n.outputs.size() != 1) return nullptr;
-  return &n;
-}
-
 struct GeluMatch {
   ValueId x = kNoValue;
   std::array<NodeId, 4> removed{};  // x / sqrt(2), Erf, Add 1, the inner Mul
@@ -43,13 +34,13 @@ std::size_t gelu_rank(const Graph& g, ValueId v) {
 
 // 1 + Erf(x / sqrt(2)) with every intermediate read once; x, or kNoValue.
 ValueId gelu_erf_input(const Graph& g, ValueId sum, std::array<NodeId, 4>& removed) {
-  const auto* add = gelu_sole(g, sum, OpType::Add);
+  const auto* add = sole_producer_node(g, sum, OpType::Add);
   if (!add || add->inputs.size() != 2) return kNoValue;
   for (std::size_t i = 0; i < 2; ++i) {
-    const auto* erf = gelu_sole(g, add->inputs[i], OpType::Erf);
+    const auto* erf = sole_producer_node(g, add->inputs[i], OpType::Erf);
     if (!erf || !gelu_constant_is(g, add->inputs[1 - i], 1.0, gelu_rank(g, erf->outputs[0]))) continue;
-    const auto* div = gelu_sole(g, erf->inputs[0], OpType::Div);
-    const auto* mul = gelu_sole(g, erf->inputs[0], OpType::Mul);
+    const auto* div = sole_producer_node(g, erf->inputs[0], OpType::Div);
+    const auto* mul = sole_producer_node(g, erf->inputs[0], OpType::Mul);
     ValueId x = kNoValue;
     const Node* scale = nullptr;
     if (div && div->inputs.size() == 2 &&
@@ -79,7 +70,7 @@ std::optional<GeluMatch> match_gelu(const Graph& g, NodeId id) {
   if (outer.op != OpType::Mul || outer.inputs.size() != 2 || !outer.post_ops.empty()) return std::nullopt;
   if (g.value(outer.outputs[0]).dtype != DType::Float32) return std::nullopt;
   for (std::size_t i = 0; i < 2; ++i) {
-    const auto* inner = gelu_sole(g, outer.inputs[i], OpType::Mul);
+    const auto* inner = sole_producer_node(g, outer.inputs[i], OpType::Mul);
     if (!inner || inner->inputs.size() != 2) continue;
     // The three factors: the outer Mul's other operand and the inner Mul's two.
     const std::array<ValueId, 3> f{outer.inputs[1 - i], inner->inputs[0], inner->inputs[1]};

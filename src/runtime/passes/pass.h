@@ -49,6 +49,9 @@ std::unique_ptr<Pass> make_fuse_activation();
 // The node producing v when v has exactly one reader (that node) and is not
 // a graph output, so the producer can absorb the reader; kNoNode otherwise.
 NodeId sole_producer(const Graph& g, ValueId v);
+// That producer when it is an `op` node with one output and no post-ops;
+// nullptr otherwise.
+const Node* sole_producer_node(const Graph& g, ValueId v, OpType op);
 // The Activation a standalone activation node computes; nullopt when it
 // cannot be expressed as one (Clip with computed bounds).
 std::optional<Activation> activation_of(const Graph& g, const Node& n);

@@ -17,6 +17,14 @@ NodeId sole_producer(const Graph& g, ValueId v) {
   return producer;
 }
 
+const Node* sole_producer_node(const Graph& g, ValueId v, OpType op) {
+  const auto id = sole_producer(g, v);
+  if (id == kNoNode) return nullptr;
+  const auto& n = g.node(id);
+  if (n.op != op || !n.post_ops.empty() || n.outputs.size() != 1) return nullptr;
+  return &n;
+}
+
 std::optional<Activation> activation_of(const Graph& g, const Node& n) {
   const auto rule = op_def(n.op).activation;
   if (!rule) return std::nullopt;

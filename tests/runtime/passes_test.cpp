@@ -266,6 +266,28 @@ TEST(RuntimePasses, AttentionBecomesOneNodeWithTheSameNumbers) {
   }
 }
 
+// A softmax between two Linear layers is not attention: its operands are
+// weights, and the pattern stays as written.
+TEST(RuntimePasses, SoftmaxBetweenLinearLayersIsNotAttention) {
+  ModelBuilder mb;
+  mb.input("x", {-1, 4, 8}).output("y");
+  mb.initializer("wk", {8, 4}, random_values(32, 41));
+  mb.initializer("wv", {4, 8}, random_values(32, 42));
+  mb.node("MatMul", {"x", "wk"}, {"scores"});
+  set_int(mb.node("Softmax", {"scores"}, {"weights"}), "axis", -1);
+  mb.node("MatMul", {"weights", "wv"}, {"y"});
+  runtime::Graph g;
+  optimize(mb, &g);
+  EXPECT_EQ(g.count(OpType::Attention), 0);
+  EXPECT_EQ(g.count(OpType::Softmax), 1);
+  runtime::Options plain;
+  plain.optimize = false;
+  const auto x = make_f32({2, 4, 8}, random_values(64, 43, -2.0f, 2.0f));
+  EXPECT_TRUE(all_close(values_of(runtime::Model::load(mb.save("linear_softmax.onnx")).run({x})[0]),
+                        values_of(runtime::Model::load(mb.save("linear_softmax.onnx"), plain).run({x})[0]), 1e-6,
+                        1e-5));
+}
+
 // Patterns that look fusable but are not: a second reader, a broadcast add,
 // a graph output in the middle.
 TEST(RuntimePasses, UnsafePatternsAreNotRewritten) {

@@ -6,8 +6,9 @@
 // the scale and the bias to the scores as they are written, runs the softmax
 // in place and reads A, B and V where they lie, so the scaled copies, the
 // biased copy and the dense copies of transposed operands are not made.
-// Every intermediate must be read by the next node only; the bias must be a
-// float32 constant whose dims, leading ones aside, are the scores' last dims.
+// Every intermediate must be read by the next node only; A, B and V must be
+// computed; the bias must be a float32 constant whose dims, leading ones
+// aside, are the scores' last dims.
 #include <optional>
 #include <vector>
 
@@ -51,7 +52,7 @@ std::optional<ScalarScale> scalar_scale(const Graph& g, ValueId v) {
 
 // A constant float32 bias whose dims, leading ones aside, are the last dims of `scores`.
 bool is_trailing_bias(const Graph& g, ValueId bias, ValueId scores) {
-  if (!g.is_constant(bias) || g.value(bias).dtype != DType::Float32) return false;
+  if (!g.is_constant(bias) || g.value(bias).dtype != DType::Float32 || !g.value(bias).dims) return false;
   const auto& bd = *g.value(bias).dims;
   const auto& sd = g.value(scores).dims;
   if (!sd || bd.size() > sd->size()) return false;
@@ -124,9 +125,10 @@ std::optional<AttentionMatch> match_attention(const Graph& g, NodeId id) {
       m.key = ts->x;
     }
   }
+  // Computed operands only: a constant one is a Linear's weight, not attention.
   for (auto v : {m.a, m.b, m.v}) {
     const auto r = known_rank(g, v);
-    if (!r || *r < 2) return std::nullopt;
+    if (!r || *r < 2 || g.is_constant(v)) return std::nullopt;
   }
   return m;
 }

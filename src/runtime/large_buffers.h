@@ -18,7 +18,8 @@ struct FreeBytes {
 using LargeBuffer = std::unique_ptr<std::byte[], FreeBytes>;
 
 // n bytes (null for 0), 64-byte aligned; with huge_pages, 2 MiB-aligned and
-// huge-page advised from 2 MiB on.
+// huge-page advised from 2 MiB on, after malloc has handed its free memory
+// back to the kernel (so that the new buffer's pages are not old 4 KiB ones).
 LargeBuffer allocate_large(std::size_t n, bool huge_pages = true);
 
 // Many weight buffers carved from a few large regions, freed together.

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "runtime/naive_ops.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/planner.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {
@@ -160,6 +162,60 @@ TEST(RuntimeConv, OneDimensionalMatchesNaive) {
   const auto out = run_model(mb, "conv1d.onnx", {make_f32({2, 3, 19}, x)});
   EXPECT_EQ(out[0].shape(), (Shape{2, 4, p.ow()}));
   EXPECT_TRUE(all_close(values_of(out[0]), naive_conv2d(x, w, b, p)));
+}
+
+// RegNet's block: 1x1, grouped 3x3, 1x1. Where the 1x1 convolution writes
+// channels-last, the grouped one keeps that layout rather than its own
+// channel blocks, so no reorder runs between the three; same numbers.
+TEST(RuntimeConv, GroupedConvolutionKeepsAChannelsLastInput) {
+  const Conv2d pointwise{1, 64, 28, 28, 64, 1, 1};
+  Conv2d grouped{1, 64, 28, 28, 64, 3, 3, 4};
+  grouped.pt = grouped.pl = grouped.pb = grouped.pr = 1;
+  const auto x = random_values(64 * 28 * 28, 11);
+  const auto wa = random_values(64 * 64, 12);
+  const auto wb = random_values(64 * 16 * 9, 13);
+  const auto wc = random_values(64 * 64, 14);
+  ModelBuilder mb;
+  mb.input("x", {1, 64, 28, 28}).output("y");
+  mb.initializer("wa", {64, 64, 1, 1}, wa);
+  mb.initializer("wb", {64, 16, 3, 3}, wb);
+  mb.initializer("wc", {64, 64, 1, 1}, wc);
+  mb.node("Conv", {"x", "wa"}, {"a"}, "a");
+  auto& b = mb.node("Conv", {"a", "wb"}, {"b"}, "b");
+  set_int(b, "group", 4);
+  set_ints(b, "pads", {1, 1, 1, 1});
+  mb.node("Conv", {"b", "wc"}, {"y"}, "c");
+  const std::string file = mb.save("grouped_block.onnx");
+
+  auto loaded = runtime::load_onnx_file(file);
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  runtime::WeightCache weights(engine);
+  runtime::PlanOptions options;
+  options.optimize = false;
+  const auto plan = runtime::compile_plan(loaded.graph, {{1, 64, 28, 28}}, options, engine, weights);
+  const dnnl::memory::desc channels_last({1, 64, 28, 28}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::acdb);
+  bool a_channels_last = false;
+  int reorders_after_a = 0;
+  for (const auto& step : plan->steps) {
+    if (step.label.find("'a'") != std::string::npos && step.primitive &&
+        step.primitive->get_kind() == dnnl::primitive::kind::convolution) {
+      for (const auto& [arg, slot] : step.args) {
+        if (arg == DNNL_ARG_DST) a_channels_last = plan->slots[static_cast<std::size_t>(slot)].md == channels_last;
+      }
+    }
+    const bool activation_reorder = step.primitive && step.primitive->get_kind() == dnnl::primitive::kind::reorder;
+    if (activation_reorder &&
+        (step.label.find("'b'") != std::string::npos || step.label.find("'c'") != std::string::npos)) {
+      ++reorders_after_a;
+    }
+  }
+  if (!a_channels_last) GTEST_SKIP() << "this CPU's 1x1 convolution does not write channels-last";
+  EXPECT_EQ(reorders_after_a, 0);
+
+  const auto out = run_model(mb, "grouped_block.onnx", {make_f32({1, 64, 28, 28}, x)});
+  const auto a = naive_conv2d(x, wa, {}, pointwise);
+  const auto bb = naive_conv2d(a, wb, {}, grouped);
+  EXPECT_TRUE(all_close(values_of(out[0]), naive_conv2d(bb, wc, {}, pointwise)));
 }
 
 }  // namespace

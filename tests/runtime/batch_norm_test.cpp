@@ -4,6 +4,8 @@
 #include <string>
 
 #include "runtime/naive_ops.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/planner.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {
@@ -68,6 +70,41 @@ TEST(RuntimeBatchNorm, FoldedIntoConvMatchesNaive) {
     runtime::Options o;
     o.optimize = optimize;
     EXPECT_TRUE(all_close(values_of(run_model(mb, "conv_bn.onnx", {make_f32({2, 4, 9, 9}, x)}, o)[0]), want));
+  }
+}
+
+// DenseNet's BatchNormalization, ReLU before each convolution (over a
+// concatenation, so nothing to fold into): one step, the ReLU in the
+// normalisation's pass. Sigmoid after it still runs, as its own step.
+TEST(RuntimeBatchNorm, ReluAfterItRunsInItsPass) {
+  const std::vector<std::int64_t> d{2, 24, 9, 7};
+  const auto x = random_values(static_cast<std::size_t>(numel(d)), 21, -3.0f, 3.0f);
+  const auto s = random_values(24, 22, 0.5f, 1.5f), b = random_values(24, 23), m = random_values(24, 24);
+  const auto v = random_values(24, 25, 0.1f, 2.0f);
+  const auto norm = naive_batch_norm(x, d, s, b, m, v, 1e-5f);
+  for (const std::string act : {"Relu", "Sigmoid"}) {
+    SCOPED_TRACE(act);
+    ModelBuilder mb;
+    mb.input("x", d).output("y");
+    mb.initializer("s", {24}, s);
+    mb.initializer("b", {24}, b);
+    mb.initializer("m", {24}, m);
+    mb.initializer("v", {24}, v);
+    mb.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"n"});
+    mb.node(act, {"n"}, {"y"});
+    const auto file = mb.save("bn_" + act + ".onnx");
+    const auto want = map_values(norm, act == "Relu" ? naive_relu : naive_sigmoid);
+    EXPECT_TRUE(all_close(values_of(run_model(mb, "bn_" + act + ".onnx", {make_f32(d, x)})[0]), want));
+
+    auto loaded = runtime::load_onnx_file(file);
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    runtime::WeightCache weights(engine);
+    const auto plan = runtime::compile_plan(loaded.graph, {d}, runtime::PlanOptions{}, engine, weights);
+    int eltwise_steps = 0;
+    for (const auto& step : plan->steps) {
+      eltwise_steps += step.primitive && step.primitive->get_kind() == dnnl::primitive::kind::eltwise ? 1 : 0;
+    }
+    EXPECT_EQ(eltwise_steps, act == "Relu" ? 0 : 1);
   }
 }
 

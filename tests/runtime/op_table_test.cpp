@@ -72,10 +72,11 @@ TEST(OpTable, Categories) {
   EXPECT_EQ(ops_where(runtime::is_activation),
             (std::set<OpType>{OpType::Relu, OpType::Clip, OpType::Sigmoid, OpType::HardSigmoid, OpType::HardSwish,
                               OpType::Swish, OpType::Gelu, OpType::Tanh}));
-  // fuse_activation's producers: a convolution, a matrix product or a binary op.
+  // fuse_activation's producers: a convolution, a matrix product, a binary op, or a BatchNormalization (its
+  // ReLU in the same pass).
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).takes_activation; }),
             (std::set<OpType>{OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Sub, OpType::Mul,
-                              OpType::Div}));
+                              OpType::Div, OpType::BatchNormalization}));
   // Shape, Cast, ConstantOfShape, Equal, Not and Range are computed on shapes and constants only.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).kernel == nullptr; }),
             (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal, OpType::Not,

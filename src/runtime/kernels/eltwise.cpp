@@ -1,5 +1,6 @@
-// Standalone activations, Erf and BatchNormalization: they keep their
-// input's layout and overwrite its buffer when the input dies here. oneDNN 2.6
+// Standalone activations, Erf and BatchNormalization (with a ReLU after it in
+// the same pass): they keep their input's layout and overwrite its buffer
+// when the input dies here. oneDNN 2.6
 // has no erf, so Erf is a loop over std::erf; the GELU it usually belongs to
 // becomes one Gelu (oneDNN's eltwise_gelu_erf) in the fuse_gelu pass.
 #include <cmath>
@@ -41,8 +42,13 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
   const auto xs = b.shape(x);
   const auto channels = xs.at(1);
   const auto epsilon = n.attrs.get_float("epsilon", 1e-5f);
-  const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
-                     dnnl::normalization_flags::use_shift;
+  // A ReLU after it (DenseNet's BatchNorm, ReLU, Conv, on every concatenation)
+  // is applied in the same pass; other activations run after it.
+  const bool relu = n.post_ops.size() == 1 && n.post_ops[0].kind == PostOpKind::Activation &&
+                    n.post_ops[0].activation.kind == ActivationKind::Relu && n.post_ops[0].activation.alpha == 0.0f;
+  auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
+               dnnl::normalization_flags::use_shift;
+  if (relu) flags |= dnnl::normalization_flags::fuse_norm_relu;
   dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, b.md(x), epsilon, flags);
   dnnl::batch_normalization_forward::primitive_desc pd(d, b.attr(), b.engine());
   const auto param = plain_md({channels});
@@ -59,6 +65,7 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
                    {DNNL_ARG_MEAN, mean},
                    {DNNL_ARG_VARIANCE, var},
                    {DNNL_ARG_DST, dst}});
+  if (!relu) apply_post_ops_separately(b, n, dst);
   b.define(n.outputs[0], dst);
 }
 

@@ -1,7 +1,8 @@
 // An activation (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Swish, Gelu) whose
-// input is the sole output of a Conv, Gemm, MatMul or elementwise binary op
-// becomes an eltwise post-op of that producer: the activation is applied
-// while the result is still in registers instead of in another pass.
+// input is the sole output of a Conv, Gemm, MatMul, elementwise binary op or
+// BatchNormalization becomes an eltwise post-op of that producer: the
+// activation is applied while the result is still in registers instead of in
+// another pass (for BatchNormalization only a ReLU is, kernels/eltwise.cpp).
 #include "runtime/op_def.h"
 #include "runtime/passes/pass.h"
 

@@ -1,10 +1,12 @@
 // The operators the engine knows, as an enum. Each one's definition (ONNX
 // name, shape rule, kernel, batch rows, constant evaluation, limits) is one
 // record in its family's file under ops/, gathered by op_table.cpp in this
-// order (op_def.h). Swish, Gelu and Attention exist only inside the engine:
-// the fuse_swish pass makes Swish from x * Sigmoid(x), fuse_gelu makes Gelu
-// from x * 0.5 * (1 + Erf(x / sqrt(2))), fuse_attention makes Attention from
-// attention's MatMul, scale, bias, Softmax and MatMul.
+// order (op_def.h). Swish, Gelu, Attention and NormalizedConcat exist only
+// inside the engine: the fuse_swish pass makes Swish from x * Sigmoid(x),
+// fuse_gelu makes Gelu from x * 0.5 * (1 + Erf(x / sqrt(2))), fuse_attention
+// makes Attention from attention's MatMul, scale, bias, Softmax and MatMul,
+// fuse_concat_norm makes NormalizedConcat from DenseNet's Concat,
+// BatchNormalization (and ReLU).
 #pragma once
 
 #include <cstddef>
@@ -78,6 +80,9 @@ enum class OpType {
   // The engine's own: MatMul, scale, bias, Softmax and MatMul in one kernel
   // (fuse_attention; ops/matmul.h).
   Attention,
+  // The engine's own: a channel Concat, the BatchNormalization after it and
+  // its ReLU in one pass (fuse_concat_norm; ops/normalization.h).
+  NormalizedConcat,
   // Not an operator: the number of them, which sizes the table of definitions.
   Count,
 };

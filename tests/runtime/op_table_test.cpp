@@ -59,10 +59,10 @@ TEST(OpTable, NamesRoundTrip) {
 }
 
 TEST(OpTable, OnlyTheFusedOpsAreInternal) {
-  // Swish, Gelu and Attention are made by the fuse_swish, fuse_gelu and fuse_attention passes; ONNX opsets 7 to
-  // 18 define none of them.
+  // Swish, Gelu, Attention and NormalizedConcat are made by the fuse_swish, fuse_gelu, fuse_attention and
+  // fuse_concat_norm passes; ONNX opsets 7 to 18 define none of them.
   EXPECT_EQ(ops_where([](OpType op) { return !runtime::op_def(op).onnx; }),
-            (std::set<OpType>{OpType::Swish, OpType::Gelu, OpType::Attention}));
+            (std::set<OpType>{OpType::Swish, OpType::Gelu, OpType::Attention, OpType::NormalizedConcat}));
 }
 
 TEST(OpTable, Categories) {
@@ -73,10 +73,10 @@ TEST(OpTable, Categories) {
             (std::set<OpType>{OpType::Relu, OpType::Clip, OpType::Sigmoid, OpType::HardSigmoid, OpType::HardSwish,
                               OpType::Swish, OpType::Gelu, OpType::Tanh}));
   // fuse_activation's producers: a convolution, a matrix product, a binary op, or a BatchNormalization (its
-  // ReLU in the same pass).
+  // ReLU in the same pass, kept when fuse_concat_norm makes it a NormalizedConcat).
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).takes_activation; }),
             (std::set<OpType>{OpType::Conv, OpType::Gemm, OpType::MatMul, OpType::Add, OpType::Sub, OpType::Mul,
-                              OpType::Div, OpType::BatchNormalization}));
+                              OpType::Div, OpType::BatchNormalization, OpType::NormalizedConcat}));
   // Shape, Cast, ConstantOfShape, Equal, Not and Range are computed on shapes and constants only.
   EXPECT_EQ(ops_where([](OpType op) { return runtime::op_def(op).kernel == nullptr; }),
             (std::set<OpType>{OpType::Shape, OpType::Cast, OpType::ConstantOfShape, OpType::Equal, OpType::Not,

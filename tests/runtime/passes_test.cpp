@@ -267,6 +267,77 @@ TEST(RuntimePasses, AttentionBecomesOneNodeWithTheSameNumbers) {
   }
 }
 
+void add_batch_norm(ModelBuilder& mb, const std::string& name, const std::string& in, const std::string& out,
+                    std::int64_t channels, std::uint32_t seed) {
+  const auto c = static_cast<std::size_t>(channels);
+  mb.initializer(name + "_s", {channels}, random_values(c, seed, 0.5f, 1.5f));
+  mb.initializer(name + "_b", {channels}, random_values(c, seed + 1));
+  mb.initializer(name + "_m", {channels}, random_values(c, seed + 2));
+  mb.initializer(name + "_v", {channels}, random_values(c, seed + 3, 0.1f, 2.0f));
+  mb.node("BatchNormalization", {in, name + "_s", name + "_b", name + "_m", name + "_v"}, {out});
+}
+
+// DenseNet's dense layers: Concat of the earlier maps, BatchNorm, ReLU, then
+// convolutions. Each Concat, BatchNorm (and ReLU) becomes one
+// NormalizedConcat, with the numbers of the graph as written.
+TEST(RuntimePasses, DenseLayerConcatNormAndReluBecomeOneNode) {
+  ModelBuilder mb;
+  mb.input("x", {-1, 8, 6, 5}).output("y");
+  mb.initializer("wa", {4, 8, 1, 1}, random_values(32, 51));
+  mb.initializer("wb", {4, 12, 3, 3}, random_values(432, 52));
+  mb.node("Conv", {"x", "wa"}, {"a"});
+  set_int(mb.node("Concat", {"x", "a"}, {"xa"}), "axis", 1);
+  add_batch_norm(mb, "n1", "xa", "n1y", 12, 53);
+  mb.node("Relu", {"n1y"}, {"r1"});
+  set_ints(mb.node("Conv", {"r1", "wb"}, {"b"}), "pads", {1, 1, 1, 1});
+  set_int(mb.node("Concat", {"x", "a", "b"}, {"xab"}), "axis", -3);
+  add_batch_norm(mb, "n2", "xab", "y", 16, 57);  // no ReLU: the block's last normalisation
+  runtime::Graph g;
+  const auto reports = optimize(mb, &g);
+  const auto& fused = report_of(reports, "fuse_concat_norm");
+  EXPECT_EQ(fused.applied, 2);
+  EXPECT_EQ(count(fused.after, OpType::NormalizedConcat), 2);
+  EXPECT_EQ(count(fused.after, OpType::Concat), 0);
+  EXPECT_EQ(count(fused.after, OpType::BatchNormalization), 0);
+  EXPECT_EQ(count(fused.after, OpType::Relu), 0);
+  runtime::Options plain;
+  plain.optimize = false;
+  for (std::int64_t batch : {1, 3}) {
+    const auto x = make_f32({batch, 8, 6, 5}, random_values(static_cast<std::size_t>(batch * 240), 59, -2.0f, 2.0f));
+    const auto want = values_of(runtime::Model::load(mb.save("dense_layer.onnx"), plain).run({x})[0]);
+    const auto got = values_of(runtime::Model::load(mb.save("dense_layer.onnx")).run({x})[0]);
+    EXPECT_TRUE(all_close(got, want, 1e-5, 1e-4)) << "batch " << batch;
+  }
+}
+
+// Look-alikes stay as written: a Concat read by something else too, a
+// Sigmoid after the BatchNorm, a Concat on another axis.
+TEST(RuntimePasses, ConcatNormLookAlikesAreNotFused) {
+  ModelBuilder mb;
+  mb.input("x", {-1, 4, 5, 5}).output("y1").output("xx").output("y2").output("y3");
+  set_int(mb.node("Concat", {"x", "x"}, {"xx"}), "axis", 1);  // also a graph output
+  add_batch_norm(mb, "n1", "xx", "n1y", 8, 61);
+  mb.node("Relu", {"n1y"}, {"y1"});
+  set_int(mb.node("Concat", {"x", "x"}, {"xx2"}), "axis", 1);
+  add_batch_norm(mb, "n2", "xx2", "n2y", 8, 65);
+  mb.node("Sigmoid", {"n2y"}, {"y2"});
+  set_int(mb.node("Concat", {"x", "x"}, {"xx3"}), "axis", 2);  // joined rows, not channels
+  add_batch_norm(mb, "n3", "xx3", "y3", 4, 69);
+  runtime::Graph g;
+  optimize(mb, &g);
+  EXPECT_EQ(g.count(OpType::NormalizedConcat), 0);
+  EXPECT_EQ(g.count(OpType::Concat), 3);
+  runtime::Options plain;
+  plain.optimize = false;
+  const auto x = make_f32({2, 4, 5, 5}, random_values(200, 71, -2.0f, 2.0f));
+  const auto got = runtime::Model::load(mb.save("concat_norm_alike.onnx")).run({x});
+  const auto want = runtime::Model::load(mb.save("concat_norm_alike.onnx"), plain).run({x});
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_TRUE(all_close(values_of(got[i]), values_of(want[i]), 1e-5, 1e-4)) << "output " << i;
+  }
+}
+
 // A softmax between two Linear layers is not attention: its operands are
 // weights, and the pattern stays as written.
 TEST(RuntimePasses, SoftmaxBetweenLinearLayersIsNotAttention) {

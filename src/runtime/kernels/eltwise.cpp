@@ -3,10 +3,13 @@
 // when the input dies here. oneDNN 2.6
 // has no erf, so Erf is a loop over std::erf; the GELU it usually belongs to
 // becomes one Gelu (oneDNN's eltwise_gelu_erf) in the fuse_gelu pass.
+#include <array>
 #include <cmath>
+#include <span>
 
 #include <fmt/format.h>
 
+#include "runtime/kernels/channels_last.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 #include "runtime/passes/pass.h"
@@ -67,6 +70,54 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
                    {DNNL_ARG_DST, dst}});
   if (!relu) apply_post_ops_separately(b, n, dst);
   b.define(n.outputs[0], dst);
+}
+
+void build_normalized_concat(PlanBuilder& b, const Node& n) {
+  const std::size_t count = n.inputs.size() - 4;
+  const auto out = n.outputs[0];
+  const auto ys = b.shape(out);
+  if (ys.size() != 4 || count > kMaxConcatPieces) {
+    throw_error(ErrorKind::Internal, "NormalizedConcat of a tensor that is not 4-D, or of too many pieces");
+  }
+  // x * a + b with a = scale / sqrt(var + epsilon), b = B - mean * a, in
+  // double, as fold_batch_norm folds them into a convolution.
+  const auto epsilon = static_cast<double>(n.attrs.get_float("epsilon", 1e-5f));
+  const auto& g = b.graph();
+  const auto scale = g.value(n.inputs[count]).constant->f32();
+  const auto shift = g.value(n.inputs[count + 1]).constant->f32();
+  const auto mean = g.value(n.inputs[count + 2]).constant->f32();
+  const auto var = g.value(n.inputs[count + 3]).constant->f32();
+  std::vector<float> a(scale.size()), c(scale.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double s = static_cast<double>(scale[i]) / std::sqrt(static_cast<double>(var[i]) + epsilon);
+    a[i] = static_cast<float>(s);
+    c[i] = static_cast<float>(static_cast<double>(shift[i]) - static_cast<double>(mean[i]) * s);
+  }
+  const bool relu = n.post_ops.size() == 1 && n.post_ops[0].kind == PostOpKind::Activation &&
+                    n.post_ops[0].activation.kind == ActivationKind::Relu && n.post_ops[0].activation.alpha == 0.0f;
+  // Every piece and the result channels-last (the convolutions' layout).
+  std::vector<SlotId> srcs;
+  std::vector<std::int64_t> channels;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto xs = b.shape(n.inputs[i]);
+    srcs.push_back(b.in_layout(n.inputs[i], memory::desc(xs, memory::data_type::f32, memory::format_tag::acdb)));
+    channels.push_back(xs[1]);
+  }
+  const auto dst = b.new_slot(memory::desc(ys, memory::data_type::f32, memory::format_tag::acdb), g.value(out).name);
+  const std::int64_t pixels = ys[0] * ys[2] * ys[3], total = ys[1];
+  b.add_custom(
+      [srcs, channels, a = std::move(a), c = std::move(c), relu, dst, pixels, total](const SlotMemories& m) {
+        std::array<ChannelsLastPiece, kMaxConcatPieces> pieces;  // a run allocates nothing
+        for (std::size_t i = 0; i < srcs.size(); ++i) {
+          pieces[i] = {static_cast<const float*>(m[static_cast<std::size_t>(srcs[i])].get_data_handle()), channels[i]};
+        }
+        channels_last_normalized_concat(std::span(pieces.data(), srcs.size()), a.data(), c.data(), relu,
+                                        static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), pixels,
+                                        total);
+      },
+      srcs, {dst});
+  if (!relu) apply_post_ops_separately(b, n, dst);
+  b.define(out, dst);
 }
 
 void build_erf(PlanBuilder& b, const Node& n) {

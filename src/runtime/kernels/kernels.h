@@ -12,6 +12,7 @@ namespace pt2onnx::runtime {
 
 void build_conv(PlanBuilder& b, const Node& n);
 void build_batch_norm(PlanBuilder& b, const Node& n);
+void build_normalized_concat(PlanBuilder& b, const Node& n);
 void build_activation(PlanBuilder& b, const Node& n);
 void build_binary(PlanBuilder& b, const Node& n);
 void build_pool(PlanBuilder& b, const Node& n);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "runtime/op_util.h"
+#include "runtime/ops/layout.h"
 #include "runtime/shape_inference.h"
 #include "runtime/support.h"
 
@@ -33,6 +34,24 @@ std::vector<OutputInfo> infer_batch_norm(const Graph& g, const Node& n) {
     }
   }
   return {{DType::Float32, x}};
+}
+
+std::vector<OutputInfo> infer_normalized_concat(const Graph& g, const Node& n) {
+  if (n.inputs.size() < 5) throw_error(ErrorKind::BadInput, "needs a piece and four parameters");
+  Node pieces = n;
+  pieces.inputs.resize(n.inputs.size() - 4);
+  pieces.attrs = {};
+  pieces.attrs.set_int("axis", 1);
+  auto out = infer_concat(g, pieces);
+  const auto& y = out[0].dims;
+  for (std::size_t i = pieces.inputs.size(); i < n.inputs.size(); ++i) {
+    const auto& p = input_dims(g, n, i);
+    if (!p || p->size() != 1 || (y && y->size() >= 2 && (*y)[1].is_known() && !(*p)[0].same_as((*y)[1]))) {
+      throw_error(ErrorKind::BadInput,
+                  fmt::format("parameter '{}' must be [C] for the joined channels", g.value(n.inputs[i]).name));
+    }
+  }
+  return out;
 }
 
 void check_batch_norm_support(const Graph& g, const Node& n, const std::vector<bool>& known) {

@@ -1,7 +1,8 @@
 // Operators that normalise or reduce along axes: BatchNormalization,
-// LayerNormalization, Softmax, ReduceMean. Rules in normalization.cpp;
-// kernels in kernels/eltwise.cpp, kernels/reductions.cpp and
-// kernels/layout_ops.cpp (Softmax).
+// LayerNormalization, Softmax, ReduceMean, and the engine's own
+// NormalizedConcat. Rules in normalization.cpp; kernels in
+// kernels/eltwise.cpp, kernels/reductions.cpp and kernels/layout_ops.cpp
+// (Softmax).
 #pragma once
 
 #include <array>
@@ -13,6 +14,9 @@
 namespace pt2onnx::runtime {
 
 std::vector<OutputInfo> infer_batch_norm(const Graph& g, const Node& n);
+// NormalizedConcat: inputs are the pieces, then scale, B, mean and variance
+// over all their channels; the output is the pieces joined on axis 1.
+std::vector<OutputInfo> infer_normalized_concat(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_layer_norm(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_softmax(const Graph& g, const Node& n);
 std::vector<OutputInfo> infer_reduce_mean(const Graph& g, const Node& n);
@@ -47,6 +51,13 @@ inline constexpr std::array kNormalizationOps{
           .kernel = build_layer_norm,
           .batch_rows = layer_norm_batch_rows,
           .support = check_layer_norm_support},
+    OpDef{.op = OpType::NormalizedConcat,
+          .name = "NormalizedConcat",
+          .onnx = false,
+          .shape = infer_normalized_concat,
+          .kernel = build_normalized_concat,
+          .batch_rows = rows_kept_apart_if_inputs_batched,
+          .takes_activation = true},
 };
 
 }  // namespace pt2onnx::runtime

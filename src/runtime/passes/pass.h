@@ -44,6 +44,7 @@ std::unique_ptr<Pass> make_fuse_attention();
 std::unique_ptr<Pass> make_fuse_matmul_bias();
 std::unique_ptr<Pass> make_fuse_conv_add();
 std::unique_ptr<Pass> make_fuse_activation();
+std::unique_ptr<Pass> make_fuse_concat_norm();
 
 // Shared tests used by several passes.
 // The node producing v when v has exactly one reader (that node) and is not

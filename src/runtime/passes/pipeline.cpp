@@ -41,6 +41,9 @@ std::vector<std::unique_ptr<Pass>> make_pipeline() {
   passes.push_back(make_fuse_conv_add());
   // Activations into their producers, last: everything they attach to is final.
   passes.push_back(make_fuse_activation());
+  // DenseNet's Concat, BatchNormalization and ReLU -> NormalizedConcat, after
+  // the ReLU has become the BatchNormalization's post-op.
+  passes.push_back(make_fuse_concat_norm());
   return passes;
 }
 

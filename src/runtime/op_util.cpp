@@ -127,6 +127,12 @@ Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end) {
 
 ValueId optional_input(const Node& n, std::size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoValue; }
 
+bool post_ops_are_one_relu(const Node& n) {
+  if (n.post_ops.size() != 1) return false;
+  const auto& p = n.post_ops[0];
+  return p.kind == PostOpKind::Activation && p.activation.kind == ActivationKind::Relu && p.activation.alpha == 0.0f;
+}
+
 std::optional<std::vector<std::int64_t>> squeeze_axes(const Graph& g, const Node& n) {
   if (g.opset < 13) return n.attrs.find_ints("axes");
   const auto v = optional_input(n, 1);

@@ -60,6 +60,10 @@ Dim dims_product(const Dims& dims, std::size_t begin, std::size_t end);
 // Input i of node n, or kNoValue when it is omitted or past the end.
 ValueId optional_input(const Node& n, std::size_t i);
 
+// Whether the node's post-ops are exactly one plain ReLU (no slope): what a
+// BatchNormalization's kernels apply in their own pass.
+bool post_ops_are_one_relu(const Node& n);
+
 // Whether Dropout's first output is its input: training_mode omitted or a
 // constant false, or a constant ratio of 0 (nothing dropped, scale 1), as
 // torch.onnx.export writes for a dropout of p=0 in a training-mode call.

@@ -55,10 +55,9 @@ void build_conv(PlanBuilder& b, const Node& n) {
   // input is therefore kept when oneDNN has an optimised kernel for it (on
   // two threads RegNet X-400MF went from 262 to 308-315 images/s, RegNet
   // Y-400MF from 186 to 208-215; one thread the same).
-  const auto channels_last =
-      xs.size() == 4 ? memory::desc(xs, memory::data_type::f32, memory::format_tag::acdb) : memory::desc();
-  if (xs.size() == 4 && pd.src_desc() != b.md(x) && b.md(x) == channels_last) {
-    src_md = channels_last;
+  if (const auto given = b.md(x); xs.size() == 4 && pd.src_desc() != given &&
+                                  given == memory::desc(xs, memory::data_type::f32, memory::format_tag::acdb)) {
+    src_md = given;
     dst_md = memory::desc(ys, memory::data_type::f32, memory::format_tag::acdb);
     dnnl::convolution_forward::primitive_desc kept;
     if (try_create([&] { kept = make_pd(fused ? make_post_ops(n) : dnnl::post_ops()); }) &&

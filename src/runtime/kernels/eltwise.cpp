@@ -47,8 +47,7 @@ void build_batch_norm(PlanBuilder& b, const Node& n) {
   const auto epsilon = n.attrs.get_float("epsilon", 1e-5f);
   // A ReLU after it (DenseNet's BatchNorm, ReLU, Conv, on every concatenation)
   // is applied in the same pass; other activations run after it.
-  const bool relu = n.post_ops.size() == 1 && n.post_ops[0].kind == PostOpKind::Activation &&
-                    n.post_ops[0].activation.kind == ActivationKind::Relu && n.post_ops[0].activation.alpha == 0.0f;
+  const bool relu = post_ops_are_one_relu(n);
   auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                dnnl::normalization_flags::use_shift;
   if (relu) flags |= dnnl::normalization_flags::fuse_norm_relu;
@@ -93,8 +92,7 @@ void build_normalized_concat(PlanBuilder& b, const Node& n) {
     a[i] = static_cast<float>(s);
     c[i] = static_cast<float>(static_cast<double>(shift[i]) - static_cast<double>(mean[i]) * s);
   }
-  const bool relu = n.post_ops.size() == 1 && n.post_ops[0].kind == PostOpKind::Activation &&
-                    n.post_ops[0].activation.kind == ActivationKind::Relu && n.post_ops[0].activation.alpha == 0.0f;
+  const bool relu = post_ops_are_one_relu(n);
   // Every piece and the result channels-last (the convolutions' layout).
   std::vector<SlotId> srcs;
   std::vector<std::int64_t> channels;

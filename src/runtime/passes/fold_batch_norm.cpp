@@ -20,10 +20,7 @@ class FoldBatchNorm final : public Pass {
 
   [[nodiscard]] bool match(const Graph& g, NodeId id) const override {
     const auto& bn = g.node(id);
-    if (bn.op != OpType::BatchNormalization || bn.inputs.size() != 5 || bn.outputs.size() != 1) return false;
-    for (std::size_t i = 1; i < 5; ++i) {
-      if (!float_constant(g, bn.inputs[i])) return false;
-    }
+    if (!is_constant_batch_norm(g, bn)) return false;
     const auto conv_id = sole_producer(g, bn.inputs[0]);
     if (conv_id == kNoNode) return false;
     const auto& conv = g.node(conv_id);

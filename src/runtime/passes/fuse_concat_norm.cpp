@@ -15,14 +15,6 @@ bool rank4_float(const Graph& g, ValueId v) {
   return value.dtype == DType::Float32 && value.dims && value.dims->size() == 4;
 }
 
-// A ReLU post-op, or none: what the kernel applies in its pass.
-bool relu_or_nothing(const Node& n) {
-  if (n.post_ops.empty()) return true;
-  const auto& p = n.post_ops[0];
-  return n.post_ops.size() == 1 && p.kind == PostOpKind::Activation && p.activation.kind == ActivationKind::Relu &&
-         p.activation.alpha == 0.0f;
-}
-
 const Node* joined_pieces(const Graph& g, const Node& bn) {
   const Node* concat = sole_producer_node(g, bn.inputs[0], OpType::Concat);
   if (concat == nullptr || concat->inputs.empty() || concat->inputs.size() > kMaxConcatPieces) return nullptr;
@@ -40,12 +32,9 @@ class FuseConcatNorm final : public Pass {
 
   [[nodiscard]] bool match(const Graph& g, NodeId id) const override {
     const auto& bn = g.node(id);
-    if (bn.op != OpType::BatchNormalization || bn.inputs.size() != 5 || bn.outputs.size() != 1) return false;
-    if (!relu_or_nothing(bn) || bn.attrs.get_int("training_mode", 0) != 0) return false;
-    for (std::size_t i = 1; i < 5; ++i) {
-      if (!g.is_constant(bn.inputs[i]) || g.value(bn.inputs[i]).constant->dtype() != DType::Float32) return false;
-    }
-    return joined_pieces(g, bn) != nullptr;
+    // A ReLU post-op, or none: what the kernel applies in its pass.
+    if (!is_constant_batch_norm(g, bn) || (!bn.post_ops.empty() && !post_ops_are_one_relu(bn))) return false;
+    return bn.attrs.get_int("training_mode", 0) == 0 && joined_pieces(g, bn) != nullptr;
   }
 
   void apply(Graph& g, NodeId id) const override {

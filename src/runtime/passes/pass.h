@@ -53,6 +53,9 @@ NodeId sole_producer(const Graph& g, ValueId v);
 // That producer when it is an `op` node with one output and no post-ops;
 // nullptr otherwise.
 const Node* sole_producer_node(const Graph& g, ValueId v, OpType op);
+// A BatchNormalization with one output whose scale, B, mean and variance are
+// float32 constants (what fold_batch_norm and fuse_concat_norm rewrite).
+bool is_constant_batch_norm(const Graph& g, const Node& n);
 // The Activation a standalone activation node computes; nullopt when it
 // cannot be expressed as one (Clip with computed bounds).
 std::optional<Activation> activation_of(const Graph& g, const Node& n);

@@ -25,6 +25,12 @@ const Node* sole_producer_node(const Graph& g, ValueId v, OpType op) {
   return &n;
 }
 
+bool is_constant_batch_norm(const Graph& g, const Node& n) {
+  if (n.op != OpType::BatchNormalization || n.inputs.size() != 5 || n.outputs.size() != 1) return false;
+  return std::all_of(n.inputs.begin() + 1, n.inputs.end(),
+                     [&](ValueId v) { return g.is_constant(v) && g.value(v).constant->dtype() == DType::Float32; });
+}
+
 std::optional<Activation> activation_of(const Graph& g, const Node& n) {
   const auto rule = op_def(n.op).activation;
   if (!rule) return std::nullopt;

@@ -3,8 +3,6 @@
 #include <string>
 
 #include "runtime/naive_ops.h"
-#include "runtime/onnx_loader.h"
-#include "runtime/planner.h"
 #include "runtime/test_model.h"
 
 namespace pt2onnx::testing {
@@ -187,12 +185,8 @@ TEST(RuntimeConv, GroupedConvolutionKeepsAChannelsLastInput) {
   mb.node("Conv", {"b", "wc"}, {"y"}, "c");
   const std::string file = mb.save("grouped_block.onnx");
 
-  auto loaded = runtime::load_onnx_file(file);
-  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  runtime::WeightCache weights(engine);
-  runtime::PlanOptions options;
-  options.optimize = false;
-  const auto plan = runtime::compile_plan(loaded.graph, {{1, 64, 28, 28}}, options, engine, weights);
+  const auto compiled = compile_file(file, {{1, 64, 28, 28}}, false);
+  const auto& plan = compiled.plan;
   const dnnl::memory::desc channels_last({1, 64, 28, 28}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::acdb);
   bool a_channels_last = false;
   int reorders_after_a = 0;

@@ -470,14 +470,9 @@ TEST(RuntimePlanner, TinyStepsRunWithoutATeam) {
   set_ints(pool, "strides", {4, 4});
   mb.node("GlobalAveragePool", {"p"}, {"g"});  // 2,048 + 8 elements: alone
   mb.node("Relu", {"g"}, {"y"});               // 8 + 8: alone
-  auto loaded = runtime::load_onnx_file(mb.save("tiny_steps.onnx"));
-  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  runtime::WeightCache weights(engine);
-  runtime::PlanOptions options;
-  options.optimize = false;
-  const auto plan = runtime::compile_plan(loaded.graph, {{1, 3, 64, 64}}, options, engine, weights);
+  const auto compiled = compile_file(mb.save("tiny_steps.onnx"), {{1, 3, 64, 64}}, false);
   std::map<std::string, bool> alone;
-  for (const auto& step : plan->steps) alone[step.label] = step.one_thread;
+  for (const auto& step : compiled.plan->steps) alone[step.label] = step.one_thread;
   ASSERT_EQ(alone.size(), 5u);
   for (const auto& [label, one] : alone) {
     const bool tiny = label.find("Relu") != std::string::npos || label.find("GlobalAveragePool") != std::string::npos;

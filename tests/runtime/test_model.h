@@ -19,6 +19,8 @@
 #include "pt2onnx/error.h"
 #include "pt2onnx/runtime.h"
 #include "pt2onnx/tensor.h"
+#include "runtime/onnx_loader.h"
+#include "runtime/planner.h"
 #include "support/temp_dir.h"
 
 namespace pt2onnx::testing {
@@ -205,6 +207,30 @@ inline runtime::Options with_passes(bool optimize) {
   runtime::Options o;
   o.optimize = optimize;
   return o;
+}
+
+// A model file's plan for the given input shapes, with what its constants
+// point into kept alive beside it: for tests that read the steps.
+struct CompiledPlan {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::unique_ptr<runtime::WeightCache> weights = std::make_unique<runtime::WeightCache>(engine);
+  std::shared_ptr<runtime::Plan> plan;
+
+  // How many steps run a primitive of this kind.
+  [[nodiscard]] int count(dnnl::primitive::kind kind) const {
+    int n = 0;
+    for (const auto& step : plan->steps) n += step.primitive && step.primitive->get_kind() == kind ? 1 : 0;
+    return n;
+  }
+};
+inline CompiledPlan compile_file(const std::string& path, const std::vector<Shape>& input_shapes,
+                                 bool optimize = true) {
+  CompiledPlan c;
+  const auto loaded = runtime::load_onnx_file(path);
+  runtime::PlanOptions options;
+  options.optimize = optimize;
+  c.plan = runtime::compile_plan(loaded.graph, input_shapes, options, c.engine, *c.weights);
+  return c;
 }
 
 // `fn` throws an Error of `kind` whose message contains `needle`.

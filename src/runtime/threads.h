@@ -3,8 +3,13 @@
 // docs/runtime.md, "Threads", explains the choices.
 #pragma once
 
+#include <omp.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 namespace pt2onnx::runtime {
 
@@ -26,6 +31,30 @@ int default_threads();
 void set_thread_count(int threads);
 // This thread's team size for the parallel regions it starts.
 int current_thread_count();
+
+// Runs body(t, threads) once on each thread t of this thread's team, as
+// `#pragma omp parallel` does, but for a team of one calls it directly: a
+// parallel region of one thread still costs libgomp about a microsecond here
+// (a team made and freed), which an engine loop of a few microseconds, run
+// many times per image, should not pay. oneDNN's primitives skip it the same
+// way.
+template <typename Body>
+void on_team(Body&& body) {
+  if (omp_get_max_threads() <= 1 || omp_in_parallel() != 0) {
+    body(std::int64_t{0}, std::int64_t{1});
+    return;
+  }
+#pragma omp parallel
+  body(std::int64_t{omp_get_thread_num()}, std::int64_t{omp_get_num_threads()});
+}
+
+// The contiguous run [begin, end) of `total` items that thread t of
+// `threads` takes: equal runs, the first `total % threads` one item longer.
+inline std::pair<std::int64_t, std::int64_t> thread_run(std::int64_t total, std::int64_t threads, std::int64_t t) {
+  const std::int64_t per = total / threads, extra = total % threads;
+  const std::int64_t begin = t * per + std::min(t, extra);
+  return {begin, begin + per + (t < extra ? 1 : 0)};
+}
 
 // Sets this thread's team size for its lifetime and restores the previous one.
 class ScopedThreadCount {

@@ -2,6 +2,7 @@
 // padding, stride, dilation, ceil_mode (PyTorch's rule), count_include_pad, auto_pad.
 #include <string>
 
+#include "runtime/dnnl_util.h"
 #include "runtime/naive_ops.h"
 #include "runtime/test_model.h"
 
@@ -130,6 +131,50 @@ TEST(RuntimePool, GlobalAveragePoolMatchesNaive) {
     Pool2d p{d[0], d[1], d[2], d[3], d[2], d[3], 1, 1, 1, 1, 0, 0, 0, 0, false, false};
     EXPECT_EQ(out[0].shape(), (Shape{d[0], d[1], 1, 1}));
     EXPECT_TRUE(all_close(values_of(out[0]), naive_pool2d(x, p, false), 1e-5, 1e-5));
+  }
+}
+
+// A squeeze-excitation's squeeze: the mean of a convolution's channels-last
+// (or channel-blocked) output runs the engine's own loop, not oneDNN's
+// pooling, at batch 1 and 3, with one and two threads, and gives the naive
+// numbers.
+TEST(RuntimePool, GlobalAveragePoolOfAConvolutionRunsTheEnginesLoop) {
+  for (const std::int64_t batch : {1, 3}) {
+    const Conv2d conv{batch, 24, 30, 30, 32, 1, 1};
+    const std::vector<std::int64_t> xd{batch, 24, 30, 30};
+    const auto x = random_values(static_cast<std::size_t>(numel(xd)), 31);
+    const auto w = random_values(32 * 24, 32);
+    ModelBuilder mb;
+    mb.input("x", xd).output("y");
+    mb.initializer("w", {32, 24, 1, 1}, w);
+    mb.node("Conv", {"x", "w"}, {"a"}, "conv");
+    mb.node("GlobalAveragePool", {"a"}, {"y"}, "squeeze");
+    const std::string file = mb.save("conv_gap.onnx");
+    const auto compiled = compile_file(file, {xd});
+    bool conv_writes_channels_last = false;
+    for (const auto& step : compiled.plan->steps) {
+      if (step.primitive && step.primitive->get_kind() == dnnl::primitive::kind::convolution) {
+        for (const auto& [arg, slot] : step.args) {
+          const auto& md = compiled.plan->slots[static_cast<std::size_t>(slot)].md;
+          if (arg == DNNL_ARG_DST) conv_writes_channels_last = !runtime::is_plain(md);
+        }
+      }
+    }
+    if (!conv_writes_channels_last) GTEST_SKIP() << "this CPU's 1x1 convolution writes a plain layout";
+    EXPECT_EQ(compiled.count(dnnl::primitive::kind::pooling_v2), 0) << "batch " << batch;
+
+    const auto a = naive_conv2d(x, w, {}, conv);
+    const Pool2d p{batch, 32, 30, 30, 30, 30, 1, 1, 1, 1, 0, 0, 0, 0, false, false};
+    const auto want = naive_pool2d(a, p, false);
+    for (int threads : {1, 2}) {
+      runtime::Options options;
+      options.threads = threads;
+      options.split_batch = false;  // batch 3 on the team, not an image per thread
+      options.adaptive_team = false;
+      const auto out = run_model(mb, "conv_gap.onnx", {make_f32(xd, x)}, options);
+      EXPECT_EQ(out[0].shape(), (Shape{batch, 32, 1, 1}));
+      EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-5, 1e-5)) << "batch " << batch << ", " << threads << " threads";
+    }
   }
 }
 

@@ -37,26 +37,6 @@ dnnl::algorithm binary_algorithm(OpType op) {
   }
 }
 
-// How a squeeze-excitation's activation [N, C, H, W] is laid out, as the
-// [images, pixels, channels] that channels_last_scale walks: channels-last is
-// [N, H*W, C]; a channel-blocked layout (a grouped convolution's nChw8c, say)
-// with C a multiple of the block B is [N*C/B, H*W, B], and its gate's C
-// values per image are the B per block in the same order. nullopt otherwise.
-struct GateWalk {
-  std::int64_t images, pixels, channels;
-};
-std::optional<GateWalk> gate_walk(const memory::desc& md, const std::vector<std::int64_t>& ro) {
-  using Tag = memory::format_tag;
-  const std::int64_t n = ro[0], c = ro[1], pixels = ro[2] * ro[3];
-  if (md == memory::desc(ro, memory::data_type::f32, Tag::acdb)) return GateWalk{n, pixels, c};
-  for (const auto& [blocked, block] : {std::pair{Tag::aBcd8b, 8}, std::pair{Tag::aBcd16b, 16}}) {
-    if (c % block == 0 && md == memory::desc(ro, memory::data_type::f32, blocked)) {
-      return GateWalk{n * c / block, pixels, block};
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 void build_binary(PlanBuilder& b, const Node& n) {
@@ -132,7 +112,7 @@ void build_binary(PlanBuilder& b, const Node& n) {
   // that dies here times an [N, C, 1, 1] gate, in place (channels_last.h). For
   // a blocked activation oneDNN 2.6 has only its reference binary loop, which
   // took 77% of RegNet Y-400MF's run (its grouped convolutions write nChw8c).
-  const auto walk = gate ? gate_walk(b.slot_md(s0), ro) : std::nullopt;
+  const auto walk = gate ? channel_walk(b.slot_md(s0), ro) : std::nullopt;
   if (walk && n.post_ops.empty() && b.dies_here(a) && b.slot(a) == s0 && a != c && !b.same_storage(s0, s1) &&
       b.slot_md(s1).get_size() == static_cast<std::size_t>(ro[0] * ro[1]) * sizeof(float)) {
     const std::int64_t images = walk->images, channels = walk->channels, pixels = walk->pixels;

@@ -54,8 +54,9 @@ BroadcastSource broadcast_source(PlanBuilder& b, ValueId v, const std::vector<st
 const float* broadcast_data(const SlotMemories& m, const BroadcastSource& s);
 
 // The mean over the spatial axes of [N, C, spatial...] (1 to 3 spatial axes)
-// as oneDNN's pooling, into a new slot of dims [N, C, 1, ...] in the layout
-// the primitive chooses (pooling.cpp).
+// into a new slot of dims [N, C, 1, ...]: the engine's loop for a
+// channels-last or channel-blocked 4-D input (channels_last.h), else oneDNN's
+// pooling in the layout it chooses (pooling.cpp).
 SlotId add_global_average_pool(PlanBuilder& b, ValueId x, const std::string& label);
 
 // Post-ops (post_ops.cpp).

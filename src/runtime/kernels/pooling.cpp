@@ -1,4 +1,5 @@
-// MaxPool, AveragePool and GlobalAveragePool through oneDNN's pooling.
+// MaxPool, AveragePool and GlobalAveragePool through oneDNN's pooling, and
+// GlobalAveragePool on channels-last activations through the engine's loop.
 // ceil_mode becomes extra end padding (never counted by max, and excluded
 // from averages as PyTorch does); the one combination oneDNN cannot express,
 // an average that counts explicit padding but not the ceil_mode overhang,
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "runtime/geometry.h"
+#include "runtime/kernels/channels_last.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 
@@ -127,6 +129,25 @@ void build_pool(PlanBuilder& b, const Node& n) {
 
 SlotId add_global_average_pool(PlanBuilder& b, ValueId x, const std::string& label) {
   const auto xs = b.shape(x);
+  // A channels-last or channel-blocked activation: the engine's loop, which
+  // splits it among the threads as the convolution that wrote it did
+  // (channels_last.h). Its [N, C, 1, 1] result keeps the input's layout,
+  // which for one pixel is the plain one.
+  if (const auto walk = channel_walk(b.md(x), xs)) {
+    const auto src = b.slot(x);
+    const auto dst = b.new_slot(memory::desc({xs[0], xs[1], 1, 1}, memory::data_type::f32, walk->tag), label);
+    const auto partials = b.new_slot(plain_md({mean_partial_floats(walk->images, walk->pixels, walk->channels)}),
+                                     label + " (partial sums)");
+    b.add_custom(
+        [src, dst, partials, w = *walk](const SlotMemories& m) {
+          channels_last_mean(static_cast<const float*>(m[static_cast<std::size_t>(src)].get_data_handle()),
+                             static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()),
+                             static_cast<float*>(m[static_cast<std::size_t>(partials)].get_data_handle()), w.images,
+                             w.pixels, w.channels);
+        },
+        {src}, {dst, partials});
+    return dst;
+  }
   WindowGeometry geo;
   geo.kernel.assign(xs.begin() + 2, xs.end());
   const auto spatial = geo.kernel.size();

@@ -56,6 +56,16 @@ inline std::pair<std::int64_t, std::int64_t> thread_run(std::int64_t total, std:
   return {begin, begin + per + (t < extra ? 1 : 0)};
 }
 
+// for (i = 0; i < count; ++i) body(i) on this thread's team, one contiguous
+// run of i per thread (OpenMP's static schedule), through on_team.
+template <typename Body>
+void parallel_for(std::int64_t count, Body&& body) {
+  on_team([&](std::int64_t t, std::int64_t threads) {
+    const auto [first, last] = thread_run(count, threads, t);
+    for (std::int64_t i = first; i < last; ++i) body(i);
+  });
+}
+
 // Sets this thread's team size for its lifetime and restores the previous one.
 class ScopedThreadCount {
  public:

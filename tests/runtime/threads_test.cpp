@@ -177,6 +177,36 @@ TEST(RuntimeThreads, ATeamOfOneIsNeverProbed) {
   EXPECT_EQ(team_runs_of(choice, 50, 1.0, 1.0, 1), 50);  // 1 is both "team" and one thread
 }
 
+// The engine's loops: every index once, one contiguous run per thread of the
+// team, and a team of one runs on the calling thread with no parallel region.
+TEST(RuntimeThreads, ParallelForCoversEveryIndexOnceInOneRunPerThread) {
+  for (int threads : {1, 2, 3}) {
+    for (std::int64_t count : {0, 1, 2, 7, 100}) {
+      std::vector<int> seen(static_cast<std::size_t>(count), 0), owner(static_cast<std::size_t>(count), -1),
+          level(static_cast<std::size_t>(count), -1);
+      {
+        runtime::ScopedThreadCount team(threads);
+        runtime::parallel_for(count, [&](std::int64_t i) {
+          const auto k = static_cast<std::size_t>(i);
+          ++seen[k];
+          owner[k] = omp_get_thread_num();
+          level[k] = omp_get_level();
+        });
+      }
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        ASSERT_EQ(seen[i], 1) << "index " << i << " of " << count << ", " << threads << " threads";
+        if (i > 0) {
+          ASSERT_GE(owner[i], owner[i - 1]) << "runs are not contiguous, " << threads << " threads";
+        }
+        ASSERT_EQ(level[i], threads == 1 ? 0 : 1) << threads << " threads";
+      }
+      if (count >= threads && threads > 1) {
+        EXPECT_EQ(owner.back(), threads - 1) << count << " items";
+      }
+    }
+  }
+}
+
 TEST(RuntimeThreads, TheWaitPolicyWasSetBeforeMainAndLeftNoTraceInTheEnvironment) {
   const auto policy = runtime::wait_policy();
   if (policy.find("from the environment") != std::string::npos) {

@@ -14,6 +14,7 @@
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 #include "runtime/ops/einsum.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -155,8 +156,7 @@ void build_einsum(PlanBuilder& b, const Node& n) {
         const auto* bd = static_cast<const float*>(m[static_cast<std::size_t>(sb)].get_data_handle()) + b_start;
         auto* o = static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle());
         const auto rank = out_axes.size.size();
-#pragma omp parallel for schedule(static)
-        for (std::int64_t i = 0; i < count; ++i) {
+        parallel_for(count, [&](std::int64_t i) {
           std::int64_t rest = i, ao = 0, bo = 0;
           for (auto d = rank; d-- > 0;) {
             const auto idx = rest % out_axes.size[d];
@@ -167,7 +167,7 @@ void build_einsum(PlanBuilder& b, const Node& n) {
           float sum = 0.0f;
           for (std::size_t k = 0; k < a_off.size(); ++k) sum += ad[ao + a_off[k]] * bd[bo + b_off[k]];
           o[i] = sum;
-        }
+        });
       },
       {sa, sb}, {dst});
 }

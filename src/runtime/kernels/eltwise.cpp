@@ -13,6 +13,7 @@
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
 #include "runtime/passes/pass.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -24,8 +25,7 @@ SlotId output_slot(PlanBuilder& b, ValueId in, ValueId out, const memory::desc& 
 }
 
 void erf_values(const float* in, float* out, std::int64_t count) {
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < count; ++i) out[i] = std::erf(in[i]);
+  parallel_for(count, [&](std::int64_t i) { out[i] = std::erf(in[i]); });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -34,13 +35,12 @@ void build_math_binary(PlanBuilder& b, const Node& n, Fn fn) {
         auto* o = static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle());
         const auto len = x.rows.row_length;
         const auto rows = static_cast<std::int64_t>(x.rows.row_start.size());
-#pragma omp parallel for schedule(static)
-        for (std::int64_t r = 0; r < rows; ++r) {
+        parallel_for(rows, [&](std::int64_t r) {
           const auto* xr = xd + x.rows.row_start[static_cast<std::size_t>(r)];
           const auto* yr = yd + y.rows.row_start[static_cast<std::size_t>(r)];
           auto* orow = o + r * len;
           for (std::int64_t j = 0; j < len; ++j) orow[j] = fn(xr[j * x.rows.step], yr[j * y.rows.step]);
-        }
+        });
       },
       {x.slot, y.slot}, {dst});
 }

@@ -11,6 +11,7 @@
 #include "pt2onnx/tensor.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/op_util.h"
+#include "runtime/threads.h"
 
 namespace pt2onnx::runtime {
 namespace {
@@ -264,11 +265,10 @@ void build_attention(PlanBuilder& b, const Node& n) {
         [scores, loop_bias, inner, outer](const SlotMemories& m) {
           auto* s = static_cast<float*>(m[static_cast<std::size_t>(scores)].get_data_handle());
           const auto* add = static_cast<const float*>(m[static_cast<std::size_t>(loop_bias)].get_data_handle());
-#pragma omp parallel for schedule(static)
-          for (std::int64_t o = 0; o < outer; ++o) {
+          parallel_for(outer, [&](std::int64_t o) {
             float* row = s + o * inner;
             for (std::int64_t i = 0; i < inner; ++i) row[i] += add[i];
-          }
+          });
         },
         {scores, loop_bias}, {scores});
   }

@@ -212,5 +212,99 @@ TEST(RuntimeConv, GroupedConvolutionKeepsAChannelsLastInput) {
   EXPECT_TRUE(all_close(values_of(out[0]), naive_conv2d(bb, wc, {}, pointwise)));
 }
 
+// oneDNN's name for the kernel a plan step runs ("jit_wino_4x3:avx512_core").
+std::string impl_of(const runtime::Step& step) {
+  const char* info = nullptr;
+  if (!step.primitive ||
+      dnnl_primitive_desc_query(step.primitive->get_primitive_desc(), dnnl_query_impl_info_str, 0, &info) !=
+          dnnl_success ||
+      info == nullptr) {
+    return "";
+  }
+  return info;
+}
+
+// A ResNet basic block's second convolution (64 -> 64 channels, 3x3, bias,
+// the residual sum and ReLU after it) and a SiLU one (EfficientNet V2's fused
+// stages: the activation runs after the Winograd kernel) run Winograd; one
+// too narrow for it (32 channels) and one whose output a Concat joins run the
+// direct kernel. All give the naive numbers, with one and two threads.
+TEST(RuntimeConv, LargerThreeByThreeConvolutionsRunWinogradWithTheNaiveNumbers) {
+  {
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    const auto any = [](const dnnl::memory::dims& d) {
+      return dnnl::memory::desc(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+    };
+    try {
+      const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd,
+                                              any({1, 64, 16, 16}), any({64, 64, 3, 3}), any({1, 64, 16, 16}), {1, 1},
+                                              {1, 1}, {1, 1});
+      const dnnl::convolution_forward::primitive_desc pd(d, engine);
+    } catch (const dnnl::error&) {
+      GTEST_SKIP() << "oneDNN has no Winograd convolution for this CPU";
+    }
+  }
+  struct Case {
+    std::string name;
+    std::int64_t channels;
+    std::string after;  // "Relu" after the residual sum, "SiLU", or "Concat" with the input
+    bool winograd;
+  };
+  for (const auto& c : {Case{"resnet", 64, "Relu", true}, Case{"silu", 72, "SiLU", true},
+                        Case{"narrow", 32, "Relu", false}, Case{"joined", 64, "Concat", false}}) {
+    SCOPED_TRACE(c.name);
+    const std::int64_t ch = c.channels;
+    Conv2d p{1, ch, 16, 16, ch, 3, 3};
+    p.pt = p.pl = p.pb = p.pr = 1;
+    const std::vector<std::int64_t> xd{1, ch, 16, 16};
+    const auto x = random_values(static_cast<std::size_t>(numel(xd)), 41, 0.0f, 2.0f);  // a ReLU's output
+    const auto w = random_values(static_cast<std::size_t>(ch * ch * 9), 42, -0.1f, 0.1f);
+    const auto bias = random_values(static_cast<std::size_t>(ch), 43);
+    ModelBuilder mb;
+    mb.input("x", xd).output("y");
+    mb.initializer("w", {ch, ch, 3, 3}, w);
+    mb.initializer("b", {ch}, bias);
+    auto& conv = mb.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
+    set_ints(conv, "pads", {1, 1, 1, 1});
+    if (c.after == "Relu") {
+      mb.node("Add", {"c", "x"}, {"s"}, "residual");
+      mb.node("Relu", {"s"}, {"y"}, "relu");
+    } else if (c.after == "Concat") {
+      set_int(mb.node("Concat", {"c", "x"}, {"y"}, "join"), "axis", 1);
+    } else {
+      mb.node("Sigmoid", {"c"}, {"g"}, "sigmoid");
+      mb.node("Mul", {"c", "g"}, {"y"}, "silu");
+    }
+    const std::string file = mb.save("winograd_" + c.name + ".onnx");
+
+    const auto compiled = compile_file(file, {xd});
+    int winograd_steps = 0, convolutions = 0;
+    for (const auto& step : compiled.plan->steps) {
+      if (!step.primitive || step.primitive->get_kind() != dnnl::primitive::kind::convolution) continue;
+      ++convolutions;
+      winograd_steps += impl_of(step).find("wino") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(convolutions, 1);
+    EXPECT_EQ(winograd_steps, c.winograd ? 1 : 0);
+
+    auto want = naive_conv2d(x, w, bias, p);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      if (c.after == "Relu") {
+        want[i] = std::max(want[i] + x[i], 0.0f);
+      } else if (c.after == "SiLU") {
+        want[i] = static_cast<float>(want[i] / (1.0 + std::exp(-static_cast<double>(want[i]))));
+      }
+    }
+    if (c.after == "Concat") want.insert(want.end(), x.begin(), x.end());
+    for (int threads : {1, 2}) {
+      runtime::Options options;
+      options.threads = threads;
+      options.adaptive_team = false;
+      const auto out = run_model(mb, "winograd_" + c.name + ".onnx", {make_f32(xd, x)}, options);
+      EXPECT_TRUE(all_close(values_of(out[0]), want, 1e-5, 1e-5)) << threads << " threads";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pt2onnx::testing

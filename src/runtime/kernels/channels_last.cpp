@@ -85,6 +85,16 @@ void add_chunks(const float* part, float* out, std::int64_t chunks, std::int64_t
 // channels still has chunks for a second thread.
 constexpr std::int64_t kMeanChunkElements = 8192;
 
+// How channels_last_mean cuts a map's pixels: `count` chunks of `pixels`
+// (the last may be shorter), fixed by the shape alone.
+struct MeanChunks {
+  MeanChunks(std::int64_t map_pixels, std::int64_t channels)
+      : pixels(std::clamp<std::int64_t>(kMeanChunkElements / std::max<std::int64_t>(channels, 1), 1,
+                                        std::max<std::int64_t>(map_pixels, 1))),
+        count((map_pixels + pixels - 1) / pixels) {}
+  std::int64_t pixels, count;
+};
+
 }  // namespace
 
 std::optional<ChannelWalk> channel_walk(const memory::desc& md, const std::vector<std::int64_t>& dims) {
@@ -100,20 +110,14 @@ std::optional<ChannelWalk> channel_walk(const memory::desc& md, const std::vecto
   return std::nullopt;
 }
 
-std::int64_t mean_chunk_pixels(std::int64_t pixels, std::int64_t channels) {
-  return std::clamp<std::int64_t>(kMeanChunkElements / std::max<std::int64_t>(channels, 1), 1,
-                                  std::max<std::int64_t>(pixels, 1));
-}
-
 std::int64_t mean_partial_floats(std::int64_t images, std::int64_t pixels, std::int64_t channels) {
-  const std::int64_t chunk = mean_chunk_pixels(pixels, channels);
-  return images * ((pixels + chunk - 1) / chunk) * channels;
+  return images * MeanChunks(pixels, channels).count * channels;
 }
 
 void channels_last_mean(const float* x, float* out, float* partials, std::int64_t images, std::int64_t pixels,
                         std::int64_t channels) {
-  const std::int64_t chunk = mean_chunk_pixels(pixels, channels);
-  const std::int64_t chunks = (pixels + chunk - 1) / chunk;
+  const MeanChunks cut(pixels, channels);
+  const std::int64_t chunk = cut.pixels, chunks = cut.count;
   const auto divisor = static_cast<float>(pixels);
   on_team([&](std::int64_t t, std::int64_t threads) {
     // Each thread's run of (image, chunk) items, image by image: the same
@@ -137,15 +141,12 @@ void channels_last_mean(const float* x, float* out, float* partials, std::int64_
 
 void channels_last_normalized_concat(std::span<const ChannelsLastPiece> pieces, const float* a, const float* b,
                                      bool relu, float* out, std::int64_t pixels, std::int64_t channels) {
-  on_team([&](std::int64_t t, std::int64_t threads) {
-    const auto [first, last] = thread_run(pixels, threads, t);
-    for (std::int64_t q = first; q < last; ++q) {
-      std::int64_t offset = 0;
-      for (const auto& piece : pieces) {
-        affine_channels(piece.data + q * piece.channels, a + offset, b + offset, out + q * channels + offset,
-                        piece.channels, relu);
-        offset += piece.channels;
-      }
+  parallel_for(pixels, [&](std::int64_t q) {
+    std::int64_t offset = 0;
+    for (const auto& piece : pieces) {
+      affine_channels(piece.data + q * piece.channels, a + offset, b + offset, out + q * channels + offset,
+                      piece.channels, relu);
+      offset += piece.channels;
     }
   });
 }

@@ -41,10 +41,9 @@ void channels_last_scale(float* x, const float* scale, std::int64_t images, std:
 // two threads at batch 1 each thread then read lines the other had written,
 // and the gate's writes to those shared lines ran several times slower than
 // its work. Here each thread sums its own run of pixels. The pixels are
-// summed in chunks fixed by the shape alone (mean_chunk_pixels) and the
+// summed in chunks fixed by the shape alone (about 8,192 values each) and the
 // chunks' sums added in order, so the result's bits do not depend on the
 // number of threads. `partials` holds mean_partial_floats() floats.
-std::int64_t mean_chunk_pixels(std::int64_t pixels, std::int64_t channels);
 std::int64_t mean_partial_floats(std::int64_t images, std::int64_t pixels, std::int64_t channels);
 void channels_last_mean(const float* x, float* out, float* partials, std::int64_t images, std::int64_t pixels,
                         std::int64_t channels);

@@ -6,7 +6,6 @@
 // strided operand that only oneDNN's reference loop takes is made plain
 // first.
 #include <optional>
-#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -65,7 +64,7 @@ void build_binary(PlanBuilder& b, const Node& n) {
   const auto reference_only = [&] {
     const dnnl::binary::primitive_desc plain(dnnl::binary::desc(alg, plain_md(ro), plain_md(sc), plain_md(ro)),
                                              b.attr(), b.engine());
-    return std::string_view(plain.impl_info_str()).substr(0, 3) == "ref";
+    return is_reference(plain);
   };
   if (sa != ro || (sc != ro && !gate && reference_only())) {
     build_broadcast_arithmetic(b, n);
@@ -98,7 +97,7 @@ void build_binary(PlanBuilder& b, const Node& n) {
   // nothing broadcasts (the op is then the same on any plain shape).
   // Channel-blocked operands and squeeze-excitation gates keep their own
   // handling below.
-  const bool reference = std::string_view(pd.impl_info_str()).substr(0, 3) == "ref";
+  const bool reference = is_reference(pd);
   bool flat = false;
   if (reference && !gate && is_unblocked(b.slot_md(s0)) && is_unblocked(b.slot_md(s1))) {
     flat = sc == ro;

@@ -3,7 +3,6 @@
 // node's activations and residual sum fused as post-ops; Winograd for the
 // larger 3x3 stride-1 convolutions.
 #include <algorithm>
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -105,8 +104,7 @@ void build_conv(PlanBuilder& b, const Node& n) {
     src_md = given;
     dst_md = memory::desc(ys, memory::data_type::f32, memory::format_tag::acdb);
     dnnl::convolution_forward::primitive_desc kept;
-    if (try_create([&] { kept = make_pd(fused ? make_post_ops(n) : dnnl::post_ops()); }) &&
-        std::string_view(kept.impl_info_str()).substr(0, 3) != "ref") {
+    if (try_create([&] { kept = make_pd(fused ? make_post_ops(n) : dnnl::post_ops()); }) && !is_reference(kept)) {
       pd = kept;
     }
   }

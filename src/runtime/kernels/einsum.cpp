@@ -91,7 +91,7 @@ void build_einsum(PlanBuilder& b, const Node& n) {
       if (try_create([&] {
             pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(views->a, views->b, views->c), b.attr(), b.engine());
           }) &&
-          std::string_view(pd.impl_info_str()).substr(0, 3) != "ref") {
+          !is_reference(pd)) {
         const auto sa = b.plain(n.inputs[0]);
         const auto sb = b.plain(n.inputs[1]);
         if (b.slot_md(sa).data.offset0 == 0 && b.slot_md(sb).data.offset0 == 0) {

@@ -3,6 +3,7 @@
 // builder.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "runtime/op_util.h"
@@ -74,6 +75,13 @@ dnnl::post_ops make_post_ops(const Node& n);
 void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst);
 // Adds standalone eltwise steps for `ops` from src into dst (dst may be src).
 void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst);
+
+// Whether oneDNN chose its reference implementation for a primitive: plain
+// loops, correct on any layout and far slower than its JIT kernels. Builders
+// ask this to prefer another layout or route where the JIT kernel exists.
+inline bool is_reference(const dnnl::primitive_desc_base& pd) {
+  return std::string_view(pd.impl_info_str()).substr(0, 3) == "ref";
+}
 
 // Whether a primitive descriptor could be created (oneDNN reports
 // unimplemented combinations by throwing).

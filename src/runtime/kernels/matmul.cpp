@@ -4,7 +4,6 @@
 // into a constant B, its C becomes the bias when it is a row vector and a
 // binary post-op otherwise. Attention (fuse_attention) is two matmuls around
 // a softmax in place, reading its operands where they lie.
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -33,10 +32,6 @@ std::vector<std::int64_t> product_dims(const std::vector<std::int64_t>& a, const
   d[a.size() - 2] = a[a.size() - 2];
   d[a.size() - 1] = b.back();
   return d;
-}
-
-bool is_reference(const dnnl::primitive_desc_base& pd) {
-  return std::string_view(pd.impl_info_str()).substr(0, 3) == "ref";
 }
 
 // An operand of a batched matmul with `dims`: a value, used where it lies (a

@@ -68,13 +68,26 @@ struct EltwiseOp {
 };
 // The oneDNN eltwise operations computing an activation, in order.
 std::vector<EltwiseOp> eltwise_ops(const Activation& a);
-// The node's activation and sum post-ops as oneDNN post-ops.
+// The node's activation and sum post-ops as oneDNN post-ops: all of them, or
+// the first `count`.
 dnnl::post_ops make_post_ops(const Node& n);
-// Applies the node's post-ops as separate steps on dst, in place, for a
-// primitive that could not fuse them.
-void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst);
+dnnl::post_ops make_post_ops(const Node& n, std::size_t count);
+// How many of the node's post-ops a oneDNN primitive should fuse: all but a
+// last Swish, which the engine's own SiLU loop (silu.cpp) runs faster after
+// the primitive where the CPU has it.
+std::size_t fusable_post_ops(const Node& n);
+// Applies the node's post-ops from the `first` on as separate steps on dst,
+// in place, for a primitive that could not fuse them (or fused the ones
+// before `first`).
+void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst, std::size_t first = 0);
 // Adds standalone eltwise steps for `ops` from src into dst (dst may be src).
+// A SiLU runs as the engine's own loop where own_silu_available().
 void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst);
+
+// SiLU (silu.cpp): y = x * sigmoid(x) over `count` floats (y may be x), split
+// among the calling thread's team; only where own_silu_available() (AVX-512).
+bool own_silu_available();
+void silu(const float* x, float* y, std::int64_t count);
 
 // Whether oneDNN chose its reference implementation for a primitive: plain
 // loops, correct on any layout and far slower than its JIT kernels. Builders

@@ -1,3 +1,5 @@
+#include <span>
+
 #include <fmt/format.h>
 
 #include "runtime/kernels/kernels.h"
@@ -30,9 +32,11 @@ std::vector<EltwiseOp> eltwise_ops(const Activation& a) {
   return {};
 }
 
-dnnl::post_ops make_post_ops(const Node& n) {
+dnnl::post_ops make_post_ops(const Node& n) { return make_post_ops(n, n.post_ops.size()); }
+
+dnnl::post_ops make_post_ops(const Node& n, std::size_t count) {
   dnnl::post_ops ops;
-  for (const auto& p : n.post_ops) {
+  for (const auto& p : std::span(n.post_ops).first(count)) {
     if (p.kind == PostOpKind::Bias) continue;  // the primitive's own bias argument
     if (p.kind == PostOpKind::Sum) {
       ops.append_sum(1.0f);
@@ -43,9 +47,30 @@ dnnl::post_ops make_post_ops(const Node& n) {
   return ops;
 }
 
+std::size_t fusable_post_ops(const Node& n) {
+  const auto count = n.post_ops.size();
+  const bool last_swish = count > 0 && n.post_ops.back().kind == PostOpKind::Activation &&
+                          n.post_ops.back().activation.kind == ActivationKind::Swish;
+  return last_swish && own_silu_available() ? count - 1 : count;
+}
+
 void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst) {
   auto from = src;
   for (const auto& e : ops) {
+    // Elementwise over the whole buffer, padding included (zero, and SiLU(0)
+    // is 0), so any layout works as long as both sides share it.
+    if (e.alg == dnnl::algorithm::eltwise_swish && e.alpha == 1.0f && own_silu_available() &&
+        b.slot_md(from) == b.slot_md(dst)) {
+      const auto count = static_cast<std::int64_t>(b.slot_md(dst).get_size() / sizeof(float));
+      b.add_custom(
+          [from, dst, count](const SlotMemories& m) {
+            silu(static_cast<const float*>(m[static_cast<std::size_t>(from)].get_data_handle()),
+                 static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), count);
+          },
+          {from}, {dst});
+      from = dst;
+      continue;
+    }
     dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, b.slot_md(from), e.alpha, e.beta);
     dnnl::eltwise_forward::primitive_desc pd(d, b.attr(), b.engine());
     b.add_primitive(dnnl::eltwise_forward(pd), pd, {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, dst}});
@@ -53,8 +78,8 @@ void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId
   }
 }
 
-void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst) {
-  for (const auto& p : n.post_ops) {
+void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst, std::size_t first) {
+  for (const auto& p : std::span(n.post_ops).subspan(first)) {
     if (p.kind == PostOpKind::Bias) continue;  // the primitive's own bias argument
     if (p.kind == PostOpKind::Activation) {
       add_eltwise_steps(b, eltwise_ops(p.activation), dst, dst);

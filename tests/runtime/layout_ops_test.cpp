@@ -56,7 +56,6 @@ TEST(RuntimeConcat, ConvOutputsInChannelsLastLayout) {
   mb.node("Conv", {"x", "w1"}, {"c1"});
   mb.node("Conv", {"x", "w2"}, {"c2"});
   set_int(mb.node("Concat", {"c1", "c2"}, {"z"}), "axis", 1);
-  const auto out = run_model(mb, "concat_conv.onnx", {make_f32({2, 3, 6, 6}, x)});
   const Conv2d p1{2, 3, 6, 6, 5, 1, 1}, p2{2, 3, 6, 6, 7, 1, 1};
   const auto c1 = naive_conv2d(x, w1, {}, p1), c2 = naive_conv2d(x, w2, {}, p2);
   std::vector<float> want;
@@ -64,7 +63,84 @@ TEST(RuntimeConcat, ConvOutputsInChannelsLastLayout) {
     want.insert(want.end(), c1.begin() + n * 180, c1.begin() + (n + 1) * 180);
     want.insert(want.end(), c2.begin() + n * 252, c2.begin() + (n + 1) * 252);
   }
-  EXPECT_TRUE(all_close(values_of(out[0]), want));
+  for (int threads : {1, 2, 3}) {
+    runtime::Options options;
+    options.threads = threads;
+    options.adaptive_team = false;
+    const auto out = run_model(mb, "concat_conv.onnx", {make_f32({2, 3, 6, 6}, x)}, options);
+    EXPECT_TRUE(all_close(values_of(out[0]), want)) << threads << " threads";
+  }
+}
+
+TEST(RuntimeConcat, ChannelsLastPiecesJoinInTheEnginesLoopWithTheirExactValues) {
+  // Three convolutions that write channels-last (oneDNN's choice for 1x1
+  // convolutions of these widths), joined on the channels: no concat
+  // primitive in the plan, and every value copied exactly, on teams of one
+  // to three threads and a batch of three (the pixels of all images in a row).
+  const std::vector<std::int64_t> xd{3, 16, 9, 7};
+  const auto x = random_values(static_cast<std::size_t>(numel(xd)), 14);
+  const std::vector<std::int64_t> widths{16, 48, 32};
+  const std::vector<std::string> names{"c0", "c1", "c2"};
+  ModelBuilder mb;
+  mb.input("x", xd).output("z");
+  std::vector<std::string> parts;
+  std::vector<std::vector<float>> convs;
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    const auto& name = names[i];
+    const auto w = random_values(static_cast<std::size_t>(widths[i] * 16), 15 + static_cast<std::uint32_t>(i));
+    mb.initializer("w" + name, {widths[i], 16, 1, 1}, w);
+    mb.node("Conv", {"x", "w" + name}, {name});
+    parts.push_back(name);
+    convs.push_back(naive_conv2d(x, w, {}, Conv2d{3, 16, 9, 7, widths[i], 1, 1}));
+  }
+  set_int(mb.node("Concat", parts, {"z"}), "axis", 1);
+  const std::string file = mb.save("concat_channels_last.onnx");
+  const auto compiled = compile_file(file, {xd});
+  int concats = 0, own_steps = 0;
+  for (const auto& step : compiled.plan->steps) {
+    own_steps += step.primitive ? 0 : 1;
+    concats += step.primitive && step.primitive->get_kind() == dnnl::primitive::kind::concat ? 1 : 0;
+  }
+  EXPECT_EQ(concats, 0);
+  EXPECT_EQ(own_steps, 1);
+
+  std::vector<float> want;
+  for (std::size_t n = 0; n < 3; ++n) {
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      const auto plane = static_cast<std::size_t>(widths[i] * 63);
+      want.insert(want.end(), convs[i].begin() + static_cast<std::ptrdiff_t>(n * plane),
+                  convs[i].begin() + static_cast<std::ptrdiff_t>((n + 1) * plane));
+    }
+  }
+  // The same convolutions, unjoined, give the pieces bit for bit.
+  ModelBuilder apart;
+  apart.input("x", xd);
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    const auto& name = names[i];
+    apart.output(name);
+    apart.initializer("w" + name, {widths[i], 16, 1, 1},
+                      random_values(static_cast<std::size_t>(widths[i] * 16), 15 + static_cast<std::uint32_t>(i)));
+    apart.node("Conv", {"x", "w" + name}, {name});
+  }
+  const auto pieces = run_model(apart, "concat_apart.onnx", {make_f32(xd, x)});
+  std::vector<float> exact;
+  for (std::size_t n = 0; n < 3; ++n) {
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      const auto v = values_of(pieces[i]);
+      const auto plane = static_cast<std::size_t>(widths[i] * 63);
+      exact.insert(exact.end(), v.begin() + static_cast<std::ptrdiff_t>(n * plane),
+                   v.begin() + static_cast<std::ptrdiff_t>((n + 1) * plane));
+    }
+  }
+  for (int threads : {1, 2, 3}) {
+    runtime::Options options;
+    options.threads = threads;
+    options.adaptive_team = false;
+    options.split_batch = false;
+    const auto got = values_of(run_model(mb, "concat_channels_last.onnx", {make_f32(xd, x)}, options)[0]);
+    EXPECT_TRUE(all_close(got, want, 1e-5, 1e-5)) << threads << " threads";
+    EXPECT_EQ(got, exact) << threads << " threads";
+  }
 }
 
 TEST(RuntimeSoftmax, Opset13AxisAndOpset11Flattening) {

@@ -1,6 +1,7 @@
 #include "runtime/kernels/channels_last.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "common/target_clones.h"
@@ -147,6 +148,17 @@ void channels_last_normalized_concat(std::span<const ChannelsLastPiece> pieces, 
       affine_channels(piece.data + q * piece.channels, a + offset, b + offset, out + q * channels + offset,
                       piece.channels, relu);
       offset += piece.channels;
+    }
+  });
+}
+
+void channels_last_concat(std::span<const ChannelsLastPiece> pieces, float* out, std::int64_t pixels,
+                          std::int64_t channels) {
+  parallel_for(pixels, [&](std::int64_t q) {
+    float* o = out + q * channels;
+    for (const auto& piece : pieces) {
+      std::memcpy(o, piece.data + q * piece.channels, static_cast<std::size_t>(piece.channels) * sizeof(float));
+      o += piece.channels;
     }
   });
 }

@@ -54,13 +54,28 @@ std::size_t fusable_post_ops(const Node& n) {
   return last_swish && own_silu_available() ? count - 1 : count;
 }
 
+namespace {
+
+// Whether md's elements fill its buffer from the first byte with no gaps
+// (blocked layouts count, their channel padding included): a loop over
+// get_size() floats then touches exactly the tensor. A view (a transposed,
+// sliced or offset md over a larger buffer) does not.
+bool fills_its_buffer(const memory::desc& md) {
+  std::size_t elements = 1;
+  for (int i = 0; i < md.data.ndims; ++i) elements *= static_cast<std::size_t>(md.data.padded_dims[i]);
+  return md.data.offset0 == 0 && md.data.data_type == dnnl_f32 && md.get_size() == elements * sizeof(float);
+}
+
+}  // namespace
+
 void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst) {
   auto from = src;
   for (const auto& e : ops) {
-    // Elementwise over the whole buffer, padding included (zero, and SiLU(0)
-    // is 0), so any layout works as long as both sides share it.
+    // Elementwise over the whole buffer, padding included (oneDNN's
+    // primitives leave it zero, and SiLU(0) is 0), where both sides share one
+    // layout that fills its buffer.
     if (e.alg == dnnl::algorithm::eltwise_swish && e.alpha == 1.0f && own_silu_available() &&
-        b.slot_md(from) == b.slot_md(dst)) {
+        b.slot_md(from) == b.slot_md(dst) && fills_its_buffer(b.slot_md(dst))) {
       const auto count = static_cast<std::int64_t>(b.slot_md(dst).get_size() / sizeof(float));
       b.add_custom(
           [from, dst, count](const SlotMemories& m) {

@@ -5,7 +5,7 @@
 // memory traffic included. On one thread, a convolution plain / with the
 // fused swish / plain then this loop: 1x1 16->96 at 112x112 0.22 / 0.59 /
 // 0.49 ms, depthwise 3x3 32 channels at 112x112 0.11 / 0.26 / 0.19 ms, 1x1
-// 192->1152 at 7x7 0.107 / 0.125 / 0.119 ms. docs/runtime.md ("SiLU") has
+// 192->1152 at 7x7 0.107 / 0.125 / 0.119 ms. docs/runtime.md ("Plans") has
 // the whole-model figures.
 #include <immintrin.h>
 

@@ -59,13 +59,13 @@ struct ChannelsLastPiece {
 };
 // At most this many pieces (DenseNet-201's longest block joins 49).
 inline constexpr std::size_t kMaxConcatPieces = 256;
+void channels_last_normalized_concat(std::span<const ChannelsLastPiece> pieces, const float* a, const float* b,
+                                     bool relu, float* out, std::int64_t pixels, std::int64_t channels);
 
 // A Concat of channels-last pieces along the channels into a channels-last
 // output, split among the team by pixels as the convolutions that wrote the
 // pieces split them.
 void channels_last_concat(std::span<const ChannelsLastPiece> pieces, float* out, std::int64_t pixels,
                           std::int64_t channels);
-void channels_last_normalized_concat(std::span<const ChannelsLastPiece> pieces, const float* a, const float* b,
-                                     bool relu, float* out, std::int64_t pixels, std::int64_t channels);
 
 }  // namespace pt2onnx::runtime

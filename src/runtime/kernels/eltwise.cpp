@@ -95,27 +95,20 @@ void build_normalized_concat(PlanBuilder& b, const Node& n) {
   const bool relu = post_ops_are_one_relu(n);
   // Every piece and the result channels-last (the convolutions' layout).
   std::vector<SlotId> srcs;
-  std::vector<std::int64_t> channels;
   for (std::size_t i = 0; i < count; ++i) {
-    const auto xs = b.shape(n.inputs[i]);
-    srcs.push_back(b.in_layout(n.inputs[i], memory::desc(xs, memory::data_type::f32, memory::format_tag::acdb)));
-    channels.push_back(xs[1]);
+    srcs.push_back(
+        b.in_layout(n.inputs[i], memory::desc(b.shape(n.inputs[i]), memory::data_type::f32, memory::format_tag::acdb)));
   }
-  const auto dst = b.new_slot(memory::desc(ys, memory::data_type::f32, memory::format_tag::acdb), g.value(out).name);
-  const std::int64_t pixels = ys[0] * ys[2] * ys[3], total = ys[1];
+  const auto join = channels_last_join(b, n, std::move(srcs));
   b.add_custom(
-      [srcs, channels, a = std::move(a), c = std::move(c), relu, dst, pixels, total](const SlotMemories& m) {
-        std::array<ChannelsLastPiece, kMaxConcatPieces> pieces;  // a run allocates nothing
-        for (std::size_t i = 0; i < srcs.size(); ++i) {
-          pieces[i] = {static_cast<const float*>(m[static_cast<std::size_t>(srcs[i])].get_data_handle()), channels[i]};
-        }
-        channels_last_normalized_concat(std::span(pieces.data(), srcs.size()), a.data(), c.data(), relu,
-                                        static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), pixels,
-                                        total);
+      [join, a = std::move(a), c = std::move(c), relu](const SlotMemories& m) {
+        join.with_pieces(m, [&](std::span<const ChannelsLastPiece> pieces, float* joined) {
+          channels_last_normalized_concat(pieces, a.data(), c.data(), relu, joined, join.pixels, join.total);
+        });
       },
-      srcs, {dst});
-  if (!relu) apply_post_ops_separately(b, n, dst);
-  b.define(out, dst);
+      join.srcs, {join.dst});
+  if (!relu) apply_post_ops_separately(b, n, join.dst);
+  b.define(out, join.dst);
 }
 
 void build_erf(PlanBuilder& b, const Node& n) {

@@ -3,9 +3,12 @@
 // builder.
 #pragma once
 
+#include <array>
+#include <span>
 #include <string_view>
 #include <vector>
 
+#include "runtime/kernels/channels_last.h"
 #include "runtime/op_util.h"
 #include "runtime/plan_builder.h"
 
@@ -59,6 +62,32 @@ const float* broadcast_data(const SlotMemories& m, const BroadcastSource& s);
 // channels-last or channel-blocked 4-D input (channels_last.h), else oneDNN's
 // pooling in the layout it chooses (pooling.cpp).
 SlotId add_global_average_pool(PlanBuilder& b, ValueId x, const std::string& label);
+
+// Channels-last 4-D pieces joined along the channels into a new
+// channels-last slot, by an engine step (a Concat, a NormalizedConcat): the
+// pieces' slots and channel counts, and the output's.
+struct ChannelsLastJoin {
+  std::vector<SlotId> srcs;
+  std::vector<std::int64_t> channels;
+  SlotId dst = kNoSlot;
+  std::int64_t pixels = 0;  // the output's N*H*W
+  std::int64_t total = 0;   // its channels
+  // Calls fn(pieces, out) with the pieces' data and the output's in this
+  // run's memories, allocating nothing.
+  template <typename Fn>
+  void with_pieces(const SlotMemories& m, Fn&& fn) const {
+    std::array<ChannelsLastPiece, kMaxConcatPieces> pieces;
+    for (std::size_t i = 0; i < srcs.size(); ++i) {
+      pieces[i] = {static_cast<const float*>(m[static_cast<std::size_t>(srcs[i])].get_data_handle()), channels[i]};
+    }
+    fn(std::span<const ChannelsLastPiece>(pieces.data(), srcs.size()),
+       static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()));
+  }
+};
+// The join of n's first srcs.size() inputs, whose channels-last slots srcs
+// are (at most kMaxConcatPieces), into a new slot for n's output
+// (layout_ops.cpp).
+ChannelsLastJoin channels_last_join(PlanBuilder& b, const Node& n, std::vector<SlotId> srcs);
 
 // Post-ops (post_ops.cpp).
 struct EltwiseOp {

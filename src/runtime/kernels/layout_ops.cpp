@@ -9,7 +9,6 @@
 // reorder. A Gather with indices known before the run (x[:, 0] on the input
 // image) copies the picked blocks of the plain input.
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <span>
 
@@ -49,33 +48,39 @@ void slice_copy(const float* in, float* out, const std::vector<std::int64_t>& in
 bool add_channels_last_concat(PlanBuilder& b, const Node& n, int axis) {
   const auto ys = b.shape(n.outputs[0]);
   if (axis != 1 || ys.size() != 4 || n.inputs.size() > kMaxConcatPieces) return false;
-  const auto nhwc = [](const std::vector<std::int64_t>& dims) {
-    return memory::desc(dims, memory::data_type::f32, memory::format_tag::acdb);
-  };
   std::vector<SlotId> srcs;
-  std::vector<std::int64_t> channels;
   for (auto in : n.inputs) {
-    if (b.graph().is_constant(in) || b.md(in) != nhwc(b.shape(in))) return false;
+    const auto xs = b.shape(in);
+    if (b.graph().is_constant(in) || b.md(in) != memory::desc(xs, memory::data_type::f32, memory::format_tag::acdb)) {
+      return false;
+    }
     srcs.push_back(b.slot(in));
-    channels.push_back(b.shape(in)[1]);
   }
-  const auto dst = b.new_slot(nhwc(ys), b.graph().value(n.outputs[0]).name);
-  const std::int64_t pixels = ys[0] * ys[2] * ys[3], total = ys[1];
+  const auto join = channels_last_join(b, n, std::move(srcs));
   b.add_custom(
-      [srcs, channels, dst, pixels, total](const SlotMemories& m) {
-        std::array<ChannelsLastPiece, kMaxConcatPieces> pieces;  // a run allocates nothing
-        for (std::size_t i = 0; i < srcs.size(); ++i) {
-          pieces[i] = {static_cast<const float*>(m[static_cast<std::size_t>(srcs[i])].get_data_handle()), channels[i]};
-        }
-        channels_last_concat(std::span(pieces.data(), srcs.size()),
-                             static_cast<float*>(m[static_cast<std::size_t>(dst)].get_data_handle()), pixels, total);
+      [join](const SlotMemories& m) {
+        join.with_pieces(m, [&](std::span<const ChannelsLastPiece> pieces, float* joined) {
+          channels_last_concat(pieces, joined, join.pixels, join.total);
+        });
       },
-      srcs, {dst});
-  b.define(n.outputs[0], dst);
+      join.srcs, {join.dst});
+  b.define(n.outputs[0], join.dst);
   return true;
 }
 
 }  // namespace
+
+ChannelsLastJoin channels_last_join(PlanBuilder& b, const Node& n, std::vector<SlotId> srcs) {
+  const auto ys = b.shape(n.outputs[0]);
+  ChannelsLastJoin join;
+  for (std::size_t i = 0; i < srcs.size(); ++i) join.channels.push_back(b.shape(n.inputs[i])[1]);
+  join.srcs = std::move(srcs);
+  join.dst = b.new_slot(memory::desc(ys, memory::data_type::f32, memory::format_tag::acdb),
+                        b.graph().value(n.outputs[0]).name);
+  join.pixels = ys[0] * ys[2] * ys[3];
+  join.total = ys[1];
+  return join;
+}
 
 void build_reshape(PlanBuilder& b, const Node& n) {
   const auto x = n.inputs[0];

@@ -35,7 +35,7 @@ std::vector<float> sweep() {
 }
 
 TEST(RuntimeSilu, MatchesDoublePrecisionOnEveryTeamInPlaceOrNot) {
-  if (!runtime::own_silu_available()) GTEST_SKIP() << "no AVX-512: convolutions keep oneDNN's fused SiLU";
+  if (!runtime::own_loops_available()) GTEST_SKIP() << "no AVX-512: convolutions keep oneDNN's fused SiLU";
   const auto x = sweep();
   ASSERT_EQ(x.size() % 16, 4U);
   for (int threads : {1, 2, 3}) {
@@ -68,7 +68,7 @@ TEST(RuntimeSilu, MatchesDoublePrecisionOnEveryTeamInPlaceOrNot) {
 }
 
 TEST(RuntimeSilu, KeepsNanAndInfinity) {
-  if (!runtime::own_silu_available()) GTEST_SKIP() << "no AVX-512";
+  if (!runtime::own_loops_available()) GTEST_SKIP() << "no AVX-512";
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> y{std::numeric_limits<float>::quiet_NaN(), inf, 2.0f};
   runtime::silu(y.data(), y.data(), 3);
@@ -132,11 +132,11 @@ TEST(RuntimeSilu, TakesOverAConvolutionsLastSiluAndMatchesANaiveConvolution) {
       ++convolutions;
       // The residual sum stays fused; the SiLU is the engine's own step
       // where the CPU has AVX-512, else oneDNN's fused eltwise.
-      const int fused = (c.residual ? 1 : 0) + (runtime::own_silu_available() ? 0 : 1);
+      const int fused = (c.residual ? 1 : 0) + (runtime::own_loops_available() ? 0 : 1);
       EXPECT_EQ(fused_post_ops(step), fused);
     }
     EXPECT_EQ(convolutions, 1);
-    EXPECT_EQ(own_steps, runtime::own_silu_available() ? 1 : 0);
+    EXPECT_EQ(own_steps, runtime::own_loops_available() ? 1 : 0);
 
     auto want = naive_conv2d(x, w, bias, p);
     for (std::size_t i = 0; i < want.size(); ++i) {

@@ -110,13 +110,29 @@ std::size_t fusable_post_ops(const Node& n);
 // before `first`).
 void apply_post_ops_separately(PlanBuilder& b, const Node& n, SlotId dst, std::size_t first = 0);
 // Adds standalone eltwise steps for `ops` from src into dst (dst may be src).
-// A SiLU runs as the engine's own loop where own_silu_available().
+// A SiLU runs as the engine's own loop where own_loops_available().
 void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId src, SlotId dst);
 
+// Whether the engine's own AVX-512 loops (the SiLU and the matrix-vector
+// product below) run on this CPU; without AVX-512, oneDNN's primitives do
+// their work.
+inline bool own_loops_available() {
+  static const bool kAvailable = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return kAvailable;
+}
+
 // SiLU (silu.cpp): y = x * sigmoid(x) over `count` floats (y may be x), split
-// among the calling thread's team; only where own_silu_available() (AVX-512).
-bool own_silu_available();
+// among the calling thread's team; only where own_loops_available().
 void silu(const float* x, float* y, std::int64_t count);
+
+// Matrix-vector product (gemv.cpp): y[r] = sum over i of w[r * k + i] * x[i],
+// plus bias[r] unless bias is null, for the n rows of a row-major [n, k]
+// weight (PyTorch's Linear layout), the rows split among the calling thread's
+// team; only where own_loops_available().
+void gemv(const float* w, const float* x, const float* bias, float* y, std::int64_t n, std::int64_t k);
 
 // Whether oneDNN chose its reference implementation for a primitive: plain
 // loops, correct on any layout and far slower than its JIT kernels. Builders

@@ -5,6 +5,8 @@
 // binary post-op otherwise. Attention (fuse_attention) is two matmuls around
 // a softmax in place, reading its operands where they lie.
 
+#include <span>
+
 #include <fmt/format.h>
 
 #include "pt2onnx/tensor.h"
@@ -70,6 +72,28 @@ void add_batched_matmul(PlanBuilder& b, const Operand& a, const Operand& w, cons
   b.add_primitive(dnnl::matmul(pd), pd, std::move(extra));
 }
 
+// dst[1, n] = src[1, k] W + bias as the engine's own matrix-vector loop
+// (gemv.cpp), `weights` a row-major [n, k] constant; bias has n values or none.
+void add_gemv(PlanBuilder& b, SlotId src, SlotId weights, std::vector<float> bias, SlotId dst, std::int64_t n,
+              std::int64_t k) {
+  b.add_custom(
+      [src, weights, bias = std::move(bias), dst, n, k](const SlotMemories& m) {
+        auto data = [&m](SlotId s) { return static_cast<float*>(m[static_cast<std::size_t>(s)].get_data_handle()); };
+        gemv(data(weights), data(src), bias.empty() ? nullptr : bias.data(), data(dst), n, k);
+      },
+      {src, weights}, {dst});
+}
+
+// [k, n] seen over a row-major [n, k] buffer: a constant weight's layout for gemv.
+memory::desc gemv_weights_md(std::int64_t k, std::int64_t n) { return transposed_md(n, k); }
+
+// A constant that broadcasts to a row of n (n values or one), times scale.
+std::vector<float> row_of(std::span<const float> c, std::int64_t n, float scale) {
+  std::vector<float> row(static_cast<std::size_t>(n));
+  for (std::size_t j = 0; j < row.size(); ++j) row[j] = scale * c[c.size() == 1 ? 0 : j];
+  return row;
+}
+
 }  // namespace
 
 void build_gemm(PlanBuilder& b, const Node& n) {
@@ -92,11 +116,32 @@ void build_gemm(PlanBuilder& b, const Node& n) {
   const auto w_src_md = tb ? transposed_md(ws[0], ws[1]) : plain_md({k, nn});
   const bool w_const = g.is_constant(w);
   const bool fold_alpha = alpha != 1.0f && w_const;
+  const bool use_c = c != kNoValue && beta != 0.0f;
+
+  // One row by a constant weight (batch 1, or one image of a split batch):
+  // the engine's matrix-vector loop, alpha folded into the weight and beta C
+  // into its bias, the post-ops after it.
+  if (m == 1 && !ta && w_const && !g.is_constant(a) && (!use_c || g.is_constant(c)) && own_loops_available()) {
+    const auto w_md = gemv_weights_md(k, nn);
+    SlotId weights = kNoSlot;
+    if (fold_alpha) {
+      auto scaled = *g.value(w).constant;
+      for (auto& v : scaled.f32()) v *= alpha;
+      weights = b.derived_constant(std::move(scaled), w_src_md, w_md);
+    } else {
+      weights = b.constant(w, w_src_md, w_md);
+    }
+    const auto bias = use_c ? row_of(g.value(c).constant->f32(), nn, beta) : std::vector<float>();
+    const auto dst = b.new_slot(plain_md({1, nn}), g.value(out).name);
+    add_gemv(b, b.plain(a), weights, bias, dst, nn, k);
+    apply_post_ops_separately(b, n, dst);
+    b.define(out, dst);
+    return;
+  }
 
   // C * beta: as bias (a row, or a scalar), or as a post-op addend.
   dnnl::post_ops ops;
   std::optional<SlotId> bias, addend;
-  const bool use_c = c != kNoValue && beta != 0.0f;
   if (!fold_alpha && alpha != 1.0f) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, alpha, 0.0f);
   std::vector<std::int64_t> cs;
   if (use_c) {
@@ -186,6 +231,15 @@ void build_matmul(PlanBuilder& b, const Node& n) {
   const auto bias_md = bias == kNoValue ? memory::desc() : plain_md(bias_dims);
 
   const bool w_const = g.is_constant(w);
+  if (rank == 2 && as[0] == 1 && w_const && !g.is_constant(a) && own_loops_available()) {
+    const auto dst = b.new_slot(plain_md(ds), g.value(out).name);
+    add_gemv(b, b.reshaped(a, as), b.constant(w, plain_md(ws), gemv_weights_md(ws[0], ws[1])),
+             bias == kNoValue ? std::vector<float>() : row_of(g.value(bias).constant->f32(), ws[1], 1.0f), dst, ws[1],
+             ws[0]);
+    apply_post_ops_separately(b, n, dst);
+    b.define(out, plain_md(ys) == b.slot_md(dst) ? dst : b.view(dst, plain_md(ys)));
+    return;
+  }
   const auto w_md = w_const ? any_md(ws) : plain_md(ws);
   dnnl::matmul::desc d(plain_md(as), w_md, bias_md, plain_md(ds));
   auto attr = b.attr();

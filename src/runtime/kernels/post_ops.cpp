@@ -51,7 +51,7 @@ std::size_t fusable_post_ops(const Node& n) {
   const auto count = n.post_ops.size();
   const bool last_swish = count > 0 && n.post_ops.back().kind == PostOpKind::Activation &&
                           n.post_ops.back().activation.kind == ActivationKind::Swish;
-  return last_swish && own_silu_available() ? count - 1 : count;
+  return last_swish && own_loops_available() ? count - 1 : count;
 }
 
 namespace {
@@ -74,7 +74,7 @@ void add_eltwise_steps(PlanBuilder& b, const std::vector<EltwiseOp>& ops, SlotId
     // Elementwise over the whole buffer, padding included (oneDNN's
     // primitives leave it zero, and SiLU(0) is 0), where both sides share one
     // layout that fills its buffer.
-    if (e.alg == dnnl::algorithm::eltwise_swish && e.alpha == 1.0f && own_silu_available() &&
+    if (e.alg == dnnl::algorithm::eltwise_swish && e.alpha == 1.0f && own_loops_available() &&
         b.slot_md(from) == b.slot_md(dst) && fills_its_buffer(b.slot_md(dst))) {
       const auto count = static_cast<std::int64_t>(b.slot_md(dst).get_size() / sizeof(float));
       b.add_custom(

@@ -76,14 +76,6 @@ constexpr std::int64_t kChunk = 8192;
 
 }  // namespace
 
-bool own_silu_available() {
-  static const bool kAvailable = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return kAvailable;
-}
-
 void silu(const float* x, float* y, std::int64_t count) {
   parallel_for((count + kChunk - 1) / kChunk, [&](std::int64_t c) {
     const auto first = c * kChunk;

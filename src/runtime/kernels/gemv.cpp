@@ -2,10 +2,10 @@
 // batch split one image per thread) as the engine's own matrix-vector loop.
 // Such a layer reads every weight once for one multiply-add: its speed is the
 // speed at which the weights stream from memory. oneDNN 2.6's matmul on a
-// [1, K] row reads its blocked weights at about 12 GB/s on one thread of this
-// project's AVX-512 machine; rows of the weight read in order, four at a
-// time, stream at about 19 GB/s (AlexNet's 9216x4096 layer: 12.8 against
-// 8.0 ms; docs/runtime.md, "Plans").
+// [1, K] row read its blocked weights at about 12 GB/s on one thread of a
+// 2-core AMD EPYC (Zen 4) with AVX-512; rows of the weight read in order,
+// four at a time, streamed at about 19 GB/s (AlexNet's 9216x4096 layer: 12.8
+// against 8.0 ms; docs/runtime.md, "Plans").
 #include <immintrin.h>
 
 #include <algorithm>

@@ -117,20 +117,19 @@ void build_gemm(PlanBuilder& b, const Node& n) {
   const bool w_const = g.is_constant(w);
   const bool fold_alpha = alpha != 1.0f && w_const;
   const bool use_c = c != kNoValue && beta != 0.0f;
+  // The constant weight in `md`, alpha folded in.
+  auto constant_weights = [&](const memory::desc& md) {
+    if (!fold_alpha) return b.constant(w, w_src_md, md);
+    auto scaled = *g.value(w).constant;
+    for (auto& v : scaled.f32()) v *= alpha;
+    return b.derived_constant(std::move(scaled), w_src_md, md);
+  };
 
   // One row by a constant weight (batch 1, or one image of a split batch):
   // the engine's matrix-vector loop, alpha folded into the weight and beta C
   // into its bias, the post-ops after it.
   if (m == 1 && !ta && w_const && !g.is_constant(a) && (!use_c || g.is_constant(c)) && own_loops_available()) {
-    const auto w_md = gemv_weights_md(k, nn);
-    SlotId weights = kNoSlot;
-    if (fold_alpha) {
-      auto scaled = *g.value(w).constant;
-      for (auto& v : scaled.f32()) v *= alpha;
-      weights = b.derived_constant(std::move(scaled), w_src_md, w_md);
-    } else {
-      weights = b.constant(w, w_src_md, w_md);
-    }
+    const auto weights = constant_weights(gemv_weights_md(k, nn));
     const auto bias = use_c ? row_of(g.value(c).constant->f32(), nn, beta) : std::vector<float>();
     const auto dst = b.new_slot(plain_md({1, nn}), g.value(out).name);
     add_gemv(b, b.plain(a), weights, bias, dst, nn, k);
@@ -177,16 +176,7 @@ void build_gemm(PlanBuilder& b, const Node& n) {
   attr.set_post_ops(ops);
   dnnl::matmul::primitive_desc pd(d, attr, b.engine());
 
-  SlotId weights = kNoSlot;
-  if (fold_alpha) {
-    auto scaled = *g.value(w).constant;
-    for (auto& v : scaled.f32()) v *= alpha;
-    weights = b.derived_constant(std::move(scaled), w_src_md, pd.weights_desc());
-  } else if (w_const) {
-    weights = b.constant(w, w_src_md, pd.weights_desc());
-  } else {
-    weights = b.view(b.plain(w), w_src_md);
-  }
+  const auto weights = w_const ? constant_weights(pd.weights_desc()) : b.view(b.plain(w), w_src_md);
   const auto src = g.is_constant(a) ? b.constant(a, src_md, src_md) : ta ? b.view(b.plain(a), src_md) : b.plain(a);
   const auto dst = b.new_slot(pd.dst_desc(), g.value(out).name);
   std::vector<std::pair<int, SlotId>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};

@@ -2,11 +2,19 @@
 side by side: for each architecture, a torchvision model with a 2-output head
 and BatchNorm calibrated on image batches is exported by `pt2onnx export`
 (auto-detected, verified), then `pt2onnx bench` and bench/ort_bench.js run the
-same file, interleaved, at batch 1 with one and with two threads, and at batch
-8 with two. Prints a Markdown table of images/s and ratios (pt2onnx / ONNX
-Runtime) for the README.
+same file, at batch 1 with one and with two threads, and at batch 8 with two.
+Prints a Markdown table of images/s and ratios (pt2onnx / ONNX Runtime) for
+the README.
 
-    /usr/bin/python3 bench/bench_families.py [--archs a,b,...] [--seconds 3] [--rounds 2] [--torch-export]
+    /usr/bin/python3 bench/bench_families.py [--archs a,b,...] [--seconds 3] [--rounds 3] [--torch-export]
+
+Each round runs the two engines back to back on each setting, pt2onnx first in
+odd rounds and ONNX Runtime first in even ones, and takes the ratio of that
+pair. The table gives each engine's median images/s over the rounds and the
+median of the rounds' ratios. On a shared virtual machine the host's speed
+moves in phases of seconds to minutes; a pair run within a few seconds sees
+the same phase, where the best of each engine's rounds taken apart may come
+from different phases.
 
 --torch-export exports with torch.onnx.export (opset 17, dynamic batch)
 instead of `pt2onnx export`: the engine on the file most users have today.
@@ -21,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +62,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", default=",".join(DEFAULT_ARCHS))
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pt2onnx", default=str(REPO / "build" / "pt2onnx"))
     ap.add_argument("--torch-export", action="store_true", help="export with torch.onnx.export, not pt2onnx export")
     args = ap.parse_args()
@@ -76,28 +85,37 @@ def main():
             subprocess.run([args.pt2onnx, "export", "--input", str(ckpt), "--output", str(onnx_path)], check=True,
                            stdout=subprocess.DEVNULL)
             ckpt.unlink()
-        best = {}
-        for _ in range(args.rounds):
+        pairs = {key: [] for key in SETTINGS}  # (pt2onnx, ONNX Runtime) images/s per round
+        for round_index in range(args.rounds):
             for batch, threads in SETTINGS:
                 common = ["--batch-size", str(batch), "--threads", str(threads), "--seconds", str(args.seconds)]
-                ours = images_per_second([args.pt2onnx, "bench", str(onnx_path), *common, "--json"])
-                theirs = images_per_second([node, str(HERE / "ort_bench.js"), str(onnx_path), *common])
-                key = (batch, threads)
-                prev = best.get(key, (0.0, 0.0))
-                best[key] = (max(prev[0], ours), max(prev[1], theirs))
-        rows.append((arch, best))
-        print(f"{arch}: " + ", ".join(f"b{b} t{t} {o:.1f}/{r:.1f}" for (b, t), (o, r) in best.items()), file=sys.stderr)
+                run_ours = lambda: images_per_second([args.pt2onnx, "bench", str(onnx_path), *common, "--json"])
+                run_theirs = lambda: images_per_second([node, str(HERE / "ort_bench.js"), str(onnx_path), *common])
+                if round_index % 2 == 0:
+                    ours = run_ours()
+                    theirs = run_theirs()
+                else:
+                    theirs = run_theirs()
+                    ours = run_ours()
+                pairs[(batch, threads)].append((ours, theirs))
+        rows.append((arch, pairs))
+        print(f"{arch}: " + "; ".join(f"b{b} t{t} " + ", ".join(f"{o:.1f}/{r:.1f}" for o, r in runs)
+                                      for (b, t), runs in pairs.items()), file=sys.stderr)
 
-    print(f"Machine: {cpu_name()}, {os.cpu_count()} CPUs; best of {args.rounds} rounds of {args.seconds:g} s, "
-          "engines interleaved; images/s, pt2onnx / ONNX Runtime")
+    print(f"Machine: {cpu_name()}, {os.cpu_count()} CPUs; {args.rounds} rounds of {args.seconds:g} s, the engines "
+          "back to back in each; images/s, pt2onnx / ONNX Runtime, median over the rounds; ratio: median of the "
+          "rounds' ratios")
     header = " | ".join(f"b{b} {t} thr: pt2onnx / ORT | ratio" for b, t in SETTINGS)
     print(f"| model | {header} |")
     print("|---|" + "---|---:|" * len(SETTINGS))
-    for arch, best in rows:
+    for arch, pairs in rows:
         cells = []
         for key in SETTINGS:
-            ours, theirs = best[key]
-            cells.append(f"{ours:.1f} / {theirs:.1f} | {ours / theirs:.2f}")
+            runs = pairs[key]
+            ours = statistics.median(o for o, _ in runs)
+            theirs = statistics.median(r for _, r in runs)
+            ratio = statistics.median(o / r for o, r in runs)
+            cells.append(f"{ours:.1f} / {theirs:.1f} | {ratio:.2f}")
         print(f"| {arch} | " + " | ".join(cells) + " |")
 
 

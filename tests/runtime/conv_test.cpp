@@ -2,6 +2,7 @@
 // groups and depthwise, auto_pad, odd sizes, and EfficientNet-B0's real shapes.
 #include <string>
 
+#include "runtime/kernels/kernels.h"
 #include "runtime/naive_ops.h"
 #include "runtime/test_model.h"
 
@@ -224,11 +225,26 @@ std::string impl_of(const runtime::Step& step) {
   return info;
 }
 
+// The Winograd limits by CPU: AMD's family 25 with AVX-512 (Zen 4, 512-bit
+// instructions on 256-bit units) takes smaller and joined convolutions;
+// every other CPU the limits measured on Zen 5.
+TEST(RuntimeConv, WinogradLimitsFollowTheCpu) {
+  const runtime::WinogradLimits wide{.min_channels = 64, .min_pixels = 196, .joined = false};
+  const runtime::WinogradLimits zen4{.min_channels = 16, .min_pixels = 100, .joined = true};
+  EXPECT_EQ(runtime::winograd_limits_for(true, 0x19, true), zen4);
+  EXPECT_EQ(runtime::winograd_limits_for(true, 0x19, false), wide);  // Zen 3: no AVX-512
+  EXPECT_EQ(runtime::winograd_limits_for(true, 0x1a, true), wide);   // Zen 5
+  EXPECT_EQ(runtime::winograd_limits_for(false, 6, true), wide);     // Intel
+  const auto& here = runtime::winograd_limits();
+  EXPECT_TRUE(here == wide || here == zen4);
+}
+
 // A ResNet basic block's second convolution (64 -> 64 channels, 3x3, bias,
 // the residual sum and ReLU after it) and a SiLU one (EfficientNet V2's fused
 // stages: the activation runs after the Winograd kernel) run Winograd; one
-// too narrow for it (32 channels) and one whose output a Concat joins run the
-// direct kernel. All give the naive numbers, with one and two threads.
+// narrower than this CPU's limit, one on a map smaller than it, and one whose
+// output a Concat joins run the direct kernel, the last where the CPU's
+// limits say so. All give the naive numbers, with one and two threads.
 TEST(RuntimeConv, LargerThreeByThreeConvolutionsRunWinogradWithTheNaiveNumbers) {
   {
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -244,19 +260,27 @@ TEST(RuntimeConv, LargerThreeByThreeConvolutionsRunWinogradWithTheNaiveNumbers) 
       GTEST_SKIP() << "oneDNN has no Winograd convolution for this CPU";
     }
   }
+  const auto& limits = runtime::winograd_limits();
   struct Case {
     std::string name;
     std::int64_t channels;
+    std::int64_t side;  // of the square map
     std::string after;  // "Relu" after the residual sum, "SiLU", or "Concat" with the input
     bool winograd;
   };
-  for (const auto& c : {Case{"resnet", 64, "Relu", true}, Case{"silu", 72, "SiLU", true},
-                        Case{"narrow", 32, "Relu", false}, Case{"joined", 64, "Concat", false}}) {
+  // The smallest side whose map has fewer pixels than the limit.
+  std::int64_t small = 1;
+  while ((small + 1) * (small + 1) < limits.min_pixels) ++small;
+  for (const auto& c : {Case{"resnet", 64, 16, "Relu", true}, Case{"silu", 72, 16, "SiLU", true},
+                        Case{"at the limit", limits.min_channels, 16, "Relu", true},
+                        Case{"narrow", limits.min_channels / 2, 16, "Relu", false},
+                        Case{"small", 64, small, "Relu", false}, Case{"joined", 64, 16, "Concat", limits.joined}}) {
     SCOPED_TRACE(c.name);
     const std::int64_t ch = c.channels;
-    Conv2d p{1, ch, 16, 16, ch, 3, 3};
+    const std::int64_t side = c.side;
+    Conv2d p{1, ch, side, side, ch, 3, 3};
     p.pt = p.pl = p.pb = p.pr = 1;
-    const std::vector<std::int64_t> xd{1, ch, 16, 16};
+    const std::vector<std::int64_t> xd{1, ch, side, side};
     const auto x = random_values(static_cast<std::size_t>(numel(xd)), 41, 0.0f, 2.0f);  // a ReLU's output
     const auto w = random_values(static_cast<std::size_t>(ch * ch * 9), 42, -0.1f, 0.1f);
     const auto bias = random_values(static_cast<std::size_t>(ch), 43);

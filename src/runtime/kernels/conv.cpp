@@ -2,6 +2,8 @@
 // (format_tag::any), weights reordered once through the weight cache, the
 // node's activations and residual sum fused as post-ops; Winograd for the
 // larger 3x3 stride-1 convolutions.
+#include <cpuid.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -15,28 +17,51 @@ namespace {
 
 // Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3) computes a 3x3, stride-1
 // convolution from 6x6 input tiles with about a third of the direct method's
-// multiplications. Measured here at batch 1 on one thread it ran 64->64
+// multiplications. Measured at batch 1 on one thread (Zen 5) it ran 64->64
 // channels at 56x56 in 0.55 ms against 1.03, 48->192 at 96x96 in 3.5 against
 // 6.7, and its error against a double-precision sum was no larger than the
 // direct kernel's (1e-6 of the output's scale). It works on channel blocks,
 // so a channels-last neighbour costs a reorder either side, and with a team
-// of two it splits its tiles less well than the direct kernel. Below these
-// sizes those costs ate the gain: DenseNet's 128->32 and GoogLeNet's 7x7
-// stages ran slower with it. A convolution whose output a Concat joins keeps
-// the direct kernel too: its channel blocks met its channels-last siblings'
-// outputs behind reorders, and GoogLeNet at batch 1 on two threads went from
-// 113 to 108 images/s with them (115-117 without).
-constexpr std::int64_t kWinogradMinChannels = 64;
-constexpr std::int64_t kWinogradMinPixels = 196;  // 14x14
+// of two it splits its tiles less well than the direct kernel. On the Zen 5
+// host, below 64 channels and 14x14 those costs ate the gain (DenseNet's
+// 128->32 and GoogLeNet's 7x7 stages ran slower with it), and a convolution
+// whose output a Concat joins kept the direct kernel: its channel blocks met
+// its channels-last siblings' outputs behind reorders, and GoogLeNet at batch
+// 1 on two threads went from 113 to 108 images/s with them (115-117 without).
+// On Zen 4, whose 512-bit instructions run on 256-bit units, the direct
+// kernels sit at the FMA peak and the saved multiplications outweigh the
+// reorders from 16 channels and 100 pixels on, joined or not (SqueezeNet's
+// 16->64 expand convolutions, DenseNet's 128->32, GoogLeNet's branches:
+// docs/runtime.md, Plans).
+WinogradLimits default_limits() { return {.min_channels = 64, .min_pixels = 196, .joined = false}; }
 
 bool winograd_candidate(const std::vector<std::int64_t>& ws, const std::vector<std::int64_t>& ys, std::int64_t group,
-                        const WindowGeometry& geo) {
+                        const WindowGeometry& geo, const WinogradLimits& limits) {
   return ws.size() == 4 && group == 1 && ws[2] == 3 && ws[3] == 3 && geo.strides == std::vector<std::int64_t>{1, 1} &&
-         geo.dilations == std::vector<std::int64_t>{1, 1} && std::min(ws[0], ws[1]) >= kWinogradMinChannels &&
-         ys[2] * ys[3] >= kWinogradMinPixels;
+         geo.dilations == std::vector<std::int64_t>{1, 1} && std::min(ws[0], ws[1]) >= limits.min_channels &&
+         ys[2] * ys[3] >= limits.min_pixels;
 }
 
 }  // namespace
+
+WinogradLimits winograd_limits_for(bool amd, unsigned family, bool avx512) {
+  if (amd && family == 0x19 && avx512) return {.min_channels = 16, .min_pixels = 100, .joined = true};
+  return default_limits();
+}
+
+const WinogradLimits& winograd_limits() {
+  static const WinogradLimits kLimits = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return default_limits();
+    const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "AuthenticAMD"
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return default_limits();
+    const unsigned base = (eax >> 8) & 0xf;
+    const unsigned family = base == 0xf ? base + ((eax >> 20) & 0xff) : base;
+    __builtin_cpu_init();
+    return winograd_limits_for(amd, family, __builtin_cpu_supports("avx512f") != 0);
+  }();
+  return kLimits;
+}
 
 void build_conv(PlanBuilder& b, const Node& n) {
   const auto x = n.inputs[0];
@@ -85,7 +110,8 @@ void build_conv(PlanBuilder& b, const Node& n) {
   const auto consumers = b.graph().consumers(out);
   const bool joined =
       std::any_of(consumers.begin(), consumers.end(), [&](NodeId c) { return b.graph().node(c).op == OpType::Concat; });
-  if (!joined && winograd_candidate(ws, ys, group, geo)) {
+  const auto& limits = winograd_limits();
+  if ((limits.joined || !joined) && winograd_candidate(ws, ys, group, geo, limits)) {
     const auto alg = dnnl::algorithm::convolution_winograd;
     dnnl::convolution_forward::primitive_desc wino;
     if (fused && try_create([&] { wino = make_pd(post_ops(), alg); })) {

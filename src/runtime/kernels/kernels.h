@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,24 @@ inline bool own_loops_available() {
   }();
   return kAvailable;
 }
+
+// Where a 2-D 3x3 stride-1 convolution without groups runs oneDNN's
+// Winograd kernel (conv.cpp): at least `min_channels` in and out, at least
+// `min_pixels` output pixels per image, and, unless `joined`, not where a
+// Concat takes its output. They depend on the CPU: where AVX-512 runs on
+// 256-bit units (AMD family 25, Zen 4) the direct kernels reach the FMA peak
+// sooner and Winograd pays on smaller convolutions.
+struct WinogradLimits {
+  std::int64_t min_channels = 0;
+  std::int64_t min_pixels = 0;
+  bool joined = false;
+  bool operator==(const WinogradLimits&) const = default;
+};
+// The limits for a CPU given its vendor, its family (cpuid leaf 1, the
+// extended family added) and whether it has AVX-512F.
+WinogradLimits winograd_limits_for(bool amd, unsigned family, bool avx512);
+// This CPU's limits.
+const WinogradLimits& winograd_limits();
 
 // SiLU (silu.cpp): y = x * sigmoid(x) over `count` floats (y may be x), split
 // among the calling thread's team; only where own_loops_available().

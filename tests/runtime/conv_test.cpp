@@ -241,10 +241,11 @@ TEST(RuntimeConv, WinogradLimitsFollowTheCpu) {
 
 // A ResNet basic block's second convolution (64 -> 64 channels, 3x3, bias,
 // the residual sum and ReLU after it) and a SiLU one (EfficientNet V2's fused
-// stages: the activation runs after the Winograd kernel) run Winograd; one
-// narrower than this CPU's limit, one on a map smaller than it, and one whose
-// output a Concat joins run the direct kernel, the last where the CPU's
-// limits say so. All give the naive numbers, with one and two threads.
+// stages: the activation runs after the Winograd kernel) run Winograd, and
+// so does one exactly at this CPU's channel limit; one at half of it and one
+// on a map just under its pixel limit run the direct kernel, and one whose
+// output a Concat joins runs Winograd only where the CPU's limits allow
+// joins. All give the naive numbers, with one and two threads.
 TEST(RuntimeConv, LargerThreeByThreeConvolutionsRunWinogradWithTheNaiveNumbers) {
   {
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -268,7 +269,7 @@ TEST(RuntimeConv, LargerThreeByThreeConvolutionsRunWinogradWithTheNaiveNumbers) 
     std::string after;  // "Relu" after the residual sum, "SiLU", or "Concat" with the input
     bool winograd;
   };
-  // The smallest side whose map has fewer pixels than the limit.
+  // The largest side whose square map has fewer pixels than the limit.
   std::int64_t small = 1;
   while ((small + 1) * (small + 1) < limits.min_pixels) ++small;
   for (const auto& c : {Case{"resnet", 64, 16, "Relu", true}, Case{"silu", 72, 16, "SiLU", true},

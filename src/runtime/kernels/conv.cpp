@@ -33,7 +33,8 @@ namespace {
 // reorders from 16 channels and 100 pixels on, joined or not (SqueezeNet's
 // 16->64 expand convolutions, DenseNet's 128->32, GoogLeNet's branches:
 // docs/runtime.md, Plans).
-WinogradLimits default_limits() { return {.min_channels = 64, .min_pixels = 196, .joined = false}; }
+constexpr WinogradLimits kDefaultLimits{.min_channels = 64, .min_pixels = 196, .joined = false};
+constexpr WinogradLimits kZen4Limits{.min_channels = 16, .min_pixels = 100, .joined = true};
 
 bool winograd_candidate(const std::vector<std::int64_t>& ws, const std::vector<std::int64_t>& ys, std::int64_t group,
                         const WindowGeometry& geo, const WinogradLimits& limits) {
@@ -45,16 +46,15 @@ bool winograd_candidate(const std::vector<std::int64_t>& ws, const std::vector<s
 }  // namespace
 
 WinogradLimits winograd_limits_for(bool amd, unsigned family, bool avx512) {
-  if (amd && family == 0x19 && avx512) return {.min_channels = 16, .min_pixels = 100, .joined = true};
-  return default_limits();
+  return amd && family == 0x19 && avx512 ? kZen4Limits : kDefaultLimits;
 }
 
 const WinogradLimits& winograd_limits() {
   static const WinogradLimits kLimits = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return default_limits();
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return kDefaultLimits;
     const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "AuthenticAMD"
-    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return default_limits();
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return kDefaultLimits;
     const unsigned base = (eax >> 8) & 0xf;
     const unsigned family = base == 0xf ? base + ((eax >> 20) & 0xff) : base;
     __builtin_cpu_init();
